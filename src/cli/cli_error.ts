@@ -1,0 +1,26 @@
+/**
+ * How the CLI fails: one line on stderr naming the problem, a non-zero exit code, and the stack
+ * only with BGT_DEBUG=1.
+ *
+ * @example
+ * ```ts
+ * throw new UsageError("Cannot parse --priority 'x': expected an integer");
+ * ```
+ */
+
+/** Bad command-line input (exit code 2). */
+export class UsageError extends Error {
+  override name = "UsageError";
+  readonly code = "USAGE";
+  readonly exitCode = 2;
+}
+
+/** Prints the error as one line (plus the stack with BGT_DEBUG=1); returns the exit code. */
+export function reportError(error: unknown): number {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`bgt: ${message.split("\n")[0]}\n`);
+  if (process.env.BGT_DEBUG === "1" && error instanceof Error && error.stack) {
+    process.stderr.write(`${error.stack}\n`);
+  }
+  return (error as { exitCode?: number }).exitCode ?? 1;
+}

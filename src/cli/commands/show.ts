@@ -1,0 +1,86 @@
+/**
+ * `bgt show`: everything about one task.
+ *
+ * @example
+ * ```sh
+ * bgt show 42 --json
+ * ```
+ */
+import { Command } from "@commander-js/extra-typings";
+import { connect } from "../../client/client.ts";
+import { streamSize } from "../../store/task_files.ts";
+import { describeTask } from "../../task/types.ts";
+import { colorStatus, duration, relativeTime, taskJson, toJson, useColor } from "../format.ts";
+import { parseIds } from "../parse_options.ts";
+
+/** The `show` command. */
+export function showCommand() {
+  return new Command("show")
+    .description("show a task's details")
+    .argument("<id>", "task id")
+    .option("--json", "print JSON")
+    .action(async (idWord, options) => {
+      const [id] = parseIds([idWord]);
+      const client = await connect();
+      try {
+        const task = client.get(id);
+        const files = client.files(id);
+        const streams = {
+          stdout: { start: 0, limit: streamSize(files.stdout) },
+          stderr: { start: 0, limit: streamSize(files.stderr) },
+          data: { start: 0, limit: streamSize(files.data) },
+        };
+        if (options.json) {
+          process.stdout.write(`${toJson({ ...taskJson(task), streams }, 2)}\n`);
+          return;
+        }
+        const time = (
+          ms: number | null,
+        ) => (ms === null ? "-" : `${new Date(ms).toISOString()} (${relativeTime(ms)})`);
+        const lines: [string, string][] = [
+          ["id", String(task.id)],
+          ["status", colorStatus(task.status, useColor())],
+          ["kind", task.kind],
+          ["task", describeTask({ name: null, spec: task.spec })],
+          ["name", task.name ?? "-"],
+          ["group", task.group],
+          ["priority", String(task.priority)],
+          ["attempt", `${task.attempt} of ${task.maxAttempts}`],
+          ["created", time(task.createdAt)],
+          ["run at", time(task.runAt)],
+          ["started", time(task.startedAt)],
+          ["finished", time(task.finishedAt)],
+          [
+            "duration",
+            task.startedAt ? duration((task.finishedAt ?? Date.now()) - task.startedAt) : "-",
+          ],
+          ["cwd", task.cwd],
+          ["pid", task.pid === null ? "-" : String(task.pid)],
+          ["exit code", task.exitCode === null ? "-" : String(task.exitCode)],
+          ["signal", task.signal ?? "-"],
+        ];
+        if (task.spec.kind === "module") lines.push(["args", toJson(task.spec.args)]);
+        if (task.progress !== null) {
+          lines.push([
+            "progress",
+            `${Math.round(task.progress * 100)}%${
+              task.progressMessage ? ` ${task.progressMessage}` : ""
+            }`,
+          ]);
+        }
+        if (task.result !== undefined) lines.push(["result", toJson(task.result)]);
+        if (task.error) lines.push(["error", `${task.error.name}: ${task.error.message}`]);
+        if (Object.keys(task.meta).length) lines.push(["meta", toJson(task.meta)]);
+        lines.push([
+          "output",
+          `stdout ${streams.stdout.limit} B, stderr ${streams.stderr.limit} B, data ${streams.data.limit} B`,
+        ]);
+        const width = Math.max(...lines.map(([key]) => key.length));
+        process.stdout.write(
+          lines.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join("\n") + "\n",
+        );
+      } finally {
+        client.close();
+      }
+    });
+}

@@ -1,0 +1,34 @@
+/**
+ * `bgt supervise`: runs the supervisor in the foreground (for systemd or a container);
+ * SIGTERM or SIGINT drains it gracefully.
+ *
+ * @example
+ * ```sh
+ * BGT_HOME=/var/lib/bgt bgt supervise --parallel 4
+ * ```
+ */
+import { Command } from "@commander-js/extra-typings";
+import { startSupervisor } from "../../supervisor/supervisor.ts";
+import { bgtHome } from "../../store/home.ts";
+import { parseInteger } from "../parse_options.ts";
+
+/** The `supervise` command. */
+export function superviseCommand() {
+  return new Command("supervise")
+    .description("run the supervisor in the foreground (SIGTERM drains it)")
+    .option("--parallel <n>", "most tasks at once (default: BGT_PARALLEL, else the cores)")
+    .action(async (options) => {
+      const parallelText = options.parallel ?? process.env.BGT_PARALLEL;
+      const supervisor = await startSupervisor({
+        home: bgtHome(process.env),
+        parallel: parallelText === undefined
+          ? undefined
+          : parseInteger("--parallel", parallelText, { min: 1 }),
+      });
+      for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+        process.on(signal, () => supervisor.stop());
+      }
+      await supervisor.stopped;
+      process.exit(0);
+    });
+}

@@ -1,0 +1,48 @@
+/**
+ * `bgt wait`: blocks until the tasks end; the exit code mirrors them (the task's own code, 1 for
+ * a module error, 124 timed out, 128+n killed by signal n; the first failing task's code).
+ *
+ * @example
+ * ```sh
+ * bgt wait 41 42 && echo both succeeded
+ * ```
+ */
+import { Command } from "@commander-js/extra-typings";
+import { connect } from "../../client/client.ts";
+import { exitCodeOf } from "../../task/exit_code.ts";
+import { describeTask } from "../../task/types.ts";
+import { colorStatus, taskJson, toJson, useColor } from "../format.ts";
+import { parseIds } from "../parse_options.ts";
+
+/** The `wait` command. */
+export function waitCommand() {
+  return new Command("wait")
+    .description("wait for tasks to finish; exit with the first failing task's code")
+    .argument("<ids...>", "task ids")
+    .option("--json", "print the finished tasks as JSON")
+    .option("-q, --quiet", "print nothing")
+    .action(async (idWords, options) => {
+      const ids = parseIds(idWords);
+      const client = await connect();
+      try {
+        const tasks = await client.wait(ids);
+        if (options.json) process.stdout.write(`${toJson(tasks.map(taskJson), 2)}\n`);
+        else if (!options.quiet) {
+          const color = useColor();
+          for (const task of tasks) {
+            const code = task.exitCode !== null
+              ? ` (exit ${task.exitCode})`
+              : task.signal
+              ? ` (${task.signal})`
+              : "";
+            process.stdout.write(
+              `${task.id} ${colorStatus(task.status, color)}${code} ${describeTask(task)}\n`,
+            );
+          }
+        }
+        process.exitCode = tasks.map(exitCodeOf).find((code) => code !== 0) ?? 0;
+      } finally {
+        client.close();
+      }
+    });
+}

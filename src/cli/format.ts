@@ -1,0 +1,125 @@
+/**
+ * Formatting for people and for scripts: tables, relative times, colours (only on a terminal and
+ * never with NO_COLOR) and the stable `--json` shape of a task.
+ *
+ * @example
+ * ```ts
+ * console.log(table([["ID", "STATUS"], ["1", "queued"]]));
+ * relativeTime(Date.now() - 180_000); // "3m ago"
+ * ```
+ */
+import type { Task, TaskStatus } from "../task/types.ts";
+
+/** True when colours may be used on this stream. */
+export function useColor(stream: { isTTY?: boolean } = process.stdout): boolean {
+  return Boolean(stream.isTTY) && !("NO_COLOR" in process.env) && process.env.TERM !== "dumb";
+}
+
+const STATUS_COLORS: Partial<Record<TaskStatus, number>> = {
+  succeeded: 32,
+  failed: 31,
+  timed_out: 31,
+  lost: 31,
+  running: 36,
+  canceled: 33,
+  paused: 33,
+};
+
+/** The status word, coloured when `color`. */
+export function colorStatus(status: TaskStatus, color: boolean): string {
+  const code = STATUS_COLORS[status];
+  return color && code ? `\x1b[${code}m${status}\x1b[0m` : status;
+}
+
+/** "12s ago", "3m ago", "2h ago", "4d ago" (or "in 5m" for the future). */
+export function relativeTime(epochMs: number, now = Date.now()): string {
+  const delta = now - epochMs;
+  const text = duration(Math.abs(delta));
+  return delta >= 0 ? `${text} ago` : `in ${text}`;
+}
+
+/** A compact duration: "850ms", "12s", "3m", "2h05m", "4d". */
+export function duration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, "0")}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h${String(m % 60).padStart(2, "0")}m`;
+  return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, "0")}h`;
+}
+
+/** Left-aligned columns separated by two spaces (ANSI colour codes are not counted). */
+export function table(rows: readonly (readonly string[])[]): string {
+  // deno-lint-ignore no-control-regex
+  const visible = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "").length;
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visible(cell))));
+  }
+  return rows
+    .map((row) =>
+      row.map((
+        cell,
+        i,
+      ) => (i === row.length - 1 ? cell : cell + " ".repeat(widths[i] - visible(cell))))
+        .join("  ")
+    )
+    .join("\n");
+}
+
+/** Shortens text to `max` characters with an ellipsis. */
+export function truncate(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, " ");
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
+
+/** The stable JSON shape of a task (DESIGN §3 names, camelCase, ISO times). */
+export function taskJson(task: Task): Record<string, unknown> {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  const spec = task.spec;
+  return {
+    id: task.id,
+    kind: task.kind,
+    ...(spec.kind === "command"
+      ? { argv: spec.argv }
+      : spec.kind === "shell"
+      ? { line: spec.line }
+      : { module: spec.module, export: spec.export, args: spec.args }),
+    name: task.name,
+    group: task.group,
+    priority: task.priority,
+    status: task.status,
+    runAt: iso(task.runAt),
+    createdAt: iso(task.createdAt),
+    startedAt: iso(task.startedAt),
+    finishedAt: iso(task.finishedAt),
+    attempt: task.attempt,
+    maxAttempts: task.maxAttempts,
+    cwd: task.cwd,
+    pid: task.pid,
+    exitCode: task.exitCode,
+    signal: task.signal,
+    result: task.result ?? null,
+    error: task.error,
+    progress: task.progress === null
+      ? null
+      : { fraction: task.progress, message: task.progressMessage },
+    meta: task.meta,
+  };
+}
+
+/** JSON text of a value; bigints become numbers or strings, typed arrays become arrays. */
+export function toJson(value: unknown, indent?: number): string {
+  return JSON.stringify(
+    value,
+    (_key, v) =>
+      typeof v === "bigint"
+        ? (Number.isSafeInteger(Number(v)) ? Number(v) : String(v))
+        : ArrayBuffer.isView(v) && !(v instanceof DataView)
+        ? Array.from(v as unknown as ArrayLike<number>)
+        : v,
+    indent,
+  );
+}

@@ -1,0 +1,167 @@
+/**
+ * The Client: everything the CLI (and a library user) does with bgt. Submits and reads go
+ * straight to the task table (`bgt run` returns once the row is committed); what only a live
+ * supervisor can do — wake, signal, wait, report, stop — goes over its socket, starting the
+ * supervisor when none runs.
+ *
+ * @example
+ * ```ts
+ * const bgt = await connect();
+ * const [id] = await bgt.submit([{ spec: { kind: "command", argv: ["date"] } }]);
+ * const [task] = await bgt.wait([id]);
+ * ```
+ */
+import { sendRequest } from "../ipc/socket_client.ts";
+import { PROTOCOL_VERSION, type SupervisorStatus } from "../ipc/protocol.ts";
+import { type BgtHome, bgtHome, ensureHome } from "../store/home.ts";
+import { SqliteTaskStore } from "../store/sqlite_task_store.ts";
+import {
+  removeTaskFiles,
+  type StreamName,
+  type TaskFiles,
+  taskFiles,
+} from "../store/task_files.ts";
+import type { ListFilter } from "../store/task_store.ts";
+import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
+import type { NewTask, Task } from "../task/types.ts";
+import { ensureSupervisor } from "./ensure_supervisor.ts";
+
+/** Options for {@linkcode connect}. */
+export interface ConnectOptions {
+  /** Environment to read BGT_HOME / XDG_STATE_HOME from. @default process.env */
+  env?: Record<string, string | undefined>;
+}
+
+/** Options for {@linkcode Client.submit}. */
+export interface SubmitOptions {
+  /** Start (or wake) the supervisor after committing. @default true */
+  wake?: boolean;
+}
+
+/** A connection to one bgt home. */
+export class Client {
+  readonly home: BgtHome;
+  #store: SqliteTaskStore;
+
+  private constructor(home: BgtHome, store: SqliteTaskStore) {
+    this.home = home;
+    this.#store = store;
+  }
+
+  /** Opens the home (creating it on first use). */
+  static async open(options: ConnectOptions = {}): Promise<Client> {
+    const home = bgtHome(options.env ?? process.env);
+    ensureHome(home);
+    return new Client(home, await SqliteTaskStore.open(home.db));
+  }
+
+  /** Commits the tasks (all or none), then wakes the supervisor; returns their ids. */
+  async submit(tasks: readonly NewTask[], options: SubmitOptions = {}): Promise<number[]> {
+    const ids = this.#store.submit(tasks);
+    if (options.wake ?? true) await ensureSupervisor(this.home);
+    return ids;
+  }
+
+  /** The task with this id; throws TaskNotFoundError. */
+  get(id: number): Task {
+    const task = this.#store.get(id);
+    if (!task) throw new TaskNotFoundError(id);
+    return task;
+  }
+
+  /** Tasks matching the filter, newest first. */
+  list(filter: ListFilter = {}): Task[] {
+    return this.#store.list(filter);
+  }
+
+  /** The paths of a task's streams (throws TaskNotFoundError for an unknown id). */
+  files(id: number): TaskFiles {
+    this.get(id);
+    return taskFiles(this.home.logs, id);
+  }
+
+  /** Path of one of a task's streams. */
+  streamPath(id: number, stream: StreamName): string {
+    return this.files(id)[stream];
+  }
+
+  /** Resolves with the tasks once every one has reached a terminal state. */
+  async wait(ids: readonly number[], options: { signal?: AbortSignal } = {}): Promise<Task[]> {
+    for (const id of ids) this.get(id);
+    await ensureSupervisor(this.home, options);
+    await sendRequest(
+      this.home.socket,
+      { v: PROTOCOL_VERSION, type: "wait", ids: [...ids] },
+      options,
+    );
+    return ids.map((id) => this.get(id));
+  }
+
+  /** Signals a running task's process group, or cancels a task that has not started. */
+  async kill(id: number, signal = "SIGTERM"): Promise<void> {
+    this.get(id);
+    await ensureSupervisor(this.home);
+    await sendRequest(this.home.socket, { v: PROTOCOL_VERSION, type: "kill", id, signal });
+  }
+
+  /**
+   * Removes finished or waiting tasks and their logs. A running task is refused unless `force`,
+   * which kills it first and waits for it to end.
+   */
+  async remove(ids: readonly number[], options: { force?: boolean } = {}): Promise<void> {
+    for (const id of ids) {
+      const task = this.get(id);
+      if (task.status === "running" || task.status === "paused") {
+        if (!options.force) {
+          throw new TaskStateError(
+            `Cannot remove task ${id}: it is ${task.status}; kill it first or use --force`,
+          );
+        }
+        await this.kill(id, "SIGKILL");
+        await this.wait([id]);
+      }
+    }
+    for (const id of this.#store.remove(ids)) removeTaskFiles(taskFiles(this.home.logs, id));
+  }
+
+  /** The running supervisor's status, or undefined when none runs (none is started). */
+  async status(): Promise<SupervisorStatus | undefined> {
+    try {
+      const response = await sendRequest(this.home.socket, { v: PROTOCOL_VERSION, type: "status" });
+      return response.type === "status" ? response.status : undefined;
+    } catch (error) {
+      if ((error as { code?: string }).code === "SUPERVISOR_UNAVAILABLE") return undefined;
+      throw error;
+    }
+  }
+
+  /** Starts the supervisor if none runs. */
+  async start(): Promise<void> {
+    await ensureSupervisor(this.home);
+  }
+
+  /** Asks the supervisor to drain and stop; resolves once it has gone (false if none ran). */
+  async stop(options: { timeoutMs?: number } = {}): Promise<boolean> {
+    const before = await this.status();
+    if (!before) return false;
+    await sendRequest(this.home.socket, { v: PROTOCOL_VERSION, type: "stop" });
+    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    while (Date.now() < deadline) {
+      if (!this.#store.supervisor()) return true;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    throw new TaskStateError(
+      `Cannot stop the supervisor (pid ${before.pid}): it is still draining`,
+    );
+  }
+
+  /** Closes the database. */
+  close(): void {
+    this.#store.close();
+  }
+}
+
+/** Opens a client on the default home (or `env.BGT_HOME`). */
+export function connect(options: ConnectOptions = {}): Promise<Client> {
+  return Client.open(options);
+}

@@ -1,0 +1,96 @@
+/**
+ * Runs `module` tasks: the task's export is called in a worker of the supervisor's pool. Its
+ * console output goes to the task's stdout/stderr files as it is produced, `context.emit()`
+ * records to its data file, progress to the store.
+ *
+ * @example
+ * ```ts
+ * const run = startModule(pool, task, files, { onProgress: (f, m) => store.setProgress(id, f, m) });
+ * await run.done; // { status: "succeeded", result: 42 }
+ * ```
+ */
+import { closeSync, openSync, writeSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Pool } from "../pool/pool.ts";
+import { prepareTaskFiles, type TaskFiles } from "../store/task_files.ts";
+import type { Task, TaskOutcome } from "../task/types.ts";
+import type { RunningTask } from "./running_task.ts";
+
+/** Options for {@linkcode startModule}. */
+export interface ModuleRunOptions {
+  /** Called with each progress report. */
+  onProgress?: (fraction: number, message: string | null) => void;
+  /** Time between abort and terminating the worker. @default 2000 */
+  graceMs?: number;
+}
+
+/** The `file://…#export` URL a module task runs, resolved against the task's cwd. */
+export function moduleUrl(task: Task): string {
+  if (task.spec.kind !== "module") {
+    throw new TypeError(`Cannot run a ${task.kind} task as a module`);
+  }
+  const { module, export: name } = task.spec;
+  const url = /^[a-z][a-z0-9+.-]*:/i.test(module) && !isAbsolute(module)
+    ? module
+    : pathToFileURL(resolve(task.cwd, module)).href;
+  return `${url}#${name}`;
+}
+
+/** Starts the module task on the pool. */
+export function startModule(
+  pool: Pool,
+  task: Task,
+  files: TaskFiles,
+  options: ModuleRunOptions = {},
+): RunningTask {
+  if (task.spec.kind !== "module") {
+    throw new TypeError(`Cannot run a ${task.kind} task as a module`);
+  }
+  prepareTaskFiles(files);
+  const fds = {
+    stdout: openSync(files.stdout, "a", 0o600),
+    stderr: openSync(files.stderr, "a", 0o600),
+    data: openSync(files.data, "a", 0o600),
+  };
+  const write = (fd: number, text: string) => {
+    try {
+      writeSync(fd, text);
+    } catch { /* a full disk fails the write, not the supervisor */ }
+  };
+  const abort = new AbortController();
+  const done: Promise<TaskOutcome> = pool
+    .run(moduleUrl(task), task.spec.args, {
+      signal: abort.signal,
+      graceMs: options.graceMs ?? 2000,
+      captureConsole: true,
+      context: { id: task.id, attempt: task.attempt, meta: task.meta },
+      onEvent: (event) => {
+        if (event.type === "stdout") write(fds.stdout, event.text);
+        else if (event.type === "stderr") write(fds.stderr, event.text);
+        else if (event.type === "data") write(fds.data, `${JSON.stringify(event.value)}\n`);
+        else if (event.type === "progress") {
+          options.onProgress?.(event.fraction, event.message ?? null);
+        }
+      },
+    })
+    .then(
+      (result): TaskOutcome => ({ status: "succeeded", result }),
+      (error: Error): TaskOutcome => {
+        write(fds.stderr, `${error.stack ?? `${error.name}: ${error.message}`}\n`);
+        return {
+          status: error.name === "TimeoutError" ? "timed_out" : "failed",
+          error: { name: error.name, message: error.message, stack: error.stack },
+        };
+      },
+    )
+    .finally(() => {
+      for (const fd of Object.values(fds)) closeSync(fd);
+    });
+  return {
+    pid: null,
+    started: Promise.resolve(null),
+    kill: (signal) => abort.abort(new Error(`killed with ${signal}`)),
+    done,
+  };
+}

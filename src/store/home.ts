@@ -1,0 +1,70 @@
+/**
+ * Where bgt keeps its state (DESIGN §4): `BGT_HOME`, else `$XDG_STATE_HOME/bgt`, else
+ * `~/.local/state/bgt`. Directories are 0700 and files 0600: only the owner sees or controls tasks.
+ *
+ * @example
+ * ```ts
+ * const home = bgtHome(process.env);
+ * home.db; // ~/.local/state/bgt/bgt.db
+ * ensureHome(home);
+ * ```
+ */
+import { createHash } from "node:crypto";
+import { accessSync, chmodSync, constants, mkdirSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+/** The paths of one bgt home. */
+export interface BgtHome {
+  dir: string;
+  db: string;
+  logs: string;
+  socket: string;
+  supervisorLog: string;
+}
+
+/** Longest unix socket path we rely on (Linux allows 107 bytes, macOS 103). */
+const MAX_SOCKET_PATH = 100;
+
+/** Resolves the home directory and the paths inside it; touches nothing. */
+export function bgtHome(env: Record<string, string | undefined>): BgtHome {
+  const dir = resolve(
+    env.BGT_HOME ??
+      (env.XDG_STATE_HOME ? join(env.XDG_STATE_HOME, "bgt") : join(homedir(), ".local/state/bgt")),
+  );
+  let socket = join(dir, "bgt.sock");
+  if (socket.length > MAX_SOCKET_PATH) {
+    const base = env.XDG_RUNTIME_DIR
+      ? join(env.XDG_RUNTIME_DIR, "bgt")
+      : join(tmpdir(), `bgt-${process.getuid?.() ?? "user"}`);
+    const hash = createHash("sha256").update(dir).digest("hex").slice(0, 16);
+    socket = join(base, `${hash}.sock`);
+  }
+  return {
+    dir,
+    db: join(dir, "bgt.db"),
+    logs: join(dir, "logs"),
+    socket,
+    supervisorLog: join(dir, "supervisor.log"),
+  };
+}
+
+/**
+ * Creates the home (0700) and its logs directory; throws an Error whose message names the
+ * directory when it cannot be created or written.
+ */
+export function ensureHome(home: BgtHome): void {
+  try {
+    for (const dir of [home.dir, home.logs, join(home.socket, "..")]) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    }
+    chmodSync(home.dir, 0o700);
+    accessSync(home.dir, constants.W_OK);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new Error(
+      `Cannot use BGT_HOME ${home.dir}: ${reason}; set BGT_HOME to a directory you can write`,
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The numbered schema migrations of the SQLite store. `PRAGMA user_version` records how many
+ * have run; each runs in its own transaction. Never edit a released migration: add the next one.
+ *
+ * @example
+ * ```ts
+ * migrate(db); // brings any older bgt.db up to MIGRATIONS.length
+ * ```
+ */
+import type { SqliteDatabase } from "../runtime/sqlite.ts";
+
+/** Schema steps, in order; step i brings user_version from i to i + 1. */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE tasks (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     kind TEXT NOT NULL,
+     spec BLOB NOT NULL,
+     name TEXT,
+     grp TEXT NOT NULL DEFAULT 'default',
+     priority INTEGER NOT NULL DEFAULT 0,
+     status TEXT NOT NULL,
+     run_at INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     started_at INTEGER,
+     finished_at INTEGER,
+     attempt INTEGER NOT NULL DEFAULT 0,
+     max_attempts INTEGER NOT NULL DEFAULT 1,
+     env TEXT NOT NULL DEFAULT '{}',
+     cwd TEXT NOT NULL,
+     meta TEXT NOT NULL DEFAULT '{}',
+     pid INTEGER,
+     exit_code INTEGER,
+     signal TEXT,
+     result BLOB,
+     error TEXT,
+     progress REAL,
+     progress_message TEXT,
+     owner TEXT
+   );
+   CREATE INDEX tasks_due ON tasks (priority DESC, run_at, id)
+     WHERE status IN ('queued', 'scheduled');
+   CREATE INDEX tasks_status ON tasks (status, id);
+   CREATE INDEX tasks_owner ON tasks (owner) WHERE owner IS NOT NULL;
+   CREATE TABLE attempts (
+     task_id INTEGER NOT NULL,
+     attempt INTEGER NOT NULL,
+     status TEXT NOT NULL,
+     started_at INTEGER,
+     finished_at INTEGER,
+     exit_code INTEGER,
+     signal TEXT,
+     error TEXT,
+     PRIMARY KEY (task_id, attempt)
+   );
+   CREATE TABLE supervisor (
+     one INTEGER PRIMARY KEY CHECK (one = 1),
+     owner TEXT NOT NULL,
+     pid INTEGER NOT NULL,
+     start_time TEXT,
+     started_at INTEGER NOT NULL
+   );`,
+];
+
+/** Runs every migration the database has not seen yet. */
+export function migrate(db: SqliteDatabase): void {
+  const row = db.prepare("PRAGMA user_version").get<{ user_version: number }>();
+  const version = row?.user_version ?? 0;
+  if (version > MIGRATIONS.length) {
+    throw new Error(
+      `Cannot open bgt.db: its schema version ${version} is newer than this bgt knows (${MIGRATIONS.length}); upgrade bgt`,
+    );
+  }
+  for (let step = version; step < MIGRATIONS.length; step++) {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const current = db.prepare("PRAGMA user_version").get<{ user_version: number }>();
+      if ((current?.user_version ?? 0) === step) {
+        db.exec(MIGRATIONS[step]);
+        db.exec(`PRAGMA user_version = ${step + 1}`);
+      }
+      db.exec("COMMIT");
+    } catch (error) {
+      db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * `kill`: signals a running task's process group (SIGKILL follows after a grace), or cancels a
+ * task that has not started.
+ *
+ * @example
+ * ```ts
+ * handleKill(context, { v: 1, type: "kill", id: 42, signal: "SIGTERM" });
+ * ```
+ */
+import { constants } from "node:os";
+import type { Request, Response } from "../../ipc/protocol.ts";
+import type { SupervisorContext } from "../supervisor_context.ts";
+
+/** Signals or cancels the task. */
+export function handleKill(
+  context: SupervisorContext,
+  request: Extract<Request, { type: "kill" }>,
+): Response {
+  if (!(request.signal in constants.signals)) {
+    throw new RangeError(`Cannot kill task ${request.id}: unknown signal '${request.signal}'`);
+  }
+  context.dispatcher.kill(request.id, request.signal as NodeJS.Signals);
+  return { ok: true, type: "killed", id: request.id };
+}

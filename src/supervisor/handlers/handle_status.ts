@@ -1,0 +1,29 @@
+/**
+ * `status`: the supervisor's pid, start time and task counts (`bgt daemon status`).
+ *
+ * @example
+ * ```ts
+ * handleStatus(context).status.running; // 2
+ * ```
+ */
+import type { Response } from "../../ipc/protocol.ts";
+import type { SupervisorContext } from "../supervisor_context.ts";
+
+/** Reports this supervisor's state. */
+export function handleStatus(context: SupervisorContext): Extract<Response, { type: "status" }> {
+  const counts = context.store.counts();
+  return {
+    ok: true,
+    type: "status",
+    status: {
+      pid: process.pid,
+      startedAt: context.startedAt,
+      version: context.version,
+      home: context.home.dir,
+      running: context.dispatcher.running,
+      queued: (counts.queued ?? 0) + (counts.scheduled ?? 0),
+      parallel: context.parallel,
+      counts,
+    },
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * The supervisor's lifecycle: take the supervisor role for a home (one per home: a row in the
+ * database taken in a transaction, with a liveness check of its holder), serve the socket,
+ * re-adopt or record the tasks of a dead predecessor, dispatch, and drain on SIGTERM.
+ *
+ * @example
+ * ```ts
+ * const supervisor = await startSupervisor({ home: bgtHome(process.env) });
+ * await supervisor.stopped; // after `bgt daemon stop` or SIGTERM
+ * ```
+ */
+import { availableParallelism } from "node:os";
+import type { Server } from "node:net";
+import { serveSocket } from "../ipc/socket_server.ts";
+import { Pool } from "../pool/pool.ts";
+import { isSameProcessAlive, processStartTime } from "../runtime/process.ts";
+import { startModule } from "../runner/module_runner.ts";
+import { type BgtHome, ensureHome } from "../store/home.ts";
+import { SqliteTaskStore } from "../store/sqlite_task_store.ts";
+import { VERSION } from "../task/version.ts";
+import { Dispatcher } from "./dispatcher.ts";
+import { handleRequest } from "./handle_request.ts";
+import type { SupervisorContext } from "./supervisor_context.ts";
+import { TaskWaiters } from "./task_waiters.ts";
+
+/** Options for {@linkcode startSupervisor}. */
+export interface SupervisorOptions {
+  home: BgtHome;
+  /** Most tasks running at once. @default the available cores (BGT_PARALLEL overrides) */
+  parallel?: number;
+  /** Longest wait for module tasks when stopping. @default 30000 */
+  drainMs?: number;
+  /** Where to report what happens. @default console.error with a timestamp */
+  log?: (line: string) => void;
+}
+
+/** A running supervisor. */
+export interface Supervisor {
+  pid: number;
+  /** Resolves when the supervisor has stopped. */
+  stopped: Promise<void>;
+  /** Begins a graceful stop. */
+  stop(): void;
+}
+
+/** Thrown when another live supervisor holds the home. */
+export class SupervisorRunningError extends Error {
+  override name = "SupervisorRunningError";
+  readonly code = "SUPERVISOR_RUNNING";
+}
+
+/** Starts a supervisor on `home`; rejects with SupervisorRunningError if one already runs. */
+export async function startSupervisor(options: SupervisorOptions): Promise<Supervisor> {
+  const { home } = options;
+  const log = options.log ??
+    ((line: string) => console.error(`${new Date().toISOString()} ${line}`));
+  ensureHome(home);
+  const store = await SqliteTaskStore.open(home.db);
+  const startTime = processStartTime(process.pid);
+  const owner = `${process.pid}@${startTime ?? Date.now()}`;
+  const startedAt = Date.now();
+  const holder = store.takeSupervisor(
+    { owner, pid: process.pid, startTime, startedAt },
+    (other) => isSameProcessAlive(other.pid, other.startTime) && other.pid !== process.pid,
+  );
+  if (holder.owner !== owner) {
+    store.close();
+    throw new SupervisorRunningError(
+      `Cannot start supervisor: one already runs for ${home.dir} (pid ${holder.pid})`,
+    );
+  }
+
+  const parallel = options.parallel ?? availableParallelism();
+  const pool = new Pool({ size: parallel });
+  const waiters = new TaskWaiters(store);
+  const dispatcher = new Dispatcher({
+    store,
+    owner,
+    logsDir: home.logs,
+    parallel,
+    runModule: (task, files) =>
+      startModule(pool, task, files, {
+        onProgress: (fraction, message) => store.setProgress(task.id, fraction, message),
+      }),
+    onFinished: (task) => waiters.finished(task),
+  });
+
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  const servers: Server[] = [];
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    log(`stopping: ${dispatcher.running} running task(s)`);
+    for (const server of servers) server.close();
+    const timeout = new Promise<void>((resolve) =>
+      setTimeout(resolve, options.drainMs ?? 30_000).unref?.()
+    );
+    // Command tasks keep running under their waiters; the next supervisor re-adopts them.
+    void Promise.race([dispatcher.drain((task) => task.kind === "module"), timeout]).then(
+      async () => {
+        await pool.terminate();
+        store.releaseSupervisor(owner);
+        store.close();
+        log("stopped");
+        resolveStopped();
+      },
+    );
+  };
+  const context: SupervisorContext = {
+    home,
+    store,
+    dispatcher,
+    waiters,
+    startedAt,
+    parallel,
+    version: VERSION,
+    stop,
+  };
+
+  servers.push(
+    await serveSocket(
+      home.socket,
+      (request, signal) => handleRequest(context, request, signal),
+    ),
+  );
+  const { adopted, lost } = dispatcher.recover();
+  log(
+    `started pid ${process.pid} on ${home.dir} (parallel ${parallel}); re-adopted ${adopted}, lost ${lost}`,
+  );
+  dispatcher.wake();
+  return { pid: process.pid, stopped, stop };
+}

@@ -1,0 +1,26 @@
+/**
+ * What request handlers may use: the store, the dispatcher, the parked waits and the facts of
+ * this supervisor.
+ *
+ * @example
+ * ```ts
+ * const response = await handleStatus(context);
+ * ```
+ */
+import type { BgtHome } from "../store/home.ts";
+import type { TaskStore } from "../store/task_store.ts";
+import type { Dispatcher } from "./dispatcher.ts";
+import type { TaskWaiters } from "./task_waiters.ts";
+
+/** Shared state of one running supervisor. */
+export interface SupervisorContext {
+  home: BgtHome;
+  store: TaskStore;
+  dispatcher: Dispatcher;
+  waiters: TaskWaiters;
+  startedAt: number;
+  parallel: number;
+  version: string;
+  /** Begins a graceful stop. */
+  stop(): void;
+}

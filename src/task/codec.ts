@@ -1,0 +1,22 @@
+/**
+ * MessagePack as bgt stores and sends values: standard MessagePack (no msgpackr records), so any
+ * MessagePack reader can decode a task's result or a frame.
+ *
+ * @example
+ * ```ts
+ * decode(encode({ a: [1, 2] })); // { a: [1, 2] }
+ * ```
+ */
+import { Packr } from "msgpackr";
+
+const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: "number" });
+
+/** Encodes a value to MessagePack bytes. */
+export function encode(value: unknown): Uint8Array {
+  return packr.pack(value);
+}
+
+/** Decodes MessagePack bytes. */
+export function decode(bytes: Uint8Array): unknown {
+  return packr.unpack(bytes);
+}

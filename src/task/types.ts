@@ -1,0 +1,127 @@
+/**
+ * The task model of DESIGN §3: what a task is, in memory and on the wire.
+ *
+ * @example
+ * ```ts
+ * const spec: TaskSpec = { kind: "command", argv: ["echo", "hi"] };
+ * ```
+ */
+
+/** How a task runs: a module export in a worker, an argv, or a shell line. */
+export type TaskKind = "module" | "command" | "shell";
+
+/** Every state a task can be in. */
+export type TaskStatus =
+  | "scheduled"
+  | "queued"
+  | "blocked"
+  | "running"
+  | "paused"
+  | "succeeded"
+  | "failed"
+  | "canceled"
+  | "timed_out"
+  | "lost";
+
+/** The states a task never leaves (unless restarted). */
+export const TERMINAL_STATUSES: readonly TaskStatus[] = [
+  "succeeded",
+  "failed",
+  "canceled",
+  "timed_out",
+  "lost",
+];
+
+/** All states, in lifecycle order. */
+export const ALL_STATUSES: readonly TaskStatus[] = [
+  "scheduled",
+  "blocked",
+  "queued",
+  "running",
+  "paused",
+  ...TERMINAL_STATUSES,
+];
+
+/** True when the task has finished for good. */
+export function isTerminal(status: TaskStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** What to run. */
+export type TaskSpec =
+  | { kind: "module"; module: string; export: string; args: unknown[] }
+  | { kind: "command"; argv: string[] }
+  | { kind: "shell"; line: string };
+
+/** An error as recorded: plain data, so it survives the database and the socket. */
+export interface TaskError {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+/** What a client asks for when it submits a task. */
+export interface NewTask {
+  spec: TaskSpec;
+  name?: string;
+  group?: string;
+  priority?: number;
+  /** Epoch milliseconds; default now. */
+  runAt?: number;
+  maxAttempts?: number;
+  env?: Record<string, string>;
+  cwd?: string;
+  meta?: Record<string, string>;
+}
+
+/** A task row as stored and shown (DESIGN §3, camelCase). */
+export interface Task {
+  id: number;
+  kind: TaskKind;
+  spec: TaskSpec;
+  name: string | null;
+  group: string;
+  priority: number;
+  status: TaskStatus;
+  runAt: number;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  attempt: number;
+  maxAttempts: number;
+  env: Record<string, string>;
+  cwd: string;
+  meta: Record<string, string>;
+  pid: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  /** The module's return value (decoded), or undefined. */
+  result: unknown;
+  error: TaskError | null;
+  progress: number | null;
+  progressMessage: string | null;
+  owner: string | null;
+}
+
+/** How a run ended, as the runner reports it. */
+export interface TaskOutcome {
+  status: "succeeded" | "failed" | "canceled" | "timed_out" | "lost";
+  exitCode?: number | null;
+  signal?: string | null;
+  result?: unknown;
+  error?: TaskError | null;
+}
+
+/** A short human label for a task: its name, else its command line or module target. */
+export function describeTask(task: Pick<Task, "name" | "spec">): string {
+  if (task.name) return task.name;
+  const spec = task.spec;
+  switch (spec.kind) {
+    case "command":
+      return spec.argv.join(" ");
+    case "shell":
+      return spec.line;
+    case "module":
+      return spec.export === "default" ? spec.module : `${spec.module}#${spec.export}`;
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * bgt's version (kept equal to package.json's by a test).
+ *
+ * @example
+ * ```ts
+ * console.log(`bgt ${VERSION}`);
+ * ```
+ */
+export const VERSION = "0.1.0";
