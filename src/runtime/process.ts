@@ -34,13 +34,26 @@ export function selfCommand(): string[] {
   return [process.execPath, script];
 }
 
-/** True when a process with this pid exists (and may be signalled by us). */
+/**
+ * True when a process with this pid exists and has not ended: a zombie (ended, not yet reaped
+ * by its parent) counts as ended.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  return _procState(pid) !== "Z";
+}
+
+/** The one-letter state of `/proc/<pid>/stat` (R, S, D, Z, T…), or null where unreadable. */
+function _procState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  } catch {
+    return null;
   }
 }
 

@@ -9,7 +9,12 @@
  */
 import { Packr } from "msgpackr";
 
-const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: "number" });
+const packr = new Packr({
+  useRecords: false,
+  variableMapSize: true,
+  moreTypes: false,
+  int64AsType: "number",
+});
 
 /** Encodes a value to MessagePack bytes. */
 export function encode(value: unknown): Uint8Array {

@@ -33,7 +33,7 @@ export function logsCommand() {
       const client = await connect();
       try {
         const path = client.streamPath(id, stream);
-        const out = stream === "stderr" ? process.stderr : process.stdout;
+        const out = process.stdout;
         let from = 0;
         if (options.tail !== undefined) {
           from = streamSize(path);
