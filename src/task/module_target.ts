@@ -9,7 +9,7 @@
 
 /** True when the word names a script bgt runs as a module task (by its extension). */
 export function looksLikeModule(word: string): boolean {
-  return /\.(ts|tsx|mts|js|mjs|jsx)(#[A-Za-z_$][\w$]*)?$/.test(word);
+  return /\.(ts|tsx|mts|js|mjs|jsx)(#.*)?$/.test(word);
 }
 
 /** Splits `file#export`; throws a TypeError on an empty or malformed export name. */

@@ -84,6 +84,20 @@ export class TempHome {
     return [...readFileSync(log, "utf8").matchAll(/started pid (\d+)/g)].map((m) => Number(m[1]));
   }
 
+  /** Kills one task's waiter and process group with SIGKILL (to simulate a crash). */
+  killTaskProcesses(id: number): void {
+    try {
+      const record = JSON.parse(
+        readFileSync(join(this.dir, "home", "logs", String(id), "pid"), "utf8"),
+      );
+      for (const pid of [record.waiterPid, -record.pid]) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch { /* already gone */ }
+      }
+    } catch { /* no process recorded */ }
+  }
+
   /** Kills the supervisors and every task process group and waiter the home knows of; deletes it. */
   cleanup(): void {
     const pids: number[] = [];
@@ -102,5 +116,27 @@ export class TempHome {
       } catch { /* already gone */ }
     }
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Pids of processes in group `pgid` that have not ended (zombies are ended). */
+export function liveProcessesInGroup(pgid: number): number[] {
+  return readdirSync("/proc").filter((name) => /^\d+$/.test(name)).filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return Number(fields[2]) === pgid && fields[0] !== "Z";
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
+/** Polls a condition of an external process (there is no event to await across processes). */
+export function waitFor(condition: () => boolean, timeoutMs = 10_000): void {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
   }
 }

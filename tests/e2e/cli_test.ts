@@ -2,10 +2,10 @@
  * End-to-end: the compiled binary, a temporary BGT_HOME each, every process cleaned up by pid.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { TempHome } from "../_helpers/bgt_home.ts";
+import { liveProcessesInGroup, TempHome, waitFor } from "../_helpers/bgt_home.ts";
 
 const MODULE = `
 import { context } from "bgt";
@@ -174,25 +174,3 @@ describe("bgt end to end", () => {
     assert.match(readFileSync(join(home.dir, "home", "supervisor.log"), "utf8"), /started pid \d+/);
   });
 });
-
-/** Pids of processes in group `pgid` that have not ended (zombies are ended). */
-export function liveProcessesInGroup(pgid: number): number[] {
-  return readdirSync("/proc").filter((name) => /^\d+$/.test(name)).filter((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return Number(fields[2]) === pgid && fields[0] !== "Z";
-    } catch {
-      return false;
-    }
-  }).map(Number);
-}
-
-/** Polls a condition of an external process (there is no event to await across processes). */
-export function waitFor(condition: () => boolean, timeoutMs = 10_000): void {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-  }
-}

@@ -13,6 +13,7 @@ import { resolve } from "node:path";
 import { Command } from "@commander-js/extra-typings";
 import { followStreams } from "../../client/follow_streams.ts";
 import { connect } from "../../client/client.ts";
+import { findExecutable } from "../../runner/find_executable.ts";
 import { exitCodeOf } from "../../task/exit_code.ts";
 import { parseModuleArgs } from "../../task/module_args.ts";
 import { looksLikeModule, parseModuleTarget } from "../../task/module_target.ts";
@@ -47,13 +48,19 @@ export function runCommand() {
       if (!existsSync(cwd)) throw new UsageError(`Cannot run: --cwd ${cwd} does not exist`);
       const afterDashDash = _followsDoubleDash(command.parent?.args ?? [], target, args);
       const spec = _spec(target, args, cwd, { ...options, command: afterDashDash });
+      const env = { ...(process.env as Record<string, string>), ...parseEnvPairs(options.env) };
+      if (spec.kind === "command" && !findExecutable(spec.argv[0], { cwd, path: env.PATH })) {
+        throw new UsageError(
+          `Cannot run '${spec.argv[0]}': command not found (PATH and ${cwd} searched)`,
+        );
+      }
       const task: NewTask = {
         spec,
         name: options.name,
         group: options.group,
         priority: parseInteger("--priority", options.priority),
         maxAttempts: parseInteger("--retries", options.retries, { min: 0 }) + 1,
-        env: { ...(process.env as Record<string, string>), ...parseEnvPairs(options.env) },
+        env,
         cwd,
       };
       const client = await connect();

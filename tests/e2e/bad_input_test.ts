@@ -1,0 +1,85 @@
+/**
+ * Bad input gets one clear line on stderr that names the problem, a non-zero exit, no stack
+ * trace, and leaves no task row behind.
+ */
+import assert from "node:assert/strict";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { TempHome } from "../_helpers/bgt_home.ts";
+
+const CASES: { words: string[]; error: RegExp }[] = [
+  { words: ["show", "999"], error: /Cannot find task 999: no such id/ },
+  { words: ["logs", "999"], error: /Cannot find task 999/ },
+  { words: ["result", "999"], error: /Cannot find task 999/ },
+  { words: ["wait", "999"], error: /Cannot find task 999/ },
+  { words: ["kill", "999"], error: /Cannot find task 999/ },
+  { words: ["rm", "999"], error: /Cannot find task 999/ },
+  { words: ["show", "abc"], error: /Cannot parse task id 'abc'/ },
+  { words: ["run", "missing.ts"], error: /Cannot run missing.ts: no such file/ },
+  { words: ["run"], error: /name a module file or a command/ },
+  { words: ["run", "--bogus", "x.ts"], error: /unknown option '--bogus'/ },
+  { words: ["run", "--priority", "high", "--", "true"], error: /Cannot parse --priority 'high'/ },
+  { words: ["run", "--env", "NOEQUALS", "--", "true"], error: /Cannot parse --env 'NOEQUALS'/ },
+  { words: ["run", "--args-json", "[1,", "job.ts"], error: /Cannot parse --args-json/ },
+  { words: ["run", "--args-json", "{}", "job.ts"], error: /expected a JSON array/ },
+  {
+    words: ["run", "--cwd", "/nonexistent/dir", "--", "true"],
+    error: /--cwd \/nonexistent\/dir does not exist/,
+  },
+  { words: ["run", "job.ts#1x"], error: /Cannot parse module target/ },
+  {
+    words: ["run", "--", "no-such-command-xyz"],
+    error: /Cannot run 'no-such-command-xyz': command not found/,
+  },
+  { words: ["run", "--", "./missing.sh"], error: /Cannot run '.\/missing.sh': command not found/ },
+  { words: ["kill", "--signal", "NOPE", "1"], error: /Cannot parse signal 'NOPE'/ },
+  { words: ["ls", "--status", "sleeping"], error: /Cannot parse --status 'sleeping'/ },
+  { words: ["ls", "--limit", "0"], error: /--limit 0: it must be at least 1/ },
+  { words: ["lss"], error: /unknown command 'lss'.*Did you mean ls\?/s },
+];
+
+describe("bad input", () => {
+  let home: TempHome;
+  before(() => {
+    home = TempHome.create();
+    writeFileSync(join(home.work, "job.ts"), "export default () => 1;");
+    home.bgt(["ls"]);
+  });
+  after(() => home.cleanup());
+
+  for (const { words, error } of CASES) {
+    test(`bgt ${words.join(" ")} fails with one clear line`, () => {
+      const result = home.bgt(words);
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, error);
+      assert.match(result.stderr, /^bgt: /);
+      assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
+      assert.equal(result.stdout, "");
+    });
+  }
+
+  test("no bad input left a task behind", () => {
+    assert.equal(home.ok(["ls"]), "no tasks");
+  });
+
+  test("an unwritable BGT_HOME is named in the error", {
+    skip: process.getuid?.() === 0
+      ? "root can write anywhere: permission bits do not stop it"
+      : false,
+  }, () => {
+    const locked = join(home.dir, "locked");
+    mkdirSync(locked, { mode: 0o500 });
+    chmodSync(locked, 0o500);
+    const result = home.bgt(["ls"], { env: { BGT_HOME: join(locked, "home") } });
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /Cannot use BGT_HOME .*locked\/home/);
+  });
+
+  test("a BGT_HOME below a file is named in the error", () => {
+    const result = home.bgt(["ls"], { env: { BGT_HOME: "/dev/null/bgt" } });
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /^bgt: Cannot use BGT_HOME \/dev\/null\/bgt: ENOTDIR/);
+    assert.doesNotMatch(result.stderr, /\n\s+at /);
+  });
+});
