@@ -11,8 +11,12 @@
  * const [task] = await bgt.wait([id]);
  * ```
  */
-import { sendRequest } from "../ipc/socket_client.ts";
-import { PROTOCOL_VERSION, type SupervisorStatus } from "../ipc/protocol.ts";
+import {
+  PROTOCOL_VERSION,
+  type Request,
+  type Response,
+  type SupervisorStatus,
+} from "../ipc/protocol.ts";
 import { type BgtHome, bgtHome, ensureHome } from "../store/home.ts";
 import { SqliteTaskStore } from "../store/sqlite_task_store.ts";
 import {
@@ -24,7 +28,7 @@ import {
 import type { ListFilter } from "../store/task_store.ts";
 import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
 import type { NewTask, Task } from "../task/types.ts";
-import { ensureSupervisor } from "./ensure_supervisor.ts";
+import { wakeSupervisor } from "./wake_supervisor.ts";
 
 /** Options for {@linkcode connect}. */
 export interface ConnectOptions {
@@ -58,7 +62,7 @@ export class Client {
   /** Commits the tasks (all or none), then wakes the supervisor; returns their ids. */
   async submit(tasks: readonly NewTask[], options: SubmitOptions = {}): Promise<number[]> {
     const ids = this.#store.submit(tasks);
-    if (options.wake ?? true) await ensureSupervisor(this.home);
+    if (options.wake ?? true) await wakeSupervisor(this.home, this.#store);
     return ids;
   }
 
@@ -88,20 +92,16 @@ export class Client {
   /** Resolves with the tasks once every one has reached a terminal state. */
   async wait(ids: readonly number[], options: { signal?: AbortSignal } = {}): Promise<Task[]> {
     for (const id of ids) this.get(id);
-    await ensureSupervisor(this.home, options);
-    await sendRequest(
-      this.home.socket,
-      { v: PROTOCOL_VERSION, type: "wait", ids: [...ids] },
-      options,
-    );
+    await this.start(options);
+    await this.#request({ v: PROTOCOL_VERSION, type: "wait", ids: [...ids] }, options);
     return ids.map((id) => this.get(id));
   }
 
   /** Signals a running task's process group, or cancels a task that has not started. */
   async kill(id: number, signal = "SIGTERM"): Promise<void> {
     this.get(id);
-    await ensureSupervisor(this.home);
-    await sendRequest(this.home.socket, { v: PROTOCOL_VERSION, type: "kill", id, signal });
+    await this.start();
+    await this.#request({ v: PROTOCOL_VERSION, type: "kill", id, signal });
   }
 
   /**
@@ -127,7 +127,7 @@ export class Client {
   /** The running supervisor's status, or undefined when none runs (none is started). */
   async status(): Promise<SupervisorStatus | undefined> {
     try {
-      const response = await sendRequest(this.home.socket, { v: PROTOCOL_VERSION, type: "status" });
+      const response = await this.#request({ v: PROTOCOL_VERSION, type: "status" });
       return response.type === "status" ? response.status : undefined;
     } catch (error) {
       if ((error as { code?: string }).code === "SUPERVISOR_UNAVAILABLE") return undefined;
@@ -136,15 +136,25 @@ export class Client {
   }
 
   /** Starts the supervisor if none runs. */
-  async start(): Promise<void> {
-    await ensureSupervisor(this.home);
+  async start(options: { signal?: AbortSignal } = {}): Promise<void> {
+    // Loaded on demand, as is the socket client: `bgt run` and the read commands need neither.
+    const { ensureSupervisor } = await import("./ensure_supervisor.ts");
+    await ensureSupervisor(this.home, options);
+  }
+
+  async #request(
+    request: Request,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<Extract<Response, { ok: true }>> {
+    const { sendRequest } = await import("../ipc/socket_client.ts");
+    return await sendRequest(this.home.socket, request, options);
   }
 
   /** Asks the supervisor to drain and stop; resolves once it has gone (false if none ran). */
   async stop(options: { timeoutMs?: number } = {}): Promise<boolean> {
     const before = await this.status();
     if (!before) return false;
-    await sendRequest(this.home.socket, { v: PROTOCOL_VERSION, type: "stop" });
+    await this.#request({ v: PROTOCOL_VERSION, type: "stop" });
     const deadline = Date.now() + (options.timeoutMs ?? 60_000);
     while (Date.now() < deadline) {
       if (!this.#store.supervisor()) return true;

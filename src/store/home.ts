@@ -9,7 +9,6 @@
  * ensureHome(home);
  * ```
  */
-import { createHash } from "node:crypto";
 import { accessSync, chmodSync, constants, mkdirSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -37,7 +36,7 @@ export function bgtHome(env: Record<string, string | undefined>): BgtHome {
     const base = env.XDG_RUNTIME_DIR
       ? join(env.XDG_RUNTIME_DIR, "bgt")
       : join(tmpdir(), `bgt-${process.getuid?.() ?? "user"}`);
-    const hash = createHash("sha256").update(dir).digest("hex").slice(0, 16);
+    const hash = _fnv1a(dir);
     socket = join(base, `${hash}.sock`);
   }
   return {
@@ -67,4 +66,14 @@ export function ensureHome(home: BgtHome): void {
       { cause: error },
     );
   }
+}
+
+/** A 32-bit FNV-1a hash in hex: enough to give each long home its own short socket name. */
+function _fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, "0");
 }

@@ -59,11 +59,17 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   const startTime = processStartTime(process.pid);
   const owner = `${process.pid}@${startTime ?? Date.now()}`;
   const startedAt = Date.now();
+  // Clients wake us with SIGUSR2 (see client/wake_supervisor.ts). Listen before taking the
+  // role, so that no wake-up can find us without a handler (its default action would kill us).
+  let wake = () => {};
+  const onWake = () => wake();
+  process.on("SIGUSR2", onWake);
   const holder = store.takeSupervisor(
     { owner, pid: process.pid, startTime, startedAt },
     (other) => isSameProcessAlive(other.pid, other.startTime) && other.pid !== process.pid,
   );
   if (holder.owner !== owner) {
+    process.off("SIGUSR2", onWake);
     store.close();
     throw new SupervisorRunningError(
       `Cannot start supervisor: one already runs for ${home.dir} (pid ${holder.pid})`,
@@ -84,6 +90,8 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       }),
     onFinished: (task) => waiters.finished(task),
   });
+
+  wake = () => dispatcher.wake();
 
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));

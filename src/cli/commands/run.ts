@@ -11,7 +11,6 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { Command } from "@commander-js/extra-typings";
-import { followStreams } from "../../client/follow_streams.ts";
 import { connect } from "../../client/client.ts";
 import { findExecutable } from "../../runner/find_executable.ts";
 import { exitCodeOf } from "../../task/exit_code.ts";
@@ -71,6 +70,7 @@ export function runCommand() {
           return;
         }
         if (options.json) process.stderr.write(`${toJson({ id })}\n`);
+        const { followStreams } = await import("../../client/follow_streams.ts");
         const done = await followStreams(client, id, ["stdout", "stderr"], (stream, bytes) => {
           (stream === "stderr" ? process.stderr : process.stdout).write(bytes);
         });

@@ -8,7 +8,6 @@
  * ```
  */
 import { Command } from "@commander-js/extra-typings";
-import { startSupervisor } from "../../supervisor/supervisor.ts";
 import { bgtHome } from "../../store/home.ts";
 import { parseInteger } from "../parse_options.ts";
 
@@ -19,6 +18,7 @@ export function superviseCommand() {
     .option("--parallel <n>", "most tasks at once (default: BGT_PARALLEL, else the cores)")
     .action(async (options) => {
       const parallelText = options.parallel ?? process.env.BGT_PARALLEL;
+      const { startSupervisor } = await import("../../supervisor/supervisor.ts");
       const supervisor = await startSupervisor({
         home: bgtHome(process.env),
         parallel: parallelText === undefined
