@@ -1,0 +1,268 @@
+/**
+ * The entry of every pool worker. The pool starts it with
+ * `new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" })`; it is also the
+ * second entrypoint of the compiled binary. It runs the tasks it is sent one at a time, in order,
+ * and answers in batches.
+ *
+ * @module
+ */
+import { format } from "node:util";
+import {
+  type _WireOptions,
+  type _WireTask,
+  MSG_ABORT,
+  MSG_QUEUE_ITEM,
+  MSG_RESULTS,
+  MSG_RUN,
+} from "./_protocol.ts";
+import { type _CurrentTask, _state } from "./_worker_state.ts";
+import { _serializeError } from "./errors.ts";
+import { compileFn, explainFreeVariable } from "./fn_source.ts";
+import { findTransferables } from "./transfer.ts";
+import { _abortReason, context } from "./context.ts";
+import { workQueue } from "./worker_queue.ts";
+import { registerVirtualModule } from "../runtime/virtual_module.ts";
+
+type _Fn = (...args: unknown[]) => unknown;
+
+const _scope = globalThis as unknown as {
+  postMessage(msg: unknown, transfer?: Transferable[]): void;
+  addEventListener(type: "message", cb: (e: MessageEvent) => void): void;
+};
+
+registerVirtualModule("bgt", { context, workQueue });
+
+// ---- outgoing results, batched ----
+let _out: unknown[] = [];
+let _outTransfer: Transferable[] = [];
+
+function _flush(): void {
+  if (_out.length === 0) return;
+  const r = _out;
+  const tr = _outTransfer;
+  _out = [];
+  _outTransfer = [];
+  try {
+    _scope.postMessage({ t: MSG_RESULTS, r }, tr);
+  } catch {
+    // One value is not clonable: send them one by one so that only that task fails.
+    for (let i = 0; i < r.length; i += 3) {
+      try {
+        _scope.postMessage({ t: MSG_RESULTS, r: [r[i], r[i + 1], r[i + 2]] }, tr);
+      } catch (e) {
+        const err = new Error(`Cannot return the task's result: ${(e as Error).message}`);
+        err.name = "DataCloneError";
+        _scope.postMessage({ t: MSG_RESULTS, r: [r[i], 0, _serializeError(err)] });
+      }
+    }
+  }
+}
+
+_state.post = (msg, transfer) => _scope.postMessage(msg, transfer ?? []);
+_state.beforeEvent = _flush;
+
+// ---- console capture ----
+const _console = console as unknown as Record<string, (...a: unknown[]) => void>;
+for (
+  const [method, stream] of [
+    ["log", "stdout"],
+    ["info", "stdout"],
+    ["debug", "stdout"],
+    ["error", "stderr"],
+    ["warn", "stderr"],
+  ] as const
+) {
+  const original = _console[method].bind(console);
+  _console[method] = (...args: unknown[]) => {
+    const cur = _state.current;
+    if (cur !== undefined && cur.opts && cur.opts.cc) {
+      _flush();
+      _scope.postMessage({
+        t: 1,
+        id: cur.id,
+        e: { type: stream, text: format(...args) + "\n" },
+      });
+    } else {
+      original(...args);
+    }
+  };
+}
+
+// ---- caches ----
+const _sources = new Map<number, string>();
+const _factories = new Map<string, (...captured: unknown[]) => _Fn>();
+const _plainFns = new Map<number, _Fn>();
+const _modules = new Map<string, Record<string, unknown> | Promise<Record<string, unknown>>>();
+
+function _moduleError(key: string, message: string, cause?: unknown): Error {
+  const e = new Error(`Cannot run ${key}: ${message}`, cause ? { cause } : undefined);
+  e.name = "ModuleLoadError";
+  (e as Error & { code: string }).code = "BGT_MODULE_LOAD";
+  return e;
+}
+
+function _pickExport(key: string, mod: Record<string, unknown>, name: string): _Fn {
+  if (!(name in mod)) {
+    throw _moduleError(
+      key,
+      name === "default"
+        ? "the module has no default export; name one with #export"
+        : `the module has no export '${name}'`,
+    );
+  }
+  const fn = mod[name];
+  if (typeof fn !== "function") {
+    throw _moduleError(key, `export '${name}' is not a function (it is ${typeof fn})`);
+  }
+  return fn as _Fn;
+}
+
+/** Resolves a module target; returns the function or a promise of it. */
+function _moduleFn(key: string): _Fn | Promise<_Fn> {
+  const hash = key.lastIndexOf("#");
+  const url = key.slice(0, hash);
+  const name = key.slice(hash + 1);
+  const cached = _modules.get(url);
+  if (cached !== undefined && !(cached instanceof Promise)) return _pickExport(key, cached, name);
+  let p = cached as Promise<Record<string, unknown>> | undefined;
+  if (p === undefined) {
+    p = import(url).then(
+      (m: Record<string, unknown>) => {
+        _modules.set(url, m);
+        return m;
+      },
+      (e: unknown) => {
+        _modules.delete(url);
+        throw _moduleError(key, `cannot load the module: ${(e as Error)?.message ?? e}`, e);
+      },
+    );
+    _modules.set(url, p);
+  }
+  return p.then((m) => _pickExport(key, m, name));
+}
+
+function _functionFn(id: number, opts: _WireOptions | undefined): _Fn {
+  if (opts && opts.src !== undefined) _sources.set(id, opts.src);
+  const names = opts && opts.capN;
+  if (names === undefined || names.length === 0) {
+    let fn = _plainFns.get(id);
+    if (fn === undefined) {
+      fn = _compile(id, [])();
+      _plainFns.set(id, fn);
+    }
+    return fn;
+  }
+  const fkey = `${id}|${names.join(",")}`;
+  let factory = _factories.get(fkey);
+  if (factory === undefined) {
+    factory = _compile(id, names);
+    _factories.set(fkey, factory);
+  }
+  return factory(...opts!.capV!);
+}
+
+function _compile(id: number, names: string[]): (...captured: unknown[]) => _Fn {
+  const src = _sources.get(id);
+  if (src === undefined) throw new Error(`Cannot run function ${id}: its source was never sent`);
+  try {
+    return compileFn(src, names) as (...captured: unknown[]) => _Fn;
+  } catch (e) {
+    throw new SyntaxError(`Cannot compile the function sent by value: ${(e as Error).message}`);
+  }
+}
+
+// ---- the run loop ----
+const _queue: _WireTask[] = [];
+let _head = 0;
+let _running = false;
+const _skipped = new Set<number>();
+
+function _ok(id: number, value: unknown): void {
+  _out.push(id, 1, value);
+  if (typeof value === "object" && value !== null) {
+    const t = findTransferables(value);
+    for (let i = 0; i < t.length; i++) _outTransfer.push(t[i]);
+  }
+}
+
+function _fail(id: number, e: unknown, byValue: boolean): void {
+  _out.push(id, 0, _serializeError(byValue ? explainFreeVariable(e) : e));
+}
+
+async function _pump(): Promise<void> {
+  _running = true;
+  while (_head < _queue.length) {
+    const task = _queue[_head];
+    (_queue as unknown[])[_head++] = undefined;
+    if (_head === _queue.length) {
+      _queue.length = 0;
+      _head = 0;
+    }
+    const id = task[0];
+    if (_skipped.size > 0 && _skipped.delete(id)) continue;
+    const key = task[1];
+    const opts = task[3] === 0 ? undefined : task[3];
+    const byValue = typeof key === "number";
+    const cur: _CurrentTask = { id, opts, controller: undefined, aborted: false };
+    _state.current = cur;
+    try {
+      let fn = byValue ? _functionFn(key, opts) : _moduleFn(key);
+      if (fn instanceof Promise) {
+        _flush();
+        fn = await fn;
+      }
+      let value = fn(...task[2]);
+      if (
+        value !== null && typeof value === "object" &&
+        typeof (value as PromiseLike<unknown>).then === "function"
+      ) {
+        _flush();
+        value = await value;
+      }
+      _ok(id, value);
+    } catch (e) {
+      _fail(id, e, byValue);
+    }
+    _state.current = undefined;
+  }
+  _skipped.clear();
+  _flush();
+  _running = false;
+}
+
+_scope.addEventListener("message", (e: MessageEvent) => {
+  const m = e.data as {
+    t: number;
+    b?: _WireTask[];
+    id?: number;
+    r?: number;
+    v?: unknown;
+    d?: boolean;
+  };
+  switch (m.t) {
+    case MSG_RUN: {
+      const b = m.b!;
+      for (let i = 0; i < b.length; i++) _queue.push(b[i]);
+      if (!_running) void _pump();
+      break;
+    }
+    case MSG_ABORT: {
+      const cur = _state.current;
+      if (cur !== undefined && cur.id === m.id) {
+        cur.aborted = true;
+        cur.controller?.abort(_abortReason());
+      } else {
+        _skipped.add(m.id!);
+      }
+      break;
+    }
+    case MSG_QUEUE_ITEM: {
+      const cb = _state.reads.get(m.r!);
+      if (cb !== undefined) {
+        _state.reads.delete(m.r!);
+        cb({ v: m.v, d: m.d === true });
+      }
+      break;
+    }
+  }
+});
