@@ -51,8 +51,9 @@ export interface PoolOptions {
   graceMs?: number;
   /**
    * How many plain tasks may be sent to one worker before earlier ones finished (pipelining), once
-   * every worker is busy. Tasks with `context`, `captureConsole` or a work queue never share a
-   * worker. `1` disables pipelining.
+   * every worker is busy. Tasks with `context`, `captureConsole`, `timeout` or a work queue never
+   * share a worker (so their output is theirs and their timeout counts from their start). `1`
+   * disables pipelining.
    * @default 256
    */
   maxInFlight?: number;
@@ -393,7 +394,8 @@ export class Pool {
         transfer: tr,
         wire,
         priority,
-        exclusive: context !== undefined || captureConsole === true || options.queue !== undefined,
+        exclusive: context !== undefined || captureConsole === true || options.queue !== undefined ||
+          timeout !== undefined,
         resolve,
         reject,
         signal,

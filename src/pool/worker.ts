@@ -35,6 +35,8 @@ registerVirtualModule("bgt", { context, workQueue });
 // ---- outgoing results, batched ----
 let _out: unknown[] = [];
 let _outTransfer: Transferable[] = [];
+/** When the oldest unsent result was made; results older than 2 ms go out before the next task. */
+let _outSince = 0;
 
 function _flush(): void {
   if (_out.length === 0) return;
@@ -178,6 +180,7 @@ let _running = false;
 const _skipped = new Set<number>();
 
 function _ok(id: number, value: unknown): void {
+  if (_out.length === 0) _outSince = performance.now();
   _out.push(id, 1, value);
   if (typeof value === "object" && value !== null) {
     const t = findTransferables(value);
@@ -186,6 +189,7 @@ function _ok(id: number, value: unknown): void {
 }
 
 function _fail(id: number, e: unknown, byValue: boolean): void {
+  if (_out.length === 0) _outSince = performance.now();
   _out.push(id, 0, _serializeError(byValue ? explainFreeVariable(e) : e));
 }
 
@@ -200,6 +204,7 @@ async function _pump(): Promise<void> {
     }
     const id = task[0];
     if (_skipped.size > 0 && _skipped.delete(id)) continue;
+    if (_out.length > 0 && performance.now() - _outSince > 2) _flush();
     const key = task[1];
     const opts = task[3] === 0 ? undefined : task[3];
     const byValue = typeof key === "number";

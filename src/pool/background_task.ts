@@ -1,0 +1,102 @@
+/**
+ * `BackgroundTask`: seed 000's pollable background task.
+ *
+ * @module
+ */
+import { Pool, type RunTarget } from "./pool.ts";
+
+/**
+ * Runs one function (by value, in a clean scope) or module export in the background on its own
+ * worker, and lets you poll it. The worker stops once the task is done.
+ *
+ * @example
+ * ```ts
+ * import { BackgroundTask } from "./background_task.ts";
+ * const bg = new BackgroundTask(async (file: string) => {
+ *   const { execFileSync } = await import("node:child_process");
+ *   const t0 = performance.now();
+ *   execFileSync("cp", [file, file + ".bak"]);
+ *   return [0, (performance.now() - t0) / 1000];
+ * }, "/tmp/model.bin");
+ * while (!bg.isDone()) await new Promise((r) => setTimeout(r, 100));
+ * const [code, secs] = await bg.result() as [number, number];
+ * ```
+ */
+export class BackgroundTask<R = unknown> {
+  #done = false;
+  #promise: Promise<R>;
+  #abort = new AbortController();
+
+  /**
+   * Starts the task now.
+   *
+   * @param target A function (closures are refused: a free variable fails the task) or a module
+   * URL with an optional `#export`.
+   * @param args Its arguments (structured-clonable).
+   * @throws {TypeError} At once for a native or bound function.
+   */
+  constructor(target: RunTarget, ...args: unknown[]) {
+    const pool = new Pool({ size: 1 });
+    this.#promise = pool.run<R>(target, args, { signal: this.#abort.signal }).finally(() => {
+      this.#done = true;
+      void pool.close();
+    });
+    this.#promise.catch(() => {});
+  }
+
+  /**
+   * @internal Wraps a run on a shared pool ({@linkcode BackgroundTaskPool}).
+   */
+  static _fromPromise<R>(p: Promise<R>, abort: AbortController): BackgroundTask<R> {
+    const t = Object.create(BackgroundTask.prototype) as BackgroundTask<R>;
+    t.#done = false;
+    t.#abort = abort;
+    t.#promise = p.finally(() => {
+      t.#done = true;
+    });
+    t.#promise.catch(() => {});
+    return t;
+  }
+
+  /**
+   * Whether the task finished (successfully or not).
+   *
+   * @example
+   * ```ts
+   * import { BackgroundTask } from "./background_task.ts";
+   * const bg = new BackgroundTask(() => 1);
+   * while (!bg.isDone()) await new Promise((r) => setTimeout(r, 10));
+   * ```
+   */
+  isDone(): boolean {
+    return this.#done;
+  }
+
+  /**
+   * The task's return value (return an array for several values); rejects with its error.
+   *
+   * @example
+   * ```ts
+   * import { BackgroundTask } from "./background_task.ts";
+   * const [a, b] = await new BackgroundTask(() => [1, 2]).result() as number[];
+   * ```
+   */
+  result(): Promise<R> {
+    return this.#promise;
+  }
+
+  /**
+   * Cancels the task: `result()` rejects with an `AbortError`.
+   *
+   * @example
+   * ```ts
+   * import { BackgroundTask } from "./background_task.ts";
+   * const bg = new BackgroundTask(() => new Promise(() => {}));
+   * bg.cancel();
+   * await bg.result().catch(() => {});
+   * ```
+   */
+  cancel(): void {
+    this.#abort.abort();
+  }
+}
