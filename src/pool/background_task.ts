@@ -5,6 +5,8 @@
  */
 import { Pool, type RunTarget } from "./pool.ts";
 
+let _wrapping: { promise: Promise<unknown>; abort: AbortController } | undefined;
+
 /**
  * Runs one function (by value, in a clean scope) or module export in the background on its own
  * worker, and lets you poll it. The worker stops once the task is done.
@@ -36,26 +38,25 @@ export class BackgroundTask<R = unknown> {
    * @throws {TypeError} At once for a native or bound function.
    */
   constructor(target: RunTarget, ...args: unknown[]) {
-    const pool = new Pool({ size: 1 });
-    this.#promise = pool.run<R>(target, args, { signal: this.#abort.signal }).finally(() => {
+    let p: Promise<R>;
+    if (_wrapping !== undefined) {
+      p = _wrapping.promise as Promise<R>;
+      this.#abort = _wrapping.abort;
+      _wrapping = undefined;
+    } else {
+      const pool = new Pool({ size: 1 });
+      p = pool.run<R>(target, args, { signal: this.#abort.signal }).finally(() => void pool.close());
+    }
+    this.#promise = p.finally(() => {
       this.#done = true;
-      void pool.close();
     });
     this.#promise.catch(() => {});
   }
 
-  /**
-   * @internal Wraps a run on a shared pool ({@linkcode BackgroundTaskPool}).
-   */
-  static _fromPromise<R>(p: Promise<R>, abort: AbortController): BackgroundTask<R> {
-    const t = Object.create(BackgroundTask.prototype) as BackgroundTask<R>;
-    t.#done = false;
-    t.#abort = abort;
-    t.#promise = p.finally(() => {
-      t.#done = true;
-    });
-    t.#promise.catch(() => {});
-    return t;
+  /** @internal Wraps a run on a shared pool ({@linkcode BackgroundTaskPool}). */
+  static _fromPromise<R>(promise: Promise<R>, abort: AbortController): BackgroundTask<R> {
+    _wrapping = { promise, abort };
+    return new BackgroundTask<R>(() => {});
   }
 
   /**

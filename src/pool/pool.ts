@@ -141,6 +141,10 @@ const _fnIds = new WeakMap<object, { id: number; src: string }>();
 let _nextFnId = 1;
 let _nextJobId = 1;
 
+function _ping(): number {
+  return 0;
+}
+
 function _defaultSize(): number {
   const n = (globalThis.navigator as { hardwareConcurrency?: number } | undefined)
     ?.hardwareConcurrency;
@@ -416,6 +420,26 @@ export class Pool {
       this.#queue.push(job, priority);
       this.#schedule();
     });
+  }
+
+  /**
+   * Starts every worker now (up to `size`) and resolves once each has answered, so that the first
+   * tasks do not pay for worker start-up.
+   *
+   * @example
+   * ```ts
+   * import { Pool } from "./pool.ts";
+   * const pool = new Pool({ size: 110 });
+   * await pool.ready(); // 110 workers are up
+   * await pool.close();
+   * ```
+   */
+  async ready(): Promise<void> {
+    const missing = this.#size - this.#live + this.#slots.filter((s) => s.inflight.length > 0)
+      .length;
+    const runs: Promise<unknown>[] = [];
+    for (let i = 0; i < missing; i++) runs.push(this.run(_ping));
+    await Promise.all(runs);
   }
 
   /**
