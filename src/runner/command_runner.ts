@@ -1,6 +1,9 @@
 /**
- * Runs `command` and `shell` tasks through a waiter process (see `waiter.ts`), and re-adopts a
- * waiter whose supervisor died.
+ * Runs `command` and `shell` tasks under a waiter (DESIGN §5): a POSIX `sh` that leads the task's
+ * process group, runs the argv exactly (`"$@"`, no shell parsing), and writes the exit code to the
+ * task's `status` file — so a task's end reaches the disk even when no supervisor is alive to see
+ * it. The command's output goes straight to the task's files. A new supervisor re-adopts a waiter
+ * whose supervisor died.
  *
  * @example
  * ```ts
@@ -9,17 +12,26 @@
  * ```
  */
 import { spawn } from "node:child_process";
-import { watch } from "node:fs";
-import { isSameProcessAlive, selfCommand } from "../runtime/process.ts";
+import { closeSync, openSync, watch } from "node:fs";
+import { isSameProcessAlive, processStartTime, selfCommand } from "../runtime/process.ts";
 import {
   type PidRecord,
   prepareTaskFiles,
   readRecord,
+  readStatus,
   type StatusRecord,
   type TaskFiles,
+  writeRecord,
 } from "../store/task_files.ts";
 import type { Task, TaskOutcome } from "../task/types.ts";
 import type { RunningTask } from "./running_task.ts";
+
+/**
+ * The waiter. Catching HUP/INT/TERM (rather than ignoring them) keeps the waiter alive through a
+ * signal sent to the whole group while the command gets the default action; the waiter writes
+ * the status once the command has ended. Arguments: status path, attempt, then the argv.
+ */
+const WAITER = 's=$1; a=$2; shift 2; trap : HUP INT TERM; "$@"; c=$?; echo "$a $c" > "$s"; exit $c';
 
 /** The argv a command or shell task runs. */
 export function commandArgv(task: Pick<Task, "spec">): string[] {
@@ -29,73 +41,70 @@ export function commandArgv(task: Pick<Task, "spec">): string[] {
   throw new TypeError(`Cannot run a ${spec.kind} task as a command`);
 }
 
-/** Starts the task's waiter; the task's output goes straight to its files. */
+/** Starts the task's waiter and command; resolves `done` when the waiter ends. */
 export function startCommand(task: Task, files: TaskFiles): RunningTask {
   prepareTaskFiles(files);
-  const [command, ...prefix] = selfCommand();
-  const waiter = spawn(
-    command,
-    [...prefix, "__wait", files.dir, String(task.attempt), task.cwd, "--", ...commandArgv(task)],
-    {
+  const fds = [files.stdout, files.stderr, files.data].map((path) => openSync(path, "a", 0o600));
+  let waiter;
+  try {
+    waiter = spawn("/bin/sh", [
+      "-c",
+      WAITER,
+      "bgt-waiter",
+      files.status,
+      String(task.attempt),
+      ...commandArgv(task),
+    ], {
+      cwd: task.cwd,
       env: { ...task.env, BGT_TASK_ID: String(task.id) },
       detached: true,
-      stdio: ["ignore", "pipe", "ignore"],
-    },
-  );
-  let pid: number | null = null;
-  const started = new Promise<number | null>((resolve) => {
-    let text = "";
-    waiter.stdout!.setEncoding("utf8");
-    waiter.stdout!.on("data", (chunk: string) => {
-      text += chunk;
-      if (text.includes("\n")) resolve(pid = Number(text.split("\n")[0]));
+      stdio: ["ignore", fds[0], fds[1], fds[2]],
     });
-    waiter.stdout!.once("end", () => resolve(pid));
-    waiter.once("error", () => resolve(null));
-  });
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+  const pid = waiter.pid ?? null;
+  if (pid !== null) {
+    const record: PidRecord = { pid, startTime: processStartTime(pid), attempt: task.attempt };
+    writeRecord(files.pid, record);
+  }
   const done = new Promise<TaskOutcome>((resolve) => {
-    waiter.once("error", (error) => {
+    waiter.once("error", (error: NodeJS.ErrnoException) => {
+      const reason = error.code === "ENOENT"
+        ? `the directory ${task.cwd} does not exist`
+        : error.message;
       resolve({
         status: "failed",
-        error: { name: "Error", message: `Cannot start waiter: ${error.message}` },
+        error: { name: "Error", message: `Cannot start the task: ${reason}` },
       });
     });
     waiter.once("exit", (code, signal) => {
-      const status = readRecord<StatusRecord>(files.status);
-      if (status) resolve(outcomeOf(status));
+      const status = readStatus(files.status);
+      if (status && status.attempt === task.attempt) resolve(outcomeOf(status));
       else {
-        resolve({
-          status: "lost",
-          error: {
-            name: "Error",
-            message: `The waiter ended (${
-              signal ?? `exit ${code}`
-            }) without recording the task's status`,
-          },
-        });
+        // The waiter itself was killed (SIGKILL reaches the whole group): the command went with it.
+        resolve({ status: "failed", exitCode: code, signal, error: null });
       }
     });
   });
   return {
-    get pid() {
-      return pid;
-    },
-    started,
-    kill: (signal) => void started.then((known) => _killGroup(known, signal)),
+    pid,
+    started: Promise.resolve(pid),
+    kill: (signal) => _killGroup(pid, signal),
     done,
   };
 }
 
 /**
- * Re-adopts a command task whose supervisor died: resolves from its status record, or watches
- * for it while the waiter lives. Returns undefined when the task cannot be re-adopted (no waiter
+ * Re-adopts a command task whose supervisor died: resolves from its status file, or watches for
+ * it while the waiter lives. Returns undefined when the task cannot be re-adopted (no waiter
  * alive and no status: the task is lost).
  */
 export function adoptCommand(task: Task, files: TaskFiles): RunningTask | undefined {
   const record = readRecord<PidRecord>(files.pid);
-  const finished = readRecord<StatusRecord>(files.status);
+  const pid = record?.attempt === task.attempt ? record.pid : null;
+  const finished = readStatus(files.status);
   if (finished && finished.attempt === task.attempt) {
-    const pid = record?.pid ?? null;
     return {
       pid,
       started: Promise.resolve(pid),
@@ -103,19 +112,21 @@ export function adoptCommand(task: Task, files: TaskFiles): RunningTask | undefi
       done: Promise.resolve(outcomeOf(finished)),
     };
   }
-  if (!record || record.attempt !== task.attempt) return undefined;
-  if (!isSameProcessAlive(record.waiterPid, record.waiterStartTime)) return undefined;
+  if (!record || pid === null || !isSameProcessAlive(pid, record.startTime)) return undefined;
   const done = new Promise<TaskOutcome>((resolve) => {
     const check = () => {
-      const status = readRecord<StatusRecord>(files.status);
-      if (status) {
+      const status = readStatus(files.status);
+      if (status && status.attempt === task.attempt) {
         cleanup();
         resolve(outcomeOf(status));
-      } else if (!isSameProcessAlive(record.waiterPid, record.waiterStartTime)) {
+      } else if (!isSameProcessAlive(pid, record.startTime)) {
         cleanup();
         resolve({
           status: "lost",
-          error: { name: "Error", message: "The waiter ended without recording the task's status" },
+          error: {
+            name: "Error",
+            message: "The task's waiter ended without recording its exit code",
+          },
         });
       }
     };
@@ -129,28 +140,15 @@ export function adoptCommand(task: Task, files: TaskFiles): RunningTask | undefi
     };
     check();
   });
-  return {
-    pid: record.pid,
-    started: Promise.resolve(record.pid),
-    kill: (signal) => _killGroup(record.pid, signal),
-    done,
-  };
+  return { pid, started: Promise.resolve(pid), kill: (signal) => _killGroup(pid, signal), done };
 }
 
 /** How a status record translates into a task outcome. */
 export function outcomeOf(status: StatusRecord): TaskOutcome {
-  if (status.error) {
-    return {
-      status: "failed",
-      exitCode: null,
-      signal: null,
-      error: { name: "Error", message: status.error },
-    };
-  }
   return {
     status: status.exitCode === 0 ? "succeeded" : "failed",
     exitCode: status.exitCode,
-    signal: status.signal,
+    signal: null,
   };
 }
 
@@ -158,12 +156,7 @@ function _killGroup(pid: number | null, signal: NodeJS.Signals): void {
   if (pid === null) return;
   try {
     process.kill(-pid, signal);
-  } catch {
-    // The group is gone (or not yet a group): try the process itself.
-    try {
-      process.kill(pid, signal);
-    } catch { /* already ended */ }
-  }
+  } catch { /* the group is gone */ }
 }
 
 function _tryWatch(dir: string, onChange: () => void): { close(): void } | undefined {

@@ -1,6 +1,7 @@
 /**
- * The files of one task under `BGT_HOME/logs/<id>/`: its output streams, and the `pid` and
- * `status` records its waiter writes so that a task's end reaches the disk without a supervisor.
+ * The files of one task under `BGT_HOME/logs/<id>/`: its output streams, the `pid` record of its
+ * waiter, and the `status` the waiter writes so that a task's end reaches the disk without a
+ * supervisor.
  *
  * @example
  * ```ts
@@ -31,29 +32,37 @@ export interface TaskFiles {
   stdout: string;
   stderr: string;
   data: string;
-  /** JSON {@linkcode PidRecord}, written by the waiter when the command started. */
+  /** JSON {@linkcode PidRecord}, written by the supervisor when the waiter started. */
   pid: string;
-  /** JSON {@linkcode StatusRecord}, written by the waiter when the command ended. */
+  /** {@linkcode StatusRecord}, written by the waiter when the command ended. */
   status: string;
 }
 
-/** What the waiter records when the command starts. */
+/** What the supervisor records when a command's waiter starts (for re-adoption). */
 export interface PidRecord {
+  /** The waiter's pid, which is also the task's process group id. */
   pid: number;
+  /** The waiter's start time (tells it from a later process with the same pid). */
   startTime: string | null;
-  waiterPid: number;
-  waiterStartTime: string | null;
   attempt: number;
 }
 
-/** What the waiter records when the command ends. */
+/** What the waiter records when the command ends: `"<attempt> <exit code>\n"`. */
 export interface StatusRecord {
   attempt: number;
-  exitCode: number | null;
-  signal: string | null;
-  /** Set when the command could not be started at all. */
-  error?: string;
-  finishedAt: number;
+  exitCode: number;
+}
+
+/** Parses a status file's text; undefined while it is absent or incomplete. */
+export function readStatus(path: string): StatusRecord | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+  const match = /^(\d+) (\d+)\n$/.exec(text);
+  return match ? { attempt: Number(match[1]), exitCode: Number(match[2]) } : undefined;
 }
 
 /** The paths of task `id`'s files (nothing is created). */

@@ -186,7 +186,7 @@ export class Dispatcher {
     void run.done.then((outcome) => {
       this.#running.delete(task.id);
       if (entry.killedWith && outcome.status !== "succeeded") {
-        outcome = { ...outcome, status: "canceled" };
+        outcome = { ...outcome, status: "canceled", signal: outcome.signal ?? entry.killedWith };
       }
       this.#record(task.id, outcome);
       this.wake();

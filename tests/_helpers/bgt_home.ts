@@ -84,13 +84,13 @@ export class TempHome {
     return [...readFileSync(log, "utf8").matchAll(/started pid (\d+)/g)].map((m) => Number(m[1]));
   }
 
-  /** Kills one task's waiter and process group with SIGKILL (to simulate a crash). */
+  /** Kills one task's process group (its waiter and command) with SIGKILL (to simulate a crash). */
   killTaskProcesses(id: number): void {
     try {
       const record = JSON.parse(
         readFileSync(join(this.dir, "home", "logs", String(id), "pid"), "utf8"),
       );
-      for (const pid of [record.waiterPid, -record.pid]) {
+      for (const pid of [-record.pid]) {
         try {
           process.kill(pid, "SIGKILL");
         } catch { /* already gone */ }
@@ -106,7 +106,7 @@ export class TempHome {
       for (const id of readdirSync(logs)) {
         try {
           const record = JSON.parse(readFileSync(join(logs, id, "pid"), "utf8"));
-          pids.push(-record.pid, record.waiterPid);
+          pids.push(-record.pid);
         } catch { /* no process recorded */ }
       }
     }

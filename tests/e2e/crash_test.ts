@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { TempHome, waitFor } from "../_helpers/bgt_home.ts";
+import { liveProcessesInGroup, TempHome, waitFor } from "../_helpers/bgt_home.ts";
 
 describe("supervisor crash", () => {
   let home: TempHome;
@@ -46,9 +46,7 @@ describe("supervisor crash", () => {
     process.kill(pids.at(-1)!, "SIGKILL");
     // Kill the waiter and the task too: nothing is left to report the end.
     home.killTaskProcesses(Number(id));
-    try {
-      process.kill(-pid, "SIGKILL");
-    } catch { /* gone */ }
+    assert.deepEqual(liveProcessesInGroup(pid), []);
     const waited = home.bgt(["wait", id]);
     assert.notEqual(waited.code, 0);
     const shown = JSON.parse(home.ok(["show", id, "--json"]));
