@@ -58,7 +58,12 @@ export { BackgroundTask } from "./src/pool/background_task.ts";
 export { BackgroundTaskPool } from "./src/pool/background_task_pool.ts";
 export { WorkQueue } from "./src/pool/work_queue.ts";
 export type { ReadOptions } from "./src/pool/work_queue.ts";
-export { AbortError, PoolClosedError, TimeoutError, WorkerCrashedError } from "./src/pool/errors.ts";
+export {
+  AbortError,
+  PoolClosedError,
+  TimeoutError,
+  WorkerCrashedError,
+} from "./src/pool/errors.ts";
 
 // Inside a task (a worker of a Pool, or a module task run by the supervisor).
 export { context } from "./src/pool/context.ts";
