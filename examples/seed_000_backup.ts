@@ -18,16 +18,20 @@ console.log(`temporarily saved model to ${tempFilename}`);
 const destination = process.argv[2] ?? mkdtempSync(join(tmpdir(), "bgt-uploads-"));
 
 // This function runs in a clean scope on its own worker: it imports what it needs.
-const background = new BackgroundTask(async (filename: string, dest: string) => {
-  const { spawn } = await import("node:child_process");
-  const t0 = performance.now();
-  const code = await new Promise<number>((resolve, reject) => {
-    const p = spawn("cp", [filename, dest], { stdio: "ignore" });
-    p.on("error", reject);
-    p.on("exit", (c) => resolve(c ?? -1));
-  });
-  return [code, (performance.now() - t0) / 1000];
-}, tempFilename, destination);
+const background = new BackgroundTask(
+  async (filename: string, dest: string) => {
+    const { spawn } = await import("node:child_process");
+    const t0 = performance.now();
+    const code = await new Promise<number>((resolve, reject) => {
+      const p = spawn("cp", [filename, dest], { stdio: "ignore" });
+      p.on("error", reject);
+      p.on("exit", (c) => resolve(c ?? -1));
+    });
+    return [code, (performance.now() - t0) / 1000];
+  },
+  tempFilename,
+  destination,
+);
 
 // Do something while the save happens.
 let steps = 0;

@@ -23,5 +23,7 @@ const futures = Array.from({ length: count }, () => bgWork(ms));
 while (!futures.every((f) => f.isDone())) await new Promise((r) => setTimeout(r, 5));
 const wall = (performance.now() - t0) / 1000;
 const sum = (await Promise.all(futures)).reduce((a, b) => a + b, 0);
-console.log(`${count} × ${ms} ms sleeps on 110 workers: ${sum} done, wall time ${wall.toFixed(2)} s`);
+console.log(
+  `${count} × ${ms} ms sleeps on 110 workers: ${sum} done, wall time ${wall.toFixed(2)} s`,
+);
 await defaultPool().close();

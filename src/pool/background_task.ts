@@ -45,7 +45,9 @@ export class BackgroundTask<R = unknown> {
       _wrapping = undefined;
     } else {
       const pool = new Pool({ size: 1 });
-      p = pool.run<R>(target, args, { signal: this.#abort.signal }).finally(() => void pool.close());
+      p = pool.run<R>(target, args, { signal: this.#abort.signal }).finally(() =>
+        void pool.close()
+      );
     }
     this.#promise = p.finally(() => {
       this.#done = true;

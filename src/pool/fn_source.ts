@@ -71,7 +71,6 @@ export function compileFn(
   source: string,
   captureNames: readonly string[] = [],
 ): (...captured: unknown[]) => (...args: unknown[]) => unknown {
-  // deno-lint-ignore no-new-func
   return new Function(...captureNames, `"use strict";\nreturn (${source}\n);`) as (
     ...captured: unknown[]
   ) => (...args: unknown[]) => unknown;

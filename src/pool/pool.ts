@@ -54,7 +54,7 @@ export interface PoolOptions {
    * every worker is busy. Tasks with `context`, `captureConsole`, `timeout` or a work queue never
    * share a worker (so their output is theirs and their timeout counts from their start). `1`
    * disables pipelining.
-   * @default 256
+   * @default 1024
    */
   maxInFlight?: number;
 }
@@ -217,7 +217,7 @@ export class Pool {
     }
     this.#graceMs = g;
     this.#maxInFlight = options.maxInFlight === undefined
-      ? 256
+      ? 1024
       : _checkSize(options.maxInFlight, "maxInFlight");
     this.#workerURL = embeddedUrl(new URL("./worker.ts", import.meta.url), "src/pool/worker.ts");
   }
@@ -398,7 +398,8 @@ export class Pool {
         transfer: tr,
         wire,
         priority,
-        exclusive: context !== undefined || captureConsole === true || options.queue !== undefined ||
+        exclusive: context !== undefined || captureConsole === true ||
+          options.queue !== undefined ||
           timeout !== undefined,
         resolve,
         reject,

@@ -50,7 +50,9 @@ export function task<A extends unknown[], R>(
     const ac = new AbortController();
     const opts: RunOptions = { capture, timeout, priority, signal: ac.signal, transfer };
     const p = (pool ?? defaultPool()).run<Awaited<R>>(fn, args, opts);
-    return new Future<Awaited<R>>((resolve, reject) => p.then(resolve, reject), (reason) =>
-      ac.abort(reason));
+    return new Future<Awaited<R>>(
+      (resolve, reject) => p.then(resolve, reject),
+      (reason) => ac.abort(reason),
+    );
   };
 }

@@ -96,7 +96,9 @@ export class WorkQueue {
       throw new RangeError(`Cannot start queue workers: n must be an integer ≥ 1, got ${n}`);
     }
     const runs: Promise<unknown>[] = [];
-    for (let i = 0; i < n; i++) runs.push(this.#pool.run(target, args, { ...options, queue: this }));
+    for (let i = 0; i < n; i++) {
+      runs.push(this.#pool.run(target, args, { ...options, queue: this }));
+    }
     return Promise.all(runs);
   }
 

@@ -28,7 +28,9 @@ test("seed 001 example: two workers load three files named on the queue", async 
     if (!("workQueue" in mod)) return t.skip("mod.ts does not export workQueue yet");
   }
   const out = await runExample("examples/seed_001_workqueue.ts");
-  for (const name of ["f1", "f2", "f3"]) assert.match(out, new RegExp(`name: "${name}"|"name": "${name}"|name: '${name}'`));
+  for (const name of ["f1", "f2", "f3"]) {
+    assert.match(out, new RegExp(`name: "${name}"|"name": "${name}"|name: '${name}'`));
+  }
 });
 
 test("seed 004 example: 100 one-second sleeps on 110 workers take about one second", async () => {

@@ -22,7 +22,10 @@ function withJobs(exp: string): URL {
 test("run() calls a function given by value and returns its value", opts, async () => {
   const pool = new Pool({ size: 2 });
   assert.equal(await pool.run((x: number) => x * 2, [21]), 42);
-  assert.equal(await pool.run(async (a: number, b: number) => a + b, [1, 2]), 3);
+  assert.equal(
+    await pool.run(async (a: number, b: number) => await Promise.resolve(a + b), [1, 2]),
+    3,
+  );
   await pool.close();
 });
 
@@ -75,8 +78,14 @@ test("a module that fails to load rejects only that task with a clear message", 
     assert.equal((e as Error & { code: string }).code, "BGT_MODULE_LOAD");
     return true;
   });
-  await assert.rejects(pool.run(withJobs("notAFunction")), /export 'notAFunction' is not a function/);
-  await assert.rejects(pool.run("./no/such/file.ts#train"), /Cannot run \.\/no\/such\/file\.ts#train: cannot load the module/);
+  await assert.rejects(
+    pool.run(withJobs("notAFunction")),
+    /export 'notAFunction' is not a function/,
+  );
+  await assert.rejects(
+    pool.run("./no/such/file.ts#train"),
+    /Cannot run \.\/no\/such\/file\.ts#train: cannot load the module/,
+  );
   const dir = mkdtempSync(join(tmpdir(), "bgt-pool-"));
   const broken = join(dir, "broken.ts");
   writeFileSync(broken, "export default function (\n");
@@ -108,10 +117,14 @@ test("transfer moves ArrayBuffers both ways without a copy", opts, async () => {
   const pool = new Pool({ size: 1 });
   const buf = new ArrayBuffer(1024);
   new Uint8Array(buf)[0] = 7;
-  const back = await pool.run((b: ArrayBuffer) => {
-    new Uint8Array(b)[1] = 9;
-    return { b };
-  }, [buf], { transfer: [buf] }) as { b: ArrayBuffer };
+  const back = await pool.run(
+    (b: ArrayBuffer) => {
+      new Uint8Array(b)[1] = 9;
+      return { b };
+    },
+    [buf],
+    { transfer: [buf] },
+  ) as { b: ArrayBuffer };
   assert.equal(buf.byteLength, 0, "the sender's buffer is detached");
   assert.equal(back.b.byteLength, 1024);
   assert.deepEqual([...new Uint8Array(back.b, 0, 2)], [7, 9]);
@@ -139,29 +152,44 @@ test("SharedArrayBuffer writes are seen on both sides", opts, async () => {
   await pool.close();
 });
 
-test("a timeout rejects with TimeoutError, replaces the worker, spares other tasks", opts, async () => {
-  const pool = new Pool({ size: 2, graceMs: 50 });
-  const stuck = isDeno ? () => new Promise(() => {}) : () => {
-    while (true);
-  };
-  const others = Array.from({ length: 20 }, (_, i) => pool.run((x: number) => x, [i]));
-  await assert.rejects(pool.run(stuck, [], { timeout: 100 }), (e: Error) => e.name === "TimeoutError");
-  assert.deepEqual(await Promise.all(others), Array.from({ length: 20 }, (_, i) => i));
-  assert.equal(await pool.run(() => "alive"), "alive");
-  await pool.close();
-});
+test(
+  "a timeout rejects with TimeoutError, replaces the worker, spares other tasks",
+  opts,
+  async () => {
+    const pool = new Pool({ size: 2, graceMs: 50 });
+    const stuck = isDeno ? () => new Promise(() => {}) : () => {
+      while (true);
+    };
+    const others = Array.from({ length: 20 }, (_, i) => pool.run((x: number) => x, [i]));
+    await assert.rejects(
+      pool.run(stuck, [], { timeout: 100 }),
+      (e: Error) => e.name === "TimeoutError",
+    );
+    assert.deepEqual(await Promise.all(others), Array.from({ length: 20 }, (_, i) => i));
+    assert.equal(await pool.run(() => "alive"), "alive");
+    await pool.close();
+  },
+);
 
-test("cancelling a running task aborts context.signal first, then rejects with AbortError", opts, async () => {
-  const pool = new Pool({ size: 1, graceMs: 5000 });
-  const ac = new AbortController();
-  const events: PoolEvent[] = [];
-  const p = pool.run(withJobs("waitForAbort"), [], { signal: ac.signal, context: { id: 1 }, onEvent: (e) => events.push(e) });
-  await new Promise((r) => setTimeout(r, 50));
-  ac.abort();
-  await assert.rejects(p, (e: Error) => e.name === "AbortError");
-  assert.equal(await pool.run(() => 1), 1);
-  await pool.close();
-});
+test(
+  "cancelling a running task aborts context.signal first, then rejects with AbortError",
+  opts,
+  async () => {
+    const pool = new Pool({ size: 1, graceMs: 5000 });
+    const ac = new AbortController();
+    const events: PoolEvent[] = [];
+    const p = pool.run(withJobs("waitForAbort"), [], {
+      signal: ac.signal,
+      context: { id: 1 },
+      onEvent: (e) => events.push(e),
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    ac.abort();
+    await assert.rejects(p, (e: Error) => e.name === "AbortError");
+    assert.equal(await pool.run(() => 1), 1);
+    await pool.close();
+  },
+);
 
 test("cancelling a stuck task terminates its worker after the grace period", opts, async () => {
   const pool = new Pool({ size: 1, graceMs: 20 });
@@ -240,7 +268,9 @@ test("captureConsole delivers each task's console output to that task alone", op
 
 test("context carries id, attempt and meta into the worker", opts, async () => {
   const pool = new Pool({ size: 1 });
-  const got = await pool.run(withJobs("whoAmI"), [], { context: { id: 42, attempt: 2, meta: { k: "v" } } });
+  const got = await pool.run(withJobs("whoAmI"), [], {
+    context: { id: 42, attempt: 2, meta: { k: "v" } },
+  });
   assert.deepEqual(got, { id: 42, attempt: 2, meta: { k: "v" } });
   const none = await pool.run(withJobs("whoAmI"));
   assert.deepEqual(none, { id: undefined, attempt: undefined, meta: {} });
@@ -267,7 +297,10 @@ test("close() drains queued tasks; terminate() rejects them", opts, async () => 
   const ps = [1, 2, 3].map((x) => pool.run((y: number) => y, [x]));
   await pool.close();
   assert.deepEqual(await Promise.all(ps), [1, 2, 3]);
-  await assert.rejects(pool.run(() => 1), (e: Error & { code?: string }) => e.code === "BGT_POOL_CLOSED");
+  await assert.rejects(
+    pool.run(() => 1),
+    (e: Error & { code?: string }) => e.code === "BGT_POOL_CLOSED",
+  );
   const p2 = new Pool({ size: 1 });
   const stuck = p2.run(() => new Promise(() => {}));
   await p2.terminate();

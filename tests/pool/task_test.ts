@@ -36,17 +36,23 @@ test("task() refuses native and bound functions at once", () => {
 });
 
 test("BackgroundTask runs a function in the background and can be polled", opts, async () => {
-  const bg = new BackgroundTask(async (a: number, b: number) => {
-    await new Promise((r) => setTimeout(r, 20));
-    return [a + b, "ok"];
-  }, 1, 2);
+  const bg = new BackgroundTask(
+    async (a: number, b: number) => {
+      await new Promise((r) => setTimeout(r, 20));
+      return [a + b, "ok"];
+    },
+    1,
+    2,
+  );
   assert.equal(bg.isDone(), false);
   assert.deepEqual(await bg.result(), [3, "ok"]);
   assert.equal(bg.isDone(), true);
 });
 
 test("BackgroundTask runs a module export", opts, async () => {
-  const bg = new BackgroundTask(new URL("./fixtures/jobs.ts#train", import.meta.url), "m", { epochs: 2 });
+  const bg = new BackgroundTask(new URL("./fixtures/jobs.ts#train", import.meta.url), "m", {
+    epochs: 2,
+  });
   assert.equal(await bg.result(), "m:2");
 });
 

@@ -20,18 +20,22 @@ test("WorkQueue: two workers answer three questions, close() ends their reads", 
   await pool.close();
 });
 
-test("WorkQueue: read({ wait: false }) returns undefined when no answer is ready", opts, async () => {
-  const pool = new Pool({ size: 1 });
-  const q = new WorkQueue(pool);
-  assert.equal(q.read({ wait: false }), undefined);
-  const done = q.map(1, LOAD);
-  q.write("x");
-  assert.equal(await q.read(), "contents of x");
-  assert.equal(q.read({ wait: false }), undefined);
-  q.close();
-  await done;
-  await pool.close();
-});
+test(
+  "WorkQueue: read({ wait: false }) returns undefined when no answer is ready",
+  opts,
+  async () => {
+    const pool = new Pool({ size: 1 });
+    const q = new WorkQueue(pool);
+    assert.equal(q.read({ wait: false }), undefined);
+    const done = q.map(1, LOAD);
+    q.write("x");
+    assert.equal(await q.read(), "contents of x");
+    assert.equal(q.read({ wait: false }), undefined);
+    q.close();
+    await done;
+    await pool.close();
+  },
+);
 
 test("WorkQueue: ArrayBuffers move through the queue both ways", opts, async () => {
   const pool = new Pool({ size: 1 });
@@ -49,17 +53,21 @@ test("WorkQueue: ArrayBuffers move through the queue both ways", opts, async () 
   await pool.close();
 });
 
-test("WorkQueue: writeFn sends a function with its captured values; write(fn) is refused", opts, async () => {
-  const pool = new Pool({ size: 1 });
-  const q = new WorkQueue(pool);
-  const done = q.map(1, LOAD);
-  assert.throws(() => q.write(() => 1), /writeFn/);
-  q.writeFn((x: number) => x * scale, { scale: 2 });
-  assert.equal(await q.read(), 40);
-  q.close();
-  await done;
-  await pool.close();
-});
+test(
+  "WorkQueue: writeFn sends a function with its captured values; write(fn) is refused",
+  opts,
+  async () => {
+    const pool = new Pool({ size: 1 });
+    const q = new WorkQueue(pool);
+    const done = q.map(1, LOAD);
+    assert.throws(() => q.write(() => 1), /writeFn/);
+    q.writeFn((x: number) => x * scale, { scale: 2 });
+    assert.equal(await q.read(), 40);
+    q.close();
+    await done;
+    await pool.close();
+  },
+);
 
 test("WorkQueue: a function task reads the queue through import('bgt')", opts, async (t) => {
   if ("Deno" in globalThis) {
