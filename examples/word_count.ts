@@ -7,7 +7,7 @@
  */
 import { context } from "bgt";
 
-export default async function wordCount(text: string, options: { top?: number } = {}) {
+export default function wordCount(text: string, options: { top?: number } = {}) {
   const words = text.toLowerCase().split(/\W+/).filter(Boolean);
   const counts = new Map<string, number>();
   for (const [i, word] of words.entries()) {
