@@ -35,7 +35,8 @@ export const MIGRATIONS: readonly string[] = [
      error TEXT,
      progress REAL,
      progress_message TEXT,
-     owner TEXT
+     owner TEXT,
+     lease_until INTEGER
    );
    CREATE INDEX tasks_due ON tasks (priority DESC, run_at, id)
      WHERE status IN ('queued', 'scheduled');

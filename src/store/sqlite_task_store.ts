@@ -14,14 +14,20 @@ import { openSqlite, type SqliteDatabase, type SqlValue } from "../runtime/sqlit
 import { decode, encode } from "../task/codec.ts";
 import type { NewTask, Task, TaskKind, TaskOutcome, TaskStatus } from "../task/types.ts";
 import { migrate } from "./migrations.ts";
-import type { ListFilter, StatusCounts, SupervisorRecord, TaskStore } from "./task_store.ts";
+import {
+  LEASE_MS,
+  type ListFilter,
+  type StatusCounts,
+  type SupervisorRecord,
+  type TaskStore,
+} from "./task_store.ts";
 
 /** Delay before retry n of a failed attempt: 1 s, 2 s, 4 s … capped at 5 minutes. */
 const retryDelay = (attempt: number) => Math.min(1000 * 2 ** Math.max(0, attempt - 1), 300_000);
 
 const COLUMNS = `id, kind, spec, name, grp, priority, status, run_at, created_at, started_at,
   finished_at, attempt, max_attempts, env, cwd, meta, pid, exit_code, signal, result, error,
-  progress, progress_message, owner`;
+  progress, progress_message, owner, lease_until`;
 
 interface Row {
   id: number;
@@ -48,6 +54,7 @@ interface Row {
   progress: number | null;
   progress_message: string | null;
   owner: string | null;
+  lease_until: number | null;
 }
 
 /** SQLite implementation of {@linkcode TaskStore}. */
@@ -139,13 +146,14 @@ export class SqliteTaskStore implements TaskStore {
     const row = this.#transaction(() =>
       this.#db.prepare(
         `UPDATE tasks SET status = 'running', owner = ?, started_at = ?, attempt = attempt + 1,
+           lease_until = ? + ${LEASE_MS},
            pid = NULL, exit_code = NULL, signal = NULL, error = NULL, finished_at = NULL
          WHERE id = (
            SELECT id FROM tasks WHERE status IN ('queued', 'scheduled') AND run_at <= ?
              AND grp NOT IN (SELECT value FROM json_each(?))
            ORDER BY priority DESC, run_at, id LIMIT 1)
          RETURNING ${COLUMNS}`,
-      ).get<Row>(owner, options.now, options.now, JSON.stringify(options.fullGroups))
+      ).get<Row>(owner, options.now, options.now, options.now, JSON.stringify(options.fullGroups))
     );
     return row && _toTask(row);
   }
@@ -157,6 +165,14 @@ export class SqliteTaskStore implements TaskStore {
       )
       .get<{ at: number | null }>();
     return row?.at ?? undefined;
+  }
+
+  heartbeat(owner: string, until: number): void {
+    this.#transaction(() =>
+      this.#db.prepare(
+        "UPDATE tasks SET lease_until = ? WHERE owner = ? AND status IN ('running', 'paused')",
+      ).run(until, owner)
+    );
   }
 
   markStarted(id: number, pid: number | null): void {
@@ -199,7 +215,7 @@ export class SqliteTaskStore implements TaskStore {
       const result = outcome.result === undefined ? null : encode(outcome.result);
       const updated = this.#db.prepare(
         `UPDATE tasks SET status = ?, run_at = ?, finished_at = ?, exit_code = ?, signal = ?,
-           result = ?, error = ?, owner = NULL WHERE id = ? RETURNING ${COLUMNS}`,
+           result = ?, error = ?, owner = NULL, lease_until = NULL WHERE id = ? RETURNING ${COLUMNS}`,
       ).get<Row>(
         retry ? "queued" : outcome.status,
         retry ? now + retryDelay(row.attempt) : row.run_at,
@@ -345,5 +361,6 @@ function _toTask(row: Row): Task {
     progress: row.progress,
     progressMessage: row.progress_message,
     owner: row.owner,
+    leaseUntil: row.lease_until,
   };
 }

@@ -11,6 +11,9 @@
  */
 import type { NewTask, Task, TaskOutcome, TaskStatus } from "../task/types.ts";
 
+/** How long a claim holds before its owner must renew it (see TaskStore.heartbeat). */
+export const LEASE_MS = 60_000;
+
 /** Filters for {@linkcode TaskStore.list}. */
 export interface ListFilter {
   /** Only these states. @default all */
@@ -56,6 +59,12 @@ export interface TaskStore {
   ): Task | undefined;
   /** Earliest run_at among waiting tasks, or undefined. */
   nextRunAt(): number | undefined;
+  /**
+   * Extends the lease of every task `owner` runs to `until` (epoch ms). A store shared by several
+   * machines treats a running task whose lease has expired as orphaned; on one machine the
+   * owner's liveness decides, and the lease is informational.
+   */
+  heartbeat(owner: string, until: number): void;
   /** Records the pid of a task that started. */
   markStarted(id: number, pid: number | null): void;
   /** Stores a progress report. */

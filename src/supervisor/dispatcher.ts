@@ -12,7 +12,7 @@
 import { adoptCommand, startCommand } from "../runner/command_runner.ts";
 import type { RunningTask } from "../runner/running_task.ts";
 import { type TaskFiles, taskFiles } from "../store/task_files.ts";
-import type { TaskStore } from "../store/task_store.ts";
+import { LEASE_MS, type TaskStore } from "../store/task_store.ts";
 import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
 import { isTerminal, type Task, type TaskOutcome } from "../task/types.ts";
 
@@ -46,6 +46,7 @@ export class Dispatcher {
   #options: DispatcherOptions;
   #running = new Map<number, Entry>();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
   #wakeQueued = false;
   #draining = false;
 
@@ -178,6 +179,10 @@ export class Dispatcher {
   #track(task: Task, run: RunningTask): void {
     const entry: Entry = { task, run };
     this.#running.set(task.id, entry);
+    // Renew the leases of running tasks while there are any (a third of the lease, to spare).
+    this.#heartbeat ??= setInterval(() => {
+      this.#options.store.heartbeat(this.#options.owner, Date.now() + LEASE_MS);
+    }, LEASE_MS / 3);
     void run.started.then((pid) => {
       if (pid !== null && this.#running.get(task.id) === entry) {
         this.#options.store.markStarted(task.id, pid);
@@ -185,6 +190,10 @@ export class Dispatcher {
     });
     void run.done.then((outcome) => {
       this.#running.delete(task.id);
+      if (this.#running.size === 0) {
+        clearInterval(this.#heartbeat);
+        this.#heartbeat = undefined;
+      }
       if (entry.killedWith && outcome.status !== "succeeded") {
         outcome = { ...outcome, status: "canceled", signal: outcome.signal ?? entry.killedWith };
       }

@@ -101,6 +101,8 @@ export interface Task {
   progress: number | null;
   progressMessage: string | null;
   owner: string | null;
+  /** Until when the owner's claim holds unless renewed (epoch ms), while running. */
+  leaseUntil: number | null;
 }
 
 /** How a run ended, as the runner reports it. */

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { SqliteTaskStore } from "../../src/store/sqlite_task_store.ts";
+import { LEASE_MS } from "../../src/store/task_store.ts";
 import type { NewTask } from "../../src/task/types.ts";
 
 const cmd = (argv: string[], extra: Partial<NewTask> = {}): NewTask => ({
@@ -122,6 +123,18 @@ describe("SqliteTaskStore", () => {
     assert.deepEqual(store.orphans("me").map((t) => t.id), [id]);
     store.adopt(id, "me");
     assert.deepEqual(store.orphans("me"), []);
+  });
+
+  test("heartbeat() renews the lease of the owner's running tasks only", () => {
+    const [first, second] = store.submit([cmd(["a"]), cmd(["b"])]);
+    const now = Date.now();
+    const mine = store.claimNext("me", { now, fullGroups: [] })!;
+    store.claimNext("other", { now, fullGroups: [] });
+    assert.equal(mine.leaseUntil, now + LEASE_MS, "a claim takes a lease");
+    store.heartbeat("me", now + 10 * LEASE_MS);
+    const theirs = mine.id === first ? second : first;
+    assert.equal(store.get(mine.id)!.leaseUntil, now + 10 * LEASE_MS);
+    assert.equal(store.get(theirs)!.leaseUntil, now + LEASE_MS);
   });
 
   test("takeSupervisor() refuses while the holder lives and succeeds once it is dead", () => {
