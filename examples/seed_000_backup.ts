@@ -7,7 +7,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BackgroundTask } from "../src/pool/background_task.ts";
+import { BackgroundTask } from "bgt";
 
 // Make a random "model" and write it to a temp file: quick, and the easiest way to marshal it.
 const model = { x: Array.from({ length: 13 * 42 }, () => Math.random()), y: Math.random() };

@@ -6,8 +6,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Pool } from "../src/pool/pool.ts";
-import { WorkQueue } from "../src/pool/work_queue.ts";
+import { Pool, WorkQueue } from "bgt";
 
 const dir = mkdtempSync(join(tmpdir(), "bgt-seed001-"));
 const files = ["f1", "f2", "f3"].map((name) => {

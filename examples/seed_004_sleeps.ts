@@ -4,8 +4,7 @@
  *
  * Run: npx bun examples/seed_004_sleeps.ts [count] [ms]
  */
-import { defaultPool, setPoolSize } from "../src/pool/default_pool.ts";
-import { task } from "../src/pool/task.ts";
+import { defaultPool, setPoolSize, task } from "bgt";
 
 const count = Number(process.argv[2] ?? 100);
 const ms = Number(process.argv[3] ?? 1000);
