@@ -4,7 +4,7 @@
  * alternating the three, several rounds.
  *
  * ```sh
- * npm run compile && bun scripts/bench/drain.ts [tasks=1000] [rounds=3]
+ * npm run compile && bun scripts/bench/drain.ts [tasks=500] [rounds=3]   # BENCH_SKIP_TSP=1: without task-spooler
  * ```
  * Prints a table, then one JSON line of results.
  */
@@ -15,7 +15,7 @@ import { join, resolve } from "node:path";
 import { connect } from "../../src/client/client.ts";
 import { fmt, hasProgram, median } from "./_stats.ts";
 
-const tasks = Number(process.argv[2] ?? 1000);
+const tasks = Number(process.argv[2] ?? 500);
 const rounds = Number(process.argv[3] ?? 3);
 const root = resolve(import.meta.dirname ?? ".", "../..");
 const bgt = join(root, "dist/bgt");
@@ -80,7 +80,7 @@ async function bareSpawn(): Promise<number> {
   return tasks / ((performance.now() - start) / 1000);
 }
 
-const tsp = hasProgram("tsp");
+const tsp = hasProgram("tsp") && process.env.BENCH_SKIP_TSP !== "1";
 const rates: Record<string, number[]> = { bgt: [], bare: [], ...(tsp ? { tsp: [] } : {}) };
 for (let round = 0; round < rounds; round++) {
   rates.bgt.push(await bgtDrain());
