@@ -22,11 +22,7 @@ test("seed 000 example uploads the model in the background while the loop polls"
   assert.match(out, /cp returned 0 in [\d.]+ seconds/);
 });
 
-test("seed 001 example: two workers load three files named on the queue", async (t) => {
-  if (isDeno) {
-    const mod = await import("../../mod.ts").catch(() => ({})) as Record<string, unknown>;
-    if (!("workQueue" in mod)) return t.skip("mod.ts does not export workQueue yet");
-  }
+test("seed 001 example: two workers load three files named on the queue", async () => {
   const out = await runExample("examples/seed_001_workqueue.ts");
   for (const name of ["f1", "f2", "f3"]) {
     assert.match(out, new RegExp(`name: "${name}"|"name": "${name}"|name: '${name}'`));
