@@ -7,8 +7,7 @@
  * await followStreams(client, 42, ["stdout", "stderr"], (stream, bytes) => out[stream].write(bytes));
  * ```
  */
-import { watch } from "node:fs";
-import { readRange, type StreamName, streamSize } from "../store/task_files.ts";
+import { readRange, type StreamName, streamSize, watchTaskDir } from "../store/task_files.ts";
 import type { Task } from "../task/types.ts";
 import type { Client } from "./client.ts";
 
@@ -51,7 +50,7 @@ export async function followStreams(
   try {
     while (!finished) {
       drain();
-      watcher ??= _tryWatch(files.dir, () => wakeUp());
+      watcher ??= watchTaskDir(files.dir, () => wakeUp());
       await Promise.race([
         ended,
         new Promise<void>((resolve) => {
@@ -68,12 +67,4 @@ export async function followStreams(
   }
   drain();
   return await ended;
-}
-
-function _tryWatch(dir: string, onChange: () => void): { close(): void } | undefined {
-  try {
-    return watch(dir, onChange);
-  } catch {
-    return undefined;
-  }
 }

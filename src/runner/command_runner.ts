@@ -12,7 +12,7 @@
  * ```
  */
 import { spawn } from "node:child_process";
-import { closeSync, openSync, watch } from "node:fs";
+import { closeSync, openSync } from "node:fs";
 import { isSameProcessAlive, processStartTime, selfCommand } from "../runtime/process.ts";
 import {
   type PidRecord,
@@ -21,6 +21,7 @@ import {
   readStatus,
   type StatusRecord,
   type TaskFiles,
+  watchTaskDir,
   writeRecord,
 } from "../store/task_files.ts";
 import type { Task, TaskOutcome } from "../task/types.ts";
@@ -34,7 +35,7 @@ import type { RunningTask } from "./running_task.ts";
 const WAITER = 's=$1; a=$2; shift 2; trap : HUP INT TERM; "$@"; c=$?; echo "$a $c" > "$s"; exit $c';
 
 /** The argv a command or shell task runs. */
-export function commandArgv(task: Pick<Task, "spec">): string[] {
+function _commandArgv(task: Pick<Task, "spec">): string[] {
   const spec = task.spec;
   if (spec.kind === "command") return spec.argv;
   if (spec.kind === "shell") return [...selfCommand(), "__shell", spec.line];
@@ -53,7 +54,7 @@ export function startCommand(task: Task, files: TaskFiles): RunningTask {
       "bgt-waiter",
       files.status,
       String(task.attempt),
-      ...commandArgv(task),
+      ..._commandArgv(task),
     ], {
       cwd: task.cwd,
       env: { ...task.env, BGT_TASK_ID: String(task.id) },
@@ -132,7 +133,7 @@ export function adoptCommand(task: Task, files: TaskFiles): RunningTask | undefi
     };
     // The directory watch wakes us when the status appears; the slow timer covers a waiter
     // that dies without writing (no event then) and file systems without watch support.
-    const watcher = _tryWatch(files.dir, check);
+    const watcher = watchTaskDir(files.dir, check);
     const timer = setInterval(check, 1000);
     const cleanup = () => {
       watcher?.close();
@@ -157,12 +158,4 @@ function _killGroup(pid: number | null, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch { /* the group is gone */ }
-}
-
-function _tryWatch(dir: string, onChange: () => void): { close(): void } | undefined {
-  try {
-    return watch(dir, onChange);
-  } catch {
-    return undefined;
-  }
 }

@@ -19,6 +19,7 @@ import {
   readSync,
   renameSync,
   rmSync,
+  watch,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -160,4 +161,17 @@ export function readTail(path: string, lines: number, end = streamSize(path)): U
     start = from;
   }
   return readRange(path, 0, size);
+}
+
+/**
+ * Calls `onChange` whenever something in a task's directory changes; undefined where the
+ * directory does not exist yet or the file system cannot be watched (callers then look again
+ * on a timer).
+ */
+export function watchTaskDir(dir: string, onChange: () => void): { close(): void } | undefined {
+  try {
+    return watch(dir, onChange);
+  } catch {
+    return undefined;
+  }
 }

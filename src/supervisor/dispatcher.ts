@@ -59,11 +59,6 @@ export class Dispatcher {
     return this.#running.size;
   }
 
-  /** Tasks that run now, by id. */
-  runningTasks(): Task[] {
-    return [...this.#running.values()].map((entry) => entry.task);
-  }
-
   /** Asks for a claim pass soon (coalesced: many wakes, one pass). */
   wake(): void {
     if (this.#wakeQueued || this.#draining) return;
