@@ -60,6 +60,46 @@ export const MIGRATIONS: readonly string[] = [
      start_time TEXT,
      started_at INTEGER NOT NULL
    );`,
+  // 2: scheduling — retries with backoff, timeouts, dependencies, keys, groups, schedules.
+  `ALTER TABLE tasks ADD COLUMN backoff_ms INTEGER NOT NULL DEFAULT 1000;
+   ALTER TABLE tasks ADD COLUMN timeout_ms INTEGER;
+   ALTER TABLE tasks ADD COLUMN after_any INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE tasks ADD COLUMN task_key TEXT;
+   ALTER TABLE tasks ADD COLUMN schedule_id INTEGER;
+   CREATE INDEX tasks_key ON tasks (task_key)
+     WHERE task_key IS NOT NULL AND status IN ('scheduled', 'queued', 'blocked', 'running', 'paused');
+   CREATE INDEX tasks_schedule ON tasks (schedule_id, id) WHERE schedule_id IS NOT NULL;
+   CREATE TABLE dependencies (
+     task_id INTEGER NOT NULL,
+     dep_id INTEGER NOT NULL,
+     PRIMARY KEY (task_id, dep_id)
+   ) WITHOUT ROWID;
+   CREATE INDEX dependencies_dep ON dependencies (dep_id);
+   CREATE TABLE groups (
+     name TEXT PRIMARY KEY,
+     parallel INTEGER,
+     paused INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE schedules (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     every TEXT NOT NULL,
+     time_zone TEXT,
+     template BLOB NOT NULL,
+     overlap TEXT NOT NULL,
+     catch_up TEXT NOT NULL,
+     anchor INTEGER NOT NULL,
+     start_at INTEGER,
+     stop_at INTEGER,
+     max_runs INTEGER,
+     runs INTEGER NOT NULL DEFAULT 0,
+     skipped INTEGER NOT NULL DEFAULT 0,
+     last_slot INTEGER,
+     next_at INTEGER,
+     paused INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL,
+     last_task_id INTEGER
+   );
+   CREATE INDEX schedules_due ON schedules (next_at) WHERE paused = 0 AND next_at IS NOT NULL;`,
 ];
 
 /** Runs every migration the database has not seen yet. */

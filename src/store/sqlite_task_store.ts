@@ -9,12 +9,23 @@
  * store.get(id)?.status; // "queued"
  * ```
  */
-import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
-import { openSqlite, type SqliteDatabase, type SqlValue } from "../runtime/sqlite.ts";
-import { decode, encode } from "../task/codec.ts";
-import type { NewTask, Task, TaskKind, TaskOutcome, TaskStatus } from "../task/types.ts";
-import { migrate } from "./migrations.ts";
+import type { SqlValue } from "../runtime/sqlite.ts";
+import { encode } from "../task/codec.ts";
+import { retryDelay } from "../task/retry_delay.ts";
+import type { NewTask, SubmitResult, Task, TaskOutcome, TaskStatus } from "../task/types.ts";
+import { SqliteConnection } from "./sqlite_connection.ts";
+import { SqliteScheduleStore } from "./sqlite_schedule_store.ts";
 import {
+  endTasks,
+  insertTasks,
+  selectTask,
+  settleDependants,
+  TASK_COLUMNS,
+  type TaskRow,
+  toTask,
+} from "./task_rows.ts";
+import {
+  type GroupSetting,
   LEASE_MS,
   type ListFilter,
   type StatusCounts,
@@ -22,96 +33,35 @@ import {
   type TaskStore,
 } from "./task_store.ts";
 
-/** Delay before retry n of a failed attempt: 1 s, 2 s, 4 s … capped at 5 minutes. */
-const retryDelay = (attempt: number) => Math.min(1000 * 2 ** Math.max(0, attempt - 1), 300_000);
-
-const COLUMNS = `id, kind, spec, name, grp, priority, status, run_at, created_at, started_at,
-  finished_at, attempt, max_attempts, env, cwd, meta, pid, exit_code, signal, result, error,
-  progress, progress_message, owner, lease_until`;
-
-interface Row {
-  id: number;
-  kind: string;
-  spec: Uint8Array;
-  name: string | null;
-  grp: string;
-  priority: number;
-  status: string;
-  run_at: number;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  attempt: number;
-  max_attempts: number;
-  env: string;
-  cwd: string;
-  meta: string;
-  pid: number | null;
-  exit_code: number | null;
-  signal: string | null;
-  result: Uint8Array | null;
-  error: string | null;
-  progress: number | null;
-  progress_message: string | null;
-  owner: string | null;
-  lease_until: number | null;
-}
-
 /** SQLite implementation of {@linkcode TaskStore}. */
 export class SqliteTaskStore implements TaskStore {
-  #db: SqliteDatabase;
+  readonly schedules: SqliteScheduleStore;
+  #connection: SqliteConnection;
 
-  private constructor(db: SqliteDatabase) {
-    this.#db = db;
+  private constructor(connection: SqliteConnection) {
+    this.#connection = connection;
+    this.schedules = new SqliteScheduleStore(connection);
   }
 
   /** Opens (creating and migrating) the database at `path`, readable by its owner only. */
   static async open(path: string): Promise<SqliteTaskStore> {
-    if (path !== ":memory:" && !existsSync(path)) closeSync(openSync(path, "a", 0o600));
-    const db = await openSqlite(path);
-    db.exec("PRAGMA busy_timeout = 10000");
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec("PRAGMA synchronous = NORMAL");
-    _retryBusy(() => migrate(db));
-    if (path !== ":memory:") {
-      for (const file of [path, `${path}-wal`, `${path}-shm`]) {
-        if (existsSync(file)) chmodSync(file, 0o600);
-      }
-    }
-    return new SqliteTaskStore(db);
+    return new SqliteTaskStore(await SqliteConnection.open(path));
+  }
+
+  get #db() {
+    return this.#connection.db;
   }
 
   submit(tasks: readonly NewTask[]): number[] {
-    const now = Date.now();
-    const insert = this.#db.prepare(
-      `INSERT INTO tasks (kind, spec, name, grp, priority, status, run_at, created_at,
-         max_attempts, env, cwd, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    return this.#transaction(() =>
-      tasks.map((task) => {
-        const runAt = task.runAt ?? now;
-        const result = insert.run(
-          task.spec.kind,
-          encode(task.spec),
-          task.name ?? null,
-          task.group ?? "default",
-          task.priority ?? 0,
-          runAt > now ? "scheduled" : "queued",
-          runAt,
-          now,
-          task.maxAttempts ?? 1,
-          JSON.stringify(task.env ?? {}),
-          task.cwd ?? process.cwd(),
-          JSON.stringify(task.meta ?? {}),
-        );
-        return Number(result.lastInsertRowid);
-      })
-    );
+    return this.submitAll(tasks).map((result) => result.id);
+  }
+
+  submitAll(tasks: readonly NewTask[]): SubmitResult[] {
+    return this.#connection.transaction(() => insertTasks(this.#db, tasks, Date.now()));
   }
 
   get(id: number): Task | undefined {
-    const row = this.#db.prepare(`SELECT ${COLUMNS} FROM tasks WHERE id = ?`).get<Row>(id);
-    return row && _toTask(row);
+    return selectTask(this.#db, id);
   }
 
   list(filter: ListFilter = {}): Task[] {
@@ -125,11 +75,15 @@ export class SqliteTaskStore implements TaskStore {
       where.push("grp = ?");
       params.push(filter.group);
     }
+    if (filter.scheduleId !== undefined) {
+      where.push("schedule_id = ?");
+      params.push(filter.scheduleId);
+    }
     const order = filter.newestFirst === false ? "ASC" : "DESC";
-    const sql = `SELECT ${COLUMNS} FROM tasks ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-      ORDER BY id ${order} LIMIT ? OFFSET ?`;
+    const sql = `SELECT ${TASK_COLUMNS} FROM tasks
+      ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id ${order} LIMIT ? OFFSET ?`;
     params.push(filter.limit ?? 50, filter.offset ?? 0);
-    return this.#db.prepare(sql).all<Row>(...params).map(_toTask);
+    return this.#db.prepare(sql).all<TaskRow>(...params).map(toTask);
   }
 
   counts(): StatusCounts {
@@ -143,7 +97,7 @@ export class SqliteTaskStore implements TaskStore {
     owner: string,
     options: { now: number; fullGroups: readonly string[] },
   ): Task | undefined {
-    const row = this.#transaction(() =>
+    const row = this.#connection.transaction(() =>
       this.#db.prepare(
         `UPDATE tasks SET status = 'running', owner = ?, started_at = ?, attempt = attempt + 1,
            lease_until = ? + ${LEASE_MS},
@@ -151,11 +105,18 @@ export class SqliteTaskStore implements TaskStore {
          WHERE id = (
            SELECT id FROM tasks WHERE status IN ('queued', 'scheduled') AND run_at <= ?
              AND grp NOT IN (SELECT value FROM json_each(?))
+             AND grp NOT IN (SELECT name FROM groups WHERE paused = 1)
            ORDER BY priority DESC, run_at, id LIMIT 1)
-         RETURNING ${COLUMNS}`,
-      ).get<Row>(owner, options.now, options.now, options.now, JSON.stringify(options.fullGroups))
+         RETURNING ${TASK_COLUMNS}`,
+      ).get<TaskRow>(
+        owner,
+        options.now,
+        options.now,
+        options.now,
+        JSON.stringify(options.fullGroups),
+      )
     );
-    return row && _toTask(row);
+    return row && toTask(row);
   }
 
   nextRunAt(): number | undefined {
@@ -168,7 +129,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   heartbeat(owner: string, until: number): void {
-    this.#transaction(() =>
+    this.#connection.transaction(() =>
       this.#db.prepare(
         "UPDATE tasks SET lease_until = ? WHERE owner = ? AND status IN ('running', 'paused')",
       ).run(until, owner)
@@ -176,26 +137,32 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   markStarted(id: number, pid: number | null): void {
-    this.#transaction(() => this.#db.prepare("UPDATE tasks SET pid = ? WHERE id = ?").run(pid, id));
+    this.#connection.transaction(() =>
+      this.#db.prepare("UPDATE tasks SET pid = ? WHERE id = ?").run(pid, id)
+    );
   }
 
   setProgress(id: number, fraction: number, message: string | null): void {
-    this.#transaction(() =>
+    this.#connection.transaction(() =>
       this.#db
         .prepare("UPDATE tasks SET progress = ?, progress_message = ? WHERE id = ?")
         .run(fraction, message, id)
     );
   }
 
-  finish(id: number, owner: string, outcome: TaskOutcome): Task | undefined {
+  finish(id: number, owner: string, outcome: TaskOutcome): Task[] {
     const now = Date.now();
-    return this.#transaction(() => {
+    return this.#connection.transaction(() => {
       const row = this.#db
         .prepare(
-          `SELECT ${COLUMNS} FROM tasks WHERE id = ? AND owner = ? AND status IN ('running', 'paused')`,
+          `SELECT attempt, max_attempts, backoff_ms, started_at, run_at FROM tasks
+           WHERE id = ? AND owner = ? AND status IN ('running', 'paused')`,
         )
-        .get<Row>(id, owner);
-      if (!row) return undefined;
+        .get<Pick<TaskRow, "attempt" | "max_attempts" | "backoff_ms" | "started_at" | "run_at">>(
+          id,
+          owner,
+        );
+      if (!row) return [];
       const error = outcome.error ? JSON.stringify(outcome.error) : null;
       this.#db.prepare(
         `INSERT OR REPLACE INTO attempts (task_id, attempt, status, started_at, finished_at,
@@ -215,10 +182,11 @@ export class SqliteTaskStore implements TaskStore {
       const result = outcome.result === undefined ? null : encode(outcome.result);
       const updated = this.#db.prepare(
         `UPDATE tasks SET status = ?, run_at = ?, finished_at = ?, exit_code = ?, signal = ?,
-           result = ?, error = ?, owner = NULL, lease_until = NULL WHERE id = ? RETURNING ${COLUMNS}`,
-      ).get<Row>(
+           result = ?, error = ?, owner = NULL, lease_until = NULL
+         WHERE id = ? RETURNING ${TASK_COLUMNS}`,
+      ).get<TaskRow>(
         retry ? "queued" : outcome.status,
-        retry ? now + retryDelay(row.attempt) : row.run_at,
+        retry ? now + retryDelay(row.backoff_ms, row.attempt) : row.run_at,
         retry ? null : now,
         outcome.exitCode ?? null,
         outcome.signal ?? null,
@@ -226,51 +194,88 @@ export class SqliteTaskStore implements TaskStore {
         error,
         id,
       );
-      return updated && _toTask(updated);
+      if (!updated) return [];
+      const task = toTask(updated);
+      return retry ? [task] : [task, ...settleDependants(this.#db, [id], now)];
     });
   }
 
-  cancel(id: number): boolean {
-    return this.#transaction(() =>
-      this.#db.prepare(
-        `UPDATE tasks SET status = 'canceled', finished_at = ?
-         WHERE id = ? AND status IN ('queued', 'scheduled', 'blocked')`,
-      ).run(Date.now(), id).changes > 0
+  cancel(id: number): Task[] {
+    return this.#connection.transaction(() =>
+      endTasks(this.#db, [id], "canceled", Date.now(), null)
     );
   }
 
   orphans(owner: string): Task[] {
     return this.#db
       .prepare(
-        `SELECT ${COLUMNS} FROM tasks WHERE status IN ('running', 'paused') AND owner IS NOT ? ORDER BY id`,
+        `SELECT ${TASK_COLUMNS} FROM tasks WHERE status IN ('running', 'paused') AND owner IS NOT ?
+         ORDER BY id`,
       )
-      .all<Row>(owner)
-      .map(_toTask);
+      .all<TaskRow>(owner)
+      .map(toTask);
   }
 
   adopt(id: number, owner: string): void {
-    this.#transaction(() =>
+    this.#connection.transaction(() =>
       this.#db.prepare("UPDATE tasks SET owner = ? WHERE id = ?").run(owner, id)
     );
   }
 
   remove(ids: readonly number[]): number[] {
-    return this.#transaction(() =>
-      ids.filter((id) => {
+    return this.#connection.transaction(() => {
+      const removed = ids.filter((id) => {
         const done = this.#db
           .prepare("DELETE FROM tasks WHERE id = ? AND status NOT IN ('running', 'paused')")
           .run(id).changes > 0;
         if (done) this.#db.prepare("DELETE FROM attempts WHERE task_id = ?").run(id);
         return done;
-      })
-    );
+      });
+      settleDependants(this.#db, removed, Date.now());
+      return removed;
+    });
+  }
+
+  groups(): GroupSetting[] {
+    return this.#db
+      .prepare("SELECT name, parallel, paused FROM groups ORDER BY name")
+      .all<{ name: string; parallel: number | null; paused: number }>()
+      .map((row) => ({ name: row.name, parallel: row.parallel, paused: row.paused === 1 }));
+  }
+
+  setGroup(name: string, change: { parallel?: number | null; paused?: boolean }): GroupSetting {
+    return this.#connection.transaction(() => {
+      this.#db.prepare("INSERT OR IGNORE INTO groups (name) VALUES (?)").run(name);
+      if (change.parallel !== undefined) {
+        this.#db.prepare("UPDATE groups SET parallel = ? WHERE name = ?").run(
+          change.parallel,
+          name,
+        );
+      }
+      if (change.paused !== undefined) {
+        this.#db.prepare("UPDATE groups SET paused = ? WHERE name = ?").run(
+          change.paused ? 1 : 0,
+          name,
+        );
+      }
+      return this.groups().find((group) => group.name === name)!;
+    });
+  }
+
+  runningByGroup(): Record<string, number> {
+    const rows = this.#db
+      .prepare(
+        "SELECT grp, count(*) AS n FROM tasks WHERE status IN ('running', 'paused') GROUP BY grp",
+      )
+      .all<{ grp: string; n: number }>();
+    return Object.fromEntries(rows.map((row) => [row.grp, row.n]));
   }
 
   takeSupervisor(
     me: SupervisorRecord,
     isHolderAlive: (holder: SupervisorRecord) => boolean,
   ): SupervisorRecord {
-    return this.#transaction(() => {
+    return this.#connection.transaction(() => {
       const holder = this.supervisor();
       if (holder && holder.owner !== me.owner && isHolderAlive(holder)) return holder;
       this.#db.prepare(
@@ -282,7 +287,9 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   releaseSupervisor(owner: string): void {
-    this.#transaction(() => this.#db.prepare("DELETE FROM supervisor WHERE owner = ?").run(owner));
+    this.#connection.transaction(() =>
+      this.#db.prepare("DELETE FROM supervisor WHERE owner = ?").run(owner)
+    );
   }
 
   supervisor(): SupervisorRecord | undefined {
@@ -294,73 +301,6 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   close(): void {
-    this.#db.close();
+    this.#connection.close();
   }
-
-  /** Runs `fn` in one IMMEDIATE transaction, retrying when another writer holds the lock. */
-  #transaction<T>(fn: () => T): T {
-    return _retryBusy(() => {
-      this.#db.exec("BEGIN IMMEDIATE");
-      try {
-        const value = fn();
-        this.#db.exec("COMMIT");
-        return value;
-      } catch (error) {
-        try {
-          this.#db.exec("ROLLBACK");
-        } catch { /* the failed statement already rolled back */ }
-        throw error;
-      }
-    });
-  }
-}
-
-function _isBusy(error: unknown): boolean {
-  const text = `${(error as { code?: unknown })?.code ?? ""} ${(error as Error)?.message ?? ""}`;
-  return /SQLITE_BUSY|SQLITE_LOCKED|database is locked|database table is locked/i.test(text);
-}
-
-function _retryBusy<T>(fn: () => T): T {
-  for (let attempt = 0;; attempt++) {
-    try {
-      return fn();
-    } catch (error) {
-      if (!_isBusy(error) || attempt >= 50) throw error;
-      _sleepSync(Math.min(2 ** attempt, 100) * (0.5 + Math.random()));
-    }
-  }
-}
-
-function _sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function _toTask(row: Row): Task {
-  return {
-    id: row.id,
-    kind: row.kind as TaskKind,
-    spec: decode(row.spec) as Task["spec"],
-    name: row.name,
-    group: row.grp,
-    priority: row.priority,
-    status: row.status as TaskStatus,
-    runAt: row.run_at,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    attempt: row.attempt,
-    maxAttempts: row.max_attempts,
-    env: JSON.parse(row.env),
-    cwd: row.cwd,
-    meta: JSON.parse(row.meta),
-    pid: row.pid,
-    exitCode: row.exit_code,
-    signal: row.signal,
-    result: row.result ? decode(row.result) : undefined,
-    error: row.error ? JSON.parse(row.error) : null,
-    progress: row.progress,
-    progressMessage: row.progress_message,
-    owner: row.owner,
-    leaseUntil: row.lease_until,
-  };
 }

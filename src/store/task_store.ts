@@ -9,7 +9,8 @@
  * const task = store.claimNext("me", { now: Date.now(), fullGroups: [] });
  * ```
  */
-import type { NewTask, Task, TaskOutcome, TaskStatus } from "../task/types.ts";
+import type { FiringRecord, NewSchedule, Schedule } from "../task/schedule.ts";
+import type { NewTask, SubmitResult, Task, TaskOutcome, TaskStatus } from "../task/types.ts";
 
 /** How long a claim holds before its owner must renew it (see TaskStore.heartbeat). */
 export const LEASE_MS = 60_000;
@@ -20,6 +21,8 @@ export interface ListFilter {
   status?: TaskStatus[];
   /** Only this group. */
   group?: string;
+  /** Only tasks fired by this schedule. */
+  scheduleId?: number;
   /** At most this many rows. @default 50 */
   limit?: number;
   /** Skip this many rows. @default 0 */
@@ -36,6 +39,15 @@ export interface SupervisorRecord {
   startedAt: number;
 }
 
+/** A group's settings (a group without a row runs under the global limit only). */
+export interface GroupSetting {
+  name: string;
+  /** Most of its tasks running at once; null = only the global limit. */
+  parallel: number | null;
+  /** A paused group starts none of its tasks. */
+  paused: boolean;
+}
+
 /** Counts by state, for `bgt daemon status`. */
 export type StatusCounts = Partial<Record<TaskStatus, number>>;
 
@@ -43,6 +55,8 @@ export type StatusCounts = Partial<Record<TaskStatus, number>>;
 export interface TaskStore {
   /** Inserts the tasks atomically (all or none); returns their ids in order. */
   submit(tasks: readonly NewTask[]): number[];
+  /** As submit, saying for each task what its key policy did. */
+  submitAll(tasks: readonly NewTask[]): SubmitResult[];
   /** The task with this id, or undefined. */
   get(id: number): Task | undefined;
   /** Tasks matching the filter. */
@@ -71,17 +85,29 @@ export interface TaskStore {
   setProgress(id: number, fraction: number, message: string | null): void;
   /**
    * Records how a run ended, if `owner` still owns it: a failure with attempts left goes back
-   * to `queued` at now + backoff; returns the task as it now is.
+   * to `queued` at now + backoff (with jitter). Returns the task as it now is, followed by the
+   * blocked dependants that ended with it (a failed dependency fails them); empty if not owned.
    */
-  finish(id: number, owner: string, outcome: TaskOutcome): Task | undefined;
-  /** Cancels a task that has not started (queued, scheduled, blocked); false if it had. */
-  cancel(id: number): boolean;
+  finish(id: number, owner: string, outcome: TaskOutcome): Task[];
+  /**
+   * Cancels a task that has not started (queued, scheduled, blocked); returns it and the
+   * dependants that failed because of it, or an empty list if it had started or ended.
+   */
+  cancel(id: number): Task[];
   /** Running tasks owned by anyone but `owner` (orphans of a dead supervisor). */
   orphans(owner: string): Task[];
   /** Hands a running task to a new owner (re-adoption). */
   adopt(id: number, owner: string): void;
   /** Removes tasks that are not running; returns the ids removed. */
   remove(ids: readonly number[]): number[];
+  /** The groups that have settings. */
+  groups(): GroupSetting[];
+  /** Changes a group's settings (creating its row). */
+  setGroup(name: string, change: { parallel?: number | null; paused?: boolean }): GroupSetting;
+  /** How many tasks of each group run now. */
+  runningByGroup(): Record<string, number>;
+  /** The recurring schedules. */
+  readonly schedules: ScheduleStore;
   /** Takes the supervisor role when the current holder is not alive; returns who holds it. */
   takeSupervisor(
     me: SupervisorRecord,
@@ -93,4 +119,31 @@ export interface TaskStore {
   supervisor(): SupervisorRecord | undefined;
   /** Closes the store. */
   close(): void;
+}
+
+/** The operations on the schedule table. Every method is one transaction. */
+export interface ScheduleStore {
+  /** Stores a schedule; returns its id. */
+  create(schedule: NewSchedule): number;
+  /** The schedule with this id, or undefined. */
+  get(id: number): Schedule | undefined;
+  /** All schedules, oldest first. */
+  list(): Schedule[];
+  /** Unpaused schedules whose next firing is at or before `now`. */
+  due(now: number): Schedule[];
+  /** The earliest next firing of an unpaused schedule, or undefined. */
+  nextAt(): number | undefined;
+  /**
+   * Creates the tasks of the given firings (applying the overlap policy) and moves the schedule
+   * on, unless another supervisor already handled `lastSlot`; returns the new task ids.
+   */
+  fire(id: number, firing: FiringRecord, now: number): number[];
+  /** Pauses or resumes; a resume sets the next firing (missed ones are not caught up). */
+  setPaused(
+    id: number,
+    paused: boolean,
+    resume?: { lastSlot: number; nextAt: number | null },
+  ): boolean;
+  /** Deletes a schedule (its tasks stay); false if there was none. */
+  remove(id: number): boolean;
 }

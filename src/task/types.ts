@@ -49,7 +49,14 @@ export function isTerminal(status: TaskStatus): boolean {
 
 /** What to run. */
 export type TaskSpec =
-  | { kind: "module"; module: string; export: string; args: unknown[] }
+  | {
+    kind: "module";
+    module: string;
+    export: string;
+    args: unknown[];
+    /** The module's code bundled at submission (`--pin`): this code runs, not the file. */
+    pinned?: string;
+  }
   | { kind: "command"; argv: string[] }
   | { kind: "shell"; line: string };
 
@@ -60,6 +67,9 @@ export interface TaskError {
   stack?: string;
 }
 
+/** What `--on-key` does when a task with the same key is waiting or running. */
+export type KeyPolicy = "skip" | "replace" | "queue";
+
 /** What a client asks for when it submits a task. */
 export interface NewTask {
   spec: TaskSpec;
@@ -69,9 +79,31 @@ export interface NewTask {
   /** Epoch milliseconds; default now. */
   runAt?: number;
   maxAttempts?: number;
+  /** First retry delay (doubled per attempt, with jitter). @default 1000 */
+  backoffMs?: number;
+  /** A run longer than this ends as `timed_out`. @default none */
+  timeoutMs?: number | null;
+  /** Tasks that must end first (succeed, unless `afterAny`). */
+  after?: number[];
+  /** Run after the dependencies end, whatever their outcome. */
+  afterAny?: boolean;
+  /** At most one waiting or running task per key (see `onKey`). */
+  key?: string | null;
+  /** @default "skip" */
+  onKey?: KeyPolicy;
+  /** The schedule that fired this task. */
+  scheduleId?: number | null;
   env?: Record<string, string>;
   cwd?: string;
   meta?: Record<string, string>;
+}
+
+/** What {@linkcode NewTask.key} did to a submission. */
+export interface SubmitResult {
+  /** The new task's id, or the id of the task that holds the key when skipped. */
+  id: number;
+  /** Set when a task with the same key was waiting or running. */
+  key?: { action: "skipped" | "replaced" | "queued"; holder: number; holderRunning: boolean };
 }
 
 /** A task row as stored and shown (DESIGN §3, camelCase). */
@@ -89,6 +121,12 @@ export interface Task {
   finishedAt: number | null;
   attempt: number;
   maxAttempts: number;
+  backoffMs: number;
+  timeoutMs: number | null;
+  after: number[];
+  afterAny: boolean;
+  key: string | null;
+  scheduleId: number | null;
   env: Record<string, string>;
   cwd: string;
   meta: Record<string, string>;

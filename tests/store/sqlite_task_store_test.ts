@@ -74,11 +74,11 @@ describe("SqliteTaskStore", () => {
   test("finish() records the outcome and an attempt, and requeues a failure with attempts left", () => {
     const [id] = store.submit([cmd(["flaky"], { maxAttempts: 2 })]);
     store.claimNext("me", { now: Date.now(), fullGroups: [] });
-    const retried = store.finish(id, "me", { status: "failed", exitCode: 1 })!;
+    const [retried] = store.finish(id, "me", { status: "failed", exitCode: 1 });
     assert.equal(retried.status, "queued");
     assert.ok(retried.runAt > Date.now(), "the retry waits for its backoff");
     store.claimNext("me", { now: retried.runAt, fullGroups: [] });
-    const done = store.finish(id, "me", { status: "failed", exitCode: 2 })!;
+    const [done] = store.finish(id, "me", { status: "failed", exitCode: 2 });
     assert.equal(done.status, "failed");
     assert.equal(done.exitCode, 2);
     assert.equal(done.attempt, 2);
@@ -87,7 +87,7 @@ describe("SqliteTaskStore", () => {
   test("finish() of a task the caller does not own changes nothing", () => {
     const [id] = store.submit([cmd(["x"])]);
     store.claimNext("me", { now: Date.now(), fullGroups: [] });
-    assert.equal(store.finish(id, "someone-else", { status: "succeeded", exitCode: 0 }), undefined);
+    assert.deepEqual(store.finish(id, "someone-else", { status: "succeeded", exitCode: 0 }), []);
     assert.equal(store.get(id)!.status, "running");
   });
 
@@ -96,7 +96,10 @@ describe("SqliteTaskStore", () => {
       spec: { kind: "module", module: "m.ts", export: "default", args: [1, "a"] },
     }]);
     store.claimNext("me", { now: Date.now(), fullGroups: [] });
-    const task = store.finish(id, "me", { status: "succeeded", result: { sum: 3, list: [1, 2] } })!;
+    const [task] = store.finish(id, "me", {
+      status: "succeeded",
+      result: { sum: 3, list: [1, 2] },
+    });
     assert.deepEqual(store.get(id)!.result, { sum: 3, list: [1, 2] });
     assert.deepEqual(task.spec, {
       kind: "module",
@@ -110,8 +113,8 @@ describe("SqliteTaskStore", () => {
     const [a, b] = store.submit([cmd(["a"]), cmd(["b"])]);
     const running = store.claimNext("me", { now: Date.now(), fullGroups: [] })!.id;
     const waiting = running === a ? b : a;
-    assert.equal(store.cancel(running), false);
-    assert.equal(store.cancel(waiting), true);
+    assert.deepEqual(store.cancel(running), []);
+    assert.equal(store.cancel(waiting)[0]?.status, "canceled");
     assert.equal(store.get(waiting)!.status, "canceled");
     assert.deepEqual(store.remove([a, b]), [waiting]);
     assert.equal(store.get(waiting), undefined);

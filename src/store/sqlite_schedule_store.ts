@@ -1,0 +1,214 @@
+/**
+ * The SQLite ScheduleStore: recurring schedules in their own table, each firing creating an
+ * ordinary task (linked by schedule_id) in the same transaction that moves the schedule on.
+ *
+ * @example
+ * ```ts
+ * const store = await SqliteTaskStore.open(home.db);
+ * const id = store.schedules.create({ every: "2s", timeZone: null, template, anchor, nextAt });
+ * store.schedules.fire(id, { slots: [nextAt], skipped: 0, lastSlot: nextAt, nextAt: nextAt + 2000 }, Date.now());
+ * ```
+ */
+import { decode, encode } from "../task/codec.ts";
+import type {
+  CatchUpPolicy,
+  FiringRecord,
+  NewSchedule,
+  OverlapPolicy,
+  Schedule,
+} from "../task/schedule.ts";
+import type { NewTask, TaskStatus } from "../task/types.ts";
+import type { SqliteConnection } from "./sqlite_connection.ts";
+import { ACTIVE_STATUSES, insertTasks } from "./task_rows.ts";
+import type { ScheduleStore } from "./task_store.ts";
+
+const COLUMNS = `s.id, s.every, s.time_zone, s.template, s.overlap, s.catch_up, s.anchor,
+  s.start_at, s.stop_at, s.max_runs, s.runs, s.skipped, s.last_slot, s.next_at, s.paused,
+  s.created_at, s.last_task_id, t.status AS last_status`;
+const FROM = "schedules s LEFT JOIN tasks t ON t.id = s.last_task_id";
+
+interface ScheduleRow {
+  id: number;
+  every: string;
+  time_zone: string | null;
+  template: Uint8Array;
+  overlap: string;
+  catch_up: string;
+  anchor: number;
+  start_at: number | null;
+  stop_at: number | null;
+  max_runs: number | null;
+  runs: number;
+  skipped: number;
+  last_slot: number | null;
+  next_at: number | null;
+  paused: number;
+  created_at: number;
+  last_task_id: number | null;
+  last_status: string | null;
+}
+
+/** SQLite implementation of {@linkcode ScheduleStore}. */
+export class SqliteScheduleStore implements ScheduleStore {
+  #connection: SqliteConnection;
+
+  constructor(connection: SqliteConnection) {
+    this.#connection = connection;
+  }
+
+  get #db() {
+    return this.#connection.db;
+  }
+
+  create(schedule: NewSchedule): number {
+    return this.#connection.transaction(() =>
+      Number(
+        this.#db.prepare(
+          `INSERT INTO schedules (every, time_zone, template, overlap, catch_up, anchor, start_at,
+             stop_at, max_runs, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(
+          schedule.every,
+          schedule.timeZone,
+          encode(schedule.template),
+          schedule.overlap ?? "skip",
+          schedule.catchUp ?? "once",
+          schedule.anchor,
+          schedule.startAt ?? null,
+          schedule.stopAt ?? null,
+          schedule.maxRuns ?? null,
+          schedule.nextAt,
+          Date.now(),
+        ).lastInsertRowid,
+      )
+    );
+  }
+
+  get(id: number): Schedule | undefined {
+    const row = this.#db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE s.id = ?`)
+      .get<ScheduleRow>(id);
+    return row && _toSchedule(row);
+  }
+
+  list(): Schedule[] {
+    return this.#db.prepare(`SELECT ${COLUMNS} FROM ${FROM} ORDER BY s.id`)
+      .all<ScheduleRow>()
+      .map(_toSchedule);
+  }
+
+  due(now: number): Schedule[] {
+    return this.#db
+      .prepare(
+        `SELECT ${COLUMNS} FROM ${FROM}
+         WHERE s.paused = 0 AND s.next_at IS NOT NULL AND s.next_at <= ? ORDER BY s.next_at`,
+      )
+      .all<ScheduleRow>(now)
+      .map(_toSchedule);
+  }
+
+  nextAt(): number | undefined {
+    const row = this.#db
+      .prepare("SELECT min(next_at) AS at FROM schedules WHERE paused = 0 AND next_at IS NOT NULL")
+      .get<{ at: number | null }>();
+    return row?.at ?? undefined;
+  }
+
+  fire(id: number, firing: FiringRecord, now: number): number[] {
+    return this.#connection.transaction(() => {
+      const row = this.#db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE s.id = ?`)
+        .get<ScheduleRow>(id);
+      if (!row || row.paused || (row.last_slot !== null && firing.lastSlot <= row.last_slot)) {
+        return [];
+      }
+      const schedule = _toSchedule(row);
+      let lastTaskId = schedule.lastTaskId;
+      let lastActive = _isActive(schedule.lastStatus);
+      let skipped = firing.skipped;
+      const ids: number[] = [];
+      for (const slot of firing.slots) {
+        if (lastActive && schedule.overlap === "skip") {
+          skipped++;
+          continue;
+        }
+        const waitForLast = lastActive && schedule.overlap === "queue" && lastTaskId !== null;
+        const task: NewTask = {
+          ...schedule.template,
+          runAt: slot,
+          scheduleId: id,
+          after: [...(schedule.template.after ?? []), ...(waitForLast ? [lastTaskId!] : [])],
+          afterAny: schedule.template.afterAny || waitForLast,
+        };
+        const [result] = insertTasks(this.#db, [task], now);
+        if (result.key?.action === "skipped") {
+          skipped++;
+          continue;
+        }
+        ids.push(result.id);
+        lastTaskId = result.id;
+        lastActive = true;
+      }
+      const runs = schedule.runs + ids.length;
+      const exhausted = schedule.maxRuns !== null && runs >= schedule.maxRuns;
+      this.#db.prepare(
+        `UPDATE schedules SET runs = ?, skipped = ?, last_slot = ?, next_at = ?, last_task_id = ?
+         WHERE id = ?`,
+      ).run(
+        runs,
+        schedule.skipped + skipped,
+        firing.lastSlot,
+        exhausted ? null : firing.nextAt,
+        lastTaskId,
+        id,
+      );
+      return ids;
+    });
+  }
+
+  setPaused(
+    id: number,
+    paused: boolean,
+    resume?: { lastSlot: number; nextAt: number | null },
+  ): boolean {
+    return this.#connection.transaction(() => {
+      const changes = paused || !resume
+        ? this.#db.prepare("UPDATE schedules SET paused = ? WHERE id = ?").run(paused ? 1 : 0, id)
+          .changes
+        : this.#db.prepare(
+          "UPDATE schedules SET paused = 0, last_slot = ?, next_at = ? WHERE id = ?",
+        ).run(resume.lastSlot, resume.nextAt, id).changes;
+      return changes > 0;
+    });
+  }
+
+  remove(id: number): boolean {
+    return this.#connection.transaction(() =>
+      this.#db.prepare("DELETE FROM schedules WHERE id = ?").run(id).changes > 0
+    );
+  }
+}
+
+function _isActive(status: TaskStatus | null): boolean {
+  return status !== null && (ACTIVE_STATUSES as readonly string[]).includes(status);
+}
+
+function _toSchedule(row: ScheduleRow): Schedule {
+  return {
+    id: row.id,
+    every: row.every,
+    timeZone: row.time_zone,
+    template: decode(row.template) as NewTask,
+    overlap: row.overlap as OverlapPolicy,
+    catchUp: row.catch_up as CatchUpPolicy,
+    anchor: row.anchor,
+    startAt: row.start_at,
+    stopAt: row.stop_at,
+    maxRuns: row.max_runs,
+    runs: row.runs,
+    skipped: row.skipped,
+    lastSlot: row.last_slot,
+    nextAt: row.next_at,
+    paused: row.paused === 1,
+    createdAt: row.created_at,
+    lastTaskId: row.last_task_id,
+    lastStatus: row.last_status as TaskStatus | null,
+  };
+}

@@ -1,0 +1,279 @@
+/**
+ * Task rows in SQL: the column list, the row ↔ Task mapping, inserting new tasks (with their
+ * dependencies and key policy), and settling `blocked` tasks when a dependency ends. Every
+ * function runs inside the caller's transaction.
+ *
+ * @example
+ * ```ts
+ * connection.transaction(() => insertTasks(connection.db, [{ spec }], Date.now()));
+ * ```
+ */
+import type { SqliteDatabase } from "../runtime/sqlite.ts";
+import { decode, encode } from "../task/codec.ts";
+import {
+  isTerminal,
+  type NewTask,
+  type SubmitResult,
+  type Task,
+  type TaskKind,
+  type TaskStatus,
+} from "../task/types.ts";
+
+/** The columns every task query selects (with the dependency list joined in). */
+export const TASK_COLUMNS = `id, kind, spec, name, grp, priority, status, run_at, created_at,
+  started_at, finished_at, attempt, max_attempts, backoff_ms, timeout_ms, after_any, task_key,
+  schedule_id, env, cwd, meta, pid, exit_code, signal, result, error, progress, progress_message,
+  owner, lease_until,
+  (SELECT json_group_array(dep_id) FROM dependencies WHERE task_id = tasks.id) AS after_ids`;
+
+/** A task row as SQLite returns it. */
+export interface TaskRow {
+  id: number;
+  kind: string;
+  spec: Uint8Array;
+  name: string | null;
+  grp: string;
+  priority: number;
+  status: string;
+  run_at: number;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  attempt: number;
+  max_attempts: number;
+  backoff_ms: number;
+  timeout_ms: number | null;
+  after_any: number;
+  task_key: string | null;
+  schedule_id: number | null;
+  env: string;
+  cwd: string;
+  meta: string;
+  pid: number | null;
+  exit_code: number | null;
+  signal: string | null;
+  result: Uint8Array | null;
+  error: string | null;
+  progress: number | null;
+  progress_message: string | null;
+  owner: string | null;
+  lease_until: number | null;
+  after_ids: string;
+}
+
+/** The states in which a task holds its key and counts as unfinished. */
+export const ACTIVE_STATUSES = ["scheduled", "queued", "blocked", "running", "paused"] as const;
+const ACTIVE_SQL = ACTIVE_STATUSES.map((status) => `'${status}'`).join(", ");
+
+/** Maps a row to a Task. */
+export function toTask(row: TaskRow): Task {
+  return {
+    id: row.id,
+    kind: row.kind as TaskKind,
+    spec: decode(row.spec) as Task["spec"],
+    name: row.name,
+    group: row.grp,
+    priority: row.priority,
+    status: row.status as TaskStatus,
+    runAt: row.run_at,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    attempt: row.attempt,
+    maxAttempts: row.max_attempts,
+    backoffMs: row.backoff_ms,
+    timeoutMs: row.timeout_ms,
+    after: JSON.parse(row.after_ids ?? "[]"),
+    afterAny: row.after_any === 1,
+    key: row.task_key,
+    scheduleId: row.schedule_id,
+    env: JSON.parse(row.env),
+    cwd: row.cwd,
+    meta: JSON.parse(row.meta),
+    pid: row.pid,
+    exitCode: row.exit_code,
+    signal: row.signal,
+    result: row.result ? decode(row.result) : undefined,
+    error: row.error ? JSON.parse(row.error) : null,
+    progress: row.progress,
+    progressMessage: row.progress_message,
+    owner: row.owner,
+    leaseUntil: row.lease_until,
+  };
+}
+
+/** Reads one task. */
+export function selectTask(db: SqliteDatabase, id: number): Task | undefined {
+  const row = db.prepare(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`).get<TaskRow>(id);
+  return row && toTask(row);
+}
+
+/** Thrown inside a submission that must not be stored (the transaction rolls back). */
+export class SubmitRefusedError extends Error {
+  override name = "SubmitRefusedError";
+  readonly code = "SUBMIT_REFUSED";
+}
+
+/**
+ * Inserts the tasks, applying each one's key policy and recording its dependencies. A task
+ * whose dependency already failed is stored as failed, with the reason.
+ */
+export function insertTasks(
+  db: SqliteDatabase,
+  tasks: readonly NewTask[],
+  now: number,
+): SubmitResult[] {
+  const insert = db.prepare(
+    `INSERT INTO tasks (kind, spec, name, grp, priority, status, run_at, created_at, max_attempts,
+       backoff_ms, timeout_ms, after_any, task_key, schedule_id, env, cwd, meta)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const addDependency = db.prepare("INSERT OR IGNORE INTO dependencies VALUES (?, ?)");
+  const exists = db.prepare("SELECT 1 AS one FROM tasks WHERE id = ?");
+  return tasks.map((task) => {
+    const after = [...(task.after ?? [])];
+    for (const dep of after) {
+      if (!exists.get(dep)) {
+        throw new SubmitRefusedError(`Cannot wait for task ${dep}: no such id (see 'bgt ls')`);
+      }
+    }
+    const holder = task.key ? _keyHolder(db, task.key) : undefined;
+    let keyAction: NonNullable<SubmitResult["key"]> | undefined;
+    if (holder) {
+      const policy = task.onKey ?? "skip";
+      const holderRunning = holder.status === "running" || holder.status === "paused";
+      keyAction = {
+        action: policy === "skip" ? "skipped" : policy === "replace" ? "replaced" : "queued",
+        holder: holder.id,
+        holderRunning,
+      };
+      if (policy === "skip") return { id: holder.id, key: keyAction };
+      if (policy === "replace" && !holderRunning) {
+        endTasks(db, [holder.id], "canceled", now, {
+          name: "Replaced",
+          message: `Replaced by a newer task with key '${task.key}'`,
+        });
+      } else {
+        // queue, or replace of a running holder (the client kills it): run after it ends.
+        after.push(holder.id);
+      }
+    }
+    const runAt = task.runAt ?? now;
+    const afterAny = task.afterAny || (holder !== undefined && task.onKey !== undefined &&
+      task.onKey !== "skip" && !(task.after ?? []).length);
+    const id = Number(
+      insert.run(
+        task.spec.kind,
+        encode(task.spec),
+        task.name ?? null,
+        task.group ?? "default",
+        task.priority ?? 0,
+        after.length ? "blocked" : runAt > now ? "scheduled" : "queued",
+        runAt,
+        now,
+        task.maxAttempts ?? 1,
+        task.backoffMs ?? 1000,
+        task.timeoutMs ?? null,
+        afterAny ? 1 : 0,
+        task.key ?? null,
+        task.scheduleId ?? null,
+        JSON.stringify(task.env ?? {}),
+        task.cwd ?? process.cwd(),
+        JSON.stringify(task.meta ?? {}),
+      ).lastInsertRowid,
+    );
+    for (const dep of after) addDependency.run(id, dep);
+    if (after.length) _settle(db, id, now);
+    return keyAction ? { id, key: keyAction } : { id };
+  });
+}
+
+function _keyHolder(db: SqliteDatabase, key: string): { id: number; status: string } | undefined {
+  return db.prepare(
+    `SELECT id, status FROM tasks WHERE task_key = ? AND status IN (${ACTIVE_SQL})
+     ORDER BY id DESC LIMIT 1`,
+  ).get<{ id: number; status: string }>(key);
+}
+
+/**
+ * Ends tasks that have not started (canceled, or failed for a reason) and settles their
+ * dependants; returns every task that ended, dependants included.
+ */
+export function endTasks(
+  db: SqliteDatabase,
+  ids: readonly number[],
+  status: "canceled" | "failed",
+  now: number,
+  error: { name: string; message: string } | null,
+): Task[] {
+  const ended: Task[] = [];
+  const update = db.prepare(
+    `UPDATE tasks SET status = ?, finished_at = ?, error = ?
+     WHERE id = ? AND status IN ('queued', 'scheduled', 'blocked') RETURNING ${TASK_COLUMNS}`,
+  );
+  for (const id of ids) {
+    const row = update.get<TaskRow>(status, now, error && JSON.stringify(error), id);
+    if (row) ended.push(toTask(row));
+  }
+  return [...ended, ...settleDependants(db, ended.map((task) => task.id), now)];
+}
+
+/**
+ * Moves on the `blocked` dependants of tasks that just ended: to queued (or scheduled) once all
+ * their dependencies are done, or to failed when one failed (and so on down the chain). Returns
+ * the dependants that ended.
+ */
+export function settleDependants(db: SqliteDatabase, endedIds: readonly number[], now: number) {
+  const ended: Task[] = [];
+  const pending = [...endedIds];
+  const dependants = db.prepare(
+    `SELECT d.task_id AS id FROM dependencies d JOIN tasks t ON t.id = d.task_id
+     WHERE d.dep_id = ? AND t.status = 'blocked'`,
+  );
+  while (pending.length) {
+    for (const { id } of dependants.all<{ id: number }>(pending.pop()!)) {
+      const task = _settle(db, id, now);
+      if (task && isTerminal(task.status)) {
+        ended.push(task);
+        pending.push(id);
+      }
+    }
+  }
+  return ended;
+}
+
+/** Re-evaluates one blocked task; returns it if its status changed. */
+function _settle(db: SqliteDatabase, id: number, now: number): Task | undefined {
+  const task = db.prepare("SELECT after_any, run_at FROM tasks WHERE id = ? AND status = 'blocked'")
+    .get<{ after_any: number; run_at: number }>(id);
+  if (!task) return undefined;
+  const deps = db.prepare(
+    `SELECT d.dep_id AS id, t.status AS status FROM dependencies d
+     LEFT JOIN tasks t ON t.id = d.dep_id WHERE d.task_id = ? ORDER BY d.dep_id`,
+  ).all<{ id: number; status: TaskStatus | null }>(id);
+  const broken = deps.find((dep) =>
+    dep.status === null ||
+    (task.after_any === 0 && isTerminal(dep.status) && dep.status !== "succeeded")
+  );
+  let status: TaskStatus;
+  let error: string | null = null;
+  if (broken) {
+    status = "failed";
+    error = JSON.stringify({
+      name: "DependencyFailed",
+      message: broken.status === null
+        ? `Dependency #${broken.id} was removed`
+        : `Dependency #${broken.id} ${
+          broken.status === "failed" ? "failed" : `ended ${broken.status}`
+        }`,
+    });
+  } else if (deps.every((dep) => isTerminal(dep.status!))) {
+    status = task.run_at > now ? "scheduled" : "queued";
+  } else {
+    return undefined;
+  }
+  const row = db.prepare(
+    `UPDATE tasks SET status = ?, error = ?, finished_at = ? WHERE id = ? RETURNING ${TASK_COLUMNS}`,
+  ).get<TaskRow>(status, error, status === "failed" ? now : null, id);
+  return row && toTask(row);
+}
