@@ -22,5 +22,7 @@ export function reportError(error: unknown): number {
   if (process.env.BGT_DEBUG === "1" && error instanceof Error && error.stack) {
     process.stderr.write(`${error.stack}\n`);
   }
-  return (error as { exitCode?: number }).exitCode ?? 1;
+  const { exitCode, code } = error as { exitCode?: number; code?: string };
+  // A bad duration, date, zone or cron pattern is bad input, like a UsageError.
+  return exitCode ?? (code === "SCHEDULE_INVALID" || code === "SUBMIT_REFUSED" ? 2 : 1);
 }

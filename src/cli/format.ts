@@ -8,7 +8,8 @@
  * relativeTime(Date.now() - 180_000); // "3m ago"
  * ```
  */
-import type { Task, TaskStatus } from "../task/types.ts";
+import type { Schedule } from "../task/schedule.ts";
+import { describeTask, type Task, type TaskStatus } from "../task/types.ts";
 
 /** True when colours may be used on this stream. */
 export function useColor(stream: { isTTY?: boolean } = process.stdout): boolean {
@@ -97,6 +98,12 @@ export function taskJson(task: Task): Record<string, unknown> {
     finishedAt: iso(task.finishedAt),
     attempt: task.attempt,
     maxAttempts: task.maxAttempts,
+    backoffMs: task.backoffMs,
+    timeoutMs: task.timeoutMs,
+    after: task.after,
+    afterAny: task.afterAny,
+    key: task.key,
+    scheduleId: task.scheduleId,
     cwd: task.cwd,
     pid: task.pid,
     exitCode: task.exitCode,
@@ -107,6 +114,29 @@ export function taskJson(task: Task): Record<string, unknown> {
       ? null
       : { fraction: task.progress, message: task.progressMessage },
     meta: task.meta,
+  };
+}
+
+/** The stable JSON shape of a schedule. */
+export function scheduleJson(schedule: Schedule): Record<string, unknown> {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    id: schedule.id,
+    every: schedule.every,
+    timeZone: schedule.timeZone,
+    task: describeTask({ name: schedule.template.name ?? null, spec: schedule.template.spec }),
+    overlap: schedule.overlap,
+    catchUp: schedule.catchUp,
+    startAt: iso(schedule.startAt),
+    stopAt: iso(schedule.stopAt),
+    maxRuns: schedule.maxRuns,
+    runs: schedule.runs,
+    skipped: schedule.skipped,
+    nextAt: iso(schedule.nextAt),
+    paused: schedule.paused,
+    createdAt: iso(schedule.createdAt),
+    lastTaskId: schedule.lastTaskId,
+    lastStatus: schedule.lastStatus,
   };
 }
 

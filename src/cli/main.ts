@@ -11,12 +11,15 @@ import { Command, CommanderError } from "@commander-js/extra-typings";
 import { VERSION } from "../task/version.ts";
 import { reportError } from "./cli_error.ts";
 import { daemonCommand } from "./commands/daemon.ts";
+import { everyCommand } from "./commands/every.ts";
+import { groupCommand } from "./commands/group.ts";
 import { killCommand } from "./commands/kill.ts";
 import { logsCommand } from "./commands/logs.ts";
 import { lsCommand } from "./commands/ls.ts";
 import { resultCommand } from "./commands/result.ts";
 import { rmCommand } from "./commands/rm.ts";
 import { runCommand } from "./commands/run.ts";
+import { schedulesCommand } from "./commands/schedules.ts";
 import { showCommand } from "./commands/show.ts";
 import { superviseCommand } from "./commands/supervise.ts";
 import { waitCommand } from "./commands/wait.ts";
@@ -37,6 +40,9 @@ export function buildProgram(): Command {
   for (
     const command of [
       runCommand(),
+      everyCommand(),
+      schedulesCommand(),
+      groupCommand(),
       lsCommand(),
       showCommand(),
       logsCommand(),

@@ -23,12 +23,12 @@ export function parseInteger(option: string, text: string, limits: { min?: numbe
   return value;
 }
 
-/** Task ids: positive integers. */
-export function parseIds(words: readonly string[]): number[] {
+/** Task (or schedule) ids: positive integers. */
+export function parseIds(words: readonly string[], what = "task id"): number[] {
   return words.map((word) => {
     const id = Number(word);
     if (!/^\d+$/.test(word) || !Number.isSafeInteger(id) || id <= 0) {
-      throw new UsageError(`Cannot parse task id '${word}': expected a positive integer`);
+      throw new UsageError(`Cannot parse ${what} '${word}': expected a positive integer`);
     }
     return id;
   });
@@ -51,12 +51,27 @@ export function parseSignal(text: string): NodeJS.Signals {
 }
 
 /** K=V pairs into a map; a pair without '=' or with an empty key is refused. */
-export function parseEnvPairs(pairs: readonly string[]): Record<string, string> {
+export function parseEnvPairs(
+  pairs: readonly string[],
+  option = "--env",
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf("=");
-    if (eq <= 0) throw new UsageError(`Cannot parse --env '${pair}': expected KEY=VALUE`);
+    if (eq <= 0) throw new UsageError(`Cannot parse ${option} '${pair}': expected KEY=VALUE`);
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return env;
+}
+
+/** One of a fixed set of words. */
+export function parseChoice<T extends string>(
+  option: string,
+  text: string,
+  choices: readonly T[],
+): T {
+  if (!(choices as readonly string[]).includes(text)) {
+    throw new UsageError(`Cannot parse ${option} '${text}': expected one of ${choices.join(", ")}`);
+  }
+  return text as T;
 }

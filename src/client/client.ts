@@ -25,10 +25,13 @@ import {
   type TaskFiles,
   taskFiles,
 } from "../store/task_files.ts";
-import type { ListFilter } from "../store/task_store.ts";
+import type { GroupSetting, ListFilter } from "../store/task_store.ts";
+import type { ScheduleRequest } from "../schedule/new_schedule.ts";
 import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
-import type { NewTask, Task } from "../task/types.ts";
+import type { Schedule } from "../task/schedule.ts";
+import type { NewTask, SubmitResult, Task } from "../task/types.ts";
 import { wakeSupervisor } from "./wake_supervisor.ts";
+import { whyWaiting } from "./why_waiting.ts";
 
 /** Options for {@linkcode connect}. */
 export interface ConnectOptions {
@@ -61,9 +64,23 @@ export class Client {
 
   /** Commits the tasks (all or none), then wakes the supervisor; returns their ids. */
   async submit(tasks: readonly NewTask[], options: SubmitOptions = {}): Promise<number[]> {
-    const ids = this.#store.submit(tasks);
+    return (await this.submitAll(tasks, options)).map((result) => result.id);
+  }
+
+  /**
+   * As submit, saying for each task what its key did: a skipped task reports the id of the task
+   * holding the key; `--on-key replace` of a running holder kills it (the new task runs after).
+   */
+  async submitAll(
+    tasks: readonly NewTask[],
+    options: SubmitOptions = {},
+  ): Promise<SubmitResult[]> {
+    const results = this.#store.submitAll(tasks);
     if (options.wake ?? true) await wakeSupervisor(this.home, this.#store);
-    return ids;
+    for (const { key } of results) {
+      if (key?.action === "replaced" && key.holderRunning) await this.kill(key.holder);
+    }
+    return results;
   }
 
   /** The task with this id; throws TaskNotFoundError. */
@@ -76,6 +93,73 @@ export class Client {
   /** Tasks matching the filter, newest first. */
   list(filter: ListFilter = {}): Task[] {
     return this.#store.list(filter);
+  }
+
+  /** Why a task that has not started is still waiting, in words; undefined if it is not. */
+  whyWaiting(task: Task): string | undefined {
+    return whyWaiting(this.#store, task);
+  }
+
+  /** Creates a recurring schedule (validated first; nothing invalid is stored). */
+  async schedule(request: ScheduleRequest): Promise<Schedule> {
+    // Loaded on demand (croner): most commands never touch a schedule.
+    const { newSchedule } = await import("../schedule/new_schedule.ts");
+    const id = this.#store.schedules.create(newSchedule(request, Date.now()));
+    await wakeSupervisor(this.home, this.#store);
+    return this.getSchedule(id);
+  }
+
+  /** The schedule with this id; throws ScheduleNotFoundError. */
+  getSchedule(id: number): Schedule {
+    const schedule = this.#store.schedules.get(id);
+    if (!schedule) throw new ScheduleNotFoundError(id);
+    return schedule;
+  }
+
+  /** All schedules, oldest first. */
+  schedules(): Schedule[] {
+    return this.#store.schedules.list();
+  }
+
+  /** Stops a schedule from firing until resumed. */
+  pauseSchedule(id: number): Schedule {
+    this.getSchedule(id);
+    this.#store.schedules.setPaused(id, true);
+    return this.getSchedule(id);
+  }
+
+  /** Resumes a paused schedule from now on (the firings missed while paused are skipped). */
+  async resumeSchedule(id: number): Promise<Schedule> {
+    const schedule = this.getSchedule(id);
+    const { resumePoint } = await import("../schedule/resume_point.ts");
+    this.#store.schedules.setPaused(id, false, resumePoint(schedule, Date.now()));
+    await wakeSupervisor(this.home, this.#store);
+    return this.getSchedule(id);
+  }
+
+  /** Deletes a schedule; the tasks it created stay. */
+  removeSchedule(id: number): void {
+    if (!this.#store.schedules.remove(id)) throw new ScheduleNotFoundError(id);
+  }
+
+  /** The groups with settings. */
+  groups(): GroupSetting[] {
+    return this.#store.groups();
+  }
+
+  /** How many tasks of each group run now. */
+  runningByGroup(): Record<string, number> {
+    return this.#store.runningByGroup();
+  }
+
+  /** Sets a group's parallelism or pauses/resumes it, then wakes the supervisor. */
+  async setGroup(
+    name: string,
+    change: { parallel?: number | null; paused?: boolean },
+  ): Promise<GroupSetting> {
+    const group = this.#store.setGroup(name, change);
+    await wakeSupervisor(this.home, this.#store);
+    return group;
   }
 
   /** The paths of a task's streams (throws TaskNotFoundError for an unknown id). */
@@ -168,6 +252,15 @@ export class Client {
   /** Closes the database. */
   close(): void {
     this.#store.close();
+  }
+}
+
+/** No schedule has this id. */
+export class ScheduleNotFoundError extends Error {
+  override name = "ScheduleNotFoundError";
+  readonly code = "SCHEDULE_NOT_FOUND";
+  constructor(readonly id: number) {
+    super(`Cannot find schedule ${id}: no such id (see 'bgt schedules')`);
   }
 }
 

@@ -9,8 +9,8 @@
  * await run.done; // { status: "succeeded", result: 42 }
  * ```
  */
-import { closeSync, openSync, writeSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
+import { closeSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Pool } from "../pool/pool.ts";
 import { prepareTaskFiles, type TaskFiles } from "../store/task_files.ts";
@@ -25,12 +25,20 @@ export interface ModuleRunOptions {
   graceMs?: number;
 }
 
-/** The `file://…#export` URL a module task runs, resolved against the task's cwd. */
-export function moduleUrl(task: Task): string {
+/**
+ * The `file://…#export` URL a module task runs, resolved against the task's cwd. A pinned task
+ * runs its bundled code, written to `pinned.mjs` in its log directory (`dir`).
+ */
+export function moduleUrl(task: Task, dir?: string): string {
   if (task.spec.kind !== "module") {
     throw new TypeError(`Cannot run a ${task.kind} task as a module`);
   }
-  const { module, export: name } = task.spec;
+  const { module, export: name, pinned } = task.spec;
+  if (pinned !== undefined && dir !== undefined) {
+    const path = join(dir, "pinned.mjs");
+    writeFileSync(path, pinned, { mode: 0o600 });
+    return `${pathToFileURL(path).href}#${name}`;
+  }
   const url = /^[a-z][a-z0-9+.-]*:/i.test(module) && !isAbsolute(module)
     ? module
     : pathToFileURL(resolve(task.cwd, module)).href;
@@ -60,7 +68,7 @@ export function startModule(
   };
   const abort = new AbortController();
   const done: Promise<TaskOutcome> = pool
-    .run(moduleUrl(task), task.spec.args, {
+    .run(moduleUrl(task, files.dir), task.spec.args, {
       signal: abort.signal,
       graceMs: options.graceMs ?? 2000,
       captureConsole: true,

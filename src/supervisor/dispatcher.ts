@@ -1,7 +1,8 @@
 /**
- * The dispatcher: claims due tasks in (priority desc, run_at, id) order up to the parallelism
- * limit, runs them, records how they ended, and sleeps until a wake-up (a notify, a task's end,
- * or the next run_at) — never polling the table.
+ * The dispatcher: fires due schedules, claims due tasks in (priority desc, run_at, id) order up
+ * to the global and per-group parallelism limits, runs them (ending those that outlive their
+ * timeout), records how they ended, and sleeps until a wake-up (a notify, a task's end, the next
+ * run_at or schedule firing) — never polling the table.
  *
  * @example
  * ```ts
@@ -13,6 +14,8 @@ import { adoptCommand, startCommand } from "../runner/command_runner.ts";
 import type { RunningTask } from "../runner/running_task.ts";
 import { type TaskFiles, taskFiles } from "../store/task_files.ts";
 import { LEASE_MS, type TaskStore } from "../store/task_store.ts";
+import { formatDuration } from "../schedule/duration.ts";
+import { fireDueSchedules } from "../schedule/fire_schedules.ts";
 import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
 import { isTerminal, type Task, type TaskOutcome } from "../task/types.ts";
 
@@ -32,6 +35,8 @@ export interface DispatcherOptions {
   killGraceMs?: number;
   /** Told about every task that reaches a terminal state. */
   onFinished?: (task: Task) => void;
+  /** Where to report a problem that does not stop the dispatcher. */
+  log?: (line: string) => void;
 }
 
 interface Entry {
@@ -39,6 +44,9 @@ interface Entry {
   run: RunningTask;
   /** The signal a user asked for; its effect ends the task as `canceled`. */
   killedWith?: string;
+  /** Set when the task outlived its timeout; it ends as `timed_out`. */
+  timedOut?: boolean;
+  timeout?: ReturnType<typeof setTimeout>;
 }
 
 /** Claims, runs and records tasks. */
@@ -104,9 +112,9 @@ export class Dispatcher {
   kill(id: number, signal: NodeJS.Signals): void {
     const entry = this.#running.get(id);
     if (!entry) {
-      if (this.#options.store.cancel(id)) {
-        const task = this.#options.store.get(id);
-        if (task) this.#options.onFinished?.(task);
+      const ended = this.#options.store.cancel(id);
+      if (ended.length) {
+        this.#announce(ended);
         return;
       }
       const task = this.#options.store.get(id);
@@ -114,13 +122,17 @@ export class Dispatcher {
       throw new TaskStateError(`Cannot kill task ${id}: it is ${task.status}, not running`);
     }
     entry.killedWith = signal;
+    this.#signal(entry, signal);
+  }
+
+  /** Sends `signal`, then SIGKILL after the grace if the task is still running. */
+  #signal(entry: Entry, signal: NodeJS.Signals): void {
     entry.run.kill(signal);
-    if (signal !== "SIGKILL") {
-      const grace = setTimeout(() => {
-        if (this.#running.get(id) === entry) entry.run.kill("SIGKILL");
-      }, this.#options.killGraceMs ?? 5000);
-      void entry.run.done.finally(() => clearTimeout(grace));
-    }
+    if (signal === "SIGKILL") return;
+    const grace = setTimeout(() => {
+      if (this.#running.get(entry.task.id) === entry) entry.run.kill("SIGKILL");
+    }, this.#options.killGraceMs ?? 5000);
+    void entry.run.done.finally(() => clearTimeout(grace));
   }
 
   /** Stops claiming; resolves when the tasks in `which` have ended (or at once for none). */
@@ -138,18 +150,47 @@ export class Dispatcher {
     const { store, owner, parallel } = this.#options;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    while (!this.#draining && this.#running.size < parallel) {
-      const task = store.claimNext(owner, { now: Date.now(), fullGroups: [] });
+    if (this.#draining) return;
+    this.#fireSchedules();
+    const limits = new Map(
+      store.groups().filter((group) => group.parallel !== null).map((g) => [g.name, g.parallel!]),
+    );
+    while (this.#running.size < parallel) {
+      const task = store.claimNext(owner, {
+        now: Date.now(),
+        fullGroups: this.#fullGroups(limits),
+      });
       if (!task) break;
       this.#start(task);
     }
     this.#armTimer();
   }
 
+  #fireSchedules(): void {
+    try {
+      fireDueSchedules(this.#options.store, Date.now(), this.#options.log);
+    } catch (error) {
+      this.#options.log?.(`cannot fire schedules: ${(error as Error).message}`);
+    }
+  }
+
+  /** Groups whose limit is reached by the tasks running now. */
+  #fullGroups(limits: Map<string, number>): string[] {
+    if (!limits.size) return [];
+    const running = new Map<string, number>();
+    for (const { task } of this.#running.values()) {
+      running.set(task.group, (running.get(task.group) ?? 0) + 1);
+    }
+    return [...limits].filter(([name, limit]) => (running.get(name) ?? 0) >= limit).map(([n]) => n);
+  }
+
+  /** Sleeps until the next run_at or schedule firing (a task's end also wakes the pump). */
   #armTimer(): void {
-    if (this.#draining || this.#running.size >= this.#options.parallel) return;
-    const next = this.#options.store.nextRunAt();
-    if (next === undefined) return;
+    const { store } = this.#options;
+    const nextFiring = store.schedules.nextAt();
+    const nextTask = this.#running.size < this.#options.parallel ? store.nextRunAt() : undefined;
+    const next = Math.min(nextFiring ?? Infinity, nextTask ?? Infinity);
+    if (next === Infinity) return;
     const delay = Math.min(Math.max(0, next - Date.now()), 2 ** 31 - 1);
     this.#timer = setTimeout(() => this.wake(), delay);
   }
@@ -174,6 +215,14 @@ export class Dispatcher {
   #track(task: Task, run: RunningTask): void {
     const entry: Entry = { task, run };
     this.#running.set(task.id, entry);
+    if (task.timeoutMs !== null) {
+      const elapsed = Date.now() - (task.startedAt ?? Date.now());
+      entry.timeout = setTimeout(() => {
+        if (this.#running.get(task.id) !== entry) return;
+        entry.timedOut = true;
+        this.#signal(entry, "SIGTERM");
+      }, Math.min(Math.max(0, task.timeoutMs - elapsed), 2 ** 31 - 1));
+    }
     // Renew the leases of running tasks while there are any (a third of the lease, to spare).
     this.#heartbeat ??= setInterval(() => {
       this.#options.store.heartbeat(this.#options.owner, Date.now() + LEASE_MS);
@@ -185,12 +234,23 @@ export class Dispatcher {
     });
     void run.done.then((outcome) => {
       this.#running.delete(task.id);
+      clearTimeout(entry.timeout);
       if (this.#running.size === 0) {
         clearInterval(this.#heartbeat);
         this.#heartbeat = undefined;
       }
       if (entry.killedWith && outcome.status !== "succeeded") {
         outcome = { ...outcome, status: "canceled", signal: outcome.signal ?? entry.killedWith };
+      } else if (entry.timedOut && outcome.status !== "succeeded") {
+        outcome = {
+          ...outcome,
+          status: "timed_out",
+          signal: outcome.signal ?? "SIGTERM",
+          error: {
+            name: "TimeoutError",
+            message: `Timed out after ${formatDuration(task.timeoutMs!)}`,
+          },
+        };
       }
       this.#record(task.id, outcome);
       this.wake();
@@ -198,7 +258,13 @@ export class Dispatcher {
   }
 
   #record(id: number, outcome: TaskOutcome): void {
-    const task = this.#options.store.finish(id, this.#options.owner, outcome);
-    if (task && isTerminal(task.status)) this.#options.onFinished?.(task);
+    this.#announce(this.#options.store.finish(id, this.#options.owner, outcome));
+  }
+
+  /** Tells onFinished about the tasks that ended. */
+  #announce(tasks: readonly Task[]): void {
+    for (const task of tasks) {
+      if (isTerminal(task.status)) this.#options.onFinished?.(task);
+    }
   }
 }

@@ -28,6 +28,8 @@ export interface SupervisorOptions {
   home: BgtHome;
   /** Most tasks running at once. @default the available cores (BGT_PARALLEL overrides) */
   parallel?: number;
+  /** Time between SIGTERM and SIGKILL when a task is killed or times out. @default 5000 */
+  killGraceMs?: number;
   /** Longest wait for module tasks when stopping. @default 30000 */
   drainMs?: number;
   /** Where to report what happens. @default console.error with a timestamp */
@@ -84,11 +86,13 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     owner,
     logsDir: home.logs,
     parallel,
+    killGraceMs: options.killGraceMs,
     runModule: (task, files) =>
       startModule(pool, task, files, {
         onProgress: (fraction, message) => store.setProgress(task.id, fraction, message),
       }),
     onFinished: (task) => waiters.finished(task),
+    log,
   });
 
   wake = () => dispatcher.wake();

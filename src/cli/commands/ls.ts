@@ -20,7 +20,7 @@ import {
   truncate,
   useColor,
 } from "../format.ts";
-import { parseInteger } from "../parse_options.ts";
+import { parseIds, parseInteger } from "../parse_options.ts";
 
 /** The `ls` command. */
 export function lsCommand() {
@@ -32,6 +32,7 @@ export function lsCommand() {
       `only these states, comma-separated (${ALL_STATUSES.join(", ")})`,
     )
     .option("-g, --group <group>", "only this group")
+    .option("--schedule <id>", "only tasks fired by this schedule")
     .option("-l, --limit <n>", "at most n tasks", "50")
     .option("--offset <n>", "skip the first n tasks", "0")
     .option("--json", "print a JSON array")
@@ -51,6 +52,9 @@ export function lsCommand() {
         const tasks = client.list({
           status,
           group: options.group,
+          scheduleId: options.schedule === undefined
+            ? undefined
+            : parseIds([options.schedule], "schedule id")[0],
           limit: parseInteger("--limit", options.limit, { min: 1 }),
           offset: parseInteger("--offset", options.offset, { min: 0 }),
         });
@@ -74,7 +78,9 @@ export function renderTable(tasks: readonly Task[], color: boolean, now = Date.n
     String(task.id),
     colorStatus(task.status, color) + _progress(task),
     truncate(describeTask(task), width),
-    relativeTime(task.createdAt, now),
+    task.runAt > now && (task.status === "scheduled" || task.status === "queued")
+      ? `runs ${relativeTime(task.runAt, now)}`
+      : relativeTime(task.createdAt, now),
     task.startedAt ? duration((task.finishedAt ?? now) - task.startedAt) : "-",
   ]);
   return table([["ID", "STATUS", "NAME/COMMAND", "AGE", "DURATION"], ...rows]);

@@ -8,65 +8,47 @@
  * bgt run --wait -- make all
  * ```
  */
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import { Command } from "@commander-js/extra-typings";
 import { connect } from "../../client/client.ts";
-import { findExecutable } from "../../runner/find_executable.ts";
 import { exitCodeOf } from "../../task/exit_code.ts";
-import { parseModuleArgs } from "../../task/module_args.ts";
-import { looksLikeModule, parseModuleTarget } from "../../task/module_target.ts";
-import type { NewTask, TaskSpec } from "../../task/types.ts";
+import type { SubmitResult } from "../../task/types.ts";
 import { UsageError } from "../cli_error.ts";
 import { toJson } from "../format.ts";
-import { parseEnvPairs, parseInteger } from "../parse_options.ts";
+import { parseChoice } from "../parse_options.ts";
+import {
+  addTaskOptions,
+  buildTask,
+  followsDoubleDash,
+  type TaskOptionValues,
+} from "../task_options.ts";
 
 /** The `run` command. */
 export function runCommand() {
-  return new Command("run")
+  const command = new Command("run")
     .description("run a module export, a command or a shell line in the background")
     .usage("[options] <file[#export]> [args...] | [options] -- <command> [args...]")
     .argument("[target]", "a .ts/.js module (optionally #export), or a command after --")
-    .argument("[args...]", "the task's arguments (for a module: JSON values, --key value options)")
-    .option("-n, --name <name>", "a name shown by ls")
-    .option("-g, --group <group>", "the task's group", "default")
-    .option("-p, --priority <n>", "higher runs first", "0")
-    .option("-e, --env <K=V>", "set an environment variable (repeatable)", collect, [] as string[])
-    .option("--cwd <dir>", "working directory (default: the current one)")
-    .option("--args-json <json>", "a module's arguments as a JSON array")
-    .option("--shell", "run the words as one shell line (dax's cross-platform shell)")
-    .option("--retries <n>", "retry a failed run up to n times", "0")
+    .argument("[args...]", "the task's arguments (for a module: JSON values, --key value options)");
+  return addTaskOptions(command, { dependencies: true })
+    .option("--in <duration>", "run after this delay ('10 minutes', '30s')")
+    .option("--at <time>", "run at this time (ISO 8601, '2026-12-31 23:59', 'tomorrow 9am')")
+    .option("--at-past <policy>", "when --at is in the past: refuse, or run now", "refuse")
+    .option("--tz <zone>", "the time zone --at is read in (default: the system's)")
     .option("-w, --wait", "stream the output and exit with the task's exit code")
     .option("--json", 'print {"id": …} as JSON')
     .passThroughOptions()
-    .action(async (target, args, options, command) => {
-      if (!target) {
-        throw new UsageError("Cannot run: name a module file or a command (see 'bgt run --help')");
-      }
-      const cwd = resolve(options.cwd ?? process.cwd());
-      if (!existsSync(cwd)) throw new UsageError(`Cannot run: --cwd ${cwd} does not exist`);
-      const afterDashDash = _followsDoubleDash(command.parent?.args ?? [], target, args);
-      const spec = _spec(target, args, cwd, { ...options, command: afterDashDash });
-      const env = { ...(process.env as Record<string, string>), ...parseEnvPairs(options.env) };
-      if (spec.kind === "command" && !findExecutable(spec.argv[0], { cwd, path: env.PATH })) {
-        throw new UsageError(
-          `Cannot run '${spec.argv[0]}': command not found (PATH and ${cwd} searched)`,
-        );
-      }
-      const task: NewTask = {
-        spec,
-        name: options.name,
-        group: options.group,
-        priority: parseInteger("--priority", options.priority),
-        maxAttempts: parseInteger("--retries", options.retries, { min: 0 }) + 1,
-        env,
-        cwd,
-      };
+    .action(async (target, args, rawOptions, command) => {
+      const options = rawOptions as typeof rawOptions & TaskOptionValues;
+      const afterDashDash = followsDoubleDash(command.parent?.args ?? [], target, args);
+      const task = await buildTask(target, args, options, { afterDashDash, verb: "run" });
+      task.runAt = await runTime(options, Date.now());
       const client = await connect();
       try {
-        const [id] = await client.submit([task]);
+        const [result] = await client.submitAll([task]);
+        _reportKey(result);
+        const id = result.id;
         if (!options.wait) {
-          process.stdout.write(options.json ? `${toJson({ id })}\n` : `${id}\n`);
+          process.stdout.write(options.json ? `${toJson(result)}\n` : `${id}\n`);
           return;
         }
         if (options.json) process.stderr.write(`${toJson({ id })}\n`);
@@ -84,61 +66,50 @@ export function runCommand() {
     });
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-/** True when the target came right after a `--` (a command, whatever its name looks like). */
-function _followsDoubleDash(
-  rawArgs: readonly string[],
-  target: string,
-  args: readonly string[],
-): boolean {
-  const tail = [target, ...args];
-  const start = rawArgs.length - tail.length;
-  return start > 0 && rawArgs[start - 1] === "--" &&
-    tail.every((word, i) => rawArgs[start + i] === word);
-}
-
-function _spec(
-  target: string,
-  args: string[],
-  cwd: string,
-  options: { shell?: boolean; command: boolean; argsJson?: string },
-): TaskSpec {
-  if (options.shell) {
-    if (options.argsJson) {
-      throw new UsageError("Cannot run: --args-json is for module tasks, not --shell");
-    }
-    return { kind: "shell", line: [target, ...args].join(" ") };
+/** The run time `--in` / `--at` ask for (epoch ms), or undefined for now. */
+export async function runTime(
+  options: { in?: string; at?: string; atPast: string; tz?: string },
+  now: number,
+): Promise<number | undefined> {
+  if (options.in !== undefined && options.at !== undefined) {
+    throw new UsageError("Cannot use --in and --at together: choose one");
   }
-  if (options.command || !looksLikeModule(target)) {
-    if (options.argsJson) {
-      throw new UsageError("Cannot run: --args-json is for module tasks, not commands");
-    }
-    return { kind: "command", argv: [target, ...args] };
+  if (options.tz !== undefined && options.at === undefined) {
+    throw new UsageError("Cannot use --tz without --at");
   }
-  const { module, export: name } = parseModuleTarget(target);
-  if (!existsSync(resolve(cwd, module))) {
-    throw new UsageError(`Cannot run ${module}: no such file in ${cwd}`);
-  }
-  let moduleArgs: unknown[];
-  if (options.argsJson !== undefined) {
-    if (args.length) {
+  const atPast = parseChoice("--at-past", options.atPast, ["refuse", "run"] as const);
+  if (options.in === undefined && options.at === undefined) return undefined;
+  // Loaded only when needed: the date parser costs a plain `bgt run` ~17 ms of start-up.
+  const { isPast, parseAt, parseIn } = await import("../../schedule/when.ts");
+  try {
+    if (options.in !== undefined) return parseIn(options.in, { now });
+    if (options.at === undefined) return undefined;
+    const at = parseAt(options.at, { now, timeZone: options.tz });
+    if (isPast(at, now) && atPast === "refuse") {
       throw new UsageError(
-        "Cannot run: give arguments either after the file or with --args-json, not both",
+        `Cannot use --at '${options.at}': ${
+          new Date(at).toISOString()
+        } is in the past (add --at-past run to run it now)`,
       );
     }
-    try {
-      moduleArgs = JSON.parse(options.argsJson);
-    } catch (error) {
-      throw new UsageError(`Cannot parse --args-json: ${(error as Error).message}`);
-    }
-    if (!Array.isArray(moduleArgs)) {
-      throw new UsageError("Cannot parse --args-json: expected a JSON array");
-    }
-  } else {
-    moduleArgs = parseModuleArgs(args);
+    return at;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(
+      `Cannot use --${options.in !== undefined ? "in" : "at"}: ${(error as Error).message}`,
+    );
   }
-  return { kind: "module", module, export: name, args: moduleArgs };
+}
+
+/** Tells the user on stderr what a --key did (stdout keeps just the id). */
+function _reportKey(result: SubmitResult): void {
+  const key = result.key;
+  if (!key) return;
+  const holder = `task ${key.holder} (${key.holderRunning ? "running" : "waiting"})`;
+  const text = key.action === "skipped"
+    ? `not submitted: ${holder} holds the key; its id follows`
+    : key.action === "replaced"
+    ? `replaces ${holder}${key.holderRunning ? ", which is being killed" : ", now canceled"}`
+    : `queued after ${holder}, which holds the key`;
+  process.stderr.write(`bgt: ${text}\n`);
 }

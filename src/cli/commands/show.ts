@@ -9,6 +9,7 @@
 import { Command } from "@commander-js/extra-typings";
 import { connect } from "../../client/client.ts";
 import { streamSize } from "../../store/task_files.ts";
+import { formatDuration } from "../../schedule/duration.ts";
 import { describeTask } from "../../task/types.ts";
 import { colorStatus, duration, relativeTime, taskJson, toJson, useColor } from "../format.ts";
 import { parseIds } from "../parse_options.ts";
@@ -30,8 +31,9 @@ export function showCommand() {
           stderr: { start: 0, limit: streamSize(files.stderr) },
           data: { start: 0, limit: streamSize(files.data) },
         };
+        const waiting = client.whyWaiting(task) ?? null;
         if (options.json) {
-          process.stdout.write(`${toJson({ ...taskJson(task), streams }, 2)}\n`);
+          process.stdout.write(`${toJson({ ...taskJson(task), waiting, streams }, 2)}\n`);
           return;
         }
         const time = (
@@ -39,13 +41,38 @@ export function showCommand() {
         ) => (ms === null ? "-" : `${new Date(ms).toISOString()} (${relativeTime(ms)})`);
         const lines: [string, string][] = [
           ["id", String(task.id)],
-          ["status", colorStatus(task.status, useColor())],
+          [
+            "status",
+            colorStatus(task.status, useColor()) + (waiting ? ` (${waiting})` : ""),
+          ],
           ["kind", task.kind],
           ["task", describeTask({ name: null, spec: task.spec })],
           ["name", task.name ?? "-"],
           ["group", task.group],
           ["priority", String(task.priority)],
           ["attempt", `${task.attempt} of ${task.maxAttempts}`],
+          ...(task.maxAttempts > 1
+            ? [["backoff", formatDuration(task.backoffMs)] as [string, string]]
+            : []),
+          ...(task.timeoutMs !== null
+            ? [["timeout", formatDuration(task.timeoutMs)] as [string, string]]
+            : []),
+          ...(task.after.length
+            ? [
+              [
+                "after",
+                task.after.map((id) => `#${id}`).join(", ") +
+                (task.afterAny ? " (any outcome)" : ""),
+              ] as [string, string],
+            ]
+            : []),
+          ...(task.key !== null ? [["key", task.key] as [string, string]] : []),
+          ...(task.scheduleId !== null
+            ? [["schedule", `#${task.scheduleId}`] as [string, string]]
+            : []),
+          ...(task.spec.kind === "module" && task.spec.pinned !== undefined
+            ? [["pinned", `yes (${task.spec.pinned.length} B of bundled code)`] as [string, string]]
+            : []),
           ["created", time(task.createdAt)],
           ["run at", time(task.runAt)],
           ["started", time(task.startedAt)],

@@ -10,20 +10,29 @@
 import { Command } from "@commander-js/extra-typings";
 import { bgtHome } from "../../store/home.ts";
 import { parseInteger } from "../parse_options.ts";
+import { parseDurationOption } from "../task_options.ts";
 
 /** The `supervise` command. */
 export function superviseCommand() {
   return new Command("supervise")
     .description("run the supervisor in the foreground (SIGTERM drains it)")
     .option("--parallel <n>", "most tasks at once (default: BGT_PARALLEL, else the cores)")
+    .option(
+      "--kill-grace <duration>",
+      "time between SIGTERM and SIGKILL on kill or timeout (default: BGT_KILL_GRACE, else 5s)",
+    )
     .action(async (options) => {
       const parallelText = options.parallel ?? process.env.BGT_PARALLEL;
+      const graceText = options.killGrace ?? process.env.BGT_KILL_GRACE;
       const { startSupervisor } = await import("../../supervisor/supervisor.ts");
       const supervisor = await startSupervisor({
         home: bgtHome(process.env),
         parallel: parallelText === undefined
           ? undefined
           : parseInteger("--parallel", parallelText, { min: 1 }),
+        killGraceMs: graceText === undefined
+          ? undefined
+          : parseDurationOption("--kill-grace", graceText),
       });
       for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
         process.on(signal, () => supervisor.stop());

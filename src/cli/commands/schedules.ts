@@ -1,0 +1,107 @@
+/**
+ * `bgt schedules`: the recurring schedules with their next run and last outcome; `pause`,
+ * `resume` and `rm` one.
+ *
+ * @example
+ * ```sh
+ * bgt schedules
+ * bgt schedules pause 3
+ * ```
+ */
+import { Command } from "@commander-js/extra-typings";
+import { type Client, connect } from "../../client/client.ts";
+import type { Schedule } from "../../task/schedule.ts";
+import { describeTask } from "../../task/types.ts";
+import {
+  colorStatus,
+  relativeTime,
+  scheduleJson,
+  table,
+  toJson,
+  truncate,
+  useColor,
+} from "../format.ts";
+import { parseIds } from "../parse_options.ts";
+
+/** The `schedules` command and its subcommands. */
+export function schedulesCommand() {
+  const command = new Command("schedules")
+    .alias("schedule")
+    .description("list recurring schedules (see 'bgt every'); pause, resume or remove one");
+  command
+    .command("ls", { isDefault: true })
+    .description("list the schedules with their next run and last outcome")
+    .option("--json", "print a JSON array")
+    .action(async (options) => {
+      await _withClient((client) => {
+        const schedules = client.schedules();
+        if (options.json) {
+          process.stdout.write(`${toJson(schedules.map(scheduleJson), 2)}\n`);
+        } else if (!schedules.length) {
+          process.stdout.write("no schedules (create one with 'bgt every')\n");
+        } else {
+          process.stdout.write(`${renderSchedules(schedules, useColor())}\n`);
+        }
+      });
+    });
+  for (
+    const [verb, description] of [
+      ["pause", "stop a schedule from firing"],
+      ["resume", "resume a paused schedule from now (missed firings are skipped)"],
+      ["rm", "remove a schedule (the tasks it created stay)"],
+    ] as const
+  ) {
+    command
+      .command(verb)
+      .description(description)
+      .argument("<ids...>", "schedule ids")
+      .action(async (words) => {
+        const ids = parseIds(words, "schedule id");
+        await _withClient(async (client) => {
+          for (const id of ids) client.getSchedule(id);
+          for (const id of ids) {
+            if (verb === "pause") client.pauseSchedule(id);
+            else if (verb === "resume") await client.resumeSchedule(id);
+            else client.removeSchedule(id);
+          }
+        });
+      });
+  }
+  return command;
+}
+
+/** The schedules table: id, spec, state, next run, runs, last task, what it runs. */
+export function renderSchedules(
+  schedules: readonly Schedule[],
+  color: boolean,
+  now = Date.now(),
+): string {
+  const rows = schedules.map((schedule) => [
+    String(schedule.id),
+    schedule.every + (schedule.timeZone ? ` (${schedule.timeZone})` : ""),
+    schedule.paused ? "paused" : schedule.nextAt === null ? "ended" : "active",
+    schedule.nextAt === null || schedule.paused
+      ? "-"
+      : `${new Date(schedule.nextAt).toLocaleString()} (${relativeTime(schedule.nextAt, now)})`,
+    `${schedule.runs}${schedule.maxRuns === null ? "" : `/${schedule.maxRuns}`}`,
+    schedule.lastTaskId === null
+      ? "-"
+      : `#${schedule.lastTaskId} ${
+        schedule.lastStatus ? colorStatus(schedule.lastStatus, color) : "(removed)"
+      }`,
+    truncate(
+      describeTask({ name: schedule.template.name ?? null, spec: schedule.template.spec }),
+      40,
+    ),
+  ]);
+  return table([["ID", "EVERY", "STATE", "NEXT RUN", "RUNS", "LAST", "TASK"], ...rows]);
+}
+
+async function _withClient(fn: (client: Client) => unknown): Promise<void> {
+  const client = await connect();
+  try {
+    await fn(client);
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * The options that describe a task, shared by `bgt run` and `bgt every`, and how they become a
+ * NewTask: the spec (module, command or shell line), where and how it runs, its retry, timeout,
+ * dependency and key policies. Every bad value is refused with a UsageError before anything is
+ * stored.
+ *
+ * @example
+ * ```ts
+ * const command = addTaskOptions(new Command("run"), { dependencies: true });
+ * const task = await buildTask(target, args, options, { afterDashDash: true });
+ * ```
+ */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Command } from "@commander-js/extra-typings";
+import { findExecutable } from "../runner/find_executable.ts";
+import { bundleModule } from "../runtime/bundle.ts";
+import { parseDuration } from "../schedule/duration.ts";
+import { parseModuleArgs } from "../task/module_args.ts";
+import { looksLikeModule, parseModuleTarget } from "../task/module_target.ts";
+import type { KeyPolicy, NewTask, TaskSpec } from "../task/types.ts";
+import { UsageError } from "./cli_error.ts";
+import { parseChoice, parseEnvPairs, parseIds, parseInteger } from "./parse_options.ts";
+
+/** The values of the task options, as commander hands them over. */
+export interface TaskOptionValues {
+  name?: string;
+  group: string;
+  priority: string;
+  env: string[];
+  meta: string[];
+  cwd?: string;
+  argsJson?: string;
+  shell?: boolean;
+  retries: string;
+  backoff?: string;
+  timeout?: string;
+  after?: string;
+  afterAny?: boolean;
+  key?: string;
+  onKey: string;
+  pin?: boolean;
+}
+
+const KEY_POLICIES: readonly KeyPolicy[] = ["skip", "replace", "queue"];
+
+/** Adds the task options to a command (`--after` only where dependencies make sense). */
+export function addTaskOptions<C extends Command<[string | undefined, string[]]>>(
+  command: C,
+  features: { dependencies: boolean },
+): C {
+  command
+    .option("-n, --name <name>", "a name shown by ls")
+    .option("-g, --group <group>", "the task's group (see 'bgt group')", "default")
+    .option("-p, --priority <n>", "higher runs first", "0")
+    .option("-e, --env <K=V>", "set an environment variable (repeatable)", collect, [] as string[])
+    .option("-m, --meta <k=v>", "attach metadata (repeatable)", collect, [] as string[])
+    .option("--cwd <dir>", "working directory (default: the current one)")
+    .option("--args-json <json>", "a module's arguments as a JSON array")
+    .option("--shell", "run the words as one shell line (dax's cross-platform shell)")
+    .option("--retries <n>", "retry a failed run up to n times", "0")
+    .option("--backoff <duration>", "first retry delay, doubled per retry, ±20 % jitter", "1s")
+    .option(
+      "--timeout <duration>",
+      "end a run that takes longer as timed_out (SIGTERM, then SIGKILL)",
+    )
+    .option("--key <key>", "at most one waiting or running task with this key")
+    .option("--on-key <policy>", `when the key is held: ${KEY_POLICIES.join(", ")}`, "skip")
+    .option("--pin", "bundle the module now: later runs execute exactly this code");
+  if (features.dependencies) {
+    command
+      .option("--after <ids>", "run after these tasks succeed (comma-separated ids)")
+      .option("--after-any", "with --after: run whatever the outcome of the dependencies");
+  }
+  return command;
+}
+
+/**
+ * The NewTask the options describe (without its run time). `afterDashDash` says the target came
+ * after `--`, so it is a command whatever its name looks like.
+ */
+export async function buildTask(
+  target: string | undefined,
+  args: string[],
+  options: TaskOptionValues,
+  context: { afterDashDash: boolean; verb: string },
+): Promise<NewTask> {
+  if (!target) {
+    throw new UsageError(
+      `Cannot ${context.verb}: name a module file or a command (see 'bgt ${context.verb} --help')`,
+    );
+  }
+  const cwd = resolve(options.cwd ?? process.cwd());
+  if (!existsSync(cwd)) throw new UsageError(`Cannot ${context.verb}: --cwd ${cwd} does not exist`);
+  let spec = _spec(target, args, cwd, { ...options, command: context.afterDashDash });
+  const env = { ...(process.env as Record<string, string>), ...parseEnvPairs(options.env) };
+  if (spec.kind === "command" && !findExecutable(spec.argv[0], { cwd, path: env.PATH })) {
+    throw new UsageError(
+      `Cannot run '${spec.argv[0]}': command not found (PATH and ${cwd} searched)`,
+    );
+  }
+  if (options.pin) {
+    if (spec.kind !== "module") throw new UsageError("Cannot use --pin: it is for module tasks");
+    try {
+      spec = { ...spec, pinned: await bundleModule(resolve(cwd, spec.module)) };
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  if (options.afterAny && !options.after) {
+    throw new UsageError("Cannot use --after-any without --after");
+  }
+  if (options.onKey !== "skip" && !options.key) {
+    throw new UsageError("Cannot use --on-key without --key");
+  }
+  return {
+    spec,
+    name: options.name,
+    group: options.group,
+    priority: parseInteger("--priority", options.priority),
+    maxAttempts: parseInteger("--retries", options.retries, { min: 0 }) + 1,
+    backoffMs: parseDurationOption("--backoff", options.backoff ?? "1s"),
+    timeoutMs: options.timeout === undefined
+      ? null
+      : parseDurationOption("--timeout", options.timeout),
+    after: options.after === undefined
+      ? []
+      : parseIds(options.after.split(",").map((w) => w.trim())),
+    afterAny: Boolean(options.afterAny),
+    key: options.key ?? null,
+    onKey: parseChoice("--on-key", options.onKey, KEY_POLICIES),
+    env,
+    cwd,
+    meta: parseEnvPairs(options.meta, "--meta"),
+  };
+}
+
+/** A duration option in milliseconds; a bad value is a UsageError that quotes it. */
+export function parseDurationOption(option: string, text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    throw new UsageError(`Cannot use ${option}: ${(error as Error).message}`);
+  }
+}
+
+/** Collects a repeatable option's values. */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** True when the target came right after a `--` (a command, whatever its name looks like). */
+export function followsDoubleDash(
+  rawArgs: readonly string[],
+  target: string | undefined,
+  args: readonly string[],
+): boolean {
+  if (target === undefined) return false;
+  const tail = [target, ...args];
+  const start = rawArgs.length - tail.length;
+  return start > 0 && rawArgs[start - 1] === "--" &&
+    tail.every((word, i) => rawArgs[start + i] === word);
+}
+
+function _spec(
+  target: string,
+  args: string[],
+  cwd: string,
+  options: { shell?: boolean; command: boolean; argsJson?: string },
+): TaskSpec {
+  if (options.shell) {
+    if (options.argsJson) {
+      throw new UsageError("Cannot run: --args-json is for module tasks, not --shell");
+    }
+    return { kind: "shell", line: [target, ...args].join(" ") };
+  }
+  if (options.command || !looksLikeModule(target)) {
+    if (options.argsJson) {
+      throw new UsageError("Cannot run: --args-json is for module tasks, not commands");
+    }
+    return { kind: "command", argv: [target, ...args] };
+  }
+  const { module, export: name } = parseModuleTarget(target);
+  if (!existsSync(resolve(cwd, module))) {
+    throw new UsageError(`Cannot run ${module}: no such file in ${cwd}`);
+  }
+  let moduleArgs: unknown[];
+  if (options.argsJson !== undefined) {
+    if (args.length) {
+      throw new UsageError(
+        "Cannot run: give arguments either after the file or with --args-json, not both",
+      );
+    }
+    try {
+      moduleArgs = JSON.parse(options.argsJson);
+    } catch (error) {
+      throw new UsageError(`Cannot parse --args-json: ${(error as Error).message}`);
+    }
+    if (!Array.isArray(moduleArgs)) {
+      throw new UsageError("Cannot parse --args-json: expected a JSON array");
+    }
+  } else {
+    moduleArgs = parseModuleArgs(args);
+  }
+  return { kind: "module", module, export: name, args: moduleArgs };
+}

@@ -1,0 +1,55 @@
+/**
+ * Turns due schedules into tasks: for each schedule whose next firing has come, plans the
+ * firings (catch-up policy, window, run limit) and records them in one transaction per schedule.
+ *
+ * @example
+ * ```ts
+ * fireDueSchedules(store, Date.now()); // ids of the tasks created
+ * ```
+ */
+import type { TaskStore } from "../store/task_store.ts";
+import type { FiringRecord, Schedule } from "../task/schedule.ts";
+import { planFirings } from "./firings.ts";
+import { parseRecurrence } from "./recurrence.ts";
+
+/** Fires every due schedule; returns the ids of the tasks created. */
+export function fireDueSchedules(
+  store: TaskStore,
+  now: number,
+  log?: (line: string) => void,
+): number[] {
+  const ids: number[] = [];
+  for (const schedule of store.schedules.due(now)) {
+    let firing: FiringRecord;
+    try {
+      firing = planSchedule(schedule, now);
+    } catch (error) {
+      log?.(`schedule ${schedule.id} stopped: ${(error as Error).message}`);
+      firing = { slots: [], skipped: 0, lastSlot: now, nextAt: null };
+    }
+    ids.push(...store.schedules.fire(schedule.id, firing, now));
+  }
+  return ids;
+}
+
+/**
+ * What a schedule must fire at `now`. Every slot up to now is handled by this plan, so the
+ * handled mark moves to `now` itself (the next slot is later).
+ */
+export function planSchedule(schedule: Schedule, now: number): FiringRecord {
+  const recurrence = parseRecurrence(schedule.every, {
+    timeZone: schedule.timeZone ?? undefined,
+  });
+  const plan = planFirings(recurrence, {
+    anchor: schedule.anchor,
+    lastSlot: schedule.lastSlot,
+    now,
+    catchUp: schedule.catchUp,
+    window: {
+      startAt: schedule.startAt,
+      stopAt: schedule.stopAt,
+      remainingRuns: schedule.maxRuns === null ? null : schedule.maxRuns - schedule.runs,
+    },
+  });
+  return { slots: plan.fire, skipped: plan.skipped, lastSlot: now, nextAt: plan.next };
+}

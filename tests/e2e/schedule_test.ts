@@ -1,0 +1,188 @@
+/**
+ * End-to-end scheduling on the compiled binary: recurring schedules, catch-up after a stopped
+ * supervisor, one-off run times, dependencies, retries, timeouts, groups, keys and pinning.
+ */
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { liveProcessesInGroup, TempHome, waitFor } from "../_helpers/bgt_home.ts";
+
+/** Short grace so that timeout tests do not wait 5 s for SIGKILL. */
+const ENV = { BGT_KILL_GRACE: "300ms" };
+
+describe("bgt scheduling end to end", () => {
+  let home: TempHome;
+  const bgt = (words: string[]) => home.bgt(words, { env: ENV });
+  const ok = (words: string[]) => {
+    const result = bgt(words);
+    if (result.code !== 0) throw new Error(`bgt ${words.join(" ")}: ${result.stderr}`);
+    return result.stdout.trim();
+  };
+  const show = (id: string | number) => JSON.parse(ok(["show", String(id), "--json"]));
+  const schedule = (id: string) =>
+    JSON.parse(ok(["schedules", "--json"])).find((s: { id: number }) => s.id === Number(id));
+
+  before(() => {
+    home = TempHome.create();
+  });
+  after(() => {
+    home.bgt(["daemon", "stop"]);
+    home.cleanup();
+  });
+
+  test("every 2s -- date fires every 2 s, and schedules/ls --schedule show it", () => {
+    const id = ok(["every", "2s", "--", "date"]);
+    const created = schedule(id);
+    assert.equal(created.every, "2s");
+    waitFor(() => schedule(id).runs >= 2, 8_000);
+    const tasks = JSON.parse(ok(["ls", "--schedule", id, "--json"]));
+    assert.ok(tasks.length >= 2);
+    const runAts = tasks.map((t: { runAt: string }) => Date.parse(t.runAt)).sort((
+      a: number,
+      b: number,
+    ) => a - b);
+    assert.equal(runAts[1] - runAts[0], 2000, "firings are 2 s apart, on the slot");
+    waitFor(() => JSON.parse(ok(["ls", "--schedule", id, "--json"]))[0].status === "succeeded");
+    assert.match(ok(["logs", String(tasks[0].id)]), /\d{2}:\d{2}:\d{2}/);
+    assert.match(ok(["schedules"]), new RegExp(`^${id}\\s+2s\\s+active`, "m"));
+    ok(["schedules", "rm", id]);
+    assert.equal(schedule(id), undefined);
+  });
+
+  test("every day script.ts shows the next local midnight", () => {
+    writeFileSync(join(home.work, "script.ts"), "export default () => 1;");
+    const id = ok(["every", "day", "script.ts"]);
+    const now = new Date();
+    const midnight = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
+    assert.equal(Date.parse(schedule(id).nextAt), midnight.getTime());
+    ok(["schedules", "pause", id]);
+    assert.equal(schedule(id).paused, true);
+    assert.match(ok(["schedules"]), new RegExp(`^${id}\\s+day\\s+paused`, "m"));
+    ok(["schedules", "resume", id]);
+    assert.equal(Date.parse(schedule(id).nextAt), midnight.getTime());
+    ok(["schedules", "rm", id]);
+  });
+
+  test("a supervisor stopped over firings catches up once when it starts", () => {
+    const id = ok(["every", "1s", "--", "true"]);
+    waitFor(() => schedule(id).runs >= 1, 5_000);
+    ok(["daemon", "stop"]);
+    const before = schedule(id).runs;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3_300);
+    ok(["daemon", "start"]);
+    waitFor(() => schedule(id).runs >= before + 1, 3_000);
+    const caughtUp = schedule(id);
+    assert.equal(caughtUp.runs, before + 1, "the missed firings run once");
+    assert.ok(caughtUp.skipped >= 2, `missed firings are counted (${caughtUp.skipped})`);
+    ok(["schedules", "rm", id]);
+  });
+
+  test("a chain a → b → c with b failing leaves c failed with a reason", () => {
+    const a = ok(["run", "--", "true"]);
+    const b = ok(["run", "--after", a, "--", "false"]);
+    const c = ok(["run", "--after", b, "--", "true"]);
+    assert.equal(bgt(["wait", c]).code !== 0, true);
+    assert.equal(show(a).status, "succeeded");
+    assert.equal(show(b).status, "failed");
+    const shown = show(c);
+    assert.equal(shown.status, "failed");
+    assert.equal(shown.startedAt, null, "c never ran");
+    assert.match(shown.error.message, new RegExp(`Dependency #${b} failed`));
+    assert.deepEqual(shown.after, [Number(b)]);
+  });
+
+  test("a diamond joins after both branches; --after-any runs after a failure", () => {
+    const top = ok(["run", "--", "sleep", "0.3"]);
+    const left = ok(["run", "--after", top, "--", "true"]);
+    const right = ok(["run", "--after", top, "--", "false"]);
+    const join = ok(["run", "--after", `${left},${right}`, "--after-any", "--", "true"]);
+    assert.match(ok(["show", join]), /waiting on #\d+ \((queued|running|blocked)\)/);
+    bgt(["wait", join]);
+    assert.equal(show(join).status, "succeeded");
+    assert.ok(Date.parse(show(join).startedAt) >= Date.parse(show(right).finishedAt));
+  });
+
+  test("--retries with --backoff retries a failing command, keeping every attempt", () => {
+    const counter = join(home.work, "count");
+    writeFileSync(counter, "");
+    const script = `echo x >> ${counter}; [ $(wc -l < ${counter}) -ge 3 ]`;
+    const id = ok(["run", "--retries", "3", "--backoff", "100ms", "--", "sh", "-c", script]);
+    assert.equal(bgt(["wait", id]).code, 0);
+    const shown = show(id);
+    assert.equal(shown.status, "succeeded");
+    assert.equal(shown.attempt, 3, "failed twice, then succeeded");
+    assert.equal(shown.backoffMs, 100);
+  });
+
+  test("--timeout ends a process tree that ignores SIGTERM as timed_out", () => {
+    const id = ok([
+      "run",
+      "--timeout",
+      "500ms",
+      "--",
+      "sh",
+      "-c",
+      "trap '' TERM; sleep 30 & sleep 30; wait",
+    ]);
+    const started = Date.now();
+    bgt(["wait", id]);
+    const shown = show(id);
+    assert.equal(shown.status, "timed_out");
+    assert.match(shown.error.message, /Timed out after 500ms/);
+    assert.ok(Date.now() - started < 10_000);
+    waitFor(() => liveProcessesInGroup(shown.pid).length === 0, 3_000);
+  });
+
+  test("a group with --parallel 1 runs one task at a time and show says why the next waits", () => {
+    ok(["group", "set", "io", "--parallel", "1"]);
+    const first = ok(["run", "-g", "io", "--", "sleep", "1"]);
+    const second = ok(["run", "-g", "io", "--", "true"]);
+    waitFor(() => show(first).status === "running");
+    assert.match(ok(["show", second]), /group io full \(1\/1 running\)/);
+    bgt(["wait", second]);
+    assert.ok(Date.parse(show(second).startedAt) >= Date.parse(show(first).finishedAt));
+    assert.match(ok(["group", "ls"]), /^io\s+1\s+0\s+active/m);
+  });
+
+  test("--in schedules a task for later; a past --at is refused and stores nothing", () => {
+    const id = ok(["run", "--in", "1s", "--", "true"]);
+    assert.equal(show(id).status, "scheduled");
+    assert.match(ok(["show", id]), /scheduled for/);
+    bgt(["wait", id]);
+    const shown = show(id);
+    assert.equal(shown.status, "succeeded");
+    assert.ok(Date.parse(shown.startedAt) >= Date.parse(shown.createdAt) + 990);
+    const at2020 = () =>
+      JSON.parse(ok(["ls", "--json", "--limit", "1000"])).filter((t: { runAt: string }) =>
+        t.runAt.startsWith("2020-01-01")
+      ).length;
+    const refused = bgt(["run", "--at", "2020-01-01 10:00", "--", "true"]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /^bgt: Cannot use --at '2020-01-01 10:00': .* is in the past/);
+    assert.equal(at2020(), 0, "the refused task left no row");
+    const late = ok(["run", "--at", "2020-01-01 10:00", "--at-past", "run", "--", "true"]);
+    assert.equal(bgt(["wait", late]).code, 0);
+  });
+
+  test("--key skips a second submission while the first waits, printing the holder's id", () => {
+    const first = ok(["run", "--key", "nightly", "--in", "1h", "--", "true"]);
+    const second = bgt(["run", "--key", "nightly", "--", "true"]);
+    assert.equal(second.stdout.trim(), first);
+    assert.match(second.stderr, /holds the key/);
+    const replaced = ok(["run", "--key", "nightly", "--on-key", "replace", "--", "true"]);
+    assert.notEqual(replaced, first);
+    assert.equal(show(first).status, "canceled");
+  });
+
+  test("--pin runs the code as submitted; an unpinned task runs the file as it is at start", () => {
+    const file = join(home.work, "versioned.ts");
+    writeFileSync(file, "export default () => 'v1';");
+    const pinned = ok(["run", "--pin", "--in", "1s", "versioned.ts"]);
+    const unpinned = ok(["run", "--in", "1s", "versioned.ts"]);
+    writeFileSync(file, "export default () => 'v2';");
+    bgt(["wait", pinned, unpinned]);
+    assert.equal(JSON.parse(ok(["result", pinned])), "v1");
+    assert.equal(JSON.parse(ok(["result", unpinned])), "v2");
+  });
+});
