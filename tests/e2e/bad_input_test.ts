@@ -37,6 +37,49 @@ const CASES: { words: string[]; error: RegExp }[] = [
   { words: ["ls", "--status", "sleeping"], error: /Cannot parse --status 'sleeping'/ },
   { words: ["ls", "--limit", "0"], error: /--limit 0: it must be at least 1/ },
   { words: ["lss"], error: /unknown command 'lss'.*Did you mean ls\?/s },
+  // Scheduling (issue 4): each refused at submission, pointing at the bad part.
+  { words: ["every", "61 * * * *", "--", "true"], error: /minute field '61' is out of range/ },
+  { words: ["every", "fortnightly", "--", "true"], error: /Invalid schedule 'fortnightly'/ },
+  { words: ["every", "0 0 30 2 *", "--", "true"], error: /Invalid cron pattern '0 0 30 2 \*'/ },
+  {
+    words: ["every", "day", "--tz", "Mars/Olympus", "--", "true"],
+    error: /Unknown time zone 'Mars\/Olympus'/,
+  },
+  { words: ["every", "day"], error: /Cannot every: name a module file or a command/ },
+  { words: ["every", "day", "--bogus", "x", "--", "true"], error: /option '--bogus'/ },
+  {
+    words: ["every", "1s", "--overlap", "sometimes", "--", "true"],
+    error: /Cannot parse --overlap 'sometimes'/,
+  },
+  { words: ["every", "1s", "--max-runs", "0", "--", "true"], error: /--max-runs 0/ },
+  {
+    words: ["every", "day", "--stop-at", "2020-01-01", "--", "true"],
+    error: /--stop-at: it comes before the first firing/,
+  },
+  { words: ["run", "--in", "10 parsecs", "--", "true"], error: /unknown unit 'parsecs'/ },
+  { words: ["run", "--at", "tomorow 9am", "--", "true"], error: /Cannot read date 'tomorow 9am'/ },
+  { words: ["run", "--at", "2020-01-01 10:00", "--", "true"], error: /is in the past/ },
+  { words: ["run", "--at", "2027-02-30 10:00", "--", "true"], error: /2027-02-30/ },
+  {
+    words: ["run", "--in", "1m", "--at", "tomorrow", "--", "true"],
+    error: /--in and --at together/,
+  },
+  {
+    words: ["run", "--timeout", "soon", "--", "true"],
+    error: /Cannot use --timeout: Invalid duration/,
+  },
+  { words: ["run", "--backoff", "-5s", "--", "true"], error: /Cannot use --backoff/ },
+  { words: ["run", "--after", "999", "--", "true"], error: /Cannot wait for task 999: no such id/ },
+  { words: ["run", "--after", "1,x", "--", "true"], error: /Cannot parse task id 'x'/ },
+  { words: ["run", "--after-any", "--", "true"], error: /--after-any without --after/ },
+  { words: ["run", "--on-key", "replace", "--", "true"], error: /--on-key without --key/ },
+  { words: ["run", "--pin", "--", "true"], error: /--pin: it is for module tasks/ },
+  {
+    words: ["group", "set", "io", "--parallel", "0"],
+    error: /--parallel 0: it must be at least 1/,
+  },
+  { words: ["schedules", "pause", "999"], error: /Cannot find schedule 999/ },
+  { words: ["ls", "--schedule", "x"], error: /Cannot parse schedule id 'x'/ },
 ];
 
 describe("bad input", () => {
@@ -59,8 +102,9 @@ describe("bad input", () => {
     });
   }
 
-  test("no bad input left a task behind", () => {
+  test("no bad input left a task or a schedule behind", () => {
     assert.equal(home.ok(["ls"]), "no tasks");
+    assert.match(home.ok(["schedules"]), /^no schedules/);
   });
 
   test("an unwritable BGT_HOME is named in the error", (t) => {
