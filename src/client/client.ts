@@ -30,7 +30,7 @@ import type { ScheduleRequest } from "../schedule/new_schedule.ts";
 import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
 import type { Schedule } from "../task/schedule.ts";
 import type { NewTask, SubmitResult, Task } from "../task/types.ts";
-import { wakeSupervisor } from "./wake_supervisor.ts";
+import { signalSupervisor, wakeSupervisor } from "./wake_supervisor.ts";
 import { whyWaiting } from "./why_waiting.ts";
 
 /** Options for {@linkcode connect}. */
@@ -206,6 +206,8 @@ export class Client {
       }
     }
     for (const id of this.#store.remove(ids)) removeTaskFiles(taskFiles(this.home.logs, id));
+    // Removing a dependency fails its blocked dependants: tell a waiting `bgt wait` (if any).
+    signalSupervisor(this.#store);
   }
 
   /** The running supervisor's status, or undefined when none runs (none is started). */

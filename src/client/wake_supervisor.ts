@@ -15,13 +15,19 @@ import type { TaskStore } from "../store/task_store.ts";
 
 /** Signals the running supervisor, or starts one. */
 export async function wakeSupervisor(home: BgtHome, store: TaskStore): Promise<void> {
-  const holder = store.supervisor();
-  if (holder && isSameProcessAlive(holder.pid, holder.startTime)) {
-    try {
-      process.kill(holder.pid, "SIGUSR2");
-      return;
-    } catch { /* it ended just now: start another */ }
-  }
+  if (signalSupervisor(store)) return;
   const { ensureSupervisor } = await import("./ensure_supervisor.ts");
   await ensureSupervisor(home);
+}
+
+/** Signals the supervisor if one lives (none is started); false when none does. */
+export function signalSupervisor(store: TaskStore): boolean {
+  const holder = store.supervisor();
+  if (!holder || !isSameProcessAlive(holder.pid, holder.startTime)) return false;
+  try {
+    process.kill(holder.pid, "SIGUSR2");
+    return true;
+  } catch {
+    return false; // it ended just now
+  }
 }

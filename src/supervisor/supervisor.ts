@@ -95,7 +95,10 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     log,
   });
 
-  wake = () => dispatcher.wake();
+  wake = () => {
+    dispatcher.wake();
+    waiters.recheck();
+  };
 
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));

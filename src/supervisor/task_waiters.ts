@@ -47,6 +47,19 @@ export class TaskWaiters {
     }
   }
 
+  /**
+   * Wakes the waits on tasks that ended outside this supervisor's sight (a client's `rm` that
+   * failed the dependants of the removed task, say); called on every wake-up signal.
+   */
+  recheck(): void {
+    for (const id of [...this.#byId.keys()]) {
+      const task = this.#store.get(id);
+      if (!task || isTerminal(task.status)) {
+        for (const listener of [...(this.#byId.get(id) ?? [])]) listener();
+      }
+    }
+  }
+
   /** Wakes the waits on a task that reached a terminal state. */
   finished(task: Task): void {
     for (const listener of [...(this.#byId.get(task.id) ?? [])]) listener();

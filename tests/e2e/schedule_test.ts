@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { liveProcessesInGroup, TempHome, waitFor } from "../_helpers/bgt_home.ts";
+import { spawn } from "node:child_process";
+import { BGT, liveProcessesInGroup, TempHome, waitFor } from "../_helpers/bgt_home.ts";
 
 /** Short grace so that timeout tests do not wait 5 s for SIGKILL. */
 const ENV = { BGT_KILL_GRACE: "300ms" };
@@ -90,6 +91,21 @@ describe("bgt scheduling end to end", () => {
     assert.equal(shown.startedAt, null, "c never ran");
     assert.match(shown.error.message, new RegExp(`Dependency #${b} failed`));
     assert.deepEqual(shown.after, [Number(b)]);
+  });
+
+  test("removing a dependency fails its dependant and ends a wait on it", async () => {
+    const a = ok(["run", "--in", "1h", "--", "true"]);
+    const b = ok(["run", "--after", a, "--", "true"]);
+    const waiting = spawn(BGT, ["wait", b], { env: home.env(ENV), stdio: "ignore" });
+    const exited = new Promise<number | null>((resolve) => waiting.on("exit", resolve));
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+    ok(["rm", a]);
+    const timer = setTimeout(() => waiting.kill(), 5_000);
+    assert.notEqual(await exited, null, "the wait ended by itself");
+    clearTimeout(timer);
+    const shown = show(b);
+    assert.equal(shown.status, "failed");
+    assert.match(shown.error.message, new RegExp(`Dependency #${a} was removed`));
   });
 
   test("a diamond joins after both branches; --after-any runs after a failure", () => {
