@@ -100,6 +100,20 @@ export const MIGRATIONS: readonly string[] = [
      last_task_id INTEGER
    );
    CREATE INDEX schedules_due ON schedules (next_at) WHERE paused = 0 AND next_at IS NOT NULL;`,
+  // 3: control and streams — retained bytes, checkpoints, stdin, and each attempt's log slice.
+  `ALTER TABLE tasks ADD COLUMN retain INTEGER;
+   ALTER TABLE tasks ADD COLUMN stdin INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE tasks ADD COLUMN checkpoint BLOB;
+   ALTER TABLE attempts ADD COLUMN pid INTEGER;
+   ALTER TABLE attempts ADD COLUMN result BLOB;
+   ALTER TABLE attempts ADD COLUMN stdout_start INTEGER;
+   ALTER TABLE attempts ADD COLUMN stdout_end INTEGER;
+   ALTER TABLE attempts ADD COLUMN stderr_start INTEGER;
+   ALTER TABLE attempts ADD COLUMN stderr_end INTEGER;
+   ALTER TABLE attempts ADD COLUMN data_start INTEGER;
+   ALTER TABLE attempts ADD COLUMN data_end INTEGER;
+   CREATE INDEX tasks_name ON tasks (name) WHERE name IS NOT NULL;
+   CREATE INDEX tasks_created ON tasks (created_at);`,
 ];
 
 /** Runs every migration the database has not seen yet. */

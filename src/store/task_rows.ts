@@ -22,7 +22,7 @@ import {
 /** The columns every task query selects (with the dependency list joined in). */
 export const TASK_COLUMNS = `id, kind, spec, name, grp, priority, status, run_at, created_at,
   started_at, finished_at, attempt, max_attempts, backoff_ms, timeout_ms, after_any, task_key,
-  schedule_id, env, cwd, meta, pid, exit_code, signal, result, error, progress, progress_message,
+  schedule_id, retain, stdin, checkpoint, env, cwd, meta, pid, exit_code, signal, result, error, progress, progress_message,
   owner, lease_until,
   (SELECT json_group_array(dep_id) FROM dependencies WHERE task_id = tasks.id) AS after_ids`;
 
@@ -46,6 +46,9 @@ export interface TaskRow {
   after_any: number;
   task_key: string | null;
   schedule_id: number | null;
+  retain: number | null;
+  stdin: number;
+  checkpoint: Uint8Array | null;
   env: string;
   cwd: string;
   meta: string;
@@ -87,6 +90,9 @@ export function toTask(row: TaskRow): Task {
     afterAny: row.after_any === 1,
     key: row.task_key,
     scheduleId: row.schedule_id,
+    retain: row.retain,
+    stdin: row.stdin === 1,
+    checkpoint: row.checkpoint ? decode(row.checkpoint) : undefined,
     env: JSON.parse(row.env),
     cwd: row.cwd,
     meta: JSON.parse(row.meta),
@@ -125,8 +131,8 @@ export function insertTasks(
 ): SubmitResult[] {
   const insert = db.prepare(
     `INSERT INTO tasks (kind, spec, name, grp, priority, status, run_at, created_at, max_attempts,
-       backoff_ms, timeout_ms, after_any, task_key, schedule_id, env, cwd, meta)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       backoff_ms, timeout_ms, after_any, task_key, schedule_id, retain, stdin, env, cwd, meta)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const addDependency = db.prepare("INSERT OR IGNORE INTO dependencies VALUES (?, ?)");
   const exists = db.prepare("SELECT 1 AS one FROM tasks WHERE id = ?");
@@ -177,6 +183,8 @@ export function insertTasks(
         afterAny ? 1 : 0,
         task.key ?? null,
         task.scheduleId ?? null,
+        task.retain ?? null,
+        task.stdin ? 1 : 0,
         JSON.stringify(task.env ?? {}),
         task.cwd ?? process.cwd(),
         JSON.stringify(task.meta ?? {}),

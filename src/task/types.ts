@@ -93,6 +93,10 @@ export interface NewTask {
   onKey?: KeyPolicy;
   /** The schedule that fired this task. */
   scheduleId?: number | null;
+  /** Keep only the last this-many bytes of each output stream. @default all */
+  retain?: number | null;
+  /** Give a command task a standard input that `bgt send` (or `run --stdin`) writes to. */
+  stdin?: boolean;
   env?: Record<string, string>;
   cwd?: string;
   meta?: Record<string, string>;
@@ -127,6 +131,12 @@ export interface Task {
   afterAny: boolean;
   key: string | null;
   scheduleId: number | null;
+  /** Bytes kept of each output stream (null: all). */
+  retain: number | null;
+  /** True when the task reads a standard input fed by `bgt send`. */
+  stdin: boolean;
+  /** The last value a module task saved with `context.checkpoint()` (undefined: none). */
+  checkpoint: unknown;
   env: Record<string, string>;
   cwd: string;
   meta: Record<string, string>;
