@@ -51,6 +51,13 @@ export function duration(ms: number): string {
   return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, "0")}h`;
 }
 
+/** A compact bar with the percentage: `[####------] 40%`. */
+export function progressBar(fraction: number, width = 20): string {
+  const clamped = Math.min(1, Math.max(0, fraction));
+  const filled = Math.round(clamped * width);
+  return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${Math.round(clamped * 100)}%`;
+}
+
 /** Left-aligned columns separated by two spaces (ANSI colour codes are not counted). */
 export function table(rows: readonly (readonly string[])[]): string {
   // deno-lint-ignore no-control-regex

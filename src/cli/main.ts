@@ -10,12 +10,17 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { VERSION } from "../task/version.ts";
 import { reportError } from "./cli_error.ts";
+import { cleanCommand } from "./commands/clean.ts";
+import { completionsCommand } from "./commands/completions.ts";
 import { daemonCommand } from "./commands/daemon.ts";
 import { everyCommand } from "./commands/every.ts";
 import { groupCommand } from "./commands/group.ts";
 import { killCommand } from "./commands/kill.ts";
 import { logsCommand } from "./commands/logs.ts";
 import { lsCommand } from "./commands/ls.ts";
+import { metaCommand } from "./commands/meta.ts";
+import { pauseCommand, resumeCommand } from "./commands/pause.ts";
+import { restartCommand } from "./commands/restart.ts";
 import { resultCommand } from "./commands/result.ts";
 import { rmCommand } from "./commands/rm.ts";
 import { runCommand } from "./commands/run.ts";
@@ -49,9 +54,15 @@ export function buildProgram(): Command {
       resultCommand(),
       waitCommand(),
       killCommand(),
+      pauseCommand(),
+      resumeCommand(),
+      restartCommand(),
+      metaCommand(),
       rmCommand(),
+      cleanCommand(),
       daemonCommand(),
       superviseCommand(),
+      completionsCommand(),
     ]
   ) {
     program.addCommand(command as unknown as Command);

@@ -9,6 +9,7 @@
  * ```
  */
 import { constants } from "node:os";
+import { ALL_STATUSES, isTerminal, type TaskStatus } from "../task/types.ts";
 import { UsageError } from "./cli_error.ts";
 
 /** An integer option value (optionally at least `min`). */
@@ -74,4 +75,25 @@ export function parseChoice<T extends string>(
     throw new UsageError(`Cannot parse ${option} '${text}': expected one of ${choices.join(", ")}`);
   }
   return text as T;
+}
+
+/** Collects a repeatable option's values. */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** A comma-separated list of states (only finished ones with `finishedOnly`). */
+export function parseStatuses(
+  text: string,
+  options: { finishedOnly?: boolean } = {},
+): TaskStatus[] {
+  const allowed = options.finishedOnly ? ALL_STATUSES.filter(isTerminal) : ALL_STATUSES;
+  return text.split(",").map((word) => word.trim()).map((word) => {
+    if (!(allowed as readonly string[]).includes(word)) {
+      throw new UsageError(
+        `Cannot parse --status '${word}': expected one of ${allowed.join(", ")}`,
+      );
+    }
+    return word as TaskStatus;
+  });
 }

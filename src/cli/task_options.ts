@@ -20,7 +20,7 @@ import { parseModuleArgs } from "../task/module_args.ts";
 import { looksLikeModule, parseModuleTarget } from "../task/module_target.ts";
 import type { KeyPolicy, NewTask, TaskSpec } from "../task/types.ts";
 import { UsageError } from "./cli_error.ts";
-import { parseChoice, parseEnvPairs, parseIds, parseInteger } from "./parse_options.ts";
+import { collect, parseChoice, parseEnvPairs, parseIds, parseInteger } from "./parse_options.ts";
 
 /** The values of the task options, as commander hands them over. */
 export interface TaskOptionValues {
@@ -142,11 +142,6 @@ export function parseDurationOption(option: string, text: string): number {
   } catch (error) {
     throw new UsageError(`Cannot use ${option}: ${(error as Error).message}`);
   }
-}
-
-/** Collects a repeatable option's values. */
-export function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 /** True when the target came right after a `--` (a command, whatever its name looks like). */

@@ -29,7 +29,7 @@ import type { GroupSetting, ListFilter } from "../store/task_store.ts";
 import type { ScheduleRequest } from "../schedule/new_schedule.ts";
 import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
 import type { Schedule } from "../task/schedule.ts";
-import type { NewTask, SubmitResult, Task } from "../task/types.ts";
+import type { Attempt, NewTask, SubmitResult, Task, TaskStatus } from "../task/types.ts";
 import { signalSupervisor, wakeSupervisor } from "./wake_supervisor.ts";
 import { whyWaiting } from "./why_waiting.ts";
 
@@ -186,6 +186,56 @@ export class Client {
     this.get(id);
     await this.start();
     await this.#request({ v: PROTOCOL_VERSION, type: "kill", id, signal });
+  }
+
+  /** Stops a running command task's whole process group (SIGSTOP); it shows as `paused`. */
+  async pause(id: number): Promise<void> {
+    await this.kill(id, "SIGSTOP");
+  }
+
+  /** Continues a paused task (SIGCONT). */
+  async resume(id: number): Promise<void> {
+    await this.kill(id, "SIGCONT");
+  }
+
+  /**
+   * Runs a finished task again as a new attempt (its earlier attempts stay in its history);
+   * throws TaskStateError for a task that has not finished.
+   */
+  async restart(id: number): Promise<Task> {
+    const task = this.get(id);
+    const restarted = this.#store.restart(id);
+    if (!restarted) {
+      throw new TaskStateError(`Cannot restart task ${id}: it is ${task.status}, not finished`);
+    }
+    await wakeSupervisor(this.home, this.#store);
+    return restarted;
+  }
+
+  /** Merges metadata into a task (a null value deletes its key); returns the task. */
+  mergeMeta(id: number, patch: Record<string, unknown>): Task {
+    const task = this.#store.mergeMeta(id, patch);
+    if (!task) throw new TaskNotFoundError(id);
+    return task;
+  }
+
+  /** A task's attempts, oldest first. */
+  attempts(id: number): Attempt[] {
+    this.get(id);
+    return this.#store.attempts(id);
+  }
+
+  /**
+   * Removes finished tasks (and their logs) that ended before `before`, optionally only in
+   * these states; returns the ids removed.
+   */
+  clean(filter: { before?: number; status?: TaskStatus[] } = {}): number[] {
+    const ids = this.#store.finishedIds(filter);
+    for (let i = 0; i < ids.length; i += 500) {
+      const removed = this.#store.remove(ids.slice(i, i + 500));
+      for (const id of removed) removeTaskFiles(taskFiles(this.home.logs, id));
+    }
+    return ids;
   }
 
   /**

@@ -27,7 +27,7 @@ export interface _WireOptions {
   capN?: string[];
   capV?: unknown[];
   /** The task context. */
-  ctx?: { id: number; attempt?: number; meta?: Record<string, unknown> };
+  ctx?: { id: number; attempt?: number; meta?: Record<string, unknown>; checkpoint?: unknown };
   /** Capture console output as events. */
   cc?: boolean;
   /** Work queue id bound to this task. */
@@ -41,4 +41,6 @@ export type _WireTask = [number, string | number, unknown[], _WireOptions | 0];
 export type PoolEvent =
   | { type: "stdout" | "stderr"; text: string }
   | { type: "progress"; fraction: number; message?: string }
-  | { type: "data"; value: unknown };
+  | { type: "data"; value: unknown }
+  | { type: "meta"; patch: Record<string, unknown> }
+  | { type: "checkpoint"; value: unknown };

@@ -13,8 +13,25 @@ export interface TaskContext {
   readonly id: number | undefined;
   /** The attempt number given with the context; `undefined` when none was given. */
   readonly attempt: number | undefined;
-  /** The metadata given with the context (a copy); `{}` when none was given. */
-  readonly meta: Readonly<Record<string, unknown>>;
+  /**
+   * The task's metadata. With a patch, merges it first (a `null` value deletes its key) and
+   * reports it as a `{ type: "meta" }` event, so the supervisor stores it (seed 002's
+   * `applyMeta`); returns the merged map either way.
+   *
+   * @example
+   * ```ts
+   * context.meta({ stage: "upload", retriesLeft: null });
+   * context.meta().stage; // "upload"
+   * ```
+   */
+  meta(patch?: Record<string, unknown>): Readonly<Record<string, unknown>>;
+  /**
+   * Saves a checkpoint as a `{ type: "checkpoint" }` event: a retried or restarted attempt of
+   * the same task receives the last one as {@linkcode TaskContext.lastCheckpoint}.
+   */
+  checkpoint(value: unknown): void;
+  /** The last checkpoint an earlier attempt saved; `undefined` when there is none. */
+  readonly lastCheckpoint: unknown;
   /** Aborted when the run is cancelled or times out. The task has a grace period to stop. */
   readonly signal: AbortSignal;
   /**
@@ -65,9 +82,29 @@ export const context: TaskContext = Object.freeze({
     const o = _state.current?.opts;
     return o ? o.ctx?.attempt : undefined;
   },
-  get meta(): Readonly<Record<string, unknown>> {
+  meta(patch?: Record<string, unknown>): Readonly<Record<string, unknown>> {
+    const ctx = _state.current?.opts ? _state.current.opts.ctx : undefined;
+    if (patch === undefined) return { ...(ctx?.meta ?? {}) };
+    if (typeof patch !== "object" || patch === null || Array.isArray(patch)) {
+      throw new TypeError("Cannot merge meta: expected an object of keys and values");
+    }
+    const merged: Record<string, unknown> = { ...(ctx?.meta ?? {}) };
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === null) delete merged[key];
+      else merged[key] = value;
+    }
+    if (ctx) ctx.meta = merged;
+    _post({ type: "meta", patch });
+    return { ...merged };
+  },
+  checkpoint(value: unknown): void {
+    const ctx = _state.current?.opts ? _state.current.opts.ctx : undefined;
+    if (ctx) ctx.checkpoint = value;
+    _post({ type: "checkpoint", value });
+  },
+  get lastCheckpoint(): unknown {
     const o = _state.current?.opts;
-    return (o && o.ctx?.meta) ?? {};
+    return o ? o.ctx?.checkpoint : undefined;
   },
   get signal(): AbortSignal {
     const cur = _state.current;

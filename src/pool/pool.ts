@@ -80,7 +80,13 @@ export interface RunOptions {
    */
   capture?: Readonly<Record<string, unknown>>;
   /** Plain data the task reads through `context` (`context.id`, …). @default undefined */
-  context?: { id: number; attempt?: number; meta?: Record<string, unknown> };
+  context?: {
+    id: number;
+    attempt?: number;
+    meta?: Record<string, unknown>;
+    /** The checkpoint of an earlier attempt, given to `context.lastCheckpoint`. */
+    checkpoint?: unknown;
+  };
   /** Receives the task's progress, data and (with `captureConsole`) output. @default undefined */
   onEvent?: (event: PoolEvent) => void;
   /**
@@ -381,7 +387,15 @@ export class Pool {
       if (typeof context !== "object" || context === null || typeof context.id !== "number") {
         throw new TypeError("Cannot run the task: context must be an object with a numeric id");
       }
-      wire = { ...wire, ctx: { id: context.id, attempt: context.attempt, meta: context.meta } };
+      wire = {
+        ...wire,
+        ctx: {
+          id: context.id,
+          attempt: context.attempt,
+          meta: context.meta,
+          checkpoint: context.checkpoint,
+        },
+      };
     }
     if (captureConsole === true) wire = { ...wire, cc: true };
     if (options.queue !== undefined) wire = { ...wire, q: options.queue._id };

@@ -21,6 +21,10 @@ import type { RunningTask } from "./running_task.ts";
 export interface ModuleRunOptions {
   /** Called with each progress report. */
   onProgress?: (fraction: number, message: string | null) => void;
+  /** Called with each `context.meta(patch)`. */
+  onMeta?: (patch: Record<string, unknown>) => void;
+  /** Called with each `context.checkpoint(value)`. */
+  onCheckpoint?: (value: unknown) => void;
   /** Time between abort and terminating the worker. @default 2000 */
   graceMs?: number;
 }
@@ -72,14 +76,20 @@ export function startModule(
       signal: abort.signal,
       graceMs: options.graceMs ?? 2000,
       captureConsole: true,
-      context: { id: task.id, attempt: task.attempt, meta: task.meta },
+      context: {
+        id: task.id,
+        attempt: task.attempt,
+        meta: task.meta,
+        checkpoint: task.checkpoint,
+      },
       onEvent: (event) => {
         if (event.type === "stdout") write(fds.stdout, event.text);
         else if (event.type === "stderr") write(fds.stderr, event.text);
         else if (event.type === "data") write(fds.data, `${JSON.stringify(event.value)}\n`);
         else if (event.type === "progress") {
           options.onProgress?.(event.fraction, event.message ?? null);
-        }
+        } else if (event.type === "meta") options.onMeta?.(event.patch);
+        else if (event.type === "checkpoint") options.onCheckpoint?.(event.value);
       },
     })
     .then(

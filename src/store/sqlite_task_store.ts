@@ -10,9 +10,16 @@
  * ```
  */
 import type { SqlValue } from "../runtime/sqlite.ts";
-import { encode } from "../task/codec.ts";
+import { decode, encode } from "../task/codec.ts";
 import { retryDelay } from "../task/retry_delay.ts";
-import type { NewTask, SubmitResult, Task, TaskOutcome, TaskStatus } from "../task/types.ts";
+import type {
+  Attempt,
+  NewTask,
+  SubmitResult,
+  Task,
+  TaskOutcome,
+  TaskStatus,
+} from "../task/types.ts";
 import { SqliteConnection } from "./sqlite_connection.ts";
 import { SqliteScheduleStore } from "./sqlite_schedule_store.ts";
 import {
@@ -32,6 +39,15 @@ import {
   type SupervisorRecord,
   type TaskStore,
 } from "./task_store.ts";
+
+/** The column behind each `ListFilter.sort`. */
+const SORT_COLUMNS = {
+  id: "id",
+  priority: "priority",
+  runAt: "run_at",
+  startedAt: "started_at",
+  finishedAt: "finished_at",
+} as const;
 
 /** SQLite implementation of {@linkcode TaskStore}. */
 export class SqliteTaskStore implements TaskStore {
@@ -79,9 +95,32 @@ export class SqliteTaskStore implements TaskStore {
       where.push("schedule_id = ?");
       params.push(filter.scheduleId);
     }
+    if (filter.name !== undefined) {
+      where.push("name GLOB ?");
+      params.push(filter.name);
+    }
+    for (const [key, value] of Object.entries(filter.meta ?? {})) {
+      // Text values compare as they are; numbers, booleans and objects as their JSON text.
+      where.push(
+        `(CASE json_type(meta, ?) WHEN 'text' THEN json_extract(meta, ?)
+          ELSE json(json_extract(meta, ?)) END) = ?`,
+      );
+      const path = `$.${JSON.stringify(key)}`;
+      params.push(path, path, path, value);
+    }
+    if (filter.since !== undefined) {
+      where.push("created_at >= ?");
+      params.push(filter.since);
+    }
+    if (filter.until !== undefined) {
+      where.push("created_at < ?");
+      params.push(filter.until);
+    }
     const order = filter.newestFirst === false ? "ASC" : "DESC";
+    const column = SORT_COLUMNS[filter.sort ?? "id"];
     const sql = `SELECT ${TASK_COLUMNS} FROM tasks
-      ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id ${order} LIMIT ? OFFSET ?`;
+      ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY ${column} ${order}${column === "id" ? "" : `, id ${order}`} LIMIT ? OFFSET ?`;
     params.push(filter.limit ?? 50, filter.offset ?? 0);
     return this.#db.prepare(sql).all<TaskRow>(...params).map(toTask);
   }
@@ -155,18 +194,24 @@ export class SqliteTaskStore implements TaskStore {
     return this.#connection.transaction(() => {
       const row = this.#db
         .prepare(
-          `SELECT attempt, max_attempts, backoff_ms, started_at, run_at FROM tasks
+          `SELECT attempt, max_attempts, backoff_ms, started_at, run_at, pid FROM tasks
            WHERE id = ? AND owner = ? AND status IN ('running', 'paused')`,
         )
-        .get<Pick<TaskRow, "attempt" | "max_attempts" | "backoff_ms" | "started_at" | "run_at">>(
-          id,
-          owner,
-        );
+        .get<
+          Pick<
+            TaskRow,
+            "attempt" | "max_attempts" | "backoff_ms" | "started_at" | "run_at" | "pid"
+          >
+        >(id, owner);
       if (!row) return [];
       const error = outcome.error ? JSON.stringify(outcome.error) : null;
+      const result = outcome.result === undefined ? null : encode(outcome.result);
+      const slice = (stream: "stdout" | "stderr" | "data") =>
+        outcome.slices?.[stream] ?? [null, null];
       this.#db.prepare(
         `INSERT OR REPLACE INTO attempts (task_id, attempt, status, started_at, finished_at,
-           exit_code, signal, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+           exit_code, signal, error, pid, result, stdout_start, stdout_end, stderr_start,
+           stderr_end, data_start, data_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         id,
         row.attempt,
@@ -176,10 +221,14 @@ export class SqliteTaskStore implements TaskStore {
         outcome.exitCode ?? null,
         outcome.signal ?? null,
         error,
+        row.pid,
+        result,
+        ...slice("stdout"),
+        ...slice("stderr"),
+        ...slice("data"),
       );
       const retry = (outcome.status === "failed" || outcome.status === "timed_out" ||
         outcome.status === "lost") && row.attempt < row.max_attempts;
-      const result = outcome.result === undefined ? null : encode(outcome.result);
       const updated = this.#db.prepare(
         `UPDATE tasks SET status = ?, run_at = ?, finished_at = ?, exit_code = ?, signal = ?,
            result = ?, error = ?, owner = NULL, lease_until = NULL
@@ -234,6 +283,75 @@ export class SqliteTaskStore implements TaskStore {
       settleDependants(this.#db, removed, Date.now());
       return removed;
     });
+  }
+
+  mergeMeta(id: number, patch: Record<string, unknown>): Task | undefined {
+    return this.#connection.transaction(() => {
+      const row = this.#db.prepare(
+        `UPDATE tasks SET meta = json_patch(meta, ?) WHERE id = ? RETURNING ${TASK_COLUMNS}`,
+      ).get<TaskRow>(JSON.stringify(patch), id);
+      return row && toTask(row);
+    });
+  }
+
+  setCheckpoint(id: number, value: unknown): void {
+    this.#connection.transaction(() =>
+      this.#db.prepare("UPDATE tasks SET checkpoint = ? WHERE id = ?").run(encode(value), id)
+    );
+  }
+
+  setPaused(id: number, paused: boolean): boolean {
+    return this.#connection.transaction(() =>
+      this.#db.prepare("UPDATE tasks SET status = ? WHERE id = ? AND status = ?")
+        .run(paused ? "paused" : "running", id, paused ? "running" : "paused").changes > 0
+    );
+  }
+
+  restart(id: number): Task | undefined {
+    return this.#connection.transaction(() => {
+      const row = this.#db.prepare(
+        `UPDATE tasks SET status = 'queued', run_at = ?, max_attempts = attempt + 1,
+           finished_at = NULL, exit_code = NULL, signal = NULL, result = NULL, error = NULL,
+           pid = NULL, progress = NULL, progress_message = NULL
+         WHERE id = ? AND status IN ('succeeded', 'failed', 'canceled', 'timed_out', 'lost')
+         RETURNING ${TASK_COLUMNS}`,
+      ).get<TaskRow>(Date.now(), id);
+      return row && toTask(row);
+    });
+  }
+
+  finishedIds(filter: { before?: number; status?: TaskStatus[] }): number[] {
+    const statuses = filter.status?.length
+      ? filter.status
+      : ["succeeded", "failed", "canceled", "timed_out", "lost"];
+    return this.#db.prepare(
+      `SELECT id FROM tasks WHERE status IN (SELECT value FROM json_each(?))
+         AND finished_at IS NOT NULL AND finished_at < ? ORDER BY id`,
+    ).all<{ id: number }>(JSON.stringify(statuses), filter.before ?? Number.MAX_SAFE_INTEGER)
+      .map((row) => row.id);
+  }
+
+  attempts(id: number): Attempt[] {
+    return this.#db.prepare(
+      `SELECT attempt, status, started_at, finished_at, exit_code, signal, error, pid, result,
+         stdout_start, stdout_end, stderr_start, stderr_end, data_start, data_end
+       FROM attempts WHERE task_id = ? ORDER BY attempt`,
+    ).all<AttemptRow>(id).map((row) => ({
+      attempt: row.attempt,
+      status: row.status as TaskStatus,
+      startedAt: row.started_at,
+      finishedAt: row.finished_at,
+      exitCode: row.exit_code,
+      signal: row.signal,
+      error: row.error ? JSON.parse(row.error) : null,
+      pid: row.pid,
+      result: row.result ? decode(row.result) : undefined,
+      slices: {
+        stdout: _slice(row.stdout_start, row.stdout_end),
+        stderr: _slice(row.stderr_start, row.stderr_end),
+        data: _slice(row.data_start, row.data_end),
+      },
+    }));
   }
 
   groups(): GroupSetting[] {
@@ -303,4 +421,26 @@ export class SqliteTaskStore implements TaskStore {
   close(): void {
     this.#connection.close();
   }
+}
+
+interface AttemptRow {
+  attempt: number;
+  status: string;
+  started_at: number | null;
+  finished_at: number | null;
+  exit_code: number | null;
+  signal: string | null;
+  error: string | null;
+  pid: number | null;
+  result: Uint8Array | null;
+  stdout_start: number | null;
+  stdout_end: number | null;
+  stderr_start: number | null;
+  stderr_end: number | null;
+  data_start: number | null;
+  data_end: number | null;
+}
+
+function _slice(start: number | null, end: number | null): [number, number] | null {
+  return start === null || end === null ? null : [start, end];
 }

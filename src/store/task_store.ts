@@ -10,7 +10,14 @@
  * ```
  */
 import type { FiringRecord, NewSchedule, Schedule } from "../task/schedule.ts";
-import type { NewTask, SubmitResult, Task, TaskOutcome, TaskStatus } from "../task/types.ts";
+import type {
+  Attempt,
+  NewTask,
+  SubmitResult,
+  Task,
+  TaskOutcome,
+  TaskStatus,
+} from "../task/types.ts";
 
 /** How long a claim holds before its owner must renew it (see TaskStore.heartbeat). */
 export const LEASE_MS = 60_000;
@@ -23,11 +30,21 @@ export interface ListFilter {
   group?: string;
   /** Only tasks fired by this schedule. */
   scheduleId?: number;
+  /** Only tasks whose name matches this glob (`*`, `?`, `[…]`). */
+  name?: string;
+  /** Only tasks whose meta has each of these keys with this value (compared as text). */
+  meta?: Record<string, string>;
+  /** Only tasks created at or after this time (epoch ms). */
+  since?: number;
+  /** Only tasks created before this time (epoch ms). */
+  until?: number;
+  /** The order. @default "id" */
+  sort?: "id" | "priority" | "runAt" | "startedAt" | "finishedAt";
   /** At most this many rows. @default 50 */
   limit?: number;
   /** Skip this many rows. @default 0 */
   offset?: number;
-  /** Newest first (by id) when true. @default true */
+  /** Descending (newest, highest, latest first) when true. @default true */
   newestFirst?: boolean;
 }
 
@@ -100,6 +117,21 @@ export interface TaskStore {
   adopt(id: number, owner: string): void;
   /** Removes tasks that are not running; returns the ids removed. */
   remove(ids: readonly number[]): number[];
+  /** Merges a patch into a task's meta (a null value deletes its key); returns the task. */
+  mergeMeta(id: number, patch: Record<string, unknown>): Task | undefined;
+  /** Saves a module task's checkpoint (given to its next attempt). */
+  setCheckpoint(id: number, value: unknown): void;
+  /** Marks a running task paused, or a paused one running; false if it was in neither state. */
+  setPaused(id: number, paused: boolean): boolean;
+  /**
+   * Queues a finished task to run once more, as a new attempt (its history is kept); returns
+   * it, or undefined when the task has not finished.
+   */
+  restart(id: number): Task | undefined;
+  /** The ids of finished tasks matching the filter (for `bgt clean`). */
+  finishedIds(filter: { before?: number; status?: TaskStatus[] }): number[];
+  /** The attempts of a task, oldest first. */
+  attempts(id: number): Attempt[];
   /** The groups that have settings. */
   groups(): GroupSetting[];
   /** Changes a group's settings (creating its row). */

@@ -12,7 +12,7 @@
  */
 import { adoptCommand, startCommand } from "../runner/command_runner.ts";
 import type { RunningTask } from "../runner/running_task.ts";
-import { type TaskFiles, taskFiles } from "../store/task_files.ts";
+import { type StreamName, streamSize, type TaskFiles, taskFiles } from "../store/task_files.ts";
 import { LEASE_MS, type TaskStore } from "../store/task_store.ts";
 import { formatDuration } from "../schedule/duration.ts";
 import { fireDueSchedules } from "../schedule/fire_schedules.ts";
@@ -47,7 +47,15 @@ interface Entry {
   /** Set when the task outlived its timeout; it ends as `timed_out`. */
   timedOut?: boolean;
   timeout?: ReturnType<typeof setTimeout>;
+  /** When the timeout fires (epoch ms), while running. */
+  deadline?: number;
+  /** The time left of the timeout while paused. */
+  remainingMs?: number;
+  /** Where each stream ended when this attempt started (its log slice begins there). */
+  offsets?: Record<StreamName, number>;
 }
+
+const STREAMS: readonly StreamName[] = ["stdout", "stderr", "data"];
 
 /** Claims, runs and records tasks. */
 export class Dispatcher {
@@ -108,9 +116,16 @@ export class Dispatcher {
     return { adopted, lost };
   }
 
-  /** Sends a signal to a task (SIGKILL follows after a grace); cancels one that has not started. */
+  /**
+   * Sends a signal to a task (SIGKILL follows after a grace); cancels one that has not started.
+   * SIGSTOP and SIGCONT pause and resume it instead (seed 002's pause is a kill(SIGSTOP)).
+   */
   kill(id: number, signal: NodeJS.Signals): void {
     const entry = this.#running.get(id);
+    if (signal === "SIGSTOP" || signal === "SIGTSTP" || signal === "SIGCONT") {
+      this.#pauseOrResume(id, entry, signal !== "SIGCONT");
+      return;
+    }
     if (!entry) {
       const ended = this.#options.store.cancel(id);
       if (ended.length) {
@@ -123,6 +138,47 @@ export class Dispatcher {
     }
     entry.killedWith = signal;
     this.#signal(entry, signal);
+    // A stopped process keeps the signal pending until it continues.
+    if (entry.task.status === "paused") entry.run.kill("SIGCONT");
+  }
+
+  #pauseOrResume(id: number, entry: Entry | undefined, pause: boolean): void {
+    const verb = pause ? "pause" : "resume";
+    if (!entry) {
+      const task = this.#options.store.get(id);
+      if (!task) throw new TaskNotFoundError(id);
+      throw new TaskStateError(`Cannot ${verb} task ${id}: it is ${task.status}, not running`);
+    }
+    if (entry.task.kind === "module") {
+      throw new TaskStateError(
+        `Cannot ${verb} task ${id}: a module task runs in a worker thread of the supervisor, ` +
+          "which cannot be stopped (submit it with --isolate to give it a process of its own)",
+      );
+    }
+    if ((entry.task.status === "paused") === pause) {
+      throw new TaskStateError(`Cannot ${verb} task ${id}: it is already ${entry.task.status}`);
+    }
+    entry.run.kill(pause ? "SIGSTOP" : "SIGCONT");
+    this.#options.store.setPaused(id, pause);
+    entry.task = { ...entry.task, status: pause ? "paused" : "running" };
+    // A paused task's timeout stops counting, and goes on from where it was.
+    if (pause) {
+      clearTimeout(entry.timeout);
+      if (entry.deadline !== undefined) entry.remainingMs = entry.deadline - Date.now();
+    } else if (entry.remainingMs !== undefined) {
+      this.#armTimeout(entry, entry.remainingMs);
+    }
+  }
+
+  #armTimeout(entry: Entry, ms: number): void {
+    clearTimeout(entry.timeout);
+    entry.deadline = Date.now() + ms;
+    entry.remainingMs = undefined;
+    entry.timeout = setTimeout(() => {
+      if (this.#running.get(entry.task.id) !== entry) return;
+      entry.timedOut = true;
+      this.#signal(entry, "SIGTERM");
+    }, Math.min(Math.max(0, ms), 2 ** 31 - 1));
   }
 
   /** Sends `signal`, then SIGKILL after the grace if the task is still running. */
@@ -197,6 +253,7 @@ export class Dispatcher {
 
   #start(task: Task): void {
     const files = taskFiles(this.#options.logsDir, task.id);
+    const offsets = _offsets(files);
     let run: RunningTask;
     try {
       run = task.kind === "module"
@@ -209,19 +266,16 @@ export class Dispatcher {
       });
       return;
     }
-    this.#track(task, run);
+    this.#track(task, run, offsets);
   }
 
-  #track(task: Task, run: RunningTask): void {
-    const entry: Entry = { task, run };
+  #track(task: Task, run: RunningTask, offsets?: Record<StreamName, number>): void {
+    const entry: Entry = { task, run, offsets };
     this.#running.set(task.id, entry);
     if (task.timeoutMs !== null) {
-      const elapsed = Date.now() - (task.startedAt ?? Date.now());
-      entry.timeout = setTimeout(() => {
-        if (this.#running.get(task.id) !== entry) return;
-        entry.timedOut = true;
-        this.#signal(entry, "SIGTERM");
-      }, Math.min(Math.max(0, task.timeoutMs - elapsed), 2 ** 31 - 1));
+      const left = task.timeoutMs - (Date.now() - (task.startedAt ?? Date.now()));
+      if (task.status === "paused") entry.remainingMs = Math.max(0, left);
+      else this.#armTimeout(entry, left);
     }
     // Renew the leases of running tasks while there are any (a third of the lease, to spare).
     this.#heartbeat ??= setInterval(() => {
@@ -252,6 +306,16 @@ export class Dispatcher {
           },
         };
       }
+      if (entry.offsets) {
+        const end = _offsets(taskFiles(this.#options.logsDir, task.id));
+        const slice = (
+          stream: StreamName,
+        ): [number, number] => [entry.offsets![stream], end[stream]];
+        outcome = {
+          ...outcome,
+          slices: { stdout: slice("stdout"), stderr: slice("stderr"), data: slice("data") },
+        };
+      }
       this.#record(task.id, outcome);
       this.wake();
     });
@@ -267,4 +331,12 @@ export class Dispatcher {
       if (isTerminal(task.status)) this.#options.onFinished?.(task);
     }
   }
+}
+
+/** The current end of each of a task's streams. */
+function _offsets(files: TaskFiles): Record<StreamName, number> {
+  return Object.fromEntries(STREAMS.map((stream) => [stream, streamSize(files[stream])])) as Record<
+    StreamName,
+    number
+  >;
 }

@@ -90,6 +90,8 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     runModule: (task, files) =>
       startModule(pool, task, files, {
         onProgress: (fraction, message) => store.setProgress(task.id, fraction, message),
+        onMeta: (patch) => store.mergeMeta(task.id, patch),
+        onCheckpoint: (value) => store.setCheckpoint(task.id, value),
       }),
     onFinished: (task) => waiters.finished(task),
     log,

@@ -99,7 +99,7 @@ export interface NewTask {
   stdin?: boolean;
   env?: Record<string, string>;
   cwd?: string;
-  meta?: Record<string, string>;
+  meta?: Record<string, unknown>;
 }
 
 /** What {@linkcode NewTask.key} did to a submission. */
@@ -139,7 +139,7 @@ export interface Task {
   checkpoint: unknown;
   env: Record<string, string>;
   cwd: string;
-  meta: Record<string, string>;
+  meta: Record<string, unknown>;
   pid: number | null;
   exitCode: number | null;
   signal: string | null;
@@ -160,6 +160,23 @@ export interface TaskOutcome {
   signal?: string | null;
   result?: unknown;
   error?: TaskError | null;
+  /** The byte range [start, end) each stream got during this attempt, when known. */
+  slices?: Partial<Record<"stdout" | "stderr" | "data", [number, number]>>;
+}
+
+/** One attempt of a task, as kept in its history (`bgt show --attempts`). */
+export interface Attempt {
+  attempt: number;
+  status: TaskStatus;
+  startedAt: number | null;
+  finishedAt: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  error: TaskError | null;
+  pid: number | null;
+  result: unknown;
+  /** The byte range [start, end) of each stream this attempt wrote (null when unknown). */
+  slices: Record<"stdout" | "stderr" | "data", [number, number] | null>;
 }
 
 /** A short human label for a task: its name, else its command line or module target. */

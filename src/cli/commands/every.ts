@@ -15,6 +15,7 @@ import type { CatchUpPolicy, OverlapPolicy } from "../../task/schedule.ts";
 import { UsageError } from "../cli_error.ts";
 import { scheduleJson, toJson } from "../format.ts";
 import { parseChoice, parseInteger } from "../parse_options.ts";
+import { parseTimeOption } from "../time_options.ts";
 import {
   addTaskOptions,
   buildTask,
@@ -67,8 +68,12 @@ export function everyCommand() {
             maxRuns: options.maxRuns === undefined
               ? undefined
               : parseInteger("--max-runs", options.maxRuns, { min: 1 }),
-            startAt: await _time("--start-at", options.startAt, options.tz, now),
-            stopAt: await _time("--stop-at", options.stopAt, options.tz, now),
+            startAt: options.startAt === undefined
+              ? undefined
+              : await parseTimeOption("--start-at", options.startAt, { now, timeZone: options.tz }),
+            stopAt: options.stopAt === undefined
+              ? undefined
+              : await parseTimeOption("--stop-at", options.stopAt, { now, timeZone: options.tz }),
           })
         );
         if (options.json) {
@@ -82,21 +87,6 @@ export function everyCommand() {
         client.close();
       }
     });
-}
-
-async function _time(
-  option: string,
-  text: string | undefined,
-  tz: string | undefined,
-  now: number,
-) {
-  if (text === undefined) return undefined;
-  const { parseAt } = await import("../../schedule/when.ts");
-  try {
-    return parseAt(text, { now, timeZone: tz });
-  } catch (error) {
-    throw new UsageError(`Cannot use ${option}: ${(error as Error).message}`);
-  }
 }
 
 /** Runs `fn`, turning a ScheduleError (a bad spec, zone or window) into a UsageError. */

@@ -10,11 +10,11 @@
  * ```
  */
 import { Command } from "@commander-js/extra-typings";
-import { type Client, connect } from "../../client/client.ts";
 import type { GroupSetting } from "../../store/task_store.ts";
 import { UsageError } from "../cli_error.ts";
 import { table, toJson } from "../format.ts";
 import { parseInteger } from "../parse_options.ts";
+import { withClient } from "../with_client.ts";
 
 /** The `group` command and its subcommands. */
 export function groupCommand() {
@@ -26,7 +26,7 @@ export function groupCommand() {
     .description("list groups with settings or running tasks")
     .option("--json", "print a JSON array")
     .action(async (options) => {
-      await _withClient((client) => {
+      await withClient((client) => {
         const running = client.runningByGroup();
         const names = new Set([...client.groups().map((g) => g.name), ...Object.keys(running)]);
         const settings = new Map(client.groups().map((group) => [group.name, group]));
@@ -66,7 +66,7 @@ export function groupCommand() {
       const parallel = options.parallel === "none"
         ? null
         : parseInteger("--parallel", options.parallel, { min: 1 });
-      await _withClient(async (client) => _print(await client.setGroup(name, { parallel })));
+      await withClient(async (client) => _print(await client.setGroup(name, { parallel })));
     });
   for (const [verb, paused] of [["pause", true], ["resume", false]] as const) {
     command
@@ -75,7 +75,7 @@ export function groupCommand() {
       .argument("<group>", "group name")
       .action(async (name) => {
         if (!name.trim()) throw new UsageError("Cannot use an empty group name");
-        await _withClient(async (client) => _print(await client.setGroup(name, { paused })));
+        await withClient(async (client) => _print(await client.setGroup(name, { paused })));
       });
   }
   return command;
@@ -87,13 +87,4 @@ function _print(group: GroupSetting): void {
       group.paused ? "paused" : "active"
     }\n`,
   );
-}
-
-async function _withClient(fn: (client: Client) => unknown): Promise<void> {
-  const client = await connect();
-  try {
-    await fn(client);
-  } finally {
-    client.close();
-  }
 }

@@ -1,18 +1,19 @@
 /**
- * `bgt ls`: the tasks, newest first, as a table (or `--json`).
+ * `bgt ls`: the tasks, newest first, as a table (or `--json`), filtered by state, group, name,
+ * metadata, time or schedule, sorted and paged.
  *
  * @example
  * ```sh
- * bgt ls --status running,queued --limit 20
+ * bgt ls --status running,queued --meta team=data --name 'nightly-*' --limit 20
  * ```
  */
 import { Command } from "@commander-js/extra-typings";
-import { connect } from "../../client/client.ts";
-import { ALL_STATUSES, describeTask, type Task, type TaskStatus } from "../../task/types.ts";
-import { UsageError } from "../cli_error.ts";
+import type { ListFilter } from "../../store/task_store.ts";
+import { describeTask, type Task } from "../../task/types.ts";
 import {
   colorStatus,
   duration,
+  progressBar,
   relativeTime,
   table,
   taskJson,
@@ -20,44 +21,70 @@ import {
   truncate,
   useColor,
 } from "../format.ts";
-import { parseIds, parseInteger } from "../parse_options.ts";
+import {
+  collect,
+  parseChoice,
+  parseEnvPairs,
+  parseIds,
+  parseInteger,
+  parseStatuses,
+} from "../parse_options.ts";
+import { parseTimeOption } from "../time_options.ts";
+import { withClient } from "../with_client.ts";
+
+const SORTS: readonly NonNullable<ListFilter["sort"]>[] = [
+  "id",
+  "priority",
+  "runAt",
+  "startedAt",
+  "finishedAt",
+];
 
 /** The `ls` command. */
 export function lsCommand() {
   return new Command("ls")
     .alias("list")
     .description("list tasks, newest first")
-    .option(
-      "-s, --status <states>",
-      `only these states, comma-separated (${ALL_STATUSES.join(", ")})`,
-    )
+    .option("-s, --status <states>", "only these states, comma-separated")
     .option("-g, --group <group>", "only this group")
+    .option("-n, --name <glob>", "only names matching this glob ('nightly-*')")
+    .option(
+      "-m, --meta <k=v>",
+      "only tasks whose meta has k = v (repeatable)",
+      collect,
+      [] as string[],
+    )
+    .option("--since <time>", "only tasks created since (a time, or a duration ago: '2h')")
+    .option("--until <time>", "only tasks created before (a time, or a duration ago)")
     .option("--schedule <id>", "only tasks fired by this schedule")
+    .option("--sort <field>", `order by ${SORTS.join(", ")}`, "id")
+    .option("--asc", "ascending (oldest, lowest first)")
     .option("-l, --limit <n>", "at most n tasks", "50")
     .option("--offset <n>", "skip the first n tasks", "0")
     .option("--json", "print a JSON array")
     .action(async (options) => {
-      const status = options.status?.split(",").map((word) => word.trim()) as
-        | TaskStatus[]
-        | undefined;
-      for (const word of status ?? []) {
-        if (!ALL_STATUSES.includes(word)) {
-          throw new UsageError(
-            `Cannot parse --status '${word}': expected one of ${ALL_STATUSES.join(", ")}`,
-          );
-        }
-      }
-      const client = await connect();
-      try {
-        const tasks = client.list({
-          status,
-          group: options.group,
-          scheduleId: options.schedule === undefined
-            ? undefined
-            : parseIds([options.schedule], "schedule id")[0],
-          limit: parseInteger("--limit", options.limit, { min: 1 }),
-          offset: parseInteger("--offset", options.offset, { min: 0 }),
-        });
+      const now = Date.now();
+      const filter: ListFilter = {
+        status: options.status === undefined ? undefined : parseStatuses(options.status),
+        group: options.group,
+        name: options.name,
+        meta: parseEnvPairs(options.meta, "--meta"),
+        since: options.since === undefined
+          ? undefined
+          : await parseTimeOption("--since", options.since, { now, ago: true }),
+        until: options.until === undefined
+          ? undefined
+          : await parseTimeOption("--until", options.until, { now, ago: true }),
+        scheduleId: options.schedule === undefined
+          ? undefined
+          : parseIds([options.schedule], "schedule id")[0],
+        sort: parseChoice("--sort", options.sort, SORTS),
+        newestFirst: !options.asc,
+        limit: parseInteger("--limit", options.limit, { min: 1 }),
+        offset: parseInteger("--offset", options.offset, { min: 0 }),
+      };
+      await withClient((client) => {
+        const tasks = client.list(filter);
         if (options.json) {
           process.stdout.write(`${toJson(tasks.map(taskJson), 2)}\n`);
         } else if (tasks.length === 0) {
@@ -65,15 +92,13 @@ export function lsCommand() {
         } else {
           process.stdout.write(`${renderTable(tasks, useColor())}\n`);
         }
-      } finally {
-        client.close();
-      }
+      });
     });
 }
 
-/** The ls table: id, status, name or command, age, duration. */
+/** The ls table: id, status (with a progress bar while running), name or command, age, duration. */
 export function renderTable(tasks: readonly Task[], color: boolean, now = Date.now()): string {
-  const width = Math.max(20, (process.stdout.columns ?? 100) - 45);
+  const width = Math.max(20, (process.stdout.columns ?? 100) - 55);
   const rows = tasks.map((task) => [
     String(task.id),
     colorStatus(task.status, color) + _progress(task),
@@ -87,7 +112,7 @@ export function renderTable(tasks: readonly Task[], color: boolean, now = Date.n
 }
 
 function _progress(task: Task): string {
-  return task.status === "running" && task.progress !== null
-    ? ` ${Math.round(task.progress * 100)}%`
+  return (task.status === "running" || task.status === "paused") && task.progress !== null
+    ? ` ${progressBar(task.progress, 10)}`
     : "";
 }

@@ -9,7 +9,6 @@
  * ```
  */
 import { Command } from "@commander-js/extra-typings";
-import { type Client, connect } from "../../client/client.ts";
 import type { Schedule } from "../../task/schedule.ts";
 import { describeTask } from "../../task/types.ts";
 import {
@@ -22,6 +21,7 @@ import {
   useColor,
 } from "../format.ts";
 import { parseIds } from "../parse_options.ts";
+import { withClient } from "../with_client.ts";
 
 /** The `schedules` command and its subcommands. */
 export function schedulesCommand() {
@@ -33,7 +33,7 @@ export function schedulesCommand() {
     .description("list the schedules with their next run and last outcome")
     .option("--json", "print a JSON array")
     .action(async (options) => {
-      await _withClient((client) => {
+      await withClient((client) => {
         const schedules = client.schedules();
         if (options.json) {
           process.stdout.write(`${toJson(schedules.map(scheduleJson), 2)}\n`);
@@ -57,7 +57,7 @@ export function schedulesCommand() {
       .argument("<ids...>", "schedule ids")
       .action(async (words) => {
         const ids = parseIds(words, "schedule id");
-        await _withClient(async (client) => {
+        await withClient(async (client) => {
           for (const id of ids) client.getSchedule(id);
           for (const id of ids) {
             if (verb === "pause") client.pauseSchedule(id);
@@ -95,13 +95,4 @@ export function renderSchedules(
     ),
   ]);
   return table([["ID", "EVERY", "STATE", "NEXT RUN", "RUNS", "LAST", "TASK"], ...rows]);
-}
-
-async function _withClient(fn: (client: Client) => unknown): Promise<void> {
-  const client = await connect();
-  try {
-    await fn(client);
-  } finally {
-    client.close();
-  }
 }

@@ -10,8 +10,16 @@ import { Command } from "@commander-js/extra-typings";
 import { connect } from "../../client/client.ts";
 import { streamSize } from "../../store/task_files.ts";
 import { formatDuration } from "../../schedule/duration.ts";
-import { describeTask } from "../../task/types.ts";
-import { colorStatus, duration, relativeTime, taskJson, toJson, useColor } from "../format.ts";
+import { type Attempt, describeTask } from "../../task/types.ts";
+import {
+  colorStatus,
+  duration,
+  relativeTime,
+  table,
+  taskJson,
+  toJson,
+  useColor,
+} from "../format.ts";
 import { parseIds } from "../parse_options.ts";
 
 /** The `show` command. */
@@ -19,6 +27,7 @@ export function showCommand() {
   return new Command("show")
     .description("show a task's details")
     .argument("<id>", "task id")
+    .option("-a, --attempts", "also list every attempt: outcome, times and log slice")
     .option("--json", "print JSON")
     .action(async (idWord, options) => {
       const [id] = parseIds([idWord]);
@@ -32,8 +41,10 @@ export function showCommand() {
           data: { start: 0, limit: streamSize(files.data) },
         };
         const waiting = client.whyWaiting(task) ?? null;
+        const attempts = options.attempts ? client.attempts(id) : undefined;
         if (options.json) {
-          process.stdout.write(`${toJson({ ...taskJson(task), waiting, streams }, 2)}\n`);
+          const extra = attempts ? { attempts: attempts.map(attemptJson) } : {};
+          process.stdout.write(`${toJson({ ...taskJson(task), waiting, streams, ...extra }, 2)}\n`);
           return;
         }
         const time = (
@@ -106,8 +117,42 @@ export function showCommand() {
         process.stdout.write(
           lines.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join("\n") + "\n",
         );
+        if (attempts) process.stdout.write(`\n${renderAttempts(attempts, useColor())}\n`);
       } finally {
         client.close();
       }
     });
+}
+
+/** The attempts table: number, outcome, start, duration, exit code or signal, output slice. */
+export function renderAttempts(attempts: readonly Attempt[], color: boolean): string {
+  if (!attempts.length) return "no finished attempts yet";
+  const slice = (range: [number, number] | null) =>
+    range === null ? "-" : `[${range[0]}, ${range[1]})`;
+  return table([
+    ["ATTEMPT", "STATUS", "STARTED", "DURATION", "EXIT", "STDOUT", "STDERR", "ERROR"],
+    ...attempts.map((attempt) => [
+      String(attempt.attempt),
+      colorStatus(attempt.status, color),
+      attempt.startedAt === null ? "-" : new Date(attempt.startedAt).toISOString(),
+      attempt.startedAt === null || attempt.finishedAt === null
+        ? "-"
+        : duration(attempt.finishedAt - attempt.startedAt),
+      attempt.signal ?? (attempt.exitCode === null ? "-" : String(attempt.exitCode)),
+      slice(attempt.slices.stdout),
+      slice(attempt.slices.stderr),
+      attempt.error ? `${attempt.error.name}: ${attempt.error.message}` : "",
+    ]),
+  ]);
+}
+
+/** The stable JSON shape of an attempt. */
+export function attemptJson(attempt: Attempt): Record<string, unknown> {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    ...attempt,
+    startedAt: iso(attempt.startedAt),
+    finishedAt: iso(attempt.finishedAt),
+    result: attempt.result ?? null,
+  };
 }

@@ -12,6 +12,7 @@ import { connect } from "../../client/client.ts";
 import { exitCodeOf } from "../../task/exit_code.ts";
 import { describeTask } from "../../task/types.ts";
 import { colorStatus, taskJson, toJson, useColor } from "../format.ts";
+import { showLiveProgress } from "../live_progress.ts";
 import { parseIds } from "../parse_options.ts";
 
 /** The `wait` command. */
@@ -25,7 +26,17 @@ export function waitCommand() {
       const ids = parseIds(idWords);
       const client = await connect();
       try {
-        const tasks = await client.wait(ids);
+        // On a terminal, live bars (on stderr) show progress while waiting.
+        const live =
+          !options.json && !options.quiet && process.stderr.isTTY && process.env.TERM !== "dumb"
+            ? showLiveProgress(client, ids, process.stderr)
+            : undefined;
+        let tasks;
+        try {
+          tasks = await client.wait(ids);
+        } finally {
+          live?.();
+        }
         if (options.json) process.stdout.write(`${toJson(tasks.map(taskJson), 2)}\n`);
         else if (!options.quiet) {
           const color = useColor();
