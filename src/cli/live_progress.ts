@@ -28,7 +28,7 @@ export function showLiveProgress(
     } catch {
       return; // a task removed meanwhile: the wait itself reports it
     }
-    const width = Math.max(20, (out.columns ?? 80) - 1);
+    const width = Math.max(20, (out.columns || Number(process.env.COLUMNS) || 80) - 1);
     const lines = tasks.map((task) => truncate(_line(task), width));
     out.write(`${_erase(drawn)}${lines.join("\n")}\n`);
     drawn = lines.length;

@@ -1,0 +1,217 @@
+/**
+ * End-to-end control of tasks after they started (issue 5, parts 1, 2, 5-7): pause/resume of a
+ * process tree, restart with history, metadata from the CLI and from a module task, filters,
+ * clean, checkpoints, completions and live progress.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { BGT, TempHome, waitFor } from "../_helpers/bgt_home.ts";
+
+const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+describe("bgt task control end to end", () => {
+  let home: TempHome;
+  const ok = (words: string[]) => home.ok(words);
+  const show = (id: string) => JSON.parse(ok(["show", id, "--json"]));
+  const lines = (id: string, file = "stdout") =>
+    readFileSync(join(home.dir, "home", "logs", id, file), "utf8").split("\n").length;
+
+  before(() => {
+    home = TempHome.create();
+    writeFileSync(
+      join(home.work, "steps.ts"),
+      `import { context } from "bgt";
+export default async function (fail: boolean) {
+  const from = (context.lastCheckpoint as number | undefined) ?? 0;
+  for (let step = from + 1; step <= 3; step++) {
+    context.progress(step / 3, \`step \${step}\`);
+    context.checkpoint(step);
+    if (fail && step === 2 && from === 0) throw new Error("crash at step 2");
+  }
+  context.meta({ stage: "done", owner: null });
+  return { resumedFrom: from };
+}`,
+    );
+  });
+  after(() => {
+    home.bgt(["daemon", "stop"]);
+    home.cleanup();
+  });
+
+  test("pause stops a whole process tree (a paused child prints nothing); resume continues it", () => {
+    // The child loop prints; its parent only waits: pausing must reach the grandchild.
+    const id = ok([
+      "run",
+      "--",
+      "sh",
+      "-c",
+      "sh -c 'while :; do echo tick; sleep 0.05; done' & wait",
+    ]);
+    waitFor(() => lines(id) > 3);
+    ok(["pause", id]);
+    assert.equal(show(id).status, "paused");
+    sleep(100);
+    const paused = lines(id);
+    sleep(500);
+    assert.equal(lines(id), paused, "no output while paused");
+    ok(["resume", id]);
+    assert.equal(show(id).status, "running");
+    waitFor(() => lines(id) > paused + 3, 5_000);
+    ok(["kill", id]);
+    home.bgt(["wait", id]);
+    assert.equal(show(id).status, "canceled");
+  });
+
+  test("a paused task can be killed; pausing a module task is refused with the reason", () => {
+    const id = ok(["run", "--", "sleep", "30"]);
+    waitFor(() => show(id).status === "running");
+    ok(["pause", id]);
+    ok(["kill", id]);
+    home.bgt(["wait", id]);
+    assert.equal(show(id).status, "canceled");
+    const module = ok(["run", "--args-json", "[false]", "steps.ts"]);
+    const refused = home.bgt(["pause", module]);
+    // The module task may already have finished; either way the answer is one clear line.
+    assert.notEqual(refused.code, 0);
+    assert.match(
+      refused.stderr,
+      /^bgt: Cannot pause task \d+: (a module task runs in a worker|it is )/,
+    );
+    home.bgt(["wait", module]);
+  });
+
+  test("restart runs a finished task again; show --attempts keeps each attempt and its output", () => {
+    const id = ok(["run", "--", "sh", "-c", "echo run; exit 3"]);
+    home.bgt(["wait", id]);
+    assert.match(ok(["restart", id]), new RegExp(`^${id} attempt 2`));
+    home.bgt(["wait", id]);
+    const shown = JSON.parse(ok(["show", id, "--json", "--attempts"]));
+    assert.equal(shown.attempt, 2);
+    assert.equal(shown.attempts.length, 2);
+    assert.deepEqual(shown.attempts.map((a: { exitCode: number }) => a.exitCode), [3, 3]);
+    assert.deepEqual(shown.attempts.map((a: { slices: { stdout: number[] } }) => a.slices.stdout), [
+      [0, 4],
+      [4, 8],
+    ]);
+    assert.equal(ok(["logs", id]), "run\nrun");
+    const running = ok(["run", "--", "sleep", "5"]);
+    const refused = home.bgt(["restart", running]);
+    assert.match(refused.stderr, /Cannot restart task \d+: it is (queued|running), not finished/);
+    ok(["kill", running]);
+  });
+
+  test("meta: set at submission, merged and deleted from the CLI, filtered by ls", () => {
+    const id = ok([
+      "run",
+      "--meta",
+      "team=data",
+      "--meta",
+      "owner=ann",
+      "-n",
+      "nightly-1",
+      "--",
+      "true",
+    ]);
+    const other = ok(["run", "--meta", "team=web", "-n", "adhoc", "--", "true"]);
+    home.bgt(["wait", id, other]);
+    assert.deepEqual(JSON.parse(ok(["meta", id, "note=paused by me", "owner="])), {
+      team: "data",
+      note: "paused by me",
+    });
+    const ids = (words: string[]) =>
+      JSON.parse(ok(["ls", "--json", ...words])).map((t: { id: number }) => String(t.id));
+    assert.deepEqual(ids(["--meta", "team=data"]), [id]);
+    assert.deepEqual(ids(["--meta", "team=data", "--meta", "note=paused by me"]), [id]);
+    assert.deepEqual(ids(["--name", "nightly-*"]), [id]);
+    assert.deepEqual(ids(["--name", "nightly-*", "--status", "failed"]), []);
+    assert.ok(ids(["--since", "1h"]).includes(other));
+    assert.deepEqual(ids(["--until", "1h"]), []);
+    const page = ids(["--limit", "1", "--offset", "1", "--asc"]);
+    assert.equal(page.length, 1);
+  });
+
+  test("a module task merges its own meta; a retried attempt receives its last checkpoint", () => {
+    const id = ok([
+      "run",
+      "--meta",
+      "owner=bob",
+      "--retries",
+      "1",
+      "--backoff",
+      "100ms",
+      "steps.ts",
+      "true",
+    ]);
+    assert.equal(home.bgt(["wait", id]).code, 0);
+    const shown = JSON.parse(ok(["show", id, "--json", "--attempts"]));
+    assert.equal(shown.attempt, 2);
+    assert.deepEqual(shown.result, { resumedFrom: 2 }, "attempt 2 started after step 2");
+    assert.deepEqual(shown.meta, { stage: "done" }, "owner deleted, stage merged");
+    assert.equal(shown.attempts[0].status, "failed");
+    assert.deepEqual(shown.progress, { fraction: 1, message: "step 3" });
+  });
+
+  test("clean removes finished tasks by state and age, and their logs", () => {
+    const failed = ok(["run", "--", "false"]);
+    home.bgt(["wait", failed]);
+    assert.match(ok(["clean", "--older-than", "1h"]), /^removed 0 tasks/);
+    const removed = JSON.parse(ok(["clean", "--status", "failed", "--json"])).removed;
+    assert.ok(removed.includes(Number(failed)));
+    assert.notEqual(home.bgt(["show", failed]).code, 0);
+    assert.match(
+      home.bgt(["clean", "--status", "running"]).stderr,
+      /Cannot parse --status 'running'/,
+    );
+  });
+
+  test("completions for bash, zsh and fish list the commands and their options", () => {
+    const bash = ok(["completions", "bash"]);
+    assert.match(bash, /complete -o default -F _bgt bgt/);
+    assert.match(bash, /every\) words="[^"]*--catch-up/);
+    const check = spawnSync("bash", ["-n"], { input: bash });
+    assert.equal(check.status, 0, "bash accepts the script");
+    assert.match(ok(["completions", "zsh"]), /^#compdef bgt/);
+    assert.match(ok(["completions", "fish"]), /__fish_seen_subcommand_from schedules' -a pause/);
+    assert.match(home.bgt(["completions", "tcsh"]).stderr, /Cannot parse shell 'tcsh'/);
+  });
+
+  test("wait draws live progress bars on a terminal and plain lines otherwise", (t) => {
+    const script = spawnSync("script", ["--version"]);
+    if (script.status !== 0) {
+      console.log("skipped live bars: util-linux 'script' (a pseudo-terminal) is not installed");
+      return t.skip("no script(1)");
+    }
+    writeFileSync(
+      join(home.work, "slow.ts"),
+      `import { context } from "bgt";
+export default async () => {
+  for (let i = 1; i <= 4; i++) {
+    context.progress(i / 4, "quarter " + i);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+};`,
+    );
+    const id = ok(["run", "slow.ts"]);
+    const tty = spawnSync("script", ["-qc", `${BGT} wait ${id}`, "/dev/null"], {
+      env: home.env({ TERM: "xterm", COLUMNS: "120" }),
+      cwd: home.work,
+      encoding: "utf8",
+    });
+    assert.match(
+      tty.stdout,
+      new RegExp(`${id} running \\[#+-*\\] \\d+% quarter`),
+      "a bar was drawn",
+    );
+    assert.match(tty.stdout, /\x1b\[\d+A\x1b\[J/, "and redrawn in place");
+    assert.match(tty.stdout, new RegExp(`${id} .*succeeded`));
+    const plain = home.bgt(["wait", id]);
+    assert.doesNotMatch(
+      plain.stdout + plain.stderr,
+      /\x1b\[/,
+      "no escape codes without a terminal",
+    );
+  });
+});
