@@ -61,6 +61,7 @@ export function lsCommand() {
     .option("--asc", "ascending (oldest, lowest first)")
     .option("-l, --limit <n>", "at most n tasks", "50")
     .option("--offset <n>", "skip the first n tasks", "0")
+    .option("-q, --quiet", "print only the ids, one per line")
     .option("--json", "print a JSON array")
     .action(async (options) => {
       const now = Date.now();
@@ -87,6 +88,8 @@ export function lsCommand() {
         const tasks = client.list(filter);
         if (options.json) {
           process.stdout.write(`${toJson(tasks.map(taskJson), 2)}\n`);
+        } else if (options.quiet) {
+          process.stdout.write(tasks.map((task) => `${task.id}\n`).join(""));
         } else if (tasks.length === 0) {
           process.stdout.write("no tasks\n");
         } else {
