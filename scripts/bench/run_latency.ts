@@ -1,81 +1,103 @@
 /**
  * `bgt run -- true` until the client exits (the row committed, the supervisor woken), side by
- * side with task-spooler's `tsp true` and a compiled Bun hello-world, alternating runs.
+ * side with a compiled Bun hello-world (the floor of any compiled CLI), task-spooler's
+ * `tsp true` and `pm2 start /bin/true`, alternating one run of each per round. A supervisor runs
+ * throughout (the warm-up starts it), as does tsp's server and pm2's daemon; each has a private
+ * home (BGT_HOME, TS_SOCKET + TMPDIR, PM2_HOME).
  *
  * ```sh
- * npm run compile && bun scripts/bench/run_latency.ts [rounds=40]
+ * npm run compile && npx bun scripts/bench/run_latency.ts [rounds=40]
  * ```
- * Prints a table, then one JSON line of results.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fmt, hasProgram, median, quantile, timeCommand } from "./_stats.ts";
+import { join } from "node:path";
+import {
+  bench,
+  BGT,
+  bgtHomeEnv,
+  commandLine,
+  figure,
+  helloWorld,
+  INSTALL,
+  num,
+  numberArg,
+  onCleanup,
+  type Peer,
+  program,
+  progress,
+  tempDir,
+  times,
+} from "./_harness.ts";
+import { timeCommand } from "./_stats.ts";
 
-const rounds = Number(process.argv[2] ?? 40);
-const root = resolve(import.meta.dirname ?? ".", "../..");
-const bgt = join(root, "dist/bgt");
-const dir = mkdtempSync(join(tmpdir(), "bgt-bench-"));
-const env = {
-  ...process.env,
-  BGT_HOME: join(dir, "home"),
-  TS_SOCKET: join(dir, "tsp.sock"),
-  TS_SAVELIST: "",
-  TS_MAXFINISHED: "100000",
-};
+const ROUNDS = numberArg(0, 40, 8);
 
-// A compiled hello-world with the same Bun, the floor of any compiled Bun CLI.
-writeFileSync(join(dir, "hello.ts"), 'console.log("hello");');
-spawnSync(process.execPath, [
-  "build",
-  "--compile",
-  join(dir, "hello.ts"),
-  "--outfile",
-  join(dir, "hello"),
-], { stdio: "ignore" });
-
-const contenders: Record<string, string[]> = {
-  "bgt run -- true": [bgt, "run", "--", "true"],
-  "bun hello-world (compiled)": [join(dir, "hello")],
-};
-const tsp = hasProgram("tsp");
-if (tsp) contenders["tsp true"] = ["tsp", "true"];
-
-// Warm up: start bgt's supervisor and tsp's server, fill caches.
-for (const argv of Object.values(contenders)) for (let i = 0; i < 3; i++) timeCommand(argv, env);
-
-const samples: Record<string, number[]> = Object.fromEntries(
-  Object.keys(contenders).map((k) => [k, []]),
-);
-for (let round = 0; round < rounds; round++) {
-  for (const [name, argv] of Object.entries(contenders)) samples[name].push(timeCommand(argv, env));
-}
-
-spawnSync(bgt, ["daemon", "stop"], { env, stdio: "ignore" });
-if (tsp) spawnSync("tsp", ["-K"], { env, stdio: "ignore" });
-rmSync(dir, { recursive: true, force: true });
-
-const bgtMedian = median(samples["bgt run -- true"]);
-const helloMedian = median(samples["bun hello-world (compiled)"]);
-const tspMedian = tsp ? median(samples["tsp true"]) : undefined;
-console.log(`run latency, ${rounds} alternating rounds (ms):`);
-for (const [name, values] of Object.entries(samples)) {
-  console.log(
-    `  ${name.padEnd(28)} median ${fmt(median(values))}  p10 ${fmt(quantile(values, 0.1))}  p90 ${
-      fmt(quantile(values, 0.9))
-    }`,
-  );
-}
-console.log(`  bgt / hello-world = ${fmt(bgtMedian / helloMedian)}× (target ≤ 1.3×)`);
-if (tspMedian) console.log(`  bgt / tsp         = ${fmt(bgtMedian / tspMedian)}× (target ≤ 5×)`);
-else console.log("  task-spooler missing (apt-get install task-spooler): no comparison");
-console.log(
-  JSON.stringify({
-    bench: "run_latency",
-    rounds,
-    bgtMs: bgtMedian,
-    helloMs: helloMedian,
-    tspMs: tspMedian ?? null,
-  }),
-);
+await bench("run_latency", () => {
+  const dir = tempDir("run");
+  const env = {
+    ...bgtHomeEnv("run"),
+    TS_SOCKET: join(dir, "tsp.sock"),
+    TMPDIR: dir,
+    TS_SAVELIST: "",
+    TS_MAXFINISHED: "100000",
+    PM2_HOME: join(dir, "pm2"),
+  };
+  const tsp = program("tsp");
+  const pm2 = program("pm2");
+  if (tsp) onCleanup(() => void spawnSync(tsp, ["-K"], { env, stdio: "ignore", timeout: 10_000 }));
+  if (pm2) {
+    onCleanup(() => void spawnSync(pm2, ["kill"], { env, stdio: "ignore", timeout: 20_000 }));
+  }
+  let pm2Runs = 0;
+  const contenders: Record<string, () => string[]> = {
+    bgt: () => [BGT, "run", "--", "true"],
+    hello: ((hello) => () => [hello])(helloWorld()),
+    ...(tsp ? { tsp: () => [tsp, "true"] } : {}),
+    ...(pm2
+      ? { pm2: () => [pm2, "start", "/bin/true", "--name", `t${pm2Runs++}`, "--no-autorestart"] }
+      : {}),
+  };
+  // Warm up: starts bgt's supervisor, tsp's server and pm2's daemon; fills the caches.
+  for (const argv of Object.values(contenders)) {
+    for (let i = 0; i < 3; i++) timeCommand(argv(), env);
+  }
+  const samples: Record<string, number[]> = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, argv] of Object.entries(contenders)) {
+      (samples[name] ??= []).push(timeCommand(argv(), env));
+    }
+    if ((round + 1) % 10 === 0) progress(`${round + 1} of ${ROUNDS} rounds`);
+  }
+  const f = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, figure(v, "ms")]));
+  const bgt = f.bgt;
+  const peers: Peer[] = [
+    { name: "compiled Bun hello-world", figure: f.hello },
+    f.tsp ? { name: "`tsp true`", figure: f.tsp } : { name: "task-spooler", missing: INSTALL.tsp },
+    f.pm2
+      ? { name: "`pm2 start /bin/true`", figure: f.pm2 }
+      : { name: "pm2", missing: INSTALL.pm2 },
+  ];
+  const checks = [bgt.median <= 1.3 * f.hello.median];
+  if (f.tsp) checks.push(bgt.median <= 5 * f.tsp.median);
+  if (f.pm2) checks.push(f.pm2.median >= 25 * bgt.median);
+  const ratio = [
+    `${times(bgt.median, f.hello.median)} hello-world`,
+    f.tsp ? `${times(bgt.median, f.tsp.median)} tsp` : "tsp missing",
+    f.pm2 ? `pm2 start is ${times(f.pm2.median, bgt.median)} slower` : "pm2 missing",
+  ].join("; ");
+  progress(`bgt ${num(bgt.median)} ms: ${ratio}`);
+  return {
+    rounds: ROUNDS,
+    rows: [{
+      id: "run_latency",
+      section: "Submitting and running commands",
+      measure: "`bgt run -- true` until the client exits (row committed, supervisor woken)",
+      bgt,
+      peers,
+      ratio,
+      target: "≤ 1.3× hello-world (≈ 5 ms), ≤ 5× `tsp true`, ≥ 25× faster than `pm2 start`",
+      met: checks.every(Boolean) ? (f.tsp && f.pm2 ? true : null) : false,
+      command: commandLine("run_latency.ts", ROUNDS),
+    }],
+  };
+}, { binary: true });
