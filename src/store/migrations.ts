@@ -114,6 +114,8 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE attempts ADD COLUMN data_end INTEGER;
    CREATE INDEX tasks_name ON tasks (name) WHERE name IS NOT NULL;
    CREATE INDEX tasks_created ON tasks (created_at);`,
+  // 4: the earliest waiting run_at in O(log n), for the supervisor's timer.
+  `CREATE INDEX tasks_waiting_run_at ON tasks (run_at) WHERE status IN ('queued', 'scheduled');`,
 ];
 
 /** Runs every migration the database has not seen yet. */

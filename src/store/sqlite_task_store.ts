@@ -142,7 +142,8 @@ export class SqliteTaskStore implements TaskStore {
            lease_until = ? + ${LEASE_MS},
            pid = NULL, exit_code = NULL, signal = NULL, error = NULL, finished_at = NULL
          WHERE id = (
-           SELECT id FROM tasks WHERE status IN ('queued', 'scheduled') AND run_at <= ?
+           SELECT id FROM tasks INDEXED BY tasks_due
+           WHERE status IN ('queued', 'scheduled') AND run_at <= ?
              AND grp NOT IN (SELECT value FROM json_each(?))
              AND grp NOT IN (SELECT name FROM groups WHERE paused = 1)
            ORDER BY priority DESC, run_at, id LIMIT 1)
@@ -161,7 +162,8 @@ export class SqliteTaskStore implements TaskStore {
   nextRunAt(): number | undefined {
     const row = this.#db
       .prepare(
-        "SELECT min(run_at) AS at FROM tasks WHERE status IN ('queued', 'scheduled')",
+        `SELECT min(run_at) AS at FROM tasks INDEXED BY tasks_waiting_run_at
+         WHERE status IN ('queued', 'scheduled')`,
       )
       .get<{ at: number | null }>();
     return row?.at ?? undefined;
