@@ -25,6 +25,7 @@ import { resultCommand } from "./commands/result.ts";
 import { rmCommand } from "./commands/rm.ts";
 import { runCommand } from "./commands/run.ts";
 import { schedulesCommand } from "./commands/schedules.ts";
+import { sendCommand } from "./commands/send.ts";
 import { showCommand } from "./commands/show.ts";
 import { superviseCommand } from "./commands/supervise.ts";
 import { waitCommand } from "./commands/wait.ts";
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
       lsCommand(),
       showCommand(),
       logsCommand(),
+      sendCommand(),
       resultCommand(),
       waitCommand(),
       killCommand(),

@@ -40,6 +40,7 @@ export interface TaskOptionValues {
   key?: string;
   onKey: string;
   pin?: boolean;
+  retain?: string;
 }
 
 const KEY_POLICIES: readonly KeyPolicy[] = ["skip", "replace", "queue"];
@@ -66,7 +67,11 @@ export function addTaskOptions<C extends Command<[string | undefined, string[]]>
     )
     .option("--key <key>", "at most one waiting or running task with this key")
     .option("--on-key <policy>", `when the key is held: ${KEY_POLICIES.join(", ")}`, "skip")
-    .option("--pin", "bundle the module now: later runs execute exactly this code");
+    .option("--pin", "bundle the module now: later runs execute exactly this code")
+    .option(
+      "--retain <bytes>",
+      "keep only the last bytes of each output stream (1048576, 512KiB, 1MiB, 10MB)",
+    );
   if (features.dependencies) {
     command
       .option("--after <ids>", "run after these tasks succeed (comma-separated ids)")
@@ -132,7 +137,45 @@ export async function buildTask(
     env,
     cwd,
     meta: parseEnvPairs(options.meta, "--meta"),
+    retain: options.retain === undefined ? null : parseByteSize("--retain", options.retain),
   };
+}
+
+/** Units of {@linkcode parseByteSize}, as coreutils reads them: K = KiB, KB = 1000. */
+const BYTE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 2 ** 10,
+  kib: 2 ** 10,
+  kb: 1e3,
+  m: 2 ** 20,
+  mib: 2 ** 20,
+  mb: 1e6,
+  g: 2 ** 30,
+  gib: 2 ** 30,
+  gb: 1e9,
+  t: 2 ** 40,
+  tib: 2 ** 40,
+  tb: 1e12,
+};
+
+/**
+ * A byte count: `1048576`, `512KiB`, `1MiB`, `1.5MiB`, `10MB` (units are case-insensitive; K, M,
+ * G, T alone are binary, as in coreutils). At least 1; a UsageError quotes a bad value.
+ */
+export function parseByteSize(option: string, text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = match ? BYTE_UNITS[match[2].toLowerCase()] : undefined;
+  if (!match || unit === undefined) {
+    throw new UsageError(
+      `Cannot parse ${option} '${text}': expected a size in bytes like 1048576, 512KiB, 1MiB or 10MB`,
+    );
+  }
+  const bytes = Math.floor(Number(match[1]) * unit);
+  if (!Number.isSafeInteger(bytes) || bytes < 1) {
+    throw new UsageError(`Cannot use ${option} '${text}': it must be from 1 byte to 8 PiB`);
+  }
+  return bytes;
 }
 
 /** A duration option in milliseconds; a bad value is a UsageError that quotes it. */

@@ -21,15 +21,25 @@ import { type BgtHome, bgtHome, ensureHome } from "../store/home.ts";
 import { SqliteTaskStore } from "../store/sqlite_task_store.ts";
 import {
   removeTaskFiles,
+  streamInfo,
   type StreamName,
+  type StreamWindow,
   type TaskFiles,
   taskFiles,
 } from "../store/task_files.ts";
+import { openTaskStdin } from "../store/task_stdin.ts";
 import type { GroupSetting, ListFilter } from "../store/task_store.ts";
 import type { ScheduleRequest } from "../schedule/new_schedule.ts";
 import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
 import type { Schedule } from "../task/schedule.ts";
-import type { Attempt, NewTask, SubmitResult, Task, TaskStatus } from "../task/types.ts";
+import {
+  type Attempt,
+  isTerminal,
+  type NewTask,
+  type SubmitResult,
+  type Task,
+  type TaskStatus,
+} from "../task/types.ts";
 import { signalSupervisor, wakeSupervisor } from "./wake_supervisor.ts";
 import { whyWaiting } from "./why_waiting.ts";
 
@@ -171,6 +181,50 @@ export class Client {
   /** Path of one of a task's streams. */
   streamPath(id: number, stream: StreamName): string {
     return this.files(id)[stream];
+  }
+
+  /** Each stream's kept window, `{start, limit}` in absolute bytes (the seed's stream->start/limit). */
+  streams(id: number): Record<StreamName, StreamWindow> {
+    const files = this.files(id);
+    return {
+      stdout: streamInfo(files, "stdout"),
+      stderr: streamInfo(files, "stderr"),
+      data: streamInfo(files, "data"),
+    };
+  }
+
+  /**
+   * Writes to a running `--stdin` task's standard input (straight to its FIFO: no supervisor
+   * needed). `input` is bytes or a stream of them (copied until it ends); `eof` then ends the
+   * task's input. `untilStarted` first waits for a task that has not started yet. Throws a
+   * TaskStateError (one line) for a task without --stdin, one that does not run, or whose input
+   * was closed.
+   */
+  async send(
+    id: number,
+    input: Uint8Array | AsyncIterable<Uint8Array>,
+    options: { eof?: boolean; untilStarted?: boolean; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    let task = this.get(id);
+    if (!task.stdin) {
+      throw new TaskStateError(`Cannot send to task ${id}: it was not started with --stdin`);
+    }
+    for (let delay = 5; options.untilStarted && !isTerminal(task.status); delay *= 2) {
+      if (task.status === "running" || task.status === "paused") break;
+      options.signal?.throwIfAborted();
+      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, 200)));
+      task = this.get(id);
+    }
+    if (task.status !== "running" && task.status !== "paused") {
+      throw new TaskStateError(`Cannot send to task ${id}: it is ${task.status}, not running`);
+    }
+    const stdin = await openTaskStdin(this.files(id), { id, signal: options.signal });
+    try {
+      if (input instanceof Uint8Array) await stdin.write(input, options);
+      else for await (const chunk of input) await stdin.write(chunk, options);
+    } finally {
+      stdin.close({ eof: options.eof });
+    }
   }
 
   /** Resolves with the tasks once every one has reached a terminal state. */

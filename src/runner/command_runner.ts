@@ -12,20 +12,33 @@
  * ```
  */
 import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, writeFileSync } from "node:fs";
 import { isSameProcessAlive, processStartTime, selfCommand } from "../runtime/process.ts";
 import {
   type PidRecord,
   prepareTaskFiles,
+  readRange,
   readRecord,
   readStatus,
   type StatusRecord,
+  streamInfo,
+  streamSize,
   type TaskFiles,
   watchTaskDir,
   writeRecord,
 } from "../store/task_files.ts";
 import type { Task, TaskOutcome } from "../task/types.ts";
 import type { RunningTask } from "./running_task.ts";
+import { keepStreams, type StreamKeeper } from "./stream_keeper.ts";
+
+/** Options for {@linkcode startCommand} and {@linkcode adoptCommand}. */
+export interface CommandRunOptions {
+  /**
+   * Called when the command reports progress: a `{"progress": 0.4, "message": "…"}` line on
+   * fd 3 (the data stream). Only the last report of each look (at most every 20 ms) is passed on.
+   */
+  onProgress?: (fraction: number, message: string | null) => void;
+}
 
 /**
  * The waiter. Catching HUP/INT/TERM (rather than ignoring them) keeps the waiter alive through a
@@ -33,6 +46,25 @@ import type { RunningTask } from "./running_task.ts";
  * the status once the command has ended. Arguments: status path, attempt, then the argv.
  */
 const WAITER = 's=$1; a=$2; shift 2; trap : HUP INT TERM; "$@"; c=$?; echo "$a $c" > "$s"; exit $c';
+
+/**
+ * The waiter of a `--stdin` task. Arguments: status path, attempt, FIFO path, holder-pid path,
+ * then the argv. The holder inherits the FIFO open read-write (fd 4, closed in the waiter before
+ * the command starts), so opening it for reading never blocks and a `bgt send` finds a reader;
+ * `trap ''` makes the holder ignore the signals a user sends to the group.
+ */
+const STDIN_WAITER = [
+  "s=$1; a=$2; f=$3; h=$4; shift 4; trap : HUP INT TERM",
+  'mkfifo -m 600 "$f" || { echo "$a 126" > "$s"; exit 126; }',
+  'exec 4<>"$f"',
+  "(trap '' HUP INT QUIT TERM; exec sleep 2147483647) &",
+  'k=$!; exec 4>&-; echo "$k" > "$h"',
+  '"$@" < "$f"; c=$?',
+  'kill -9 "$k" 2>/dev/null; echo "$a $c" > "$s"; exit $c',
+].join("\n");
+
+/** How far back in the data stream a re-adopted task is searched for its last progress. */
+const ADOPT_PROGRESS_WINDOW = 1 << 20;
 
 /** The argv a command or shell task runs. */
 function _commandArgv(task: Pick<Task, "spec">): string[] {
@@ -43,19 +75,31 @@ function _commandArgv(task: Pick<Task, "spec">): string[] {
 }
 
 /** Starts the task's waiter and command; resolves `done` when the waiter ends. */
-export function startCommand(task: Task, files: TaskFiles): RunningTask {
+export function startCommand(
+  task: Task,
+  files: TaskFiles,
+  options: CommandRunOptions = {},
+): RunningTask {
   prepareTaskFiles(files);
+  // Made empty here so that the waiter's `>` keeps mode 0600 (the shell would use its umask).
+  for (const path of task.stdin ? [files.status, files.stdinHolder] : [files.status]) {
+    writeFileSync(path, "", { mode: 0o600 });
+  }
+  const dataFrom = streamSize(files.data);
   const fds = [files.stdout, files.stderr, files.data].map((path) => openSync(path, "a", 0o600));
   let waiter;
   try {
-    waiter = spawn("/bin/sh", [
-      "-c",
-      WAITER,
-      "bgt-waiter",
-      files.status,
-      String(task.attempt),
-      ..._commandArgv(task),
-    ], {
+    const args = task.stdin
+      ? [
+        STDIN_WAITER,
+        "bgt-waiter",
+        files.status,
+        String(task.attempt),
+        files.stdin,
+        files.stdinHolder,
+      ]
+      : [WAITER, "bgt-waiter", files.status, String(task.attempt)];
+    waiter = spawn("/bin/sh", ["-c", ...args, ..._commandArgv(task)], {
       cwd: task.cwd,
       env: { ...task.env, BGT_TASK_ID: String(task.id) },
       detached: true,
@@ -69,7 +113,12 @@ export function startCommand(task: Task, files: TaskFiles): RunningTask {
     const record: PidRecord = { pid, startTime: processStartTime(pid), attempt: task.attempt };
     writeRecord(files.pid, record);
   }
-  const done = new Promise<TaskOutcome>((resolve) => {
+  const keeper = pid === null ? undefined : keepStreams(files, {
+    retain: task.retain,
+    onProgress: options.onProgress,
+    dataFrom,
+  });
+  const ended = new Promise<TaskOutcome>((resolve) => {
     waiter.once("error", (error: NodeJS.ErrnoException) => {
       const reason = error.code === "ENOENT"
         ? `the directory ${task.cwd} does not exist`
@@ -92,7 +141,7 @@ export function startCommand(task: Task, files: TaskFiles): RunningTask {
     pid,
     started: Promise.resolve(pid),
     kill: (signal) => _killGroup(pid, signal),
-    done,
+    done: _afterKeeper(ended, keeper),
   };
 }
 
@@ -101,20 +150,34 @@ export function startCommand(task: Task, files: TaskFiles): RunningTask {
  * it while the waiter lives. Returns undefined when the task cannot be re-adopted (no waiter
  * alive and no status: the task is lost).
  */
-export function adoptCommand(task: Task, files: TaskFiles): RunningTask | undefined {
+export function adoptCommand(
+  task: Task,
+  files: TaskFiles,
+  options: CommandRunOptions = {},
+): RunningTask | undefined {
   const record = readRecord<PidRecord>(files.pid);
   const pid = record?.attempt === task.attempt ? record.pid : null;
-  const finished = readStatus(files.status);
-  if (finished && finished.attempt === task.attempt) {
+  const status = readStatus(files.status);
+  const finished = status?.attempt === task.attempt ? status : undefined;
+  if (!finished && (!record || pid === null || !isSameProcessAlive(pid, record.startTime))) {
+    return undefined;
+  }
+  // While no supervisor ran, the streams may have grown past --retain and progress records may
+  // have been written: trim now, and look for the last progress in the recent data.
+  const keeper = keepStreams(files, {
+    retain: task.retain,
+    onProgress: options.onProgress,
+    dataFrom: _lineStartBefore(files, ADOPT_PROGRESS_WINDOW),
+  });
+  if (finished || !record || pid === null) {
     return {
       pid,
       started: Promise.resolve(pid),
       kill: () => {},
-      done: Promise.resolve(outcomeOf(finished)),
+      done: _afterKeeper(Promise.resolve(outcomeOf(finished!)), keeper),
     };
   }
-  if (!record || pid === null || !isSameProcessAlive(pid, record.startTime)) return undefined;
-  const done = new Promise<TaskOutcome>((resolve) => {
+  const ended = new Promise<TaskOutcome>((resolve) => {
     const check = () => {
       const status = readStatus(files.status);
       if (status && status.attempt === task.attempt) {
@@ -141,7 +204,32 @@ export function adoptCommand(task: Task, files: TaskFiles): RunningTask | undefi
     };
     check();
   });
-  return { pid, started: Promise.resolve(pid), kill: (signal) => _killGroup(pid, signal), done };
+  return {
+    pid,
+    started: Promise.resolve(pid),
+    kill: (signal) => _killGroup(pid, signal),
+    done: _afterKeeper(ended, keeper),
+  };
+}
+
+/** Resolves with the outcome once the keeper has had its final look (trim, last progress). */
+async function _afterKeeper(
+  ended: Promise<TaskOutcome>,
+  keeper: StreamKeeper | undefined,
+): Promise<TaskOutcome> {
+  const outcome = await ended;
+  await keeper?.stop();
+  return outcome;
+}
+
+/** A line start in the data stream about `window` bytes before its end (or its kept start). */
+function _lineStartBefore(files: TaskFiles, window: number): number {
+  const { start, limit } = streamInfo(files, "data");
+  const from = Math.max(start, limit - window);
+  if (from === start) return from;
+  const bytes = readRange(files.data, from - 1, limit);
+  const newline = bytes.indexOf(10);
+  return newline < 0 ? limit : from + newline;
 }
 
 /** How a status record translates into a task outcome. */

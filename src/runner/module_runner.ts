@@ -16,6 +16,7 @@ import type { Pool } from "../pool/pool.ts";
 import { prepareTaskFiles, type TaskFiles } from "../store/task_files.ts";
 import type { Task, TaskOutcome } from "../task/types.ts";
 import type { RunningTask } from "./running_task.ts";
+import { keepStreams } from "./stream_keeper.ts";
 
 /** Options for {@linkcode startModule}. */
 export interface ModuleRunOptions {
@@ -65,10 +66,13 @@ export function startModule(
     stderr: openSync(files.stderr, "a", 0o600),
     data: openSync(files.data, "a", 0o600),
   };
+  // With --retain, the same keeper as a command's trims the files this runner appends to.
+  const keeper = keepStreams(files, { retain: task.retain });
   const write = (fd: number, text: string) => {
     try {
       writeSync(fd, text);
     } catch { /* a full disk fails the write, not the supervisor */ }
+    keeper?.poke();
   };
   const abort = new AbortController();
   const done: Promise<TaskOutcome> = pool
@@ -102,8 +106,9 @@ export function startModule(
         };
       },
     )
-    .finally(() => {
+    .finally(async () => {
       for (const fd of Object.values(fds)) closeSync(fd);
+      await keeper?.stop();
     });
   return {
     pid: null,

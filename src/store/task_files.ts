@@ -3,10 +3,17 @@
  * waiter, and the `status` the waiter writes so that a task's end reaches the disk without a
  * supervisor.
  *
+ * Offsets in a stream are absolute: byte n is the n-th byte the task ever wrote to it. With
+ * `--retain`, the front of a stream file is punched out (a hole: the file keeps its apparent size,
+ * its blocks are freed) and `<stream>.start` records the first byte still kept, so a stream's
+ * readable window is [start, limit) where limit is the file's size. Readers read only that window
+ * ({@linkcode readStream}); the punched bytes read as zeros and are treated as gone.
+ *
  * @example
  * ```ts
  * const files = taskFiles(home.logs, 42);
- * readTail(files.stdout, 100); // the last 100 lines
+ * readTail(files, "stdout", { lines: 100 }); // the last 100 lines
+ * streamInfo(files, "stdout"); // { start: 0, limit: 1234 }
  * ```
  */
 import {
@@ -37,7 +44,25 @@ export interface TaskFiles {
   pid: string;
   /** {@linkcode StatusRecord}, written by the waiter when the command ended. */
   status: string;
+  /** The FIFO a `--stdin` task reads as its standard input (made by its waiter). */
+  stdin: string;
+  /**
+   * The pid of the process that holds the stdin FIFO open for writing while the task runs (so
+   * that the command sees end-of-file only when it is killed: `bgt send --eof`).
+   */
+  stdinHolder: string;
 }
+
+/** The readable window of a stream: bytes [start, limit) are kept. */
+export interface StreamWindow {
+  /** The first byte still kept (0 unless `--retain` dropped the front). */
+  start: number;
+  /** The logical end: how many bytes were ever written. */
+  limit: number;
+}
+
+/** The streams, in display order. */
+export const STREAM_NAMES: readonly StreamName[] = ["stdout", "stderr", "data"];
 
 /** What the supervisor records when a command's waiter starts (for re-adoption). */
 export interface PidRecord {
@@ -76,6 +101,8 @@ export function taskFiles(logsDir: string, id: number): TaskFiles {
     data: join(dir, "data"),
     pid: join(dir, "pid"),
     status: join(dir, "status"),
+    stdin: join(dir, "stdin"),
+    stdinHolder: join(dir, "stdin.holder"),
   };
 }
 
@@ -84,6 +111,8 @@ export function prepareTaskFiles(files: TaskFiles): void {
   mkdirSync(files.dir, { recursive: true, mode: 0o700 });
   rmSync(files.pid, { force: true });
   rmSync(files.status, { force: true });
+  rmSync(files.stdin, { force: true });
+  rmSync(files.stdinHolder, { force: true });
 }
 
 /** Writes a JSON record atomically (temp file + rename), mode 0600. */
@@ -142,25 +171,103 @@ export function readRange(path: string, start: number, end = Infinity): Uint8Arr
   }
 }
 
-/** The last `lines` lines of the file's first `end` bytes (read backwards in chunks, not whole). */
-export function readTail(path: string, lines: number, end = streamSize(path)): Uint8Array {
-  const size = end;
-  if (lines <= 0 || size === 0) return new Uint8Array();
+/** Path of the file that records a stream's first kept byte (absent: 0). */
+export function streamStartPath(files: TaskFiles, stream: StreamName): string {
+  return join(files.dir, `${stream}.start`);
+}
+
+/** The first kept byte of a stream (0 when nothing was dropped). */
+export function streamStart(files: TaskFiles, stream: StreamName): number {
+  try {
+    const value = Number(readFileSync(streamStartPath(files, stream), "utf8"));
+    return Number.isSafeInteger(value) && value > 0 ? value : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Records a stream's first kept byte, atomically (temp file + rename). Done *before* the bytes
+ * in front of it are punched out, so a reader never takes a punched byte for output.
+ */
+export function setStreamStart(files: TaskFiles, stream: StreamName, start: number): void {
+  const path = streamStartPath(files, stream);
+  const temp = `${path}.${process.pid}.tmp`;
+  writeFileSync(temp, `${start}\n`, { mode: 0o600 });
+  renameSync(temp, path);
+}
+
+/**
+ * A stream's kept window: `limit` is the logical end (bytes ever written), `start` the first byte
+ * still kept. The numbers of the seed's `stream->start` / `stream->limit`.
+ */
+export function streamInfo(files: TaskFiles, stream: StreamName): StreamWindow {
+  const limit = streamSize(files[stream]);
+  return { start: Math.min(streamStart(files, stream), limit), limit };
+}
+
+/** What {@linkcode readStream} read: `bytes` are the stream's bytes from offset `from`. */
+export interface StreamBytes {
+  /** Where the bytes begin: the requested offset, or the kept start if that was later. */
+  from: number;
+  bytes: Uint8Array;
+}
+
+/**
+ * Reads bytes [from, to) of a stream, clamped to its kept window. When the front was dropped
+ * (also while reading: the start is checked again afterwards), the bytes begin at the kept start,
+ * and `from` says so.
+ */
+export function readStream(
+  files: TaskFiles,
+  stream: StreamName,
+  range: { from: number; to?: number },
+): StreamBytes {
+  const before = streamStart(files, stream);
+  let from = Math.max(range.from, before);
+  let bytes = readRange(files[stream], from, range.to ?? Infinity);
+  const after = streamStart(files, stream);
+  if (after > from) {
+    // Trimmed while we read: what lies before the new start may already be a hole.
+    bytes = bytes.subarray(Math.min(bytes.length, after - from));
+    from = after;
+  }
+  return { from, bytes };
+}
+
+/** Options for {@linkcode readTail}. */
+export interface TailOptions {
+  /** How many lines. */
+  lines: number;
+  /** Read the stream as if it ended here. @default its current end */
+  end?: number;
+}
+
+/**
+ * The last lines of a stream's kept bytes (read backwards in chunks, not whole). A line cut by
+ * the kept start counts as a line.
+ */
+export function readTail(files: TaskFiles, stream: StreamName, options: TailOptions): Uint8Array {
+  const size = options.end ?? streamSize(files[stream]);
+  const lines = options.lines;
+  const kept = () => Math.min(streamStart(files, stream), size);
+  if (lines <= 0 || size <= kept()) return new Uint8Array();
   let start = size;
   let newlines = 0;
   const chunk = 64 * 1024;
-  while (start > 0) {
-    const from = Math.max(0, start - chunk);
-    const bytes = readRange(path, from, start);
+  while (start > kept()) {
+    const want = Math.max(kept(), start - chunk);
+    const { from, bytes } = readStream(files, stream, { from: want, to: start });
     for (let i = bytes.length - 1; i >= 0; i--) {
       // A trailing newline ends the last line; it does not start a new one.
       if (bytes[i] === 10 && from + i !== size - 1 && ++newlines === lines) {
-        return readRange(path, from + i + 1, size);
+        return readStream(files, stream, { from: from + i + 1, to: size }).bytes;
       }
     }
+    if (from >= start) break;
     start = from;
   }
-  return readRange(path, 0, size);
+  return readStream(files, stream, { from: 0, to: size }).bytes;
 }
 
 /**

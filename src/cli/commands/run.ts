@@ -9,9 +9,10 @@
  * ```
  */
 import { Command } from "@commander-js/extra-typings";
-import { connect } from "../../client/client.ts";
+import { fstatSync } from "node:fs";
+import { type Client, connect } from "../../client/client.ts";
 import { exitCodeOf } from "../../task/exit_code.ts";
-import type { SubmitResult } from "../../task/types.ts";
+import { isTerminal, type SubmitResult } from "../../task/types.ts";
 import { UsageError } from "../cli_error.ts";
 import { toJson } from "../format.ts";
 import { parseChoice } from "../parse_options.ts";
@@ -35,6 +36,10 @@ export function runCommand() {
     .option("--at-past <policy>", "when --at is in the past: refuse, or run now", "refuse")
     .option("--tz <zone>", "the time zone --at is read in (default: the system's)")
     .option("-w, --wait", "stream the output and exit with the task's exit code")
+    .option(
+      "--stdin",
+      "give the task a standard input fed by 'bgt send' (and by this command's own stdin when it is a pipe or a file)",
+    )
     .option("--json", 'print {"id": …} as JSON')
     .passThroughOptions()
     .action(async (target, args, rawOptions, command) => {
@@ -42,13 +47,24 @@ export function runCommand() {
       const afterDashDash = followsDoubleDash(command.parent?.args ?? [], target, args);
       const task = await buildTask(target, args, options, { afterDashDash, verb: "run" });
       task.runAt = await runTime(options, Date.now());
+      if (options.stdin) {
+        if (task.spec.kind === "module") {
+          throw new UsageError("Cannot use --stdin: it is for command and --shell tasks");
+        }
+        task.stdin = true;
+      }
       const client = await connect();
       try {
         const [result] = await client.submitAll([task]);
         _reportKey(result);
         const id = result.id;
+        const forwarded = options.stdin && result.key?.action !== "skipped" && _stdinIsData()
+          ? _forwardStdin(client, id)
+          : undefined;
         if (!options.wait) {
           process.stdout.write(options.json ? `${toJson(result)}\n` : `${id}\n`);
+          const error = await forwarded;
+          if (error) throw error;
           return;
         }
         if (options.json) process.stderr.write(`${toJson({ id })}\n`);
@@ -56,6 +72,8 @@ export function runCommand() {
         const done = await followStreams(client, id, ["stdout", "stderr"], (stream, bytes) => {
           (stream === "stderr" ? process.stderr : process.stdout).write(bytes);
         });
+        const error = await forwarded;
+        if (error) process.stderr.write(`bgt: ${error.message}\n`);
         process.exitCode = exitCodeOf(done);
         if (done.error) {
           process.stderr.write(`bgt: task ${id} ${done.status}: ${done.error.message}\n`);
@@ -99,6 +117,43 @@ export async function runTime(
       `Cannot use --${options.in !== undefined ? "in" : "at"}: ${(error as Error).message}`,
     );
   }
+}
+
+/**
+ * True when this process's standard input is a pipe, a socket or a file — data to forward with
+ * `--stdin` — and not a terminal or /dev/null.
+ */
+function _stdinIsData(): boolean {
+  try {
+    const stat = fstatSync(0);
+    return stat.isFIFO() || stat.isFile() || stat.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Copies this process's stdin into the task's once it runs, then ends the task's input (EOF).
+ * Stops when the task ends; a task that ends before reading all of it is no error (as in a shell
+ * pipeline). Resolves with the error to report, if any (it never rejects).
+ */
+async function _forwardStdin(client: Client, id: number): Promise<Error | undefined> {
+  const stop = new AbortController();
+  const sent = client.send(id, process.stdin as AsyncIterable<Uint8Array>, {
+    eof: true,
+    untilStarted: true,
+    signal: stop.signal,
+  }).then(() => undefined, (error: Error) => error);
+  const ended = client.wait([id], { signal: stop.signal }).then(() => "ended", () => "ended");
+  const first = await Promise.race([sent, ended]);
+  stop.abort();
+  if (first === "ended") {
+    // The task ended while this stdin had more to give (or gave nothing yet): stop reading it.
+    process.stdin.destroy();
+    await sent;
+    return undefined;
+  }
+  return first instanceof Error && !isTerminal(client.get(id).status) ? first : undefined;
 }
 
 /** Tells the user on stderr what a --key did (stdout keeps just the id). */

@@ -8,7 +8,7 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import { connect } from "../../client/client.ts";
-import { streamSize } from "../../store/task_files.ts";
+import type { StreamWindow } from "../../store/task_files.ts";
 import { formatDuration } from "../../schedule/duration.ts";
 import { type Attempt, describeTask } from "../../task/types.ts";
 import {
@@ -34,12 +34,8 @@ export function showCommand() {
       const client = await connect();
       try {
         const task = client.get(id);
-        const files = client.files(id);
-        const streams = {
-          stdout: { start: 0, limit: streamSize(files.stdout) },
-          stderr: { start: 0, limit: streamSize(files.stderr) },
-          data: { start: 0, limit: streamSize(files.data) },
-        };
+        // Each stream's kept window in absolute bytes (start > 0 once --retain dropped some).
+        const streams = client.streams(id);
         const waiting = client.whyWaiting(task) ?? null;
         const attempts = options.attempts ? client.attempts(id) : undefined;
         if (options.json) {
@@ -111,8 +107,12 @@ export function showCommand() {
         if (Object.keys(task.meta).length) lines.push(["meta", toJson(task.meta)]);
         lines.push([
           "output",
-          `stdout ${streams.stdout.limit} B, stderr ${streams.stderr.limit} B, data ${streams.data.limit} B`,
+          `stdout ${_window(streams.stdout)}, stderr ${_window(streams.stderr)}, data ${
+            _window(streams.data)
+          }`,
         ]);
+        if (task.retain !== null) lines.push(["retain", `${task.retain} B of each stream`]);
+        if (task.stdin) lines.push(["stdin", "yes (bgt send)"]);
         const width = Math.max(...lines.map(([key]) => key.length));
         process.stdout.write(
           lines.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join("\n") + "\n",
@@ -155,4 +155,10 @@ export function attemptJson(attempt: Attempt): Record<string, unknown> {
     finishedAt: iso(attempt.finishedAt),
     result: attempt.result ?? null,
   };
+}
+
+/** "1234 B", or "1048576 B kept (bytes 1000:1049576)" once --retain dropped the front. */
+function _window(window: StreamWindow): string {
+  if (window.start === 0) return `${window.limit} B`;
+  return `${window.limit - window.start} B kept (bytes ${window.start}:${window.limit})`;
 }
