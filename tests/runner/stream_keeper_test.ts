@@ -86,6 +86,23 @@ describe("keepStreams()", () => {
     assert.equal(seen.length, 2, `one report per look: ${JSON.stringify(seen)}`);
   });
 
+  test("without fallocate, says so once in stderr and still moves the kept start", async () => {
+    const path = process.env.PATH;
+    process.env.PATH = dir; // no fallocate there
+    try {
+      appendFileSync(files.stdout, lines(0, 64 * 1024)); // 1 MiB
+      const keeper = keepStreams(files, { retain: 4096 })!;
+      await keeper.stop();
+    } finally {
+      process.env.PATH = path;
+    }
+    assert.deepEqual(streamInfo(files, "stdout"), { start: (1 << 20) - 4096, limit: 1 << 20 });
+    const said = text(readStream(files, "stderr", { from: 0 }).bytes);
+    assert.match(said, /^bgt: cannot free the disk space of output dropped by --retain \(.+\);/);
+    assert.equal(said.split("\n").length, 2, "one line");
+    assert.equal(statSync(files.stdout).size, 1 << 20);
+  });
+
   test("starts looking for progress at dataFrom (records of an earlier attempt are not reported)", async () => {
     appendFileSync(files.data, '{"progress": 0.9}\n');
     const seen: number[] = [];
