@@ -26,25 +26,48 @@ export function encodeFrame(value: unknown): Uint8Array {
   return frame;
 }
 
-/** Reassembles frames from a byte stream; throws ProtocolError on an oversized or broken frame. */
+/** Options for {@linkcode FrameDecoder}. */
+export interface FrameDecoderOptions {
+  /** Largest frame body accepted, in bytes. @default MAX_FRAME_BYTES (16 MiB) */
+  maxFrameBytes?: number;
+}
+
+/**
+ * Reassembles frames from a byte stream; throws ProtocolError on an oversized or broken frame.
+ * Bytes of an incomplete frame are kept as received and joined once the frame is complete, so a
+ * large frame arriving in many small chunks costs linear time, not quadratic.
+ */
 export class FrameDecoder {
-  #buffer: Uint8Array = new Uint8Array(0);
+  #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  #maxFrameBytes: number;
+
+  constructor(options: FrameDecoderOptions = {}) {
+    this.#maxFrameBytes = Math.min(options.maxFrameBytes ?? MAX_FRAME_BYTES, MAX_FRAME_BYTES);
+  }
+
+  /** Bytes received that do not yet make a whole frame. */
+  get buffered(): number {
+    return this.#buffered;
+  }
 
   /** Adds bytes; returns every complete frame's value. */
   push(chunk: Uint8Array): unknown[] {
-    this.#buffer = this.#buffer.length === 0 ? chunk : _concat(this.#buffer, chunk);
+    if (chunk.length > 0) {
+      this.#chunks.push(chunk);
+      this.#buffered += chunk.length;
+    }
     const values: unknown[] = [];
-    while (this.#buffer.length >= 4) {
-      const view = new DataView(this.#buffer.buffer, this.#buffer.byteOffset, 4);
-      const length = view.getUint32(0);
-      if (length > MAX_FRAME_BYTES) {
+    while (this.#buffered >= 4) {
+      const head = this.#take(4, false);
+      const length = new DataView(head.buffer, head.byteOffset, 4).getUint32(0);
+      if (length > this.#maxFrameBytes) {
         throw new ProtocolError(
-          `Cannot read frame: ${length} bytes is over the ${MAX_FRAME_BYTES}-byte cap`,
+          `Cannot read frame: ${length} bytes is over the ${this.#maxFrameBytes}-byte cap`,
         );
       }
-      if (this.#buffer.length < 4 + length) break;
-      const body = this.#buffer.subarray(4, 4 + length);
-      this.#buffer = this.#buffer.subarray(4 + length);
+      if (this.#buffered < 4 + length) break;
+      const body = this.#take(4 + length, true).subarray(4);
       try {
         values.push(decode(body));
       } catch (error) {
@@ -55,11 +78,26 @@ export class FrameDecoder {
     }
     return values;
   }
-}
 
-function _concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const joined = new Uint8Array(a.length + b.length);
-  joined.set(a);
-  joined.set(b, a.length);
-  return joined;
+  /** The first `n` buffered bytes (chunks joined only when `n` spans several), removed when `consume`. */
+  #take(n: number, consume: boolean): Uint8Array {
+    if (this.#chunks[0].length < n) {
+      let total = 0;
+      let count = 0;
+      while (total < n) total += this.#chunks[count++].length;
+      const joined = new Uint8Array(total);
+      for (let i = 0, at = 0; i < count; at += this.#chunks[i].length, i++) {
+        joined.set(this.#chunks[i], at);
+      }
+      this.#chunks.splice(0, count, joined);
+    }
+    const first = this.#chunks[0];
+    const bytes = first.subarray(0, n);
+    if (consume) {
+      if (first.length === n) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(n);
+      this.#buffered -= n;
+    }
+    return bytes;
+  }
 }

@@ -3,6 +3,11 @@
  * hands it to the handler and writes its response. A broken frame gets an error response and
  * closes that connection only; nothing a client sends can stop the server.
  *
+ * A client cannot make the server hoard memory or descriptors: a connection stops being read
+ * while its unread responses or its requests in flight pile up (backpressure), and a connection
+ * with no request in flight that sends nothing for `idleMs` (a silent client, or one stuck in
+ * the middle of a frame) is closed.
+ *
  * @example
  * ```ts
  * const server = await serveSocket("/state/bgt.sock", async (request) => ({ ok: true, type: "notified" }));
@@ -19,10 +24,32 @@ import { validateRequest } from "./validate_request.ts";
 /** Answers one request. */
 export type RequestHandler = (request: Request, signal: AbortSignal) => Promise<Response>;
 
+/** Options for {@linkcode serveSocket}. */
+export interface ServeOptions {
+  /**
+   * A connection with no request in flight that sends nothing for this long is closed
+   * (milliseconds). @default 10000
+   */
+  idleMs?: number;
+  /** Most requests of one connection in flight at once; reading pauses beyond. @default 64 */
+  maxInFlight?: number;
+  /** Unsent response bytes of one connection beyond which reading pauses. @default 1 MiB */
+  maxUnsentBytes?: number;
+}
+
 /** Starts serving at `path` (replacing a stale socket file). */
-export async function serveSocket(path: string, handler: RequestHandler): Promise<Server> {
+export async function serveSocket(
+  path: string,
+  handler: RequestHandler,
+  options: ServeOptions = {},
+): Promise<Server> {
   rmSync(path, { force: true });
-  const server = createServer((socket) => _serveConnection(socket, handler));
+  const limits = {
+    idleMs: options.idleMs ?? 10_000,
+    maxInFlight: options.maxInFlight ?? 64,
+    maxUnsentBytes: options.maxUnsentBytes ?? 1024 * 1024,
+  };
+  const server = createServer((socket) => _serveConnection(socket, handler, limits));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(path, () => {
@@ -35,24 +62,47 @@ export async function serveSocket(path: string, handler: RequestHandler): Promis
   return server;
 }
 
-function _serveConnection(socket: Socket, handler: RequestHandler): void {
+function _serveConnection(
+  socket: Socket,
+  handler: RequestHandler,
+  limits: Required<ServeOptions>,
+): void {
   const decoder = new FrameDecoder();
   const closed = new AbortController();
-  const send = (response: Response) => {
-    if (!socket.destroyed) socket.write(encodeFrame(response));
-  };
-  socket.on("error", () => socket.destroy());
-  socket.on("close", () => closed.abort());
-  socket.on("data", (chunk: Uint8Array) => {
-    let values: unknown[];
-    try {
-      values = decoder.push(chunk);
-    } catch (error) {
-      send({ ok: false, error: toErrorData(error) });
-      socket.end();
-      return;
+  /** Requests decoded but not yet handed to the handler (while too many are in flight). */
+  const pending: unknown[] = [];
+  let inFlight = 0;
+  let broken = false;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const armIdle = () => {
+    clearTimeout(idleTimer);
+    idleTimer = undefined;
+    if (inFlight === 0 && pending.length === 0 && !socket.destroyed) {
+      idleTimer = setTimeout(() => socket.destroy(), limits.idleMs);
+      idleTimer.unref?.();
     }
-    for (const value of values) {
+  };
+  const flowControl = () => {
+    if (socket.destroyed) return;
+    const full = inFlight >= limits.maxInFlight || pending.length > 0 ||
+      socket.writableLength > limits.maxUnsentBytes;
+    if (full) socket.pause();
+    else if (!broken) socket.resume();
+  };
+  const send = (response: Response) => {
+    if (socket.destroyed || socket.writableEnded) return;
+    let frame: Uint8Array;
+    try {
+      frame = encodeFrame(response);
+    } catch (error) {
+      frame = encodeFrame({ ok: false, error: toErrorData(error) });
+    }
+    socket.write(frame);
+  };
+  const dispatch = () => {
+    while (pending.length > 0 && inFlight < limits.maxInFlight && !socket.destroyed) {
+      const value = pending.shift();
       let request: Request;
       try {
         request = validateRequest(value);
@@ -60,10 +110,45 @@ function _serveConnection(socket: Socket, handler: RequestHandler): void {
         send({ ok: false, error: toErrorData(error) });
         continue;
       }
-      handler(request, closed.signal).then(
-        send,
-        (error) => send({ ok: false, error: toErrorData(error) }),
-      );
+      inFlight++;
+      let answer: Promise<Response>;
+      try {
+        answer = handler(request, closed.signal);
+      } catch (error) {
+        answer = Promise.reject(error);
+      }
+      answer.then(send, (error) => send({ ok: false, error: toErrorData(error) })).finally(() => {
+        inFlight--;
+        dispatch();
+      });
     }
+    flowControl();
+    armIdle();
+  };
+
+  socket.on("error", () => socket.destroy());
+  socket.on("close", () => {
+    clearTimeout(idleTimer);
+    pending.length = 0;
+    closed.abort();
   });
+  socket.on("drain", flowControl);
+  socket.on("data", (chunk: Uint8Array) => {
+    if (broken) return;
+    let values: unknown[];
+    try {
+      values = decoder.push(chunk);
+    } catch (error) {
+      // The stream cannot be resynchronised after a broken frame: answer, then hang up.
+      broken = true;
+      pending.length = 0;
+      send({ ok: false, error: toErrorData(error) });
+      socket.end();
+      setTimeout(() => socket.destroy(), limits.idleMs).unref?.();
+      return;
+    }
+    for (const value of values) pending.push(value);
+    dispatch();
+  });
+  armIdle();
 }

@@ -9,9 +9,9 @@
  * ensureHome(home);
  * ```
  */
-import { accessSync, chmodSync, constants, mkdirSync } from "node:fs";
+import { accessSync, chmodSync, constants, lstatSync, mkdirSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 
 /** The paths of one bgt home. */
 export interface BgtHome {
@@ -50,7 +50,10 @@ export function bgtHome(env: Record<string, string | undefined>): BgtHome {
 
 /**
  * Creates the home (0700) and its logs directory; throws an Error whose message names the
- * directory when it cannot be created or written.
+ * directory when it cannot be created or written. A socket directory outside the home (under
+ * `$XDG_RUNTIME_DIR` or the temporary directory, which others can write to) must be a real
+ * directory owned by this user and closed to others; one that another user made first is refused
+ * rather than trusted.
  */
 export function ensureHome(home: BgtHome): void {
   try {
@@ -64,6 +67,23 @@ export function ensureHome(home: BgtHome): void {
     throw new Error(
       `Cannot use BGT_HOME ${home.dir}: ${reason}; set BGT_HOME to a directory you can write`,
       { cause: error },
+    );
+  }
+  const socketDir = dirname(home.socket);
+  if (socketDir !== home.dir) _checkPrivateDir(socketDir);
+}
+
+/** Refuses a directory that is a symlink, not ours, or open to others (fixing only the mode of our own). */
+function _checkPrivateDir(dir: string): void {
+  const stat = lstatSync(dir);
+  const uid = process.getuid?.();
+  let problem: string | undefined;
+  if (!stat.isDirectory()) problem = stat.isSymbolicLink() ? "it is a symlink" : "not a directory";
+  else if (uid !== undefined && stat.uid !== uid) problem = `it belongs to uid ${stat.uid}`;
+  else if ((stat.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+  if (problem) {
+    throw new Error(
+      `Cannot use the socket directory ${dir}: ${problem}; remove it or set XDG_RUNTIME_DIR`,
     );
   }
 }

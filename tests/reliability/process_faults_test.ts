@@ -1,0 +1,184 @@
+/**
+ * Issue 6, part 3: process faults. A command that ignores SIGTERM is SIGKILLed after the grace;
+ * a command's whole process tree dies on `bgt kill`; no zombie is left behind by the supervisor;
+ * output that closes early or is not UTF-8 is kept byte for byte; a module task that spins
+ * forever, exits its worker or throws asynchronously fails alone and the pool runs the next one.
+ * (Timeouts belong to the scheduling suites; a module task that exhausts memory is pending, see
+ * RELIABILITY.md.)
+ */
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { liveProcessesInGroup, TempHome, waitFor } from "../_helpers/bgt_home.ts";
+import { bgtBytes, isLive, liveSupervisor, report } from "./_reliability.ts";
+
+/** Time between SIGTERM and SIGKILL given to the supervisor. */
+const GRACE_MS = 1_000;
+
+/** The task's process group (its waiter's pid), once it runs. */
+function groupOf(home: TempHome, id: string): number {
+  waitFor(() => JSON.parse(home.ok(["show", id, "--json"])).pid !== null);
+  return JSON.parse(home.ok(["show", id, "--json"])).pid;
+}
+
+/** Children of `pid` that are zombies (ended, not reaped by it). */
+function zombieChildren(pid: number): number[] {
+  return readdirSync("/proc").filter((name) => /^\d+$/.test(name)).filter((child) => {
+    try {
+      const stat = readFileSync(`/proc/${child}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return fields[0] === "Z" && Number(fields[1]) === pid;
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
+describe("process faults", () => {
+  let home: TempHome;
+  const figures: Record<string, unknown> = {};
+  before(() => {
+    home = TempHome.create();
+    const files: Record<string, string> = {
+      "spin.ts": "export default () => { for (;;) {} };\n",
+      "ok.ts": "export default (x = 1) => ({ ok: x });\n",
+      "exit.ts": "export default () => { process.exit(3); };\n",
+      "async_throw.ts":
+        "export default () => new Promise((done) => { setTimeout(() => { throw new Error('async boom'); }, 10); setTimeout(done, 2000); });\n",
+      "unhandled.ts":
+        "export default () => { Promise.reject(new Error('unhandled')); return new Promise((done) => setTimeout(done, 2000)); };\n",
+    };
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(home.work, name), text);
+    // Two workers at least, so that a module task can run beside a spinning one; a 1 s grace
+    // between SIGTERM and SIGKILL (BGT_KILL_GRACE) instead of 5 s.
+    const env = { BGT_PARALLEL: "4", BGT_KILL_GRACE: `${GRACE_MS}ms` };
+    assert.equal(home.bgt(["daemon", "start"], { env }).code, 0);
+  });
+  after(() => home.cleanup());
+
+  test("a command that ignores SIGTERM is SIGKILLed after the grace period", () => {
+    const id = home.ok([
+      "run",
+      "--",
+      "sh",
+      "-c",
+      'trap "" TERM; echo ready; while :; do sleep 1; done',
+    ]);
+    const group = groupOf(home, id);
+    waitFor(() => home.ok(["logs", id]) === "ready");
+    const started = Date.now();
+    assert.equal(home.bgt(["kill", id]).code, 0);
+    const waited = home.bgt(["wait", id]);
+    const tookMs = Date.now() - started;
+    assert.notEqual(waited.code, 0);
+    const task = JSON.parse(home.ok(["show", id, "--json"]));
+    assert.equal(task.status, "canceled");
+    assert.equal(task.signal, "SIGKILL");
+    assert.ok(tookMs >= GRACE_MS - 100, `SIGKILL came after the grace (${tookMs} ms)`);
+    assert.ok(tookMs < GRACE_MS + 10_000, `and not much later (${tookMs} ms)`);
+    waitFor(() => liveProcessesInGroup(group).length === 0);
+    figures.sigkillAfterMs = tookMs;
+  });
+
+  test("bgt kill ends a command's whole tree: children, grandchildren and subshells", () => {
+    const id = home.ok([
+      "run",
+      "--",
+      "sh",
+      "-c",
+      'sleep 300 & (sleep 300 &); sh -c "sleep 300 & sleep 300; wait" & echo ready; wait',
+    ]);
+    const group = groupOf(home, id);
+    waitFor(() => home.ok(["logs", id]) === "ready");
+    waitFor(() => liveProcessesInGroup(group).length >= 6);
+    const members = liveProcessesInGroup(group).length;
+    assert.equal(home.bgt(["kill", id]).code, 0);
+    home.bgt(["wait", id]);
+    assert.equal(JSON.parse(home.ok(["show", id, "--json"])).status, "canceled");
+    waitFor(() => liveProcessesInGroup(group).length === 0, 5_000);
+    figures.treeKilled = members;
+  });
+
+  test("the supervisor leaves no zombie children behind", () => {
+    const ids = Array.from(
+      { length: 20 },
+      (_, i) => home.ok(["run", "--", "sh", "-c", `exit ${i % 3}`]),
+    );
+    home.bgt(["wait", ...ids]);
+    const supervisor = liveSupervisor(home);
+    assert.ok(supervisor, "the supervisor lives");
+    assert.deepEqual(zombieChildren(supervisor), []);
+  });
+
+  test("a command that closes its stdout early keeps what it wrote, and its other streams", () => {
+    const id = home.ok([
+      "run",
+      "--",
+      "sh",
+      "-c",
+      "printf first; exec 1>&-; sleep 0.2; echo on-stderr >&2; echo lost 2>/dev/null; exit 0",
+    ]);
+    assert.equal(home.bgt(["wait", id]).code, 0);
+    assert.equal(home.ok(["logs", id]), "first");
+    assert.equal(home.ok(["logs", id, "--stderr"]), "on-stderr");
+    assert.equal(JSON.parse(home.ok(["show", id, "--json"])).status, "succeeded");
+  });
+
+  test("binary output and invalid UTF-8 come back from bgt logs byte for byte", () => {
+    const bytes = new Uint8Array(256 * 4 + 64 * 1024 + 16);
+    let at = 0;
+    for (let round = 0; round < 4; round++) for (let b = 0; b < 256; b++) bytes[at++] = b;
+    // Invalid UTF-8: a lone continuation, an overlong form, a surrogate, a cut sequence, 0xFF.
+    for (
+      const b of [0x80, 0xc0, 0xaf, 0xed, 0xa0, 0x80, 0xe2, 0x82, 0xff, 0xfe, 0, 0, 0x0d, 0x0a]
+    ) {
+      bytes[at++] = b;
+    }
+    let seed = 7;
+    while (at < bytes.length) bytes[at++] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+    writeFileSync(join(home.work, "bytes.bin"), bytes);
+    const id = home.ok(["run", "--", "sh", "-c", "cat bytes.bin; cat bytes.bin >&2"]);
+    assert.equal(home.bgt(["wait", id]).code, 0);
+    const out = bgtBytes(home, ["logs", id]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.deepEqual(out.stdout, bytes);
+    assert.deepEqual(bgtBytes(home, ["logs", id, "--stderr"]).stdout, bytes);
+    figures.binaryBytesChecked = bytes.length * 2;
+  });
+
+  test("a module task that spins forever runs beside others, ends on kill, and the pool goes on", () => {
+    const spin = home.ok(["run", "spin.ts"]);
+    waitFor(() => JSON.parse(home.ok(["show", spin, "--json"])).status === "running");
+    // While it spins, another module task runs on the other worker.
+    const beside = home.ok(["run", "ok.ts", "2"]);
+    assert.equal(home.bgt(["wait", beside]).code, 0);
+    assert.equal(home.ok(["result", beside]), '{"ok":2}');
+    const started = Date.now();
+    assert.equal(home.bgt(["kill", spin]).code, 0);
+    home.bgt(["wait", spin]);
+    const task = JSON.parse(home.ok(["show", spin, "--json"]));
+    assert.equal(task.status, "canceled");
+    figures.spinKilledAfterMs = Date.now() - started;
+    const next = Array.from({ length: 4 }, (_, i) => home.ok(["run", "ok.ts", String(i)]));
+    assert.equal(home.bgt(["wait", ...next]).code, 0);
+    assert.deepEqual(next.map((id) => JSON.parse(home.ok(["result", id])).ok), [0, 1, 2, 3]);
+  });
+
+  test("a module task that exits its worker or throws asynchronously fails alone", () => {
+    const supervisor = liveSupervisor(home);
+    for (const file of ["exit.ts", "async_throw.ts", "unhandled.ts"]) {
+      const id = home.ok(["run", file]);
+      const ok = home.ok(["run", "ok.ts", "5"]);
+      assert.notEqual(home.bgt(["wait", id]).code, 0, file);
+      const task = JSON.parse(home.ok(["show", id, "--json"]));
+      assert.equal(task.status, "failed", file);
+      assert.ok(task.error?.message, `${file} has a reason`);
+      assert.equal(home.bgt(["wait", ok]).code, 0);
+      assert.equal(home.ok(["result", ok]), '{"ok":5}');
+      assert.ok(supervisor !== undefined && isLive(supervisor), `the supervisor survived ${file}`);
+    }
+    assert.equal(liveSupervisor(home), supervisor, "the same supervisor throughout");
+    report("process faults", figures);
+  });
+});
