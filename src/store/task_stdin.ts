@@ -17,6 +17,9 @@ import { isSameProcessAlive } from "../runtime/process.ts";
 import { TaskStateError } from "../task/errors.ts";
 import { type PidRecord, readRecord, readStatus, type TaskFiles } from "./task_files.ts";
 
+/** The size up to which a pipe write is atomic (POSIX minimum 512; 4096 on Linux). */
+const PIPE_BUF = 4096;
+
 /** Options for {@linkcode openTaskStdin}. */
 export interface OpenStdinOptions {
   /** The task's id (for messages). */
@@ -89,7 +92,9 @@ export async function openTaskStdin(
       while (offset < bytes.length) {
         writeOptions.signal?.throwIfAborted();
         try {
-          offset += writeSync(fd, bytes, offset, bytes.length - offset);
+          // At most PIPE_BUF bytes at once: such a write is atomic (all, or EAGAIN and none),
+          // so a runtime that retries partial writes inside writeSync cannot write twice.
+          offset += writeSync(fd, bytes, offset, Math.min(PIPE_BUF, bytes.length - offset));
           delay = 1;
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
