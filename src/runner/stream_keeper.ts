@@ -13,8 +13,8 @@
  * - reads the data stream incrementally (from the offset it has seen, tolerating a partial last
  *   line) and reports the last `{"progress": 0.4, "message": "…"}` record of each look.
  *
- * It looks when the task's directory changes (a watch) and at least every second, at most every
- * `intervalMs`, and at most one `fallocate` runs at a time.
+ * From 50 ms after it starts, it looks when the task's directory changes (a watch) and at least
+ * every second, at most every `intervalMs`, and at most one `fallocate` runs at a time.
  *
  * @example
  * ```ts
@@ -91,7 +91,7 @@ class _Keeper implements StreamKeeper {
   #broken = false;
   #last = 0;
   #scheduled: ReturnType<typeof setTimeout> | undefined;
-  #ticker: ReturnType<typeof setInterval>;
+  #ticker: ReturnType<typeof setInterval> | ReturnType<typeof setTimeout>;
   #watcher: { close(): void } | undefined;
   #stopped = false;
 
@@ -101,10 +101,13 @@ class _Keeper implements StreamKeeper {
     this.#onProgress = options.onProgress;
     this.#interval = options.intervalMs ?? 20;
     this.#dataOffset = options.dataFrom ?? streamSize(files.data);
-    this.#watcher = watchTaskDir(files.dir, () => this.poke());
-    // The watch covers most changes; the ticker covers file systems without one.
-    this.#ticker = setInterval(() => this.poke(), 1000);
-    this.poke();
+    // The watch covers most changes; the ticker covers file systems without one. Both start
+    // after a first look 50 ms in: a task that ends sooner (most do) costs neither.
+    this.#ticker = setTimeout(() => {
+      this.#watcher = watchTaskDir(files.dir, () => this.poke());
+      this.#ticker = setInterval(() => this.poke(), 1000);
+      this.poke();
+    }, 50);
   }
 
   poke(): void {
@@ -121,6 +124,7 @@ class _Keeper implements StreamKeeper {
     if (this.#stopped) return;
     this.#stopped = true;
     clearTimeout(this.#scheduled);
+    clearTimeout(this.#ticker);
     clearInterval(this.#ticker);
     this.#watcher?.close();
     await this.#punching;
