@@ -1,6 +1,7 @@
 /**
- * The `bgt` executable. Holds no logic: the shell mode (started for `--shell` tasks) loads only
- * what it needs; everything else is the command tree in `src/cli/main.ts`.
+ * The `bgt` executable. Holds no logic: the shell mode (started for `--shell` tasks) and the
+ * isolated-module mode (`--isolate`) load only what they need; everything else is the command
+ * tree in `src/cli/main.ts`.
  *
  * @example
  * ```sh
@@ -12,6 +13,9 @@ const words = process.argv.slice(2);
 if (words[0] === "__shell") {
   const { runShellLine } = await import("./src/runner/shell_line.ts");
   process.exit(await runShellLine(words.slice(1).join(" ")));
+} else if (words[0] === "__module") {
+  const { runIsolatedModule } = await import("./src/runner/isolated_module.ts");
+  process.exit(await runIsolatedModule(words[1], Number(words[2])));
 } else {
   const { main } = await import("./src/cli/main.ts");
   process.exit(await main(words));

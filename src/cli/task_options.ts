@@ -40,6 +40,7 @@ export interface TaskOptionValues {
   key?: string;
   onKey: string;
   pin?: boolean;
+  isolate?: boolean;
   retain?: string;
 }
 
@@ -68,6 +69,7 @@ export function addTaskOptions<C extends Command<[string | undefined, string[]]>
     .option("--key <key>", "at most one waiting or running task with this key")
     .option("--on-key <policy>", `when the key is held: ${KEY_POLICIES.join(", ")}`, "skip")
     .option("--pin", "bundle the module now: later runs execute exactly this code")
+    .option("--isolate", "run a module task in a process of its own (it can then be paused)")
     .option(
       "--retain <bytes>",
       "keep only the last bytes of each output stream (1048576, 512KiB, 1MiB, 10MB)",
@@ -111,6 +113,12 @@ export async function buildTask(
     } catch (error) {
       throw new UsageError((error as Error).message);
     }
+  }
+  if (options.isolate) {
+    if (spec.kind !== "module") {
+      throw new UsageError("Cannot use --isolate: it is for module tasks");
+    }
+    spec = { ...spec, isolate: true };
   }
   if (options.afterAny && !options.after) {
     throw new UsageError("Cannot use --after-any without --after");

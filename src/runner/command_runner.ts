@@ -38,6 +38,8 @@ export interface CommandRunOptions {
    * fd 3 (the data stream). Only the last report of each look (at most every 20 ms) is passed on.
    */
   onProgress?: (fraction: number, message: string | null) => void;
+  /** What the waiter runs instead of the task's own argv (an isolated module task's process). */
+  argv?: string[];
 }
 
 /**
@@ -99,7 +101,7 @@ export function startCommand(
         files.stdinHolder,
       ]
       : [WAITER, "bgt-waiter", files.status, String(task.attempt)];
-    waiter = spawn("/bin/sh", ["-c", ...args, ..._commandArgv(task)], {
+    waiter = spawn("/bin/sh", ["-c", ...args, ...(options.argv ?? _commandArgv(task))], {
       cwd: task.cwd,
       env: { ...task.env, BGT_TASK_ID: String(task.id) },
       detached: true,

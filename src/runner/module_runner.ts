@@ -22,6 +22,11 @@ import { keepStreams } from "./stream_keeper.ts";
 export interface ModuleRunOptions {
   /** Called with each progress report. */
   onProgress?: (fraction: number, message: string | null) => void;
+  /**
+   * Set inside an isolated task's own process (`--isolate`): the waiter's records stay, and the
+   * supervisor's keeper, not this runner, trims the streams.
+   */
+  isolated?: boolean;
   /** Called with each `context.meta(patch)`. */
   onMeta?: (patch: Record<string, unknown>) => void;
   /** Called with each `context.checkpoint(value)`. */
@@ -60,14 +65,14 @@ export function startModule(
   if (task.spec.kind !== "module") {
     throw new TypeError(`Cannot run a ${task.kind} task as a module`);
   }
-  prepareTaskFiles(files);
+  if (!options.isolated) prepareTaskFiles(files);
   const fds = {
     stdout: openSync(files.stdout, "a", 0o600),
     stderr: openSync(files.stderr, "a", 0o600),
     data: openSync(files.data, "a", 0o600),
   };
   // With --retain, the same keeper as a command's trims the files this runner appends to.
-  const keeper = keepStreams(files, { retain: task.retain });
+  const keeper = options.isolated ? undefined : keepStreams(files, { retain: task.retain });
   const write = (fd: number, text: string) => {
     try {
       writeSync(fd, text);

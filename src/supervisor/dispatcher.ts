@@ -11,6 +11,7 @@
  * ```
  */
 import { adoptCommand, startCommand } from "../runner/command_runner.ts";
+import { adoptIsolatedModule, startIsolatedModule } from "../runner/isolated_module.ts";
 import type { RunningTask } from "../runner/running_task.ts";
 import { type StreamName, streamSize, type TaskFiles, taskFiles } from "../store/task_files.ts";
 import { LEASE_MS, type TaskStore } from "../store/task_store.ts";
@@ -28,6 +29,8 @@ export interface DispatcherOptions {
   /** This supervisor's owner id. */
   owner: string;
   logsDir: string;
+  /** The home directory (an isolated module task's process opens it). */
+  homeDir: string;
   /** Most tasks running at once. */
   parallel: number;
   runModule: ModuleStarter;
@@ -96,9 +99,12 @@ export class Dispatcher {
     let lost = 0;
     for (const task of store.orphans(owner)) {
       store.adopt(task.id, owner);
-      const run = task.kind === "module"
+      const files = taskFiles(logsDir, task.id);
+      const run = _isWorkerTask(task)
         ? undefined
-        : adoptCommand(task, taskFiles(logsDir, task.id));
+        : task.kind === "module"
+        ? adoptIsolatedModule(task, files)
+        : adoptCommand(task, files, { onProgress: this.#progress(task.id) });
       if (run) {
         adopted++;
         this.#track({ ...task, owner }, run);
@@ -149,7 +155,7 @@ export class Dispatcher {
       if (!task) throw new TaskNotFoundError(id);
       throw new TaskStateError(`Cannot ${verb} task ${id}: it is ${task.status}, not running`);
     }
-    if (entry.task.kind === "module") {
+    if (_isWorkerTask(entry.task)) {
       throw new TaskStateError(
         `Cannot ${verb} task ${id}: a module task runs in a worker thread of the supervisor, ` +
           "which cannot be stopped (submit it with --isolate to give it a process of its own)",
@@ -256,9 +262,11 @@ export class Dispatcher {
     const offsets = _offsets(files);
     let run: RunningTask;
     try {
-      run = task.kind === "module"
+      run = _isWorkerTask(task)
         ? this.#options.runModule(task, files)
-        : startCommand(task, files);
+        : task.kind === "module"
+        ? startIsolatedModule(task, files, this.#options.homeDir)
+        : startCommand(task, files, { onProgress: this.#progress(task.id) });
     } catch (error) {
       this.#record(task.id, {
         status: "failed",
@@ -325,12 +333,23 @@ export class Dispatcher {
     this.#announce(this.#options.store.finish(id, this.#options.owner, outcome));
   }
 
+  /** Stores a command's progress reports (from its fd 3). */
+  #progress(id: number) {
+    return (fraction: number, message: string | null) =>
+      this.#options.store.setProgress(id, fraction, message);
+  }
+
   /** Tells onFinished about the tasks that ended. */
   #announce(tasks: readonly Task[]): void {
     for (const task of tasks) {
       if (isTerminal(task.status)) this.#options.onFinished?.(task);
     }
   }
+}
+
+/** True for a module task that runs in a worker of the supervisor (not `--isolate`d). */
+function _isWorkerTask(task: Task): boolean {
+  return task.spec.kind === "module" && !task.spec.isolate;
 }
 
 /** The current end of each of a task's streams. */

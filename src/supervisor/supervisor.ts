@@ -85,6 +85,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     store,
     owner,
     logsDir: home.logs,
+    homeDir: home.dir,
     parallel,
     killGraceMs: options.killGraceMs,
     runModule: (task, files) =>
@@ -115,7 +116,10 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       setTimeout(resolve, options.drainMs ?? 30_000).unref?.()
     );
     // Command tasks keep running under their waiters; the next supervisor re-adopts them.
-    void Promise.race([dispatcher.drain((task) => task.kind === "module"), timeout]).then(
+    void Promise.race([
+      dispatcher.drain((task) => task.spec.kind === "module" && !task.spec.isolate),
+      timeout,
+    ]).then(
       async () => {
         await pool.terminate();
         store.releaseSupervisor(owner);

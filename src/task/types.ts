@@ -56,6 +56,8 @@ export type TaskSpec =
     args: unknown[];
     /** The module's code bundled at submission (`--pin`): this code runs, not the file. */
     pinned?: string;
+    /** Run in a process of its own (`--isolate`) rather than a worker of the supervisor. */
+    isolate?: boolean;
   }
   | { kind: "command"; argv: string[] }
   | { kind: "shell"; line: string };

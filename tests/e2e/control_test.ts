@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BGT, TempHome, waitFor } from "../_helpers/bgt_home.ts";
@@ -16,8 +16,10 @@ describe("bgt task control end to end", () => {
   let home: TempHome;
   const ok = (words: string[]) => home.ok(words);
   const show = (id: string) => JSON.parse(ok(["show", id, "--json"]));
-  const lines = (id: string, file = "stdout") =>
-    readFileSync(join(home.dir, "home", "logs", id, file), "utf8").split("\n").length;
+  const lines = (id: string, file = "stdout") => {
+    const path = join(home.dir, "home", "logs", id, file);
+    return existsSync(path) ? readFileSync(path, "utf8").split("\n").length : 0;
+  };
 
   before(() => {
     home = TempHome.create();
@@ -81,6 +83,50 @@ export default async function (fail: boolean) {
       /^bgt: Cannot pause task \d+: (a module task runs in a worker|it is )/,
     );
     home.bgt(["wait", module]);
+  });
+
+  test("an --isolate'd module task can be paused, reports progress and meta, and returns its result", () => {
+    writeFileSync(
+      join(home.work, "ticks.ts"),
+      `import { context } from "bgt";
+export default async function (n: number) {
+  for (let i = 1; i <= n; i++) {
+    console.log("tick", i);
+    context.progress(i / n, "tick " + i);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+  }
+  context.meta({ isolated: true });
+  return { pid: process.pid, n };
+}`,
+    );
+    const id = ok(["run", "--isolate", "ticks.ts", "25"]);
+    waitFor(() => lines(id) > 3);
+    ok(["pause", id]);
+    sleep(100);
+    const paused = lines(id);
+    sleep(400);
+    assert.equal(lines(id), paused, "no output while paused");
+    ok(["resume", id]);
+    assert.equal(home.bgt(["wait", id]).code, 0);
+    const shown = show(id);
+    assert.equal(shown.status, "succeeded");
+    assert.equal(shown.result.n, 25);
+    assert.notEqual(shown.result.pid, home.supervisorPids().at(-1), "its own process");
+    assert.deepEqual(shown.meta, { isolated: true });
+    assert.deepEqual(shown.progress, { fraction: 1, message: "tick 25" });
+  });
+
+  test("an --isolate'd module task outlives a supervisor killed with -9 and is re-adopted", () => {
+    const id = ok(["run", "--isolate", "ticks.ts", "30"]);
+    waitFor(() => lines(id) > 3);
+    const supervisor = home.supervisorPids().at(-1)!;
+    process.kill(supervisor, "SIGKILL");
+    ok(["daemon", "start"]);
+    assert.equal(home.bgt(["wait", id]).code, 0);
+    const shown = show(id);
+    assert.equal(shown.status, "succeeded");
+    assert.equal(shown.result.n, 30);
+    assert.equal(ok(["logs", id]).split("\n").length, 30, "no line lost");
   });
 
   test("restart runs a finished task again; show --attempts keeps each attempt and its output", () => {

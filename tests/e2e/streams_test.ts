@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { spawnSync, type SpawnSyncOptions } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BGT, TempHome, waitFor } from "../_helpers/bgt_home.ts";
 
@@ -63,11 +63,6 @@ const statusWritten = (home: TempHome, id: string) => {
   const path = join(home.dir, "home", "logs", id, "status");
   return existsSync(path) && readFileSync(path, "utf8").trim() !== "";
 };
-
-/** The dispatcher passes `onProgress` to command tasks (wired by the supervisor's owner). */
-const PROGRESS_WIRED = /startCommand\(task, files, \{|onProgress/.test(
-  readFileSync(resolve(import.meta.dirname ?? ".", "../../src/supervisor/dispatcher.ts"), "utf8"),
-);
 
 const MiB = 1 << 20;
 
@@ -206,9 +201,6 @@ export function chatty(lines: number) {
 
   test(
     "a command's progress record on fd 3 updates its progress (show --json)",
-    {
-      skip: PROGRESS_WIRED ? false : "the dispatcher does not pass onProgress to startCommand yet",
-    },
     () => {
       const id = ok(home, [
         "run",

@@ -1,0 +1,103 @@
+/**
+ * `--isolate`: a module task in a process of its own instead of a worker of the supervisor. The
+ * process is the binary in a small mode (`bgt __module <home> <id>`) started under the same
+ * waiter as a command, so a module task gets what commands have: pause/resume of its process,
+ * output straight to its files, and survival (with re-adoption) of a supervisor crash. Inside,
+ * the export runs on a one-worker pool with the usual `context`; its result (or error) is written
+ * to `logs/<id>/result`, which the supervisor reads when the waiter reports the exit.
+ *
+ * @example
+ * ```ts
+ * const run = startIsolatedModule(task, files, home.dir); // in the supervisor
+ * process.exitCode = await runIsolatedModule(home.dir, 42); // in `bgt __module`
+ * ```
+ */
+import { join } from "node:path";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { Pool } from "../pool/pool.ts";
+import { selfCommand } from "../runtime/process.ts";
+import { bgtHome } from "../store/home.ts";
+import { SqliteTaskStore } from "../store/sqlite_task_store.ts";
+import { type TaskFiles, taskFiles } from "../store/task_files.ts";
+import { decode, encode } from "../task/codec.ts";
+import type { Task, TaskOutcome } from "../task/types.ts";
+import { adoptCommand, startCommand } from "./command_runner.ts";
+import { startModule } from "./module_runner.ts";
+import type { RunningTask } from "./running_task.ts";
+
+/** The file an isolated module task's outcome is written to. */
+export function resultPath(files: TaskFiles): string {
+  return join(files.dir, "result");
+}
+
+/** The argv that runs task `id` of the home at `homeDir` isolated. */
+export function isolatedArgv(homeDir: string, id: number): string[] {
+  return [...selfCommand(), "__module", homeDir, String(id)];
+}
+
+/** Starts an isolated module task under a waiter (in the supervisor). */
+export function startIsolatedModule(task: Task, files: TaskFiles, homeDir: string): RunningTask {
+  return _withResult(startCommand(task, files, { argv: isolatedArgv(homeDir, task.id) }), files);
+}
+
+/** Re-adopts an isolated module task whose supervisor died (see adoptCommand). */
+export function adoptIsolatedModule(task: Task, files: TaskFiles): RunningTask | undefined {
+  const run = adoptCommand(task, files);
+  return run && _withResult(run, files);
+}
+
+/** The outcome the waiter reported, completed with the result or error the task wrote. */
+function _withResult(run: RunningTask, files: TaskFiles): RunningTask {
+  return {
+    ...run,
+    done: run.done.then((outcome) => {
+      const written = _readOutcome(files);
+      return written ? { ...outcome, ...written, exitCode: outcome.exitCode } : outcome;
+    }),
+  };
+}
+
+function _readOutcome(files: TaskFiles): TaskOutcome | undefined {
+  try {
+    return decode(readFileSync(resultPath(files))) as TaskOutcome;
+  } catch {
+    return undefined; // killed before it could write: the exit code tells
+  }
+}
+
+/**
+ * Runs task `id` in this process (the `bgt __module` mode): its export on a one-worker pool,
+ * output appended to its files, progress, meta and checkpoints to the store. SIGTERM, SIGINT and
+ * SIGHUP abort its `context.signal` (the worker is terminated after the grace). Resolves with the
+ * exit code: 0 when it succeeded.
+ */
+export async function runIsolatedModule(homeDir: string, id: number): Promise<number> {
+  const home = bgtHome({ BGT_HOME: homeDir });
+  const store = await SqliteTaskStore.open(home.db);
+  const pool = new Pool({ size: 1 });
+  try {
+    const task = store.get(id);
+    if (!task || task.spec.kind !== "module") {
+      process.stderr.write(`bgt: Cannot run task ${id} isolated: no such module task\n`);
+      return 2;
+    }
+    const files = taskFiles(home.logs, id);
+    const run = startModule(pool, task, files, {
+      isolated: true,
+      onProgress: (fraction, message) => store.setProgress(id, fraction, message),
+      onMeta: (patch) => store.mergeMeta(id, patch),
+      onCheckpoint: (value) => store.setCheckpoint(id, value),
+    });
+    for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+      process.on(signal, () => run.kill(signal));
+    }
+    const outcome = await run.done;
+    const temp = `${resultPath(files)}.tmp`;
+    writeFileSync(temp, encode(outcome), { mode: 0o600 });
+    renameSync(temp, resultPath(files));
+    return outcome.status === "succeeded" ? 0 : 1;
+  } finally {
+    await pool.terminate();
+    store.close();
+  }
+}
