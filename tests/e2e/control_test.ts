@@ -251,11 +251,13 @@ export default async () => {
       new RegExp(`${id} running \\[#+-*\\] \\d+% quarter`),
       "a bar was drawn",
     );
+    // deno-lint-ignore no-control-regex
     assert.match(tty.stdout, /\x1b\[\d+A\x1b\[J/, "and redrawn in place");
     assert.match(tty.stdout, new RegExp(`${id} .*succeeded`));
     const plain = home.bgt(["wait", id]);
     assert.doesNotMatch(
       plain.stdout + plain.stderr,
+      // deno-lint-ignore no-control-regex
       /\x1b\[/,
       "no escape codes without a terminal",
     );

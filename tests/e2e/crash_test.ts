@@ -46,7 +46,8 @@ describe("supervisor crash", () => {
     process.kill(pids.at(-1)!, "SIGKILL");
     // Kill the waiter and the task too: nothing is left to report the end.
     home.killTaskProcesses(Number(id));
-    assert.deepEqual(liveProcessesInGroup(pid), []);
+    // SIGKILL is delivered asynchronously: wait until the group is gone.
+    waitFor(() => liveProcessesInGroup(pid).length === 0, 5_000);
     const waited = home.bgt(["wait", id]);
     assert.notEqual(waited.code, 0);
     const shown = JSON.parse(home.ok(["show", id, "--json"]));
