@@ -24,5 +24,6 @@ export function reportError(error: unknown): number {
   }
   const { exitCode, code } = error as { exitCode?: number; code?: string };
   // A bad duration, date, zone or cron pattern is bad input, like a UsageError.
-  return exitCode ?? (code === "SCHEDULE_INVALID" || code === "SUBMIT_REFUSED" ? 2 : 1);
+  const badInput = ["SCHEDULE_INVALID", "SUBMIT_REFUSED", "INVALID_TASK"];
+  return exitCode ?? (badInput.includes(code ?? "") ? 2 : 1);
 }

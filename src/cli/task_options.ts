@@ -10,15 +10,17 @@
  * const task = await buildTask(target, args, options, { afterDashDash: true });
  * ```
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "@commander-js/extra-typings";
 import { findExecutable } from "../runner/find_executable.ts";
 import { bundleModule } from "../runtime/bundle.ts";
+import { scanExports } from "../runtime/module_exports.ts";
 import { parseDuration } from "../schedule/duration.ts";
 import { parseModuleArgs } from "../task/module_args.ts";
 import { looksLikeModule, parseModuleTarget } from "../task/module_target.ts";
 import type { KeyPolicy, NewTask, TaskSpec } from "../task/types.ts";
+import { validateTask } from "../task/validate_task.ts";
 import { UsageError } from "./cli_error.ts";
 import { collect, parseChoice, parseEnvPairs, parseIds, parseInteger } from "./parse_options.ts";
 
@@ -99,6 +101,9 @@ export async function buildTask(
   }
   const cwd = resolve(options.cwd ?? process.cwd());
   if (!existsSync(cwd)) throw new UsageError(`Cannot ${context.verb}: --cwd ${cwd} does not exist`);
+  if (!statSync(cwd).isDirectory()) {
+    throw new UsageError(`Cannot ${context.verb}: --cwd ${cwd} is not a directory`);
+  }
   let spec = _spec(target, args, cwd, { ...options, command: context.afterDashDash });
   const env = { ...(process.env as Record<string, string>), ...parseEnvPairs(options.env) };
   if (spec.kind === "command" && !findExecutable(spec.argv[0], { cwd, path: env.PATH })) {
@@ -227,9 +232,12 @@ function _spec(
     return { kind: "command", argv: [target, ...args] };
   }
   const { module, export: name } = parseModuleTarget(target);
-  if (!existsSync(resolve(cwd, module))) {
-    throw new UsageError(`Cannot run ${module}: no such file in ${cwd}`);
+  const path = resolve(cwd, module);
+  if (!existsSync(path)) throw new UsageError(`Cannot run ${module}: no such file in ${cwd}`);
+  if (statSync(path).isDirectory()) {
+    throw new UsageError(`Cannot run ${module}: it is a directory, not a module file`);
   }
+  _checkExport(module, path, name);
   let moduleArgs: unknown[];
   if (options.argsJson !== undefined) {
     if (args.length) {
@@ -245,8 +253,32 @@ function _spec(
     if (!Array.isArray(moduleArgs)) {
       throw new UsageError("Cannot parse --args-json: expected a JSON array");
     }
+    try {
+      validateTask({ spec: { kind: "module", module, export: name, args: moduleArgs } });
+    } catch (error) {
+      throw new UsageError(`Cannot use --args-json: ${(error as Error).message}`);
+    }
   } else {
     moduleArgs = parseModuleArgs(args);
   }
   return { kind: "module", module, export: name, args: moduleArgs };
+}
+
+/** Refuses a module that does not parse or lacks the export (when that can be known unrun). */
+function _checkExport(module: string, path: string, name: string): void {
+  let exports: string[] | undefined;
+  try {
+    exports = scanExports(path);
+  } catch (error) {
+    throw new UsageError(
+      `Cannot run ${module}: it does not parse (${(error as Error).message.split("\n")[0]})`,
+    );
+  }
+  if (exports && !exports.includes(name)) {
+    throw new UsageError(
+      `Cannot run ${module}#${name}: ${module} has no export named '${name}' (it exports ${
+        exports.join(", ")
+      })`,
+    );
+  }
 }

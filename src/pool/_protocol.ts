@@ -30,6 +30,8 @@ export interface _WireOptions {
   ctx?: { id: number; attempt?: number; meta?: Record<string, unknown>; checkpoint?: unknown };
   /** Capture console output as events. */
   cc?: boolean;
+  /** Append console output and data records to these files from the worker. */
+  out?: { stdout: string; stderr: string; data: string };
   /** Work queue id bound to this task. */
   q?: number;
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { MSG_EVENT, type PoolEvent } from "./_protocol.ts";
-import { _state } from "./_worker_state.ts";
+import { _state, _writeOutput } from "./_worker_state.ts";
 
 /** What a task can read about itself and report while it runs. */
 export interface TaskContext {
@@ -128,6 +128,17 @@ export const context: TaskContext = Object.freeze({
     );
   },
   emit(value: unknown): void {
+    const cur = _state.current;
+    if (cur?.opts?.out) {
+      let line: string;
+      try {
+        line = `${JSON.stringify(value)}\n`;
+      } catch (error) {
+        throw new TypeError(`Cannot emit the record: ${(error as Error).message}`);
+      }
+      _writeOutput(cur, "data", line);
+      return;
+    }
     _post({ type: "data", value });
   },
 });

@@ -95,6 +95,13 @@ export interface RunOptions {
    * @default false
    */
   captureConsole?: boolean;
+  /**
+   * Append the task's console output (`stdout`, `stderr`) and `context.emit()` records (`data`,
+   * as JSON lines) to these files from inside the worker, before the call returns — so that no
+   * line is lost if this process dies a moment later. Overrides `captureConsole` for output.
+   * @default undefined
+   */
+  outputFiles?: { stdout: string; stderr: string; data: string };
   /** Overrides the pool's `graceMs` for this task. @default the pool's `graceMs` */
   graceMs?: number;
   /** @internal Binds the task to a work queue (set by `WorkQueue.map`). */
@@ -364,7 +371,16 @@ export class Pool {
         `Cannot run the task: target must be a module URL or a function, got ${typeof target}`,
       );
     }
-    const { transfer, signal, timeout, priority = 0, context, onEvent, captureConsole } = options;
+    const {
+      transfer,
+      signal,
+      timeout,
+      priority = 0,
+      context,
+      onEvent,
+      captureConsole,
+      outputFiles,
+    } = options;
     let tr: Transferable[];
     if (transfer === undefined) tr = [];
     else if (transfer === "auto") tr = findTransferables(args);
@@ -398,6 +414,7 @@ export class Pool {
       };
     }
     if (captureConsole === true) wire = { ...wire, cc: true };
+    if (outputFiles !== undefined) wire = { ...wire, out: outputFiles };
     if (options.queue !== undefined) wire = { ...wire, q: options.queue._id };
     if (this.#closed) return Promise.reject(new PoolClosedError());
     if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
@@ -412,7 +429,7 @@ export class Pool {
         transfer: tr,
         wire,
         priority,
-        exclusive: context !== undefined || captureConsole === true ||
+        exclusive: context !== undefined || captureConsole === true || outputFiles !== undefined ||
           options.queue !== undefined ||
           timeout !== undefined,
         resolve,

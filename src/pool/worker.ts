@@ -15,7 +15,7 @@ import {
   MSG_RESULTS,
   MSG_RUN,
 } from "./_protocol.ts";
-import { type _CurrentTask, _state } from "./_worker_state.ts";
+import { _closeOutput, type _CurrentTask, _state, _writeOutput } from "./_worker_state.ts";
 import { _serializeError } from "./errors.ts";
 import { compileFn, explainFreeVariable } from "./fn_source.ts";
 import { findTransferables } from "./transfer.ts";
@@ -77,6 +77,7 @@ for (
   const original = _console[method].bind(console);
   _console[method] = (...args: unknown[]) => {
     const cur = _state.current;
+    if (cur !== undefined && _writeOutput(cur, stream, format(...args) + "\n")) return;
     if (cur !== undefined && cur.opts && cur.opts.cc) {
       _flush();
       _scope.postMessage({
@@ -228,6 +229,7 @@ async function _pump(): Promise<void> {
     } catch (e) {
       _fail(id, e, byValue);
     }
+    _closeOutput(cur);
     _state.current = undefined;
   }
   _skipped.clear();

@@ -133,9 +133,13 @@ export function startCommand(
     waiter.once("exit", (code, signal) => {
       const status = readStatus(files.status);
       if (status && status.attempt === task.attempt) resolve(outcomeOf(status));
-      else {
+      else if (code !== null) {
+        // The waiter exits with the command's code; only its status file is missing (the log
+        // directory was removed, or the disk is full).
+        resolve(outcomeOf({ attempt: task.attempt, exitCode: code }));
+      } else {
         // The waiter itself was killed (SIGKILL reaches the whole group): the command went with it.
-        resolve({ status: "failed", exitCode: code, signal, error: null });
+        resolve({ status: "failed", exitCode: null, signal, error: null });
       }
     });
   });

@@ -9,7 +9,7 @@
  * await run.done; // { status: "succeeded", result: 42 }
  * ```
  */
-import { closeSync, openSync, writeFileSync, writeSync } from "node:fs";
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Pool } from "../pool/pool.ts";
@@ -65,26 +65,23 @@ export function startModule(
   if (task.spec.kind !== "module") {
     throw new TypeError(`Cannot run a ${task.kind} task as a module`);
   }
-  if (!options.isolated) prepareTaskFiles(files);
-  const fds = {
-    stdout: openSync(files.stdout, "a", 0o600),
-    stderr: openSync(files.stderr, "a", 0o600),
-    data: openSync(files.data, "a", 0o600),
-  };
-  // With --retain, the same keeper as a command's trims the files this runner appends to.
+  // The log directory is made up front only when something needs it now (a pinned bundle, the
+  // keeper of --retain); otherwise the worker makes it with the task's first output, so a task
+  // that prints nothing costs no file at all.
+  const spec = task.spec;
+  if (!options.isolated && (spec.pinned !== undefined || task.retain !== null)) {
+    prepareTaskFiles(files);
+  }
+  // With --retain, the same keeper as a command's trims the files the worker appends to.
   const keeper = options.isolated ? undefined : keepStreams(files, { retain: task.retain });
-  const write = (fd: number, text: string) => {
-    try {
-      writeSync(fd, text);
-    } catch { /* a full disk fails the write, not the supervisor */ }
-    keeper?.poke();
-  };
   const abort = new AbortController();
   const done: Promise<TaskOutcome> = pool
     .run(moduleUrl(task, files.dir), task.spec.args, {
       signal: abort.signal,
       graceMs: options.graceMs ?? 2000,
-      captureConsole: true,
+      // The worker appends output and data records to the files itself, before console.log
+      // returns: a supervisor that dies a moment later loses none of it.
+      outputFiles: { stdout: files.stdout, stderr: files.stderr, data: files.data },
       context: {
         id: task.id,
         attempt: task.attempt,
@@ -92,10 +89,7 @@ export function startModule(
         checkpoint: task.checkpoint,
       },
       onEvent: (event) => {
-        if (event.type === "stdout") write(fds.stdout, event.text);
-        else if (event.type === "stderr") write(fds.stderr, event.text);
-        else if (event.type === "data") write(fds.data, `${JSON.stringify(event.value)}\n`);
-        else if (event.type === "progress") {
+        if (event.type === "progress") {
           options.onProgress?.(event.fraction, event.message ?? null);
         } else if (event.type === "meta") options.onMeta?.(event.patch);
         else if (event.type === "checkpoint") options.onCheckpoint?.(event.value);
@@ -104,7 +98,7 @@ export function startModule(
     .then(
       (result): TaskOutcome => ({ status: "succeeded", result }),
       (error: Error): TaskOutcome => {
-        write(fds.stderr, `${error.stack ?? `${error.name}: ${error.message}`}\n`);
+        _appendStderr(files, `${error.stack ?? `${error.name}: ${error.message}`}\n`);
         return {
           status: error.name === "TimeoutError" ? "timed_out" : "failed",
           error: { name: error.name, message: error.message, stack: error.stack },
@@ -112,7 +106,6 @@ export function startModule(
       },
     )
     .finally(async () => {
-      for (const fd of Object.values(fds)) closeSync(fd);
       await keeper?.stop();
     });
   return {
@@ -121,4 +114,12 @@ export function startModule(
     kill: (signal) => abort.abort(new Error(`killed with ${signal}`)),
     done,
   };
+}
+
+/** Appends the error's stack to the task's stderr (a full disk fails the write, not the supervisor). */
+function _appendStderr(files: TaskFiles, text: string): void {
+  try {
+    mkdirSync(files.dir, { recursive: true, mode: 0o700 });
+    appendFileSync(files.stderr, text, { mode: 0o600 });
+  } catch { /* the stack is lost; the error stays in the task's row */ }
 }

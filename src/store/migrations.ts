@@ -137,7 +137,9 @@ export function migrate(db: SqliteDatabase): void {
       }
       db.exec("COMMIT");
     } catch (error) {
-      db.exec("ROLLBACK");
+      try {
+        db.exec("ROLLBACK");
+      } catch { /* the failed statement already rolled back: keep its error, not this one */ }
       throw error;
     }
   }

@@ -10,6 +10,7 @@
  */
 import type { SqliteDatabase } from "../runtime/sqlite.ts";
 import { decode, encode } from "../task/codec.ts";
+import { validateTask } from "../task/validate_task.ts";
 import {
   isTerminal,
   type NewTask,
@@ -137,6 +138,7 @@ export function insertTasks(
   const addDependency = db.prepare("INSERT OR IGNORE INTO dependencies VALUES (?, ?)");
   const exists = db.prepare("SELECT 1 AS one FROM tasks WHERE id = ?");
   return tasks.map((task) => {
+    validateTask(task);
     const after = [...(task.after ?? [])];
     for (const dep of after) {
       if (!exists.get(dep)) {

@@ -191,10 +191,9 @@ export class Dispatcher {
   #signal(entry: Entry, signal: NodeJS.Signals): void {
     entry.run.kill(signal);
     if (signal === "SIGKILL") return;
-    const grace = setTimeout(() => {
-      if (this.#running.get(entry.task.id) === entry) entry.run.kill("SIGKILL");
-    }, this.#options.killGraceMs ?? 5000);
-    void entry.run.done.finally(() => clearTimeout(grace));
+    // After the grace, SIGKILL the whole group even if the task has been recorded meanwhile:
+    // its command may have died of the signal while a child that ignores it lives on.
+    setTimeout(() => entry.run.kill("SIGKILL"), this.#options.killGraceMs ?? 5000);
   }
 
   /** Stops claiming; resolves when the tasks in `which` have ended (or at once for none). */
@@ -329,8 +328,22 @@ export class Dispatcher {
     });
   }
 
-  #record(id: number, outcome: TaskOutcome): void {
-    this.#announce(this.#options.store.finish(id, this.#options.owner, outcome));
+  /**
+   * Stores how a run ended. When the database refuses (a full disk, say), the outcome is kept
+   * and recorded again later — with a growing delay, up to a minute — until it is stored.
+   */
+  #record(id: number, outcome: TaskOutcome, attempt = 0): void {
+    try {
+      this.#announce(this.#options.store.finish(id, this.#options.owner, outcome));
+    } catch (error) {
+      const delay = Math.min(1000 * 2 ** attempt, 60_000);
+      this.#options.log?.(
+        `cannot record the end of task ${id} (${
+          (error as Error).message
+        }); retrying in ${delay} ms`,
+      );
+      setTimeout(() => this.#record(id, outcome, attempt + 1), delay);
+    }
   }
 
   /** Stores a command's progress reports (from its fd 3). */

@@ -53,20 +53,36 @@ describe("bgt end to end", () => {
     assert.deepEqual(JSON.parse(home.ok(["result", explicit])), { file: [1, 2], opts: { k: 1 } });
   });
 
-  test("a module that throws, lacks the export or does not parse fails only its task", () => {
+  test("a module that throws or whose export is not a function fails only its task", () => {
     const thrown = home.ok(["run", "job.ts#fails"]);
-    const missing = home.ok(["run", "job.ts#nope"]);
     const notFn = home.ok(["run", "job.ts#notAFunction"]);
-    const broken = home.ok(["run", "broken.ts"]);
-    assert.equal(home.bgt(["wait", thrown, missing, notFn, broken]).code, 1);
+    assert.equal(home.bgt(["wait", thrown, notFn]).code, 1);
     const error = (id: string) => JSON.parse(home.ok(["show", id, "--json"])).error;
     assert.deepEqual([error(thrown).name, error(thrown).message], ["TypeError", "kaboom"]);
-    assert.match(error(missing).message, /no export 'nope'/);
     assert.match(error(notFn).message, /not a function/);
-    assert.ok(error(broken).message.length > 0);
     // The supervisor lives on and still runs tasks.
     const ok = home.ok(["run", "job.ts", "1", "1"]);
     assert.equal(home.bgt(["wait", ok]).code, 0);
+  });
+
+  test("a module that lacks the export or does not parse is refused at submission", () => {
+    const missing = home.bgt(["run", "job.ts#nope"]);
+    assert.equal(missing.code, 2);
+    assert.match(
+      missing.stderr,
+      /^bgt: Cannot run job.ts#nope: job.ts has no export named 'nope' \(it exports /,
+    );
+    const broken = home.bgt(["run", "broken.ts"]);
+    assert.equal(broken.code, 2);
+    assert.match(broken.stderr, /^bgt: Cannot run broken.ts: it does not parse \(/);
+  });
+
+  test("a module whose export is gone by the time it runs fails only its task, with the reason", () => {
+    writeFileSync(join(home.work, "moving.ts"), "export function soon() { return 1; }");
+    const id = home.ok(["run", "--in", "1s", "moving.ts#soon"]);
+    writeFileSync(join(home.work, "moving.ts"), "export function later() { return 2; }");
+    assert.equal(home.bgt(["wait", id]).code, 1);
+    assert.match(JSON.parse(home.ok(["show", id, "--json"])).error.message, /no export 'soon'/);
   });
 
   test("command tasks: output, exit codes, and wait's exit code mirrors the task", () => {
@@ -86,6 +102,13 @@ describe("bgt end to end", () => {
     assert.equal(result.code, 4);
     assert.equal(result.stdout, "one\n");
     assert.match(result.stderr, /^two\n/);
+  });
+
+  test("a shell line dax cannot run fails with one line on its stderr, exit code 2", () => {
+    const result = home.bgt(["run", "--wait", "--shell", "echo $((6*7))"]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^bgt: cannot run the shell line \(dax's shell\): .+\n/);
+    assert.ok(result.stderr.split("\n").length <= 3, "no source dump, no stack");
   });
 
   test("arguments pass to a command literally: no shell unless --shell", () => {

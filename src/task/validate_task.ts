@@ -1,0 +1,97 @@
+/**
+ * Checks a task before it is stored, so that what cannot run is refused at submission with a
+ * clear message rather than failing later (or, worse, running something else): an empty argv, a
+ * NUL byte (no process argument or environment entry can hold one), module arguments that cannot
+ * be stored (functions, symbols, cycles, nesting deeper than 1000 levels).
+ *
+ * @example
+ * ```ts
+ * validateTask({ spec: { kind: "command", argv: [] } }); // throws InvalidTaskError
+ * ```
+ */
+import type { NewTask } from "./types.ts";
+
+/** A task that cannot be stored or run as given. */
+export class InvalidTaskError extends TypeError {
+  override name = "InvalidTaskError";
+  readonly code = "INVALID_TASK";
+}
+
+/** Deepest nesting of a module task's arguments. */
+export const MAX_ARGS_DEPTH = 1000;
+
+/** Throws InvalidTaskError naming the first problem of the task. */
+export function validateTask(task: NewTask): void {
+  const spec = task.spec;
+  switch (spec?.kind) {
+    case "command":
+      if (!Array.isArray(spec.argv) || spec.argv.length === 0) {
+        throw new InvalidTaskError("Cannot submit a command task: its argv is empty");
+      }
+      spec.argv.forEach((word, i) => _text(`argument ${i}`, word));
+      break;
+    case "shell":
+      _text("the shell line", spec.line);
+      if (!spec.line.trim()) {
+        throw new InvalidTaskError("Cannot submit a shell task: the line is empty");
+      }
+      break;
+    case "module":
+      _text("the module", spec.module);
+      _text("the export name", spec.export);
+      if (!Array.isArray(spec.args)) {
+        throw new InvalidTaskError("Cannot submit a module task: its args must be an array");
+      }
+      _storable(spec.args, "args", 0, new Set());
+      break;
+    default:
+      throw new InvalidTaskError(
+        `Cannot submit a task of kind '${
+          (spec as { kind?: unknown })?.kind
+        }': expected module, command or shell`,
+      );
+  }
+  for (const [key, value] of Object.entries(task.env ?? {})) {
+    _text(`the environment variable name '${key}'`, key);
+    _text(`the environment variable ${key}`, value);
+    if (key.includes("=")) {
+      throw new InvalidTaskError(
+        `Cannot submit a task: environment variable name '${key}' contains '='`,
+      );
+    }
+  }
+  if (task.cwd !== undefined) _text("the working directory", task.cwd);
+}
+
+function _text(what: string, value: unknown): void {
+  if (typeof value !== "string") {
+    throw new InvalidTaskError(`Cannot submit the task: ${what} is not a string`);
+  }
+  if (value.includes("\0")) {
+    throw new InvalidTaskError(`Cannot submit the task: ${what} contains a NUL byte`);
+  }
+}
+
+/** Refuses values MessagePack would drop or choke on. */
+function _storable(value: unknown, path: string, depth: number, seen: Set<object>): void {
+  if (depth > MAX_ARGS_DEPTH) {
+    throw new InvalidTaskError(
+      `Cannot submit a module task: its arguments nest deeper than ${MAX_ARGS_DEPTH} levels`,
+    );
+  }
+  if (typeof value === "function" || typeof value === "symbol") {
+    throw new InvalidTaskError(
+      `Cannot submit a module task: ${path} is a ${typeof value}, which cannot be stored`,
+    );
+  }
+  if (value === null || typeof value !== "object" || ArrayBuffer.isView(value)) return;
+  if (seen.has(value)) {
+    throw new InvalidTaskError(`Cannot submit a module task: ${path} refers back to itself`);
+  }
+  seen.add(value);
+  const entries = value instanceof Map ? [...value.entries()] : Object.entries(value);
+  for (const [key, item] of entries) {
+    _storable(item, `${path}[${JSON.stringify(key)}]`, depth + 1, seen);
+  }
+  seen.delete(value);
+}
