@@ -290,9 +290,8 @@ describe("supervisor crashes", () => {
     });
     assert.equal(integrity, "ok");
     assert.equal(lost.command, 0, `command output lost: ${missing.command.join("; ")}`);
-    // Module output passes through the supervisor's main thread, and a line can be lost at a
-    // crash (a known defect, RELIABILITY.md; pending_module_output_crash): reported, not failed.
-    if (lost.module > 0) console.log(`module output lost at a crash: ${missing.module.join("; ")}`);
+    // A module task's worker writes its output itself, before console.log returns.
+    assert.equal(lost.module, 0, `module output lost: ${missing.module.join("; ")}`);
     assert.ok(crashes >= CRASHES, `${crashes} crashes`);
   });
 });
