@@ -9,9 +9,14 @@
  * ```
  */
 const words = process.argv.slice(2);
+const SHELL_ENTRY = "src/runner/shell_line.ts";
 
 if (words[0] === "__shell") {
-  const { runShellLine } = await import("./src/runner/shell_line.ts");
+  // A separate entrypoint (dax is over half of the code): a computed specifier keeps the bundler
+  // from pulling it into the start-up of every other command.
+  const { embeddedUrl } = await import("./src/runtime/embedded_url.ts");
+  const url = embeddedUrl(new URL("./src/runner/shell_line.ts", import.meta.url), SHELL_ENTRY);
+  const { runShellLine } = await import(url) as typeof import("./src/runner/shell_line.ts");
   process.exit(await runShellLine(words.slice(1).join(" ")));
 } else if (words[0] === "__module") {
   const { runIsolatedModule } = await import("./src/runner/isolated_module.ts");

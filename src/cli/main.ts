@@ -1,6 +1,7 @@
 /**
- * The `bgt` command tree: one file per command under `commands/`. Errors become one line on
- * stderr and a non-zero exit (see `cli_error.ts`).
+ * The `bgt` command tree: one file per command under `commands/`, each loaded only when it is
+ * the one being run (start-up time is most of a `bgt run`). Errors become one line on stderr and
+ * a non-zero exit (see `cli_error.ts`).
  *
  * @example
  * ```ts
@@ -10,28 +11,43 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { VERSION } from "../task/version.ts";
 import { reportError } from "./cli_error.ts";
-import { cleanCommand } from "./commands/clean.ts";
-import { completionsCommand } from "./commands/completions.ts";
-import { daemonCommand } from "./commands/daemon.ts";
-import { everyCommand } from "./commands/every.ts";
-import { groupCommand } from "./commands/group.ts";
-import { killCommand } from "./commands/kill.ts";
-import { logsCommand } from "./commands/logs.ts";
-import { lsCommand } from "./commands/ls.ts";
-import { metaCommand } from "./commands/meta.ts";
-import { pauseCommand, resumeCommand } from "./commands/pause.ts";
-import { restartCommand } from "./commands/restart.ts";
-import { resultCommand } from "./commands/result.ts";
-import { rmCommand } from "./commands/rm.ts";
-import { runCommand } from "./commands/run.ts";
-import { schedulesCommand } from "./commands/schedules.ts";
-import { sendCommand } from "./commands/send.ts";
-import { showCommand } from "./commands/show.ts";
-import { superviseCommand } from "./commands/supervise.ts";
-import { waitCommand } from "./commands/wait.ts";
 
-/** Builds the command tree. */
-export function buildProgram(): Command {
+type Loader = () => Promise<Command>;
+// deno-lint-ignore no-explicit-any
+const load = (loader: () => Promise<any>): Loader => async () => (await loader()) as Command;
+
+/** Every command, in help order, loaded on demand. */
+const COMMANDS: Record<string, Loader> = {
+  run: load(async () => (await import("./commands/run.ts")).runCommand()),
+  every: load(async () => (await import("./commands/every.ts")).everyCommand()),
+  schedules: load(async () => (await import("./commands/schedules.ts")).schedulesCommand()),
+  group: load(async () => (await import("./commands/group.ts")).groupCommand()),
+  ls: load(async () => (await import("./commands/ls.ts")).lsCommand()),
+  show: load(async () => (await import("./commands/show.ts")).showCommand()),
+  logs: load(async () => (await import("./commands/logs.ts")).logsCommand()),
+  send: load(async () => (await import("./commands/send.ts")).sendCommand()),
+  result: load(async () => (await import("./commands/result.ts")).resultCommand()),
+  wait: load(async () => (await import("./commands/wait.ts")).waitCommand()),
+  kill: load(async () => (await import("./commands/kill.ts")).killCommand()),
+  pause: load(async () => (await import("./commands/pause.ts")).pauseCommand()),
+  resume: load(async () => (await import("./commands/pause.ts")).resumeCommand()),
+  restart: load(async () => (await import("./commands/restart.ts")).restartCommand()),
+  meta: load(async () => (await import("./commands/meta.ts")).metaCommand()),
+  rm: load(async () => (await import("./commands/rm.ts")).rmCommand()),
+  clean: load(async () => (await import("./commands/clean.ts")).cleanCommand()),
+  daemon: load(async () => (await import("./commands/daemon.ts")).daemonCommand()),
+  supervise: load(async () => (await import("./commands/supervise.ts")).superviseCommand()),
+  completions: load(async () => (await import("./commands/completions.ts")).completionsCommand()),
+};
+
+/** Other names of commands (commander knows them too, once the command is loaded). */
+const ALIASES: Record<string, string> = { list: "ls", schedule: "schedules", groups: "group" };
+
+/**
+ * Builds the command tree with these commands (default: all of them, as help, suggestions after
+ * a typo and completions need; a normal call needs only its own).
+ */
+export async function buildProgram(names = Object.keys(COMMANDS)): Promise<Command> {
   const program = new Command("bgt")
     .description(
       "Background tasks for TypeScript: run, schedule and keep every task, its output and its result.",
@@ -43,39 +59,24 @@ export function buildProgram(): Command {
     .configureOutput({
       outputError: (text, write) => write(`bgt: ${text.replace(/^error: /, "").trim()}\n`),
     });
-  for (
-    const command of [
-      runCommand(),
-      everyCommand(),
-      schedulesCommand(),
-      groupCommand(),
-      lsCommand(),
-      showCommand(),
-      logsCommand(),
-      sendCommand(),
-      resultCommand(),
-      waitCommand(),
-      killCommand(),
-      pauseCommand(),
-      resumeCommand(),
-      restartCommand(),
-      metaCommand(),
-      rmCommand(),
-      cleanCommand(),
-      daemonCommand(),
-      superviseCommand(),
-      completionsCommand(),
-    ]
-  ) {
+  for (const command of await Promise.all(names.map((name) => COMMANDS[name]()))) {
     program.addCommand(command as unknown as Command);
   }
   _exitOverrideAll(program);
   return program;
 }
 
+/** The commands a call needs: its own when it names a known one, none for the version, else all. */
+function _commandsFor(words: readonly string[]): string[] | undefined {
+  const first = words[0];
+  if (first === "-V" || first === "--version") return [];
+  const name = ALIASES[first ?? ""] ?? first;
+  return name !== undefined && name in COMMANDS && name !== "completions" ? [name] : undefined;
+}
+
 /** Runs the CLI with these words; resolves with the exit code. */
 export async function main(words: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(_commandsFor(words));
   try {
     await program.parseAsync([...words], { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;

@@ -7,7 +7,7 @@
  * decode(encode({ a: [1, 2] })); // { a: [1, 2] }
  * ```
  */
-import { Packr } from "msgpackr";
+import { Packr } from "msgpackr/pack"; // the plain JS build: no native add-on probe at start-up
 
 const packr = new Packr({
   useRecords: false,
