@@ -116,6 +116,9 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX tasks_created ON tasks (created_at);`,
   // 4: the earliest waiting run_at in O(log n), for the supervisor's timer.
   `CREATE INDEX tasks_waiting_run_at ON tasks (run_at) WHERE status IN ('queued', 'scheduled');`,
+  // 5: which module tasks run in a worker (not --isolate'd), so a claim can ask for those alone.
+  `ALTER TABLE tasks ADD COLUMN in_worker INTEGER NOT NULL DEFAULT 0;
+   UPDATE tasks SET in_worker = 1 WHERE kind = 'module';`,
 ];
 
 /** Runs every migration the database has not seen yet. */

@@ -37,6 +37,7 @@ import {
   type ListFilter,
   type StatusCounts,
   type SupervisorRecord,
+  type TaskEnd,
   type TaskStore,
 } from "./task_store.ts";
 
@@ -136,27 +137,56 @@ export class SqliteTaskStore implements TaskStore {
     owner: string,
     options: { now: number; fullGroups: readonly string[] },
   ): Task | undefined {
-    const row = this.#connection.transaction(() =>
-      this.#db.prepare(
+    return this.claimBatch(owner, { ...options, limit: 1 })[0];
+  }
+
+  claimBatch(
+    owner: string,
+    options: {
+      now: number;
+      limit: number;
+      fullGroups?: readonly string[];
+      groupRoom?: Readonly<Record<string, number>>;
+      workerModulesOnly?: boolean;
+    },
+  ): Task[] {
+    if (options.limit <= 0) return [];
+    return this.#connection.transaction(() => {
+      // A few more candidates than wanted, in case some belong to a group with little room.
+      const candidates = this.#db.prepare(
+        `SELECT id, grp FROM tasks INDEXED BY tasks_due
+         WHERE status IN ('queued', 'scheduled') AND run_at <= ?
+           AND grp NOT IN (SELECT value FROM json_each(?))
+           AND grp NOT IN (SELECT name FROM groups WHERE paused = 1)
+           AND in_worker >= ?
+         ORDER BY priority DESC, run_at, id LIMIT ?`,
+      ).all<{ id: number; grp: string }>(
+        options.now,
+        JSON.stringify(options.fullGroups ?? []),
+        options.workerModulesOnly ? 1 : 0,
+        options.limit + 32,
+      );
+      const room = { ...options.groupRoom };
+      const ids: number[] = [];
+      for (const { id, grp } of candidates) {
+        if (ids.length === options.limit) break;
+        if (room[grp] !== undefined) {
+          if (room[grp] <= 0) continue;
+          room[grp]--;
+        }
+        ids.push(id);
+      }
+      if (!ids.length) return [];
+      const rows = this.#db.prepare(
         `UPDATE tasks SET status = 'running', owner = ?, started_at = ?, attempt = attempt + 1,
            lease_until = ? + ${LEASE_MS},
            pid = NULL, exit_code = NULL, signal = NULL, error = NULL, finished_at = NULL
-         WHERE id = (
-           SELECT id FROM tasks INDEXED BY tasks_due
-           WHERE status IN ('queued', 'scheduled') AND run_at <= ?
-             AND grp NOT IN (SELECT value FROM json_each(?))
-             AND grp NOT IN (SELECT name FROM groups WHERE paused = 1)
-           ORDER BY priority DESC, run_at, id LIMIT 1)
+         WHERE id IN (SELECT value FROM json_each(?))
          RETURNING ${TASK_COLUMNS}`,
-      ).get<TaskRow>(
-        owner,
-        options.now,
-        options.now,
-        options.now,
-        JSON.stringify(options.fullGroups),
-      )
-    );
-    return row && toTask(row);
+      ).all<TaskRow>(owner, options.now, options.now, JSON.stringify(ids));
+      const order = new Map(ids.map((id, i) => [id, i]));
+      return rows.map(toTask).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    });
   }
 
   nextRunAt(): number | undefined {
@@ -177,12 +207,6 @@ export class SqliteTaskStore implements TaskStore {
     );
   }
 
-  markStarted(id: number, pid: number | null): void {
-    this.#connection.transaction(() =>
-      this.#db.prepare("UPDATE tasks SET pid = ? WHERE id = ?").run(pid, id)
-    );
-  }
-
   setProgress(id: number, fraction: number, message: string | null): void {
     this.#connection.transaction(() =>
       this.#db
@@ -192,8 +216,30 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   finish(id: number, owner: string, outcome: TaskOutcome): Task[] {
+    return this.finishMany(owner, [{ id, outcome }]).flatMap((end) => this.get(end.id) ?? []);
+  }
+
+  finishMany(
+    owner: string,
+    ends: readonly { id: number; outcome: TaskOutcome; at?: number }[],
+    started: readonly [number, number | null][] = [],
+  ): TaskEnd[] {
     const now = Date.now();
     return this.#connection.transaction(() => {
+      const setPid = this.#db.prepare("UPDATE tasks SET pid = ? WHERE id = ?");
+      for (const [id, pid] of started) setPid.run(pid, id);
+      const changed = ends.flatMap(({ id, outcome, at }) =>
+        this.#finishOne(id, owner, outcome, at ?? now)
+      );
+      const ended = changed.filter((end) => end.status !== "queued").map((end) => end.id);
+      const dependants = settleDependants(this.#db, ended, now);
+      return [...changed, ...dependants.map(({ id, status }) => ({ id, status }))];
+    });
+  }
+
+  /** Records one run's end inside the caller's transaction (see finish). */
+  #finishOne(id: number, owner: string, outcome: TaskOutcome, now: number): TaskEnd[] {
+    {
       const row = this.#db
         .prepare(
           `SELECT attempt, max_attempts, backoff_ms, started_at, run_at, pid FROM tasks
@@ -234,8 +280,8 @@ export class SqliteTaskStore implements TaskStore {
       const updated = this.#db.prepare(
         `UPDATE tasks SET status = ?, run_at = ?, finished_at = ?, exit_code = ?, signal = ?,
            result = ?, error = ?, owner = NULL, lease_until = NULL
-         WHERE id = ? RETURNING ${TASK_COLUMNS}`,
-      ).get<TaskRow>(
+         WHERE id = ? RETURNING status`,
+      ).get<{ status: TaskStatus }>(
         retry ? "queued" : outcome.status,
         retry ? now + retryDelay(row.backoff_ms, row.attempt) : row.run_at,
         retry ? null : now,
@@ -245,10 +291,8 @@ export class SqliteTaskStore implements TaskStore {
         error,
         id,
       );
-      if (!updated) return [];
-      const task = toTask(updated);
-      return retry ? [task] : [task, ...settleDependants(this.#db, [id], now)];
-    });
+      return updated ? [{ id, status: updated.status }] : [];
+    }
   }
 
   cancel(id: number): Task[] {

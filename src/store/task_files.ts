@@ -26,6 +26,7 @@ import {
   readSync,
   renameSync,
   rmSync,
+  statSync,
   watch,
   writeFileSync,
 } from "node:fs";
@@ -139,12 +140,7 @@ export function removeTaskFiles(files: TaskFiles): void {
 /** Size in bytes of a stream file (0 when absent). */
 export function streamSize(path: string): number {
   try {
-    const fd = openSync(path, "r");
-    try {
-      return fstatSync(fd).size;
-    } finally {
-      closeSync(fd);
-    }
+    return statSync(path, { throwIfNoEntry: false })?.size ?? 0;
   } catch {
     return 0;
   }

@@ -132,8 +132,9 @@ export function insertTasks(
 ): SubmitResult[] {
   const insert = db.prepare(
     `INSERT INTO tasks (kind, spec, name, grp, priority, status, run_at, created_at, max_attempts,
-       backoff_ms, timeout_ms, after_any, task_key, schedule_id, retain, stdin, env, cwd, meta)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       backoff_ms, timeout_ms, after_any, task_key, schedule_id, retain, stdin, env, cwd, meta,
+       in_worker)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const addDependency = db.prepare("INSERT OR IGNORE INTO dependencies VALUES (?, ?)");
   const exists = db.prepare("SELECT 1 AS one FROM tasks WHERE id = ?");
@@ -190,6 +191,7 @@ export function insertTasks(
         JSON.stringify(task.env ?? {}),
         task.cwd ?? process.cwd(),
         JSON.stringify(task.meta ?? {}),
+        task.spec.kind === "module" && !task.spec.isolate ? 1 : 0,
       ).lastInsertRowid,
     );
     for (const dep of after) addDependency.run(id, dep);
@@ -235,19 +237,21 @@ export function endTasks(
  */
 export function settleDependants(db: SqliteDatabase, endedIds: readonly number[], now: number) {
   const ended: Task[] = [];
-  const pending = [...endedIds];
+  let pending = [...endedIds];
   const dependants = db.prepare(
-    `SELECT d.task_id AS id FROM dependencies d JOIN tasks t ON t.id = d.task_id
-     WHERE d.dep_id = ? AND t.status = 'blocked'`,
+    `SELECT DISTINCT d.task_id AS id FROM dependencies d JOIN tasks t ON t.id = d.task_id
+     WHERE d.dep_id IN (SELECT value FROM json_each(?)) AND t.status = 'blocked' ORDER BY d.task_id`,
   );
   while (pending.length) {
-    for (const { id } of dependants.all<{ id: number }>(pending.pop()!)) {
+    const next: number[] = [];
+    for (const { id } of dependants.all<{ id: number }>(JSON.stringify(pending))) {
       const task = _settle(db, id, now);
       if (task && isTerminal(task.status)) {
         ended.push(task);
-        pending.push(id);
+        next.push(id);
       }
     }
+    pending = next;
   }
   return ended;
 }

@@ -65,6 +65,12 @@ export interface GroupSetting {
   paused: boolean;
 }
 
+/** A task whose state a finish changed: its id and new state. */
+export interface TaskEnd {
+  id: number;
+  status: TaskStatus;
+}
+
 /** Counts by state, for `bgt daemon status`. */
 export type StatusCounts = Partial<Record<TaskStatus, number>>;
 
@@ -88,6 +94,21 @@ export interface TaskStore {
     owner: string,
     options: { now: number; fullGroups: readonly string[] },
   ): Task | undefined;
+  /**
+   * Claims up to `limit` due tasks in one transaction, in claimNext's order, skipping full
+   * groups and giving no group more than its `groupRoom`; with `workerModulesOnly`, only module
+   * tasks that run in a worker (not `--isolate`d).
+   */
+  claimBatch(
+    owner: string,
+    options: {
+      now: number;
+      limit: number;
+      fullGroups?: readonly string[];
+      groupRoom?: Readonly<Record<string, number>>;
+      workerModulesOnly?: boolean;
+    },
+  ): Task[];
   /** Earliest run_at among waiting tasks, or undefined. */
   nextRunAt(): number | undefined;
   /**
@@ -96,8 +117,6 @@ export interface TaskStore {
    * owner's liveness decides, and the lease is informational.
    */
   heartbeat(owner: string, until: number): void;
-  /** Records the pid of a task that started. */
-  markStarted(id: number, pid: number | null): void;
   /** Stores a progress report. */
   setProgress(id: number, fraction: number, message: string | null): void;
   /**
@@ -106,6 +125,17 @@ export interface TaskStore {
    * blocked dependants that ended with it (a failed dependency fails them); empty if not owned.
    */
   finish(id: number, owner: string, outcome: TaskOutcome): Task[];
+  /**
+   * finish() of several runs, and the pids of runs that started (`[id, pid]`), in one
+   * transaction; returns the id and new state of every task that changed (the dependants that
+   * ended with them last).
+   */
+  finishMany(
+    owner: string,
+    /** `at`: when the run ended (epoch ms), if earlier than now. */
+    ends: readonly { id: number; outcome: TaskOutcome; at?: number }[],
+    started?: readonly [number, number | null][],
+  ): TaskEnd[];
   /**
    * Cancels a task that has not started (queued, scheduled, blocked); returns it and the
    * dependants that failed because of it, or an empty list if it had started or ended.

@@ -10,11 +10,12 @@
  * dispatcher.wake();
  * ```
  */
+import { existsSync } from "node:fs";
 import { adoptCommand, startCommand } from "../runner/command_runner.ts";
 import { adoptIsolatedModule, startIsolatedModule } from "../runner/isolated_module.ts";
 import type { RunningTask } from "../runner/running_task.ts";
 import { type StreamName, streamSize, type TaskFiles, taskFiles } from "../store/task_files.ts";
-import { LEASE_MS, type TaskStore } from "../store/task_store.ts";
+import { LEASE_MS, type TaskEnd, type TaskStore } from "../store/task_store.ts";
 import { formatDuration } from "../schedule/duration.ts";
 import { fireDueSchedules } from "../schedule/fire_schedules.ts";
 import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
@@ -37,7 +38,7 @@ export interface DispatcherOptions {
   /** Time between a kill's signal and SIGKILL. @default 5000 */
   killGraceMs?: number;
   /** Told about every task that reaches a terminal state. */
-  onFinished?: (task: Task) => void;
+  onFinished?: (task: TaskEnd) => void;
   /** Where to report a problem that does not stop the dispatcher. */
   log?: (line: string) => void;
 }
@@ -60,6 +61,9 @@ interface Entry {
 
 const STREAMS: readonly StreamName[] = ["stdout", "stderr", "data"];
 
+/** How many module tasks per worker may be handed to the pool ahead (claimed, queued there). */
+export const WORKER_BACKLOG = 32;
+
 /** Claims, runs and records tasks. */
 export class Dispatcher {
   #options: DispatcherOptions;
@@ -68,6 +72,13 @@ export class Dispatcher {
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #wakeQueued = false;
   #draining = false;
+  /** Run ends and started pids waiting to be stored (see #flush). */
+  #ends: { id: number; outcome: TaskOutcome; at: number }[] = [];
+  #started: [number, number | null][] = [];
+  #flushQueued = false;
+  #flushFailures = 0;
+  /** How many of the running tasks are module tasks in the pool's workers. */
+  #inWorkers = 0;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -196,7 +207,10 @@ export class Dispatcher {
     setTimeout(() => entry.run.kill("SIGKILL"), this.#options.killGraceMs ?? 5000);
   }
 
-  /** Stops claiming; resolves when the tasks in `which` have ended (or at once for none). */
+  /**
+   * Stops claiming; resolves when the tasks in `which` have ended (or at once for none) and every
+   * end is stored.
+   */
   async drain(which: (task: Task) => boolean): Promise<void> {
     this.#draining = true;
     clearTimeout(this.#timer);
@@ -205,6 +219,7 @@ export class Dispatcher {
         entry.run.done
       ),
     );
+    this.#flush();
   }
 
   #pump(): void {
@@ -213,18 +228,28 @@ export class Dispatcher {
     this.#timer = undefined;
     if (this.#draining) return;
     this.#fireSchedules();
-    const limits = new Map(
-      store.groups().filter((group) => group.parallel !== null).map((g) => [g.name, g.parallel!]),
-    );
-    while (this.#running.size < parallel) {
-      const task = store.claimNext(owner, {
+    // Processes (commands, isolated modules) take a slot each; module tasks for the workers are
+    // handed over in batches (the pool runs `parallel` of them at once and queues the rest), so
+    // that claims and ends are stored many per transaction.
+    for (let round = 0; round < 4; round++) {
+      const processRoom = parallel - this.#processes;
+      const workerRoom = parallel * WORKER_BACKLOG - this.#inWorkers;
+      if (processRoom <= 0 && workerRoom <= 0) break;
+      const tasks = store.claimBatch(owner, {
         now: Date.now(),
-        fullGroups: this.#fullGroups(limits),
+        limit: processRoom > 0 ? processRoom : workerRoom,
+        workerModulesOnly: processRoom <= 0,
+        ...this.#groupRoom(),
       });
-      if (!task) break;
-      this.#start(task);
+      for (const task of tasks) this.#start(task);
+      if (!tasks.length) break;
     }
     this.#armTimer();
+  }
+
+  /** Running processes: commands, shell lines and isolated module tasks. */
+  get #processes(): number {
+    return this.#running.size - this.#inWorkers;
   }
 
   #fireSchedules(): void {
@@ -235,21 +260,31 @@ export class Dispatcher {
     }
   }
 
-  /** Groups whose limit is reached by the tasks running now. */
-  #fullGroups(limits: Map<string, number>): string[] {
-    if (!limits.size) return [];
+  /** The groups with a limit: those that are full, and the room the others have left. */
+  #groupRoom(): { fullGroups: string[]; groupRoom: Record<string, number> } {
+    const fullGroups: string[] = [];
+    const groupRoom: Record<string, number> = {};
+    const limited = this.#options.store.groups().filter((group) => group.parallel !== null);
+    if (!limited.length) return { fullGroups, groupRoom };
     const running = new Map<string, number>();
     for (const { task } of this.#running.values()) {
       running.set(task.group, (running.get(task.group) ?? 0) + 1);
     }
-    return [...limits].filter(([name, limit]) => (running.get(name) ?? 0) >= limit).map(([n]) => n);
+    for (const group of limited) {
+      const room = group.parallel! - (running.get(group.name) ?? 0);
+      if (room <= 0) fullGroups.push(group.name);
+      else groupRoom[group.name] = room;
+    }
+    return { fullGroups, groupRoom };
   }
 
   /** Sleeps until the next run_at or schedule firing (a task's end also wakes the pump). */
   #armTimer(): void {
     const { store } = this.#options;
     const nextFiring = store.schedules.nextAt();
-    const nextTask = this.#running.size < this.#options.parallel ? store.nextRunAt() : undefined;
+    const room = this.#processes < this.#options.parallel ||
+      this.#inWorkers < this.#options.parallel * WORKER_BACKLOG;
+    const nextTask = room ? store.nextRunAt() : undefined;
     const next = Math.min(nextFiring ?? Infinity, nextTask ?? Infinity);
     if (next === Infinity) return;
     const delay = Math.min(Math.max(0, next - Date.now()), 2 ** 31 - 1);
@@ -279,6 +314,8 @@ export class Dispatcher {
   #track(task: Task, run: RunningTask, offsets?: Record<StreamName, number>): void {
     const entry: Entry = { task, run, offsets };
     this.#running.set(task.id, entry);
+    const inWorker = _isWorkerTask(task);
+    if (inWorker) this.#inWorkers++;
     if (task.timeoutMs !== null) {
       const left = task.timeoutMs - (Date.now() - (task.startedAt ?? Date.now()));
       if (task.status === "paused") entry.remainingMs = Math.max(0, left);
@@ -290,11 +327,13 @@ export class Dispatcher {
     }, LEASE_MS / 3);
     void run.started.then((pid) => {
       if (pid !== null && this.#running.get(task.id) === entry) {
-        this.#options.store.markStarted(task.id, pid);
+        this.#started.push([task.id, pid]);
+        this.#scheduleFlush();
       }
     });
     void run.done.then((outcome) => {
       this.#running.delete(task.id);
+      if (inWorker) this.#inWorkers--;
       clearTimeout(entry.timeout);
       if (this.#running.size === 0) {
         clearInterval(this.#heartbeat);
@@ -324,26 +363,53 @@ export class Dispatcher {
         };
       }
       this.#record(task.id, outcome);
-      this.wake();
     });
   }
 
+  /** Queues how a run ended; the queue is stored in one transaction per turn of the loop. */
+  #record(id: number, outcome: TaskOutcome): void {
+    this.#ends.push({ id, outcome, at: Date.now() });
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    // With a backlog in the workers, gather a millisecond's worth of ends per transaction; with
+    // a few tasks, store each end at the next turn of the loop.
+    if (this.#inWorkers > this.#options.parallel) setTimeout(() => this.#flush(), 1);
+    else setImmediate(() => this.#flush());
+  }
+
   /**
-   * Stores how a run ended. When the database refuses (a full disk, say), the outcome is kept
-   * and recorded again later — with a growing delay, up to a minute — until it is stored.
+   * Stores the queued starts and ends in one transaction, then claims the next tasks. When the
+   * database refuses (a full disk, say), the queue is kept and stored again later — with a
+   * growing delay, up to a minute — until it is stored.
    */
-  #record(id: number, outcome: TaskOutcome, attempt = 0): void {
+  #flush(): void {
+    this.#flushQueued = false;
+    if (!this.#ends.length && !this.#started.length) return;
+    const ends = this.#ends;
+    const started = this.#started;
+    this.#ends = [];
+    this.#started = [];
     try {
-      this.#announce(this.#options.store.finish(id, this.#options.owner, outcome));
+      this.#announce(this.#options.store.finishMany(this.#options.owner, ends, started));
+      this.#flushFailures = 0;
     } catch (error) {
-      const delay = Math.min(1000 * 2 ** attempt, 60_000);
+      this.#ends.unshift(...ends);
+      this.#started.unshift(...started);
+      const delay = Math.min(1000 * 2 ** this.#flushFailures++, 60_000);
       this.#options.log?.(
-        `cannot record the end of task ${id} (${
+        `cannot record ${ends.length} task end(s) (${
           (error as Error).message
         }); retrying in ${delay} ms`,
       );
-      setTimeout(() => this.#record(id, outcome, attempt + 1), delay);
+      this.#flushQueued = true;
+      setTimeout(() => this.#flush(), delay);
+      return;
     }
+    if (ends.length) this.wake();
   }
 
   /** Stores a command's progress reports (from its fd 3). */
@@ -353,7 +419,7 @@ export class Dispatcher {
   }
 
   /** Tells onFinished about the tasks that ended. */
-  #announce(tasks: readonly Task[]): void {
+  #announce(tasks: readonly TaskEnd[]): void {
     for (const task of tasks) {
       if (isTerminal(task.status)) this.#options.onFinished?.(task);
     }
@@ -365,8 +431,9 @@ function _isWorkerTask(task: Task): boolean {
   return task.spec.kind === "module" && !task.spec.isolate;
 }
 
-/** The current end of each of a task's streams. */
+/** The current end of each of a task's streams (one look when it has no files yet). */
 function _offsets(files: TaskFiles): Record<StreamName, number> {
+  if (!existsSync(files.dir)) return { stdout: 0, stderr: 0, data: 0 };
   return Object.fromEntries(STREAMS.map((stream) => [stream, streamSize(files[stream])])) as Record<
     StreamName,
     number

@@ -61,7 +61,7 @@ export class TaskWaiters {
   }
 
   /** Wakes the waits on a task that reached a terminal state. */
-  finished(task: Task): void {
+  finished(task: Pick<Task, "id">): void {
     for (const listener of [...(this.#byId.get(task.id) ?? [])]) listener();
   }
 }
