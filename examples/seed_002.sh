@@ -14,8 +14,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 #   env => { DEBUG_STUFF => 1 },
 #   meta => { name => 'Hello World', myDataStruct => MyObject->new({x =>'y'}) },
 #   retainOutput => 1000000 );
-id=$("$bgt" run --env DEBUG_STUFF=1 --meta name='Hello World' --meta myDataStruct='{"x":"y"}' \
-  --retain 1000000 --stdin -- "$here/seed_002_task.sh" -n -t /tmp/bar.txt </dev/null)
+id=$("$bgt" run --name hello-world --env DEBUG_STUFF=1 --meta name='Hello World' \
+  --meta myDataStruct='{"x":"y"}' --retain 1000000 --stdin \
+  -- "$here/seed_002_task.sh" -n -t /tmp/bar.txt </dev/null)
 until "$bgt" ls --status running -q | grep -qx "$id"; do sleep 0.05; done
 
 # my @runningTasks= RapidApp::BgTask->search( status => { running => 1 } );

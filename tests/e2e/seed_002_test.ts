@@ -30,7 +30,7 @@ describe("examples/seed_002.sh", () => {
     assert.equal(run.status, 0, run.stderr);
     const out = run.stdout;
     // search(status => running) + pause: the task was listed as paused.
-    assert.match(out, /^1\s+paused\s+\S*seed_002_task\.sh -n -t/m);
+    assert.match(out, /^1\s+paused\s+hello-world\s/m);
     // stream(1)->start/limit and stream(2): the available ranges.
     const streams = JSON.parse(out.slice(out.indexOf("{"), out.indexOf("}\n}") + 3));
     assert.deepEqual(streams.stdout, { start: 0, limit: 47 });

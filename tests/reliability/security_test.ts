@@ -9,13 +9,17 @@ import { spawnSync } from "node:child_process";
 import {
   chmodSync,
   chownSync,
+  copyFileSync,
   existsSync,
   lstatSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { connect } from "../../mod.ts";
@@ -60,6 +64,21 @@ function otherUser(): { uid: number; gid: number; created: boolean } | string {
   return { uid, gid, created };
 }
 
+/**
+ * A copy of the bun binary the other user can run: the project's own may sit under a directory
+ * only its owner can enter (a fresh clone in a private temporary directory, say).
+ */
+let probeDir: string | undefined;
+function probeRuntime(): string {
+  if (!probeDir) {
+    probeDir = mkdtempSync(join(tmpdir(), "bgt-probe-"));
+    chmodSync(probeDir, 0o755);
+    copyFileSync(BUN, join(probeDir, "bun"));
+    chmodSync(join(probeDir, "bun"), 0o755);
+  }
+  return join(probeDir, "bun");
+}
+
 /** As the other user: try to read `db` and to connect to `socket`; each gives "ok" or an errno. */
 function probeAs(
   user: { uid: number; gid: number },
@@ -79,7 +98,7 @@ s.on("error", (e) => { out.connect = e.code; console.log(JSON.stringify(out)); }
     "--clear-groups",
     "env",
     "HOME=/tmp",
-    BUN,
+    probeRuntime(),
     "-e",
     script,
   ], { cwd: "/", encoding: "utf8", timeout: 30_000 });
@@ -97,7 +116,10 @@ describe("security", () => {
       "export default (...args: unknown[]) => args;\n",
     );
   });
-  after(() => home.cleanup());
+  after(() => {
+    home.cleanup();
+    if (probeDir) rmSync(probeDir, { recursive: true, force: true });
+  });
 
   test("after a run, the home and its directories are 0700 and its files 0600", () => {
     const id = home.ok(["run", "--", "sh", "-c", "echo out; echo err >&2"]);
