@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The quick-start demo: a module task, a command task and a failing command on a fresh home.
+# The quick-start demo on a fresh home: a module task, a command task and a failing command; then a
+# schedule, a dependency chain that stops at a failure, and a paused task.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export BGT_HOME="${BGT_HOME:-$(mktemp -d)/bgt}"
@@ -25,5 +26,17 @@ say "bgt logs $id2 --tail 3"
 bgt logs "$id2" --tail 3
 say "bgt logs $id3 --stderr"
 bgt logs "$id3" --stderr
+say "bgt every 1s --max-runs 2 -- date +%T   # a schedule"
+bgt every 1s --max-runs 2 -- date +%T
+say 'a=$(bgt run -- false); b=$(bgt run --after $a -- echo never)   # a chain'
+a=$(bgt run -- false); b=$(bgt run --after "$a" -- echo never); echo "$a $b"
+bgt wait "$b" >/dev/null || true
+say "bgt show $b   # why it did not run"
+bgt show "$b" | grep -E '^(status|error|after)'
+say "p=\$(bgt run -- sleep 30); bgt pause \$p; bgt ls -s paused; bgt kill \$p"
+p=$(bgt run -- sleep 30); sleep 0.3; bgt pause "$p"; bgt ls -s paused; bgt kill "$p"
+sleep 2
+say "bgt schedules"
+bgt schedules
 say "bgt daemon stop"
 bgt daemon stop
