@@ -109,7 +109,8 @@ export function taskFiles(logsDir: string, id: number): TaskFiles {
 
 /** Creates the task's directory (0700) and clears the records of an earlier attempt. */
 export function prepareTaskFiles(files: TaskFiles): void {
-  mkdirSync(files.dir, { recursive: true, mode: 0o700 });
+  // A directory made just now holds no records of an earlier attempt.
+  if (mkdirSync(files.dir, { recursive: true, mode: 0o700 }) !== undefined) return;
   rmSync(files.pid, { force: true });
   rmSync(files.status, { force: true });
   rmSync(files.stdin, { force: true });
