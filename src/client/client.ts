@@ -88,7 +88,14 @@ export class Client {
     const results = this.#store.submitAll(tasks);
     if (options.wake ?? true) await wakeSupervisor(this.home, this.#store);
     for (const { key } of results) {
-      if (key?.action === "replaced" && key.holderRunning) await this.kill(key.holder);
+      if (key?.action === "replaced" && key.holderRunning) {
+        try {
+          await this.kill(key.holder);
+        } catch (error) {
+          // It ended on its own meanwhile: the new task runs after it all the same.
+          if ((error as { code?: string }).code !== "TASK_STATE") throw error;
+        }
+      }
     }
     return results;
   }
@@ -285,11 +292,14 @@ export class Client {
    */
   clean(filter: { before?: number; status?: TaskStatus[] } = {}): number[] {
     const ids = this.#store.finishedIds(filter);
+    const removed: number[] = [];
     for (let i = 0; i < ids.length; i += 500) {
-      const removed = this.#store.remove(ids.slice(i, i + 500));
-      for (const id of removed) removeTaskFiles(taskFiles(this.home.logs, id));
+      for (const id of this.#store.remove(ids.slice(i, i + 500))) {
+        removeTaskFiles(taskFiles(this.home.logs, id));
+        removed.push(id);
+      }
     }
-    return ids;
+    return removed;
   }
 
   /**

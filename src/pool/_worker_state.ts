@@ -2,7 +2,7 @@
  * @internal The state a worker shares between its entry (`worker.ts`) and the worker-side API
  * (`context`, `workQueue`). One instance per worker thread.
  */
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { _WireOptions } from "./_protocol.ts";
 
@@ -12,13 +12,13 @@ export interface _CurrentTask {
   opts: _WireOptions | undefined;
   controller: AbortController | undefined;
   aborted: boolean;
-  /** Open output files (with `opts.out`), by stream. */
-  fds?: Partial<Record<"stdout" | "stderr" | "data", number>>;
 }
 
 /**
- * Appends text to one of the task's output files (`opts.out`), opening it on first use; false
- * when the task has no output files. A failed write (a full disk) is dropped, not thrown.
+ * Appends text to one of the task's output files (`opts.out`), making its directory on first
+ * use; false when the task has no output files. Each write opens and closes the file, so that a
+ * worker terminated in the middle of a task leaves no descriptor open in the process. A failed
+ * write (a full disk) is dropped, not thrown.
  */
 export function _writeOutput(
   cur: _CurrentTask,
@@ -28,32 +28,19 @@ export function _writeOutput(
   const out = cur.opts?.out;
   if (!out) return false;
   try {
-    cur.fds ??= {};
-    const fd = cur.fds[stream] ??= _openAppend(out[stream]);
-    writeSync(fd, text);
+    _append(out[stream], text);
   } catch { /* the task's output is lost, not the task */ }
   return true;
 }
 
-/** Opens a file to append to, making its directory (0700) when it does not exist yet. */
-function _openAppend(path: string): number {
+function _append(path: string, text: string): void {
   try {
-    return openSync(path, "a", 0o600);
+    appendFileSync(path, text, { mode: 0o600 });
   } catch (error) {
     if ((error as { code?: string }).code !== "ENOENT") throw error;
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    return openSync(path, "a", 0o600);
+    appendFileSync(path, text, { mode: 0o600 });
   }
-}
-
-/** Closes the task's output files. */
-export function _closeOutput(cur: _CurrentTask): void {
-  for (const fd of Object.values(cur.fds ?? {})) {
-    try {
-      closeSync(fd);
-    } catch { /* already closed */ }
-  }
-  cur.fds = undefined;
 }
 
 export const _state: {

@@ -132,7 +132,7 @@ export const context: TaskContext = Object.freeze({
     if (cur?.opts?.out) {
       let line: string;
       try {
-        line = `${JSON.stringify(value)}\n`;
+        line = `${JSON.stringify(value) ?? "null"}\n`;
       } catch (error) {
         throw new TypeError(`Cannot emit the record: ${(error as Error).message}`);
       }

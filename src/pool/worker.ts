@@ -15,7 +15,7 @@ import {
   MSG_RESULTS,
   MSG_RUN,
 } from "./_protocol.ts";
-import { _closeOutput, type _CurrentTask, _state, _writeOutput } from "./_worker_state.ts";
+import { type _CurrentTask, _state, _writeOutput } from "./_worker_state.ts";
 import { _serializeError } from "./errors.ts";
 import { compileFn, explainFreeVariable } from "./fn_source.ts";
 import { findTransferables } from "./transfer.ts";
@@ -229,7 +229,6 @@ async function _pump(): Promise<void> {
     } catch (e) {
       _fail(id, e, byValue);
     }
-    _closeOutput(cur);
     _state.current = undefined;
   }
   _skipped.clear();

@@ -13,7 +13,7 @@
  * ```
  */
 import { join } from "node:path";
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { Pool } from "../pool/pool.ts";
 import { selfCommand } from "../runtime/process.ts";
 import { bgtHome } from "../store/home.ts";
@@ -35,31 +35,41 @@ export function isolatedArgv(homeDir: string, id: number): string[] {
   return [...selfCommand(), "__module", homeDir, String(id)];
 }
 
+/** What the isolated process writes: the attempt it ran and how that ended. */
+interface ResultRecord {
+  attempt: number;
+  outcome: TaskOutcome;
+}
+
 /** Starts an isolated module task under a waiter (in the supervisor). */
 export function startIsolatedModule(task: Task, files: TaskFiles, homeDir: string): RunningTask {
-  return _withResult(startCommand(task, files, { argv: isolatedArgv(homeDir, task.id) }), files);
+  // An earlier attempt's outcome must not pass for this one's.
+  rmSync(resultPath(files), { force: true });
+  const run = startCommand(task, files, { argv: isolatedArgv(homeDir, task.id) });
+  return _withResult(run, files, task.attempt);
 }
 
 /** Re-adopts an isolated module task whose supervisor died (see adoptCommand). */
 export function adoptIsolatedModule(task: Task, files: TaskFiles): RunningTask | undefined {
   const run = adoptCommand(task, files);
-  return run && _withResult(run, files);
+  return run && _withResult(run, files, task.attempt);
 }
 
-/** The outcome the waiter reported, completed with the result or error the task wrote. */
-function _withResult(run: RunningTask, files: TaskFiles): RunningTask {
+/** The outcome the waiter reported, completed with the result or error this attempt wrote. */
+function _withResult(run: RunningTask, files: TaskFiles, attempt: number): RunningTask {
   return {
     ...run,
     done: run.done.then((outcome) => {
-      const written = _readOutcome(files);
+      const written = _readOutcome(files, attempt);
       return written ? { ...outcome, ...written, exitCode: outcome.exitCode } : outcome;
     }),
   };
 }
 
-function _readOutcome(files: TaskFiles): TaskOutcome | undefined {
+function _readOutcome(files: TaskFiles, attempt: number): TaskOutcome | undefined {
   try {
-    return decode(readFileSync(resultPath(files))) as TaskOutcome;
+    const record = decode(readFileSync(resultPath(files))) as ResultRecord;
+    return record.attempt === attempt ? record.outcome : undefined;
   } catch {
     return undefined; // killed before it could write: the exit code tells
   }
@@ -93,7 +103,8 @@ export async function runIsolatedModule(homeDir: string, id: number): Promise<nu
     }
     const outcome = await run.done;
     const temp = `${resultPath(files)}.tmp`;
-    writeFileSync(temp, encode(outcome), { mode: 0o600 });
+    const record: ResultRecord = { attempt: task.attempt, outcome };
+    writeFileSync(temp, encode(record), { mode: 0o600 });
     renameSync(temp, resultPath(files));
     return outcome.status === "succeeded" ? 0 : 1;
   } finally {

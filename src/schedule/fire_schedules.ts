@@ -27,7 +27,15 @@ export function fireDueSchedules(
       log?.(`schedule ${schedule.id} stopped: ${(error as Error).message}`);
       firing = { slots: [], skipped: 0, lastSlot: now, nextAt: null };
     }
-    ids.push(...store.schedules.fire(schedule.id, firing, now));
+    try {
+      ids.push(...store.schedules.fire(schedule.id, firing, now));
+    } catch (error) {
+      // The firing's task was refused (a dependency removed since, say): pass over these slots
+      // so that this schedule goes on, and the others with it.
+      log?.(`schedule ${schedule.id} skipped a firing: ${(error as Error).message}`);
+      const passedOver = { ...firing, slots: [], skipped: firing.skipped + firing.slots.length };
+      ids.push(...store.schedules.fire(schedule.id, passedOver, now));
+    }
   }
   return ids;
 }

@@ -10,6 +10,7 @@
  */
 import type { CatchUpPolicy, NewSchedule, OverlapPolicy } from "../task/schedule.ts";
 import type { NewTask } from "../task/types.ts";
+import { validateTask } from "../task/validate_task.ts";
 import { ScheduleError } from "./errors.ts";
 import { nextFiring, parseRecurrence, type Recurrence } from "./recurrence.ts";
 
@@ -27,6 +28,7 @@ export interface ScheduleRequest {
 
 /** Validates the request and returns the schedule to store; throws ScheduleError. */
 export function newSchedule(request: ScheduleRequest, now: number): NewSchedule {
+  validateTask(request.template); // what each firing will submit, refused now rather than then
   const recurrence = parseRecurrence(request.every, { timeZone: request.timeZone });
   if (request.maxRuns !== undefined && request.maxRuns < 1) {
     throw new ScheduleError(`Invalid --max-runs ${request.maxRuns}: it must be at least 1`);

@@ -103,8 +103,7 @@ export class SqliteTaskStore implements TaskStore {
     for (const [key, value] of Object.entries(filter.meta ?? {})) {
       // Text values compare as they are; numbers, booleans and objects as their JSON text.
       where.push(
-        `(CASE json_type(meta, ?) WHEN 'text' THEN json_extract(meta, ?)
-          ELSE json(json_extract(meta, ?)) END) = ?`,
+        `(CASE json_type(meta, ?) WHEN 'text' THEN json_extract(meta, ?) ELSE meta -> ? END) = ?`,
       );
       const path = `$.${JSON.stringify(key)}`;
       params.push(path, path, path, value);
@@ -137,43 +136,50 @@ export class SqliteTaskStore implements TaskStore {
     owner: string,
     options: { now: number; fullGroups: readonly string[] },
   ): Task | undefined {
-    return this.claimBatch(owner, { ...options, limit: 1 })[0];
+    return this.claimBatch(owner, { ...options, maxProcesses: 1, maxWorkers: 1, limit: 1 })[0];
   }
 
   claimBatch(
     owner: string,
     options: {
       now: number;
-      limit: number;
+      maxProcesses: number;
+      maxWorkers: number;
+      limit?: number;
       fullGroups?: readonly string[];
       groupRoom?: Readonly<Record<string, number>>;
-      workerModulesOnly?: boolean;
     },
   ): Task[] {
-    if (options.limit <= 0) return [];
+    let { maxProcesses, maxWorkers } = options;
+    const limit = options.limit ?? Infinity;
+    if (maxProcesses <= 0 && maxWorkers <= 0) return [];
     return this.#connection.transaction(() => {
       // A few more candidates than wanted, in case some belong to a group with little room.
       const candidates = this.#db.prepare(
-        `SELECT id, grp FROM tasks INDEXED BY tasks_due
+        `SELECT id, grp, in_worker FROM tasks INDEXED BY tasks_due
          WHERE status IN ('queued', 'scheduled') AND run_at <= ?
            AND grp NOT IN (SELECT value FROM json_each(?))
            AND grp NOT IN (SELECT name FROM groups WHERE paused = 1)
-           AND in_worker >= ?
+           AND in_worker BETWEEN ? AND ?
          ORDER BY priority DESC, run_at, id LIMIT ?`,
-      ).all<{ id: number; grp: string }>(
+      ).all<{ id: number; grp: string; in_worker: number }>(
         options.now,
         JSON.stringify(options.fullGroups ?? []),
-        options.workerModulesOnly ? 1 : 0,
-        options.limit + 32,
+        maxProcesses > 0 ? 0 : 1,
+        maxWorkers > 0 ? 1 : 0,
+        Math.max(0, maxProcesses) + Math.max(0, maxWorkers) + 32,
       );
       const room = { ...options.groupRoom };
       const ids: number[] = [];
-      for (const { id, grp } of candidates) {
-        if (ids.length === options.limit) break;
+      for (const { id, grp, in_worker: inWorker } of candidates) {
+        if ((maxProcesses <= 0 && maxWorkers <= 0) || ids.length >= limit) break;
+        if ((inWorker ? maxWorkers : maxProcesses) <= 0) continue;
         if (room[grp] !== undefined) {
           if (room[grp] <= 0) continue;
           room[grp]--;
         }
+        if (inWorker) maxWorkers--;
+        else maxProcesses--;
         ids.push(id);
       }
       if (!ids.length) return [];
@@ -189,13 +195,13 @@ export class SqliteTaskStore implements TaskStore {
     });
   }
 
-  nextRunAt(): number | undefined {
+  nextRunAt(after = Number.NEGATIVE_INFINITY): number | undefined {
     const row = this.#db
       .prepare(
         `SELECT min(run_at) AS at FROM tasks INDEXED BY tasks_waiting_run_at
-         WHERE status IN ('queued', 'scheduled')`,
+         WHERE status IN ('queued', 'scheduled') AND run_at > ?`,
       )
-      .get<{ at: number | null }>();
+      .get<{ at: number | null }>(Number.isFinite(after) ? after : -1e15);
     return row?.at ?? undefined;
   }
 

@@ -95,22 +95,24 @@ export interface TaskStore {
     options: { now: number; fullGroups: readonly string[] },
   ): Task | undefined;
   /**
-   * Claims up to `limit` due tasks in one transaction, in claimNext's order, skipping full
-   * groups and giving no group more than its `groupRoom`; with `workerModulesOnly`, only module
-   * tasks that run in a worker (not `--isolate`d).
+   * Claims due tasks in one transaction, in claimNext's order: at most `maxProcesses` that run as
+   * processes (commands, shell lines, isolated modules) and `maxWorkers` module tasks for the
+   * pool's workers (and at most `limit` in all), skipping full groups and giving no group more
+   * than its `groupRoom`.
    */
   claimBatch(
     owner: string,
     options: {
       now: number;
-      limit: number;
+      maxProcesses: number;
+      maxWorkers: number;
+      limit?: number;
       fullGroups?: readonly string[];
       groupRoom?: Readonly<Record<string, number>>;
-      workerModulesOnly?: boolean;
     },
   ): Task[];
-  /** Earliest run_at among waiting tasks, or undefined. */
-  nextRunAt(): number | undefined;
+  /** Earliest run_at among waiting tasks (only those later than `after`), or undefined. */
+  nextRunAt(after?: number): number | undefined;
   /**
    * Extends the lease of every task `owner` runs to `until` (epoch ms). A store shared by several
    * machines treats a running task whose lease has expired as orphaned; on one machine the

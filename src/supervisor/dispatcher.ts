@@ -61,9 +61,6 @@ interface Entry {
 
 const STREAMS: readonly StreamName[] = ["stdout", "stderr", "data"];
 
-/** How many module tasks per worker may be handed to the pool ahead (claimed, queued there). */
-export const WORKER_BACKLOG = 32;
-
 /** Claims, runs and records tasks. */
 export class Dispatcher {
   #options: DispatcherOptions;
@@ -147,6 +144,7 @@ export class Dispatcher {
       const ended = this.#options.store.cancel(id);
       if (ended.length) {
         this.#announce(ended);
+        this.wake(); // its dependants may be free to run now (with --after-any)
         return;
       }
       const task = this.#options.store.get(id);
@@ -228,21 +226,18 @@ export class Dispatcher {
     this.#timer = undefined;
     if (this.#draining) return;
     this.#fireSchedules();
-    // Processes (commands, isolated modules) take a slot each; module tasks for the workers are
-    // handed over in batches (the pool runs `parallel` of them at once and queues the rest), so
-    // that claims and ends are stored many per transaction.
-    for (let round = 0; round < 4; round++) {
-      const processRoom = parallel - this.#processes;
-      const workerRoom = parallel * WORKER_BACKLOG - this.#inWorkers;
-      if (processRoom <= 0 && workerRoom <= 0) break;
+    // `parallel` bounds processes (commands, shell lines, isolated modules) and, separately,
+    // module tasks in the pool's `parallel` workers; one transaction claims for both.
+    const maxProcesses = parallel - this.#processes;
+    const maxWorkers = parallel - this.#inWorkers;
+    if (maxProcesses > 0 || maxWorkers > 0) {
       const tasks = store.claimBatch(owner, {
         now: Date.now(),
-        limit: processRoom > 0 ? processRoom : workerRoom,
-        workerModulesOnly: processRoom <= 0,
+        maxProcesses: Math.max(0, maxProcesses),
+        maxWorkers: Math.max(0, maxWorkers),
         ...this.#groupRoom(),
       });
       for (const task of tasks) this.#start(task);
-      if (!tasks.length) break;
     }
     this.#armTimer();
   }
@@ -282,9 +277,9 @@ export class Dispatcher {
   #armTimer(): void {
     const { store } = this.#options;
     const nextFiring = store.schedules.nextAt();
-    const room = this.#processes < this.#options.parallel ||
-      this.#inWorkers < this.#options.parallel * WORKER_BACKLOG;
-    const nextTask = room ? store.nextRunAt() : undefined;
+    // Only a run time still ahead: a task already due that the pump did not claim waits for a
+    // slot, its group or a resume, and each of those wakes the pump.
+    const nextTask = store.nextRunAt(Date.now());
     const next = Math.min(nextFiring ?? Infinity, nextTask ?? Infinity);
     if (next === Infinity) return;
     const delay = Math.min(Math.max(0, next - Date.now()), 2 ** 31 - 1);
@@ -375,10 +370,7 @@ export class Dispatcher {
   #scheduleFlush(): void {
     if (this.#flushQueued) return;
     this.#flushQueued = true;
-    // With a backlog in the workers, gather a millisecond's worth of ends per transaction; with
-    // a few tasks, store each end at the next turn of the loop.
-    if (this.#inWorkers > this.#options.parallel) setTimeout(() => this.#flush(), 1);
-    else setImmediate(() => this.#flush());
+    setImmediate(() => this.#flush());
   }
 
   /**

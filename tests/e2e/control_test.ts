@@ -129,6 +129,28 @@ export default async function (n: number) {
     assert.equal(ok(["logs", id]).split("\n").length, 30, "no line lost");
   });
 
+  test("a restarted --isolate'd task killed before it wrote reports its own end, not the last", () => {
+    const file = join(home.work, "answer.ts");
+    writeFileSync(file, `export default () => "first";`);
+    const id = ok(["run", "--isolate", "answer.ts"]);
+    assert.equal(home.bgt(["wait", id]).code, 0);
+    assert.equal(show(id).result, "first");
+    // The same task again, now slow (an unpinned module runs its file as it is at start), and
+    // killed with SIGKILL before it can write anything.
+    writeFileSync(
+      file,
+      `export default () => new Promise((resolve) => setTimeout(resolve, 30_000));`,
+    );
+    home.bgt(["restart", id]);
+    waitFor(() => show(id).status === "running" && show(id).pid !== null);
+    ok(["kill", "--signal", "KILL", id]);
+    home.bgt(["wait", id]);
+    const shown = show(id);
+    assert.equal(shown.attempt, 2);
+    assert.notEqual(shown.status, "succeeded", JSON.stringify(shown));
+    assert.equal(shown.result, null);
+  });
+
   test("restart runs a finished task again; show --attempts keeps each attempt and its output", () => {
     const id = ok(["run", "--", "sh", "-c", "echo run; exit 3"]);
     home.bgt(["wait", id]);
@@ -174,6 +196,9 @@ export default async function (n: number) {
     assert.deepEqual(ids(["--name", "nightly-*"]), [id]);
     assert.deepEqual(ids(["--name", "nightly-*", "--status", "failed"]), []);
     assert.ok(ids(["--since", "1h"]).includes(other));
+    ok(["meta", other, "--json-values", "urgent=true", "n=3"]);
+    assert.deepEqual(ids(["--meta", "urgent=true"]), [other], "a boolean matches its JSON text");
+    assert.deepEqual(ids(["--meta", "n=3"]), [other]);
     assert.deepEqual(ids(["--until", "1h"]), []);
     const page = ids(["--limit", "1", "--offset", "1", "--asc"]);
     assert.equal(page.length, 1);

@@ -3,7 +3,7 @@
  * supervisor, one-off run times, dependencies, retries, timeouts, groups, keys and pinning.
  */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { spawn } from "node:child_process";
@@ -159,6 +159,52 @@ describe("bgt scheduling end to end", () => {
     bgt(["wait", second]);
     assert.ok(Date.parse(show(second).startedAt) >= Date.parse(show(first).finishedAt));
     assert.match(ok(["group", "ls"]), /^io\s+1\s+0\s+active/m);
+  });
+
+  test("a due task it cannot start (paused group) leaves the supervisor asleep, not spinning", () => {
+    ok(["group", "pause", "frozen"]);
+    const id = ok(["run", "-g", "frozen", "--", "true"]);
+    assert.match(ok(["show", id]), /group frozen is paused/);
+    const pid = home.supervisorPids().at(-1)!;
+    const cpu = () => {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks
+    };
+    const before = cpu();
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_000);
+    assert.ok(cpu() - before <= 5, `the supervisor used ${cpu() - before} ticks in 1 s`);
+    ok(["group", "resume", "frozen"]);
+    assert.equal(bgt(["wait", id]).code, 0);
+  });
+
+  test("canceling a dependency wakes the supervisor for an --after-any dependant", () => {
+    const first = ok(["run", "--in", "1h", "--", "true"]);
+    const second = ok(["run", "--after", first, "--after-any", "--", "true"]);
+    ok(["kill", first]);
+    assert.equal(bgt(["wait", second]).code, 0, "it ran without waiting for the hour");
+  });
+
+  test("a schedule whose firing is refused passes it over; the other schedules go on", async () => {
+    const dep = ok(["run", "--", "true"]);
+    bgt(["wait", dep]);
+    // A library schedule whose template waits for a task that is then removed.
+    const { connect } = await import("../../mod.ts");
+    const client = await connect({ env: home.env(ENV) });
+    let broken: number;
+    try {
+      broken = (await client.schedule({
+        every: "1s",
+        template: { spec: { kind: "command", argv: ["true"] }, after: [Number(dep)], env: {} },
+      })).id;
+    } finally {
+      client.close();
+    }
+    ok(["rm", dep]);
+    const healthy = ok(["every", "1s", "--", "true"]);
+    waitFor(() => schedule(healthy).runs >= 2, 8_000);
+    assert.ok(schedule(String(broken)).skipped >= 1, "the refused firings are counted as skipped");
+    ok(["schedules", "rm", healthy, String(broken)]);
   });
 
   test("--in schedules a task for later; a past --at is refused and stores nothing", () => {
