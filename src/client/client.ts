@@ -315,7 +315,11 @@ export class Client {
             `Cannot remove task ${id}: it is ${task.status}; kill it first or use --force`,
           );
         }
-        await this.kill(id, "SIGKILL");
+        try {
+          await this.kill(id, "SIGKILL");
+        } catch (error) {
+          if ((error as { code?: string }).code !== "TASK_STATE") throw error; // it just ended
+        }
         await this.wait([id]);
       }
     }

@@ -149,7 +149,8 @@ export class Dispatcher {
       }
       const task = this.#options.store.get(id);
       if (!task) throw new TaskNotFoundError(id);
-      throw new TaskStateError(`Cannot kill task ${id}: it is ${task.status}, not running`);
+      const status = this.#ends.some((end) => end.id === id) ? "just ending" : task.status;
+      throw new TaskStateError(`Cannot kill task ${id}: it is ${status}, not running`);
     }
     entry.killedWith = signal;
     this.#signal(entry, signal);
@@ -162,7 +163,8 @@ export class Dispatcher {
     if (!entry) {
       const task = this.#options.store.get(id);
       if (!task) throw new TaskNotFoundError(id);
-      throw new TaskStateError(`Cannot ${verb} task ${id}: it is ${task.status}, not running`);
+      const status = this.#ends.some((end) => end.id === id) ? "just ending" : task.status;
+      throw new TaskStateError(`Cannot ${verb} task ${id}: it is ${status}, not running`);
     }
     if (_isWorkerTask(entry.task)) {
       throw new TaskStateError(
