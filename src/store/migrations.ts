@@ -119,6 +119,9 @@ export const MIGRATIONS: readonly string[] = [
   // 5: which module tasks run in a worker (not --isolate'd), so a claim can ask for those alone.
   `ALTER TABLE tasks ADD COLUMN in_worker INTEGER NOT NULL DEFAULT 0;
    UPDATE tasks SET in_worker = 1 WHERE kind = 'module';`,
+  // 6: a dependency that may end any way (on a key's holder, on a schedule's last run) beside
+  // strict ones of the same task.
+  `ALTER TABLE dependencies ADD COLUMN any_outcome INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 /** Runs every migration the database has not seen yet. */

@@ -134,8 +134,10 @@ export class SqliteScheduleStore implements ScheduleStore {
           ...schedule.template,
           runAt: slot,
           scheduleId: id,
-          after: [...(schedule.template.after ?? []), ...(waitForLast ? [lastTaskId!] : [])],
-          afterAny: schedule.template.afterAny || waitForLast,
+          afterAnyOf: [
+            ...(schedule.template.afterAnyOf ?? []),
+            ...(waitForLast ? [lastTaskId!] : []),
+          ],
         };
         const [result] = insertTasks(this.#db, [task], now);
         if (result.key?.action === "skipped") {

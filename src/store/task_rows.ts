@@ -136,12 +136,15 @@ export function insertTasks(
        in_worker)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const addDependency = db.prepare("INSERT OR IGNORE INTO dependencies VALUES (?, ?)");
+  const addDependency = db.prepare(
+    "INSERT OR IGNORE INTO dependencies (task_id, dep_id, any_outcome) VALUES (?, ?, ?)",
+  );
   const exists = db.prepare("SELECT 1 AS one FROM tasks WHERE id = ?");
   return tasks.map((task) => {
     validateTask(task);
     const after = [...(task.after ?? [])];
-    for (const dep of after) {
+    const afterAnyOf = [...(task.afterAnyOf ?? [])];
+    for (const dep of [...after, ...afterAnyOf]) {
       if (!exists.get(dep)) {
         throw new SubmitRefusedError(`Cannot wait for task ${dep}: no such id (see 'bgt ls')`);
       }
@@ -163,13 +166,13 @@ export function insertTasks(
           message: `Replaced by a newer task with key '${task.key}'`,
         });
       } else {
-        // queue, or replace of a running holder (the client kills it): run after it ends.
-        after.push(holder.id);
+        // queue, or replace of a running holder (the client kills it): run after it ends,
+        // however it ends.
+        afterAnyOf.push(holder.id);
       }
     }
     const runAt = task.runAt ?? now;
-    const afterAny = task.afterAny || (holder !== undefined && task.onKey !== undefined &&
-      task.onKey !== "skip" && !(task.after ?? []).length);
+    const waits = after.length + afterAnyOf.length > 0;
     const id = Number(
       insert.run(
         task.spec.kind,
@@ -177,13 +180,13 @@ export function insertTasks(
         task.name ?? null,
         task.group ?? "default",
         task.priority ?? 0,
-        after.length ? "blocked" : runAt > now ? "scheduled" : "queued",
+        waits ? "blocked" : runAt > now ? "scheduled" : "queued",
         runAt,
         now,
         task.maxAttempts ?? 1,
         task.backoffMs ?? 1000,
         task.timeoutMs ?? null,
-        afterAny ? 1 : 0,
+        task.afterAny ? 1 : 0,
         task.key ?? null,
         task.scheduleId ?? null,
         task.retain ?? null,
@@ -194,8 +197,9 @@ export function insertTasks(
         task.spec.kind === "module" && !task.spec.isolate ? 1 : 0,
       ).lastInsertRowid,
     );
-    for (const dep of after) addDependency.run(id, dep);
-    if (after.length) _settle(db, id, now);
+    for (const dep of after) addDependency.run(id, dep, 0);
+    for (const dep of afterAnyOf) addDependency.run(id, dep, 1);
+    if (waits) _settle(db, id, now);
     return keyAction ? { id, key: keyAction } : { id };
   });
 }
@@ -262,12 +266,13 @@ function _settle(db: SqliteDatabase, id: number, now: number): Task | undefined 
     .get<{ after_any: number; run_at: number }>(id);
   if (!task) return undefined;
   const deps = db.prepare(
-    `SELECT d.dep_id AS id, t.status AS status FROM dependencies d
+    `SELECT d.dep_id AS id, d.any_outcome AS anyOutcome, t.status AS status FROM dependencies d
      LEFT JOIN tasks t ON t.id = d.dep_id WHERE d.task_id = ? ORDER BY d.dep_id`,
-  ).all<{ id: number; status: TaskStatus | null }>(id);
+  ).all<{ id: number; anyOutcome: number; status: TaskStatus | null }>(id);
   const broken = deps.find((dep) =>
     dep.status === null ||
-    (task.after_any === 0 && isTerminal(dep.status) && dep.status !== "succeeded")
+    (task.after_any === 0 && dep.anyOutcome === 0 && isTerminal(dep.status) &&
+      dep.status !== "succeeded")
   );
   let status: TaskStatus;
   let error: string | null = null;

@@ -89,6 +89,8 @@ export interface NewTask {
   after?: number[];
   /** Run after the dependencies end, whatever their outcome. */
   afterAny?: boolean;
+  /** More dependencies that may end any way, whatever `afterAny` says of `after`. */
+  afterAnyOf?: number[];
   /** At most one waiting or running task per key (see `onKey`). */
   key?: string | null;
   /** @default "skip" */

@@ -116,6 +116,22 @@ describe("queue semantics of the store", () => {
     assert.equal(fresh.key, undefined, "a finished holder no longer holds the key");
   });
 
+  test("a key's holder is waited for whatever its end, beside strict --after dependencies", () => {
+    const [strict] = store.submit([cmd("strict")]);
+    const [holder] = store.submit([cmd("holder", { key: "k" })]);
+    assert.equal(claim()?.id, strict);
+    store.finish(strict, "me", { status: "succeeded", exitCode: 0 });
+    const [next] = store.submitAll([cmd("next", { key: "k", onKey: "queue", after: [strict] })]);
+    assert.deepEqual(store.get(next.id)!.after, [strict, holder]);
+    run(holder, { status: "failed", exitCode: 1 });
+    assert.equal(store.get(next.id)!.status, "queued", "the holder's failure does not fail it");
+    const [failing] = store.submit([cmd("failing")]);
+    const [last] = store.submitAll([cmd("last", { key: "k", onKey: "queue", after: [failing] })]);
+    run(next.id, { status: "succeeded", exitCode: 0 });
+    run(failing, { status: "failed", exitCode: 1 });
+    assert.equal(store.get(last.id)!.status, "failed", "a strict dependency still fails it");
+  });
+
   test("a group's parallelism and pause are honoured by claimNext", () => {
     store.setGroup("io", { parallel: 1 });
     store.submit([cmd("io1", { group: "io" }), cmd("io2", { group: "io" })]);
