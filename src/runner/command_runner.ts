@@ -13,7 +13,7 @@
  */
 import { spawn } from "node:child_process";
 import { closeSync, openSync, writeFileSync } from "node:fs";
-import { isSameProcessAlive, processStartTime, selfCommand } from "../runtime/process.ts";
+import { isAlive, isSameProcessAlive, processStartTime, selfCommand } from "../runtime/process.ts";
 import {
   type PidRecord,
   prepareTaskFiles,
@@ -111,8 +111,9 @@ export function startCommand(
     for (const fd of fds) closeSync(fd);
   }
   const pid = waiter.pid ?? null;
+  const startTime = pid === null ? null : processStartTime(pid);
   if (pid !== null) {
-    const record: PidRecord = { pid, startTime: processStartTime(pid), attempt: task.attempt };
+    const record: PidRecord = { pid, startTime, attempt: task.attempt };
     writeRecord(files.pid, record);
   }
   const keeper = pid === null ? undefined : keepStreams(files, {
@@ -146,7 +147,7 @@ export function startCommand(
   return {
     pid,
     started: Promise.resolve(pid),
-    kill: (signal) => _killGroup(pid, signal),
+    kill: (signal) => _killGroup(pid, startTime, signal),
     done: _afterKeeper(ended, keeper),
   };
 }
@@ -213,7 +214,7 @@ export function adoptCommand(
   return {
     pid,
     started: Promise.resolve(pid),
-    kill: (signal) => _killGroup(pid, signal),
+    kill: (signal) => _killGroup(pid, record?.startTime ?? null, signal),
     done: _afterKeeper(ended, keeper),
   };
 }
@@ -247,8 +248,14 @@ export function outcomeOf(status: StatusRecord): TaskOutcome {
   };
 }
 
-function _killGroup(pid: number | null, signal: NodeJS.Signals): void {
+/**
+ * Signals the task's process group. The group id is the waiter's pid: when a process of that pid
+ * lives but is not the waiter (its start time differs), the id was reused after the task ended
+ * and the group is not ours — leave it alone.
+ */
+function _killGroup(pid: number | null, waiterStart: string | null, signal: NodeJS.Signals): void {
   if (pid === null) return;
+  if (isAlive(pid) && !isSameProcessAlive(pid, waiterStart)) return;
   try {
     process.kill(-pid, signal);
   } catch { /* the group is gone */ }
