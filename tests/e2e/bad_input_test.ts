@@ -7,6 +7,7 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { TempHome } from "../_helpers/bgt_home.ts";
+import { skipWithReason } from "../_helpers/skip.ts";
 
 const CASES: { words: string[]; error: RegExp }[] = [
   { words: ["show", "999"], error: /Cannot find task 999: no such id/ },
@@ -110,8 +111,7 @@ describe("bad input", () => {
   test("an unwritable BGT_HOME is named in the error", (t) => {
     if (process.getuid?.() === 0) {
       const reason = "running as root: permission bits do not stop root from writing";
-      console.log(`skipped 'an unwritable BGT_HOME is named in the error': ${reason}`);
-      return t.skip(reason);
+      return skipWithReason(t, reason);
     }
     const locked = join(home.dir, "locked");
     mkdirSync(locked, { mode: 0o500 });

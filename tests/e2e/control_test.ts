@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BGT, TempHome, waitFor } from "../_helpers/bgt_home.ts";
+import { skipWithReason } from "../_helpers/skip.ts";
 
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
@@ -252,8 +253,7 @@ export default async function (n: number) {
   test("wait draws live progress bars on a terminal and plain lines otherwise", (t) => {
     const script = spawnSync("script", ["--version"]);
     if (script.status !== 0) {
-      console.log("skipped live bars: util-linux 'script' (a pseudo-terminal) is not installed");
-      return t.skip("no script(1)");
+      return skipWithReason(t, "util-linux 'script' (a pseudo-terminal) is not installed");
     }
     writeFileSync(
       join(home.work, "slow.ts"),

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BGT, liveProcessesInGroup, TempHome, waitFor } from "../_helpers/bgt_home.ts";
 import { isLive } from "./_reliability.ts";
+import { skipWithReason } from "../_helpers/skip.ts";
 
 describe("process faults: grace kill and an isolated memory hog", () => {
   let home: TempHome;
@@ -54,8 +55,7 @@ describe("process faults: grace kill and an isolated memory hog", () => {
       const reason = `no cgroup v1 memory controller to bound the test: ${
         (error as Error).message
       }`;
-      console.log(`skipped: ${reason}`);
-      return t.skip(reason);
+      return skipWithReason(t, reason);
     }
     try {
       // Start the supervisor inside the cgroup, so that the machine is safe from the hog (and

@@ -18,6 +18,7 @@ import {
   liveSupervisor,
   report,
 } from "./_reliability.ts";
+import { skipWithReason } from "../_helpers/skip.ts";
 
 /** Mounts a tmpfs at `dir`; returns undefined, or why it cannot. */
 function mountTmpfs(dir: string, options: string): string | undefined {
@@ -91,8 +92,7 @@ describe("resource faults", () => {
     const dir = join(home.dir, "ro");
     const why = mountTmpfs(dir, "ro,size=1m");
     if (why) {
-      console.log(`skipped 'a home on a read-only file system': ${why}`);
-      return t.skip(why);
+      return skipWithReason(t, why);
     }
     mounts.push(dir);
     const result = home.bgt(["run", "--", "true"], { env: { BGT_HOME: join(dir, "home") } });
@@ -105,8 +105,7 @@ describe("resource faults", () => {
     const dir = join(home.dir, "remount");
     const why = mountTmpfs(dir, "size=8m");
     if (why) {
-      console.log(`skipped 'an existing home made read-only': ${why}`);
-      return t.skip(why);
+      return skipWithReason(t, why);
     }
     mounts.push(dir);
     const env = { BGT_HOME: join(dir, "home") };
@@ -175,8 +174,7 @@ describe("resource faults", () => {
     const dir = join(home.dir, "small");
     const why = mountTmpfs(dir, "size=1m");
     if (why) {
-      console.log(`skipped 'a full disk': ${why}`);
-      return t.skip(why);
+      return skipWithReason(t, why);
     }
     mounts.push(dir);
     const env = { BGT_HOME: join(dir, "home") };

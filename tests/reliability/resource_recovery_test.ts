@@ -13,6 +13,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { TempHome, waitFor } from "../_helpers/bgt_home.ts";
+import { skipWithReason } from "../_helpers/skip.ts";
 
 describe("resource faults: recording ends despite missing logs or a full disk", () => {
   let home: TempHome;
@@ -40,7 +41,7 @@ describe("resource faults: recording ends despite missing logs or a full disk", 
     const dir = join(home.dir, "small");
     mkdirSync(dir);
     if (spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir]).status !== 0) {
-      return t.skip("cannot mount a tmpfs here");
+      return skipWithReason(t, "cannot mount a tmpfs here");
     }
     mounts.push(dir);
     const env = { BGT_HOME: join(dir, "home") };

@@ -26,6 +26,7 @@ import { connect } from "../../mod.ts";
 import { bgtHome } from "../../src/store/home.ts";
 import { TempHome } from "../_helpers/bgt_home.ts";
 import { assertOneLineError, countRows, liveSupervisor, report } from "./_reliability.ts";
+import { skipWithReason } from "../_helpers/skip.ts";
 
 const OTHER_USER = "bgt-other";
 const BUN = resolve(import.meta.dirname ?? ".", "../../node_modules/bun/bin/bun.exe");
@@ -140,8 +141,7 @@ describe("security", () => {
   test("another user can neither connect to the socket nor read the database", (t) => {
     const user = otherUser();
     if (typeof user === "string") {
-      console.log(`skipped 'another user can neither connect…': ${user}`);
-      return t.skip(user);
+      return skipWithReason(t, user);
     }
     const root = join(home.dir, "home");
     const socket = bgtHome({ BGT_HOME: root }).socket;
@@ -169,8 +169,7 @@ describe("security", () => {
   test("a socket directory that another user made first is refused, not trusted", (t) => {
     const user = otherUser();
     if (typeof user === "string") {
-      console.log(`skipped 'a socket directory that another user made…': ${user}`);
-      return t.skip(user);
+      return skipWithReason(t, user);
     }
     // A home whose path is too long for a unix socket puts the socket under XDG_RUNTIME_DIR/bgt.
     const runtime = join(home.dir, "run");
