@@ -83,9 +83,13 @@ export function truncate(text: string, max: number): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
 }
 
+/** An epoch-ms time as ISO 8601 for JSON output (null stays null). */
+export function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
 /** The stable JSON shape of a task (DESIGN §3 names, camelCase, ISO times). */
 export function taskJson(task: Task): Record<string, unknown> {
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   const spec = task.spec;
   return {
     id: task.id,
@@ -126,7 +130,6 @@ export function taskJson(task: Task): Record<string, unknown> {
 
 /** The stable JSON shape of a schedule. */
 export function scheduleJson(schedule: Schedule): Record<string, unknown> {
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
     id: schedule.id,
     every: schedule.every,

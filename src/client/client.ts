@@ -40,7 +40,7 @@ import {
   type Task,
   type TaskStatus,
 } from "../task/types.ts";
-import { signalSupervisor, wakeSupervisor } from "./wake_supervisor.ts";
+import { wakeSupervisor } from "./wake_supervisor.ts";
 import { whyWaiting } from "./why_waiting.ts";
 
 /** Options for {@linkcode connect}. */
@@ -325,7 +325,11 @@ export class Client {
     }
     for (const id of this.#store.remove(ids)) removeTaskFiles(taskFiles(this.home.logs, id));
     // Removing a dependency fails its blocked dependants: tell a waiting `bgt wait` (if any).
-    signalSupervisor(this.#store);
+    try {
+      await this.#request({ v: PROTOCOL_VERSION, type: "notify" });
+    } catch (error) {
+      if ((error as { code?: string }).code !== "SUPERVISOR_UNAVAILABLE") throw error;
+    }
   }
 
   /** The running supervisor's status, or undefined when none runs (none is started). */

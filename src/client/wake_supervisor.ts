@@ -15,13 +15,13 @@ import type { TaskStore } from "../store/task_store.ts";
 
 /** Signals the running supervisor, or starts one. */
 export async function wakeSupervisor(home: BgtHome, store: TaskStore): Promise<void> {
-  if (signalSupervisor(store)) return;
+  if (_signalSupervisor(store)) return;
   const { ensureSupervisor } = await import("./ensure_supervisor.ts");
   await ensureSupervisor(home);
 }
 
 /** Signals the supervisor if one lives (none is started); false when none does. */
-export function signalSupervisor(store: TaskStore): boolean {
+function _signalSupervisor(store: TaskStore): boolean {
   const holder = store.supervisor();
   if (!holder || !isSameProcessAlive(holder.pid, holder.startTime)) return false;
   try {

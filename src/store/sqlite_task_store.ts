@@ -32,6 +32,7 @@ import {
   toTask,
 } from "./task_rows.ts";
 import {
+  type ClaimOptions,
   type GroupSetting,
   LEASE_MS,
   type ListFilter,
@@ -139,17 +140,7 @@ export class SqliteTaskStore implements TaskStore {
     return this.claimBatch(owner, { ...options, maxProcesses: 1, maxWorkers: 1, limit: 1 })[0];
   }
 
-  claimBatch(
-    owner: string,
-    options: {
-      now: number;
-      maxProcesses: number;
-      maxWorkers: number;
-      limit?: number;
-      fullGroups?: readonly string[];
-      groupRoom?: Readonly<Record<string, number>>;
-    },
-  ): Task[] {
+  claimBatch(owner: string, options: ClaimOptions): Task[] {
     let { maxProcesses, maxWorkers } = options;
     const limit = options.limit ?? Infinity;
     if (maxProcesses <= 0 && maxWorkers <= 0) return [];

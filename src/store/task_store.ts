@@ -65,6 +65,21 @@ export interface GroupSetting {
   paused: boolean;
 }
 
+/** What {@linkcode TaskStore.claimBatch} may claim. */
+export interface ClaimOptions {
+  now: number;
+  /** Most processes (commands, shell lines, isolated modules) to claim. */
+  maxProcesses: number;
+  /** Most module tasks for the pool's workers to claim. */
+  maxWorkers: number;
+  /** Most tasks in all. @default no limit */
+  limit?: number;
+  /** Groups to skip. */
+  fullGroups?: readonly string[];
+  /** The room left in groups with a limit. */
+  groupRoom?: Readonly<Record<string, number>>;
+}
+
 /** A task whose state a finish changed: its id and new state. */
 export interface TaskEnd {
   id: number;
@@ -100,17 +115,7 @@ export interface TaskStore {
    * pool's workers (and at most `limit` in all), skipping full groups and giving no group more
    * than its `groupRoom`.
    */
-  claimBatch(
-    owner: string,
-    options: {
-      now: number;
-      maxProcesses: number;
-      maxWorkers: number;
-      limit?: number;
-      fullGroups?: readonly string[];
-      groupRoom?: Readonly<Record<string, number>>;
-    },
-  ): Task[];
+  claimBatch(owner: string, options: ClaimOptions): Task[];
   /** Earliest run_at among waiting tasks (only those later than `after`), or undefined. */
   nextRunAt(after?: number): number | undefined;
   /**

@@ -147,10 +147,7 @@ export class Dispatcher {
         this.wake(); // its dependants may be free to run now (with --after-any)
         return;
       }
-      const task = this.#options.store.get(id);
-      if (!task) throw new TaskNotFoundError(id);
-      const status = this.#ends.some((end) => end.id === id) ? "just ending" : task.status;
-      throw new TaskStateError(`Cannot kill task ${id}: it is ${status}, not running`);
+      throw this.#notRunning("kill", id);
     }
     entry.killedWith = signal;
     this.#signal(entry, signal);
@@ -158,13 +155,18 @@ export class Dispatcher {
     if (entry.task.status === "paused") entry.run.kill("SIGCONT");
   }
 
+  /** The error for a request that needs a running task (an end not stored yet counts as ended). */
+  #notRunning(verb: string, id: number): Error {
+    const task = this.#options.store.get(id);
+    if (!task) return new TaskNotFoundError(id);
+    const status = this.#ends.some((end) => end.id === id) ? "just ending" : task.status;
+    return new TaskStateError(`Cannot ${verb} task ${id}: it is ${status}, not running`);
+  }
+
   #pauseOrResume(id: number, entry: Entry | undefined, pause: boolean): void {
     const verb = pause ? "pause" : "resume";
     if (!entry) {
-      const task = this.#options.store.get(id);
-      if (!task) throw new TaskNotFoundError(id);
-      const status = this.#ends.some((end) => end.id === id) ? "just ending" : task.status;
-      throw new TaskStateError(`Cannot ${verb} task ${id}: it is ${status}, not running`);
+      throw this.#notRunning(verb, id);
     }
     if (_isWorkerTask(entry.task)) {
       throw new TaskStateError(

@@ -98,10 +98,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     log,
   });
 
-  wake = () => {
-    dispatcher.wake();
-    waiters.recheck();
-  };
+  wake = () => dispatcher.wake();
 
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));

@@ -49,7 +49,7 @@ export class TaskWaiters {
 
   /**
    * Wakes the waits on tasks that ended outside this supervisor's sight (a client's `rm` that
-   * failed the dependants of the removed task, say); called on every wake-up signal.
+   * failed the dependants of the removed task, say); called on a `notify`.
    */
   recheck(): void {
     for (const id of [...this.#byId.keys()]) {

@@ -58,24 +58,22 @@ export function everyCommand() {
       const now = Date.now();
       const client = await connect();
       try {
-        const schedule = await _usage(async () =>
-          client.schedule({
-            every: spec,
-            template,
-            timeZone: options.tz,
-            overlap: parseChoice("--overlap", options.overlap, OVERLAP),
-            catchUp: parseChoice("--catch-up", options.catchUp, CATCH_UP),
-            maxRuns: options.maxRuns === undefined
-              ? undefined
-              : parseInteger("--max-runs", options.maxRuns, { min: 1 }),
-            startAt: options.startAt === undefined
-              ? undefined
-              : await parseTimeOption("--start-at", options.startAt, { now, timeZone: options.tz }),
-            stopAt: options.stopAt === undefined
-              ? undefined
-              : await parseTimeOption("--stop-at", options.stopAt, { now, timeZone: options.tz }),
-          })
-        );
+        const schedule = await client.schedule({
+          every: spec,
+          template,
+          timeZone: options.tz,
+          overlap: parseChoice("--overlap", options.overlap, OVERLAP),
+          catchUp: parseChoice("--catch-up", options.catchUp, CATCH_UP),
+          maxRuns: options.maxRuns === undefined
+            ? undefined
+            : parseInteger("--max-runs", options.maxRuns, { min: 1 }),
+          startAt: options.startAt === undefined
+            ? undefined
+            : await parseTimeOption("--start-at", options.startAt, { now, timeZone: options.tz }),
+          stopAt: options.stopAt === undefined
+            ? undefined
+            : await parseTimeOption("--stop-at", options.stopAt, { now, timeZone: options.tz }),
+        });
         if (options.json) {
           process.stdout.write(`${toJson(scheduleJson(schedule), 2)}\n`);
         } else {
@@ -87,16 +85,4 @@ export function everyCommand() {
         client.close();
       }
     });
-}
-
-/** Runs `fn`, turning a ScheduleError (a bad spec, zone or window) into a UsageError. */
-async function _usage<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if ((error as { code?: string }).code === "SCHEDULE_INVALID") {
-      throw new UsageError((error as Error).message);
-    }
-    throw error;
-  }
 }

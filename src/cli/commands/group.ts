@@ -28,8 +28,8 @@ export function groupCommand() {
     .action(async (options) => {
       await withClient((client) => {
         const running = client.runningByGroup();
-        const names = new Set([...client.groups().map((g) => g.name), ...Object.keys(running)]);
         const settings = new Map(client.groups().map((group) => [group.name, group]));
+        const names = new Set([...settings.keys(), ...Object.keys(running)]);
         const rows = [...names].sort().map((name) => ({
           name,
           parallel: settings.get(name)?.parallel ?? null,

@@ -20,8 +20,10 @@ import {
   addTaskOptions,
   buildTask,
   followsDoubleDash,
+  parseDurationOption,
   type TaskOptionValues,
 } from "../task_options.ts";
+import { parseTimeOption } from "../time_options.ts";
 
 /** The `run` command. */
 export function runCommand() {
@@ -96,27 +98,17 @@ export async function runTime(
     throw new UsageError("Cannot use --tz without --at");
   }
   const atPast = parseChoice("--at-past", options.atPast, ["refuse", "run"] as const);
-  if (options.in === undefined && options.at === undefined) return undefined;
-  // Loaded only when needed: the date parser costs a plain `bgt run` ~17 ms of start-up.
-  const { isPast, parseAt, parseIn } = await import("../../schedule/when.ts");
-  try {
-    if (options.in !== undefined) return parseIn(options.in, { now });
-    if (options.at === undefined) return undefined;
-    const at = parseAt(options.at, { now, timeZone: options.tz });
-    if (isPast(at, now) && atPast === "refuse") {
-      throw new UsageError(
-        `Cannot use --at '${options.at}': ${
-          new Date(at).toISOString()
-        } is in the past (add --at-past run to run it now)`,
-      );
-    }
-    return at;
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
+  if (options.in !== undefined) return now + parseDurationOption("--in", options.in);
+  if (options.at === undefined) return undefined;
+  const at = await parseTimeOption("--at", options.at, { now, timeZone: options.tz });
+  if (at < now && atPast === "refuse") {
     throw new UsageError(
-      `Cannot use --${options.in !== undefined ? "in" : "at"}: ${(error as Error).message}`,
+      `Cannot use --at '${options.at}': ${
+        new Date(at).toISOString()
+      } is in the past (add --at-past run to run it now)`,
     );
   }
+  return at;
 }
 
 /**

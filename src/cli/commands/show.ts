@@ -14,6 +14,7 @@ import { type Attempt, describeTask } from "../../task/types.ts";
 import {
   colorStatus,
   duration,
+  iso,
   relativeTime,
   table,
   taskJson,
@@ -148,7 +149,6 @@ export function renderAttempts(attempts: readonly Attempt[], color: boolean): st
 
 /** The stable JSON shape of an attempt. */
 export function attemptJson(attempt: Attempt): Record<string, unknown> {
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
     ...attempt,
     startedAt: iso(attempt.startedAt),

@@ -1,5 +1,6 @@
 /**
- * `notify`: a client committed new tasks; claim what is due.
+ * `notify`: a client changed the table (committed tasks, removed some); claim what is due, and
+ * end the parked waits on tasks that ended outside the supervisor's sight.
  *
  * @example
  * ```ts
@@ -9,8 +10,9 @@
 import type { Response } from "../../ipc/protocol.ts";
 import type { SupervisorContext } from "../supervisor_context.ts";
 
-/** Wakes the dispatcher. */
+/** Wakes the dispatcher and rechecks the parked waits. */
 export function handleNotify(context: SupervisorContext): Response {
   context.dispatcher.wake();
+  context.waiters.recheck();
   return { ok: true, type: "notified" };
 }
