@@ -89,17 +89,17 @@ export class SqliteTaskStore implements TaskStore {
       where.push(`status IN (${filter.status.map(() => "?").join(", ")})`);
       params.push(...filter.status);
     }
-    if (filter.group !== undefined) {
-      where.push("grp = ?");
-      params.push(filter.group);
-    }
-    if (filter.scheduleId !== undefined) {
-      where.push("schedule_id = ?");
-      params.push(filter.scheduleId);
-    }
-    if (filter.name !== undefined) {
-      where.push("name GLOB ?");
-      params.push(filter.name);
+    const simple: [SqlValue | undefined, string][] = [
+      [filter.group, "grp = ?"],
+      [filter.scheduleId, "schedule_id = ?"],
+      [filter.name, "name GLOB ?"],
+      [filter.since, "created_at >= ?"],
+      [filter.until, "created_at < ?"],
+    ];
+    for (const [value, clause] of simple) {
+      if (value === undefined) continue;
+      where.push(clause);
+      params.push(value);
     }
     for (const [key, value] of Object.entries(filter.meta ?? {})) {
       // Text values compare as they are; numbers, booleans and objects as their JSON text.
@@ -108,14 +108,6 @@ export class SqliteTaskStore implements TaskStore {
       );
       const path = `$.${JSON.stringify(key)}`;
       params.push(path, path, path, value);
-    }
-    if (filter.since !== undefined) {
-      where.push("created_at >= ?");
-      params.push(filter.since);
-    }
-    if (filter.until !== undefined) {
-      where.push("created_at < ?");
-      params.push(filter.until);
     }
     const order = filter.newestFirst === false ? "ASC" : "DESC";
     const column = SORT_COLUMNS[filter.sort ?? "id"];
