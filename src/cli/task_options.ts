@@ -16,13 +16,13 @@ import type { Command } from "@commander-js/extra-typings";
 import { findExecutable } from "../runner/find_executable.ts";
 import { bundleModule } from "../runtime/bundle.ts";
 import { scanExports } from "../runtime/module_exports.ts";
-import { parseDuration } from "../schedule/duration.ts";
 import { parseModuleArgs } from "../task/module_args.ts";
 import { looksLikeModule, parseModuleTarget } from "../task/module_target.ts";
 import type { KeyPolicy, NewTask, TaskSpec } from "../task/types.ts";
 import { validateTask } from "../task/validate_task.ts";
 import { UsageError } from "./cli_error.ts";
 import { collect, parseChoice, parseEnvPairs, parseIds, parseInteger } from "./parse_options.ts";
+import { parseDurationOption } from "./time_options.ts";
 
 /** The values of the task options, as commander hands them over. */
 export interface TaskOptionValues {
@@ -189,15 +189,6 @@ export function parseByteSize(option: string, text: string): number {
     throw new UsageError(`Cannot use ${option} '${text}': it must be from 1 byte to 8 PiB`);
   }
   return bytes;
-}
-
-/** A duration option in milliseconds; a bad value is a UsageError that quotes it. */
-export function parseDurationOption(option: string, text: string): number {
-  try {
-    return parseDuration(text);
-  } catch (error) {
-    throw new UsageError(`Cannot use ${option}: ${(error as Error).message}`);
-  }
 }
 
 /** True when the target came right after a `--` (a command, whatever its name looks like). */

@@ -1,14 +1,25 @@
 /**
- * Options that name a point in time: `--start-at`, `--stop-at`, `--since`, `--until`. A time is
- * an ISO 8601 instant, a wall-clock time or a phrase (see `parseAt`); where `ago` is allowed, a
- * bare duration ('2h') means that long before now.
+ * Options that name a time or a length of time: `--at`, `--start-at`, `--stop-at`, `--since`,
+ * `--until`; `--in`, `--backoff`, `--timeout`, `--older-than`, `--kill-grace`. A time is an ISO
+ * 8601 instant, a wall-clock time or a phrase (see `parseAt`); where `ago` is allowed, a bare
+ * duration ('2h') means that long before now.
  *
  * @example
  * ```ts
  * await parseTimeOption("--since", "2h", { now: Date.now(), ago: true }); // 2 hours ago
  * ```
  */
+import { parseDuration } from "../schedule/duration.ts";
 import { UsageError } from "./cli_error.ts";
+
+/** A duration option in milliseconds; a bad value is a UsageError that quotes it. */
+export function parseDurationOption(option: string, text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    throw new UsageError(`Cannot use ${option}: ${(error as Error).message}`);
+  }
+}
 
 /** The instant an option names (epoch ms); a bad value is a UsageError quoting it. */
 export async function parseTimeOption(
@@ -17,7 +28,6 @@ export async function parseTimeOption(
   context: { now: number; timeZone?: string; ago?: boolean },
 ): Promise<number> {
   if (context.ago) {
-    const { parseDuration } = await import("../schedule/duration.ts");
     try {
       return context.now - parseDuration(text);
     } catch { /* not a duration: read it as a time */ }

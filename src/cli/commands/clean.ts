@@ -9,7 +9,7 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import { parseStatuses } from "../parse_options.ts";
-import { parseDurationOption } from "../task_options.ts";
+import { parseDurationOption } from "../time_options.ts";
 import { withClient } from "../with_client.ts";
 
 /** The `clean` command. */

@@ -20,10 +20,9 @@ import {
   addTaskOptions,
   buildTask,
   followsDoubleDash,
-  parseDurationOption,
   type TaskOptionValues,
 } from "../task_options.ts";
-import { parseTimeOption } from "../time_options.ts";
+import { parseDurationOption, parseTimeOption } from "../time_options.ts";
 
 /** The `run` command. */
 export function runCommand() {

@@ -10,7 +10,7 @@
 import { Command } from "@commander-js/extra-typings";
 import { bgtHome } from "../../store/home.ts";
 import { parseInteger } from "../parse_options.ts";
-import { parseDurationOption } from "../task_options.ts";
+import { parseDurationOption } from "../time_options.ts";
 
 /** The `supervise` command. */
 export function superviseCommand() {
