@@ -11,7 +11,7 @@
  */
 import { isSameProcessAlive } from "../runtime/process.ts";
 import type { BgtHome } from "../store/home.ts";
-import type { TaskStore } from "../store/task_store.ts";
+import type { SupervisorRecord, TaskStore } from "../store/task_store.ts";
 
 /** Signals the running supervisor, or starts one. */
 export async function wakeSupervisor(home: BgtHome, store: TaskStore): Promise<void> {
@@ -20,10 +20,16 @@ export async function wakeSupervisor(home: BgtHome, store: TaskStore): Promise<v
   await ensureSupervisor(home);
 }
 
+/** The supervisor holding the home's role, if it lives (pid and start time both match). */
+export function liveSupervisor(store: TaskStore): SupervisorRecord | undefined {
+  const holder = store.supervisor();
+  return holder && isSameProcessAlive(holder.pid, holder.startTime) ? holder : undefined;
+}
+
 /** Signals the supervisor if one lives (none is started); false when none does. */
 function _signalSupervisor(store: TaskStore): boolean {
-  const holder = store.supervisor();
-  if (!holder || !isSameProcessAlive(holder.pid, holder.startTime)) return false;
+  const holder = liveSupervisor(store);
+  if (!holder) return false;
   try {
     process.kill(holder.pid, "SIGUSR2");
     return true;

@@ -7,9 +7,9 @@
  * whyWaiting(store, task); // "waiting on #12 (running)" | "group io full (2/2 running)" | …
  * ```
  */
-import { isSameProcessAlive } from "../runtime/process.ts";
 import type { TaskStore } from "../store/task_store.ts";
 import type { Task } from "../task/types.ts";
+import { liveSupervisor } from "./wake_supervisor.ts";
 
 /** The reason a waiting task waits; undefined for a task that runs or has ended. */
 export function whyWaiting(store: TaskStore, task: Task, now = Date.now()): string | undefined {
@@ -29,8 +29,7 @@ export function whyWaiting(store: TaskStore, task: Task, now = Date.now()): stri
       ? `retry ${task.attempt + 1} of ${task.maxAttempts} at ${at}`
       : `scheduled for ${at}`;
   }
-  const holder = store.supervisor();
-  if (!holder || !isSameProcessAlive(holder.pid, holder.startTime)) {
+  if (!liveSupervisor(store)) {
     return "no supervisor is running (it starts with the next bgt run, or: bgt daemon start)";
   }
   const group = store.groups().find((setting) => setting.name === task.group);
