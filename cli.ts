@@ -1,6 +1,7 @@
 /**
- * The `bgt` executable. Holds no logic: the shell mode (started for `--shell` tasks) and the
- * isolated-module mode (`--isolate`) load only what they need; everything else is the command
+ * The `bgt` executable. Holds no logic: the shell mode (started for `--shell` tasks), the
+ * worker-host mode (where the supervisor runs module tasks) and the isolated-module mode
+ * (`--isolate`) load only what they need; everything else is the command
  * tree in `src/cli/main.ts`.
  *
  * @example
@@ -18,6 +19,9 @@ if (words[0] === "__shell") {
   const url = embeddedUrl(new URL("./src/runner/shell_line.ts", import.meta.url), SHELL_ENTRY);
   const { runShellLine } = await import(url) as typeof import("./src/runner/shell_line.ts");
   process.exit(await runShellLine(words.slice(1).join(" ")));
+} else if (words[0] === "__host") {
+  const { runWorkerHost } = await import("./src/runner/worker_host.ts");
+  process.exit(await runWorkerHost(words[1]));
 } else if (words[0] === "__module") {
   const { runIsolatedModule } = await import("./src/runner/isolated_module.ts");
   process.exit(await runIsolatedModule(words[1], Number(words[2])));

@@ -1,6 +1,6 @@
 /**
  * The protocol between clients and the supervisor: one closed set of requests and one of
- * responses, sent as MessagePack frames (see `frames.ts`). Every request carries the protocol
+ * responses, sent as MessagePack frames (see `src/task/frames.ts`). Every request carries the protocol
  * version; a supervisor answers a request of another version with an error.
  *
  * Reads (ls, show, logs) go straight to the database; the socket carries what only the running
@@ -18,7 +18,7 @@ import type { StatusCounts } from "../store/task_store.ts";
 export const PROTOCOL_VERSION = 1;
 
 /** Largest frame body either side accepts (16 MiB). */
-export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+export { MAX_FRAME_BYTES } from "../task/frames.ts";
 
 /** Every request a client can send. */
 export type Request =

@@ -8,7 +8,7 @@
  */
 import { connect } from "node:net";
 import { fromErrorData, ProtocolError, SupervisorUnavailableError } from "../task/errors.ts";
-import { encodeFrame, FrameDecoder } from "./frames.ts";
+import { encodeFrame, FrameDecoder } from "../task/frames.ts";
 import type { Request, Response } from "./protocol.ts";
 
 /** Options for {@linkcode sendRequest}. */

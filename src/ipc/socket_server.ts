@@ -17,7 +17,7 @@
 import { chmodSync, rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { toErrorData } from "../task/errors.ts";
-import { encodeFrame, FrameDecoder } from "./frames.ts";
+import { encodeFrame, FrameDecoder } from "../task/frames.ts";
 import type { Request, Response } from "./protocol.ts";
 import { validateRequest } from "./validate_request.ts";
 

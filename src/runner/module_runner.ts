@@ -98,7 +98,7 @@ export function startModule(
     .then(
       (result): TaskOutcome => ({ status: "succeeded", result }),
       (error: Error): TaskOutcome => {
-        _appendStderr(files, `${error.stack ?? `${error.name}: ${error.message}`}\n`);
+        appendTaskStderr(files, `${error.stack ?? `${error.name}: ${error.message}`}\n`);
         return {
           status: error.name === "TimeoutError" ? "timed_out" : "failed",
           error: { name: error.name, message: error.message, stack: error.stack },
@@ -116,8 +116,16 @@ export function startModule(
   };
 }
 
-/** Appends the error's stack to the task's stderr (a full disk fails the write, not the supervisor). */
-function _appendStderr(files: TaskFiles, text: string): void {
+/**
+ * Appends a line about how the task ended to its stderr (a full disk fails the write, not the
+ * supervisor).
+ *
+ * @example
+ * ```ts
+ * appendTaskStderr(files, "bgt: The worker process running this task was killed by SIGKILL\n");
+ * ```
+ */
+export function appendTaskStderr(files: TaskFiles, text: string): void {
   try {
     mkdirSync(files.dir, { recursive: true, mode: 0o700 });
     appendFileSync(files.stderr, text, { mode: 0o600 });

@@ -21,7 +21,7 @@ import { fireDueSchedules } from "../schedule/fire_schedules.ts";
 import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
 import { isTerminal, type Task, type TaskOutcome } from "../task/types.ts";
 
-/** Starts a module task (given by the supervisor, which owns the worker pool). */
+/** Starts a module task (given by the supervisor, which owns the worker hosts). */
 export type ModuleStarter = (task: Task, files: TaskFiles) => RunningTask;
 
 /** Options for {@linkcode Dispatcher}. */
@@ -74,7 +74,7 @@ export class Dispatcher {
   #started: [number, number | null][] = [];
   #flushQueued = false;
   #flushFailures = 0;
-  /** How many of the running tasks are module tasks in the pool's workers. */
+  /** How many of the running tasks are module tasks in worker hosts. */
   #inWorkers = 0;
 
   constructor(options: DispatcherOptions) {
@@ -168,12 +168,6 @@ export class Dispatcher {
     if (!entry) {
       throw this.#notRunning(verb, id);
     }
-    if (_isWorkerTask(entry.task)) {
-      throw new TaskStateError(
-        `Cannot ${verb} task ${id}: a module task runs in a worker thread of the supervisor, ` +
-          "which cannot be stopped (submit it with --isolate to give it a process of its own)",
-      );
-    }
     if ((entry.task.status === "paused") === pause) {
       throw new TaskStateError(`Cannot ${verb} task ${id}: it is already ${entry.task.status}`);
     }
@@ -231,7 +225,7 @@ export class Dispatcher {
     if (this.#draining) return;
     this.#fireSchedules();
     // `parallel` bounds processes (commands, shell lines, isolated modules) and, separately,
-    // module tasks in the pool's `parallel` workers; one transaction claims for both.
+    // module tasks in up to `parallel` worker hosts; one transaction claims for both.
     const maxProcesses = parallel - this.#processes;
     const maxWorkers = parallel - this.#inWorkers;
     if (maxProcesses > 0 || maxWorkers > 0) {
@@ -422,7 +416,7 @@ export class Dispatcher {
   }
 }
 
-/** True for a module task that runs in a worker of the supervisor (not `--isolate`d). */
+/** True for a module task that runs in a worker host (not `--isolate`d). */
 function _isWorkerTask(task: Task): boolean {
   return task.spec.kind === "module" && !task.spec.isolate;
 }

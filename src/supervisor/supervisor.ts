@@ -12,9 +12,8 @@
 import { availableParallelism } from "node:os";
 import type { Server } from "node:net";
 import { serveSocket } from "../ipc/socket_server.ts";
-import { Pool } from "../pool/pool.ts";
 import { isSameProcessAlive, processStartTime } from "../runtime/process.ts";
-import { startModule } from "../runner/module_runner.ts";
+import { WorkerHosts } from "../runner/worker_hosts.ts";
 import { type BgtHome, ensureHome } from "../store/home.ts";
 import { SqliteTaskStore } from "../store/sqlite_task_store.ts";
 import { VERSION } from "../task/version.ts";
@@ -79,7 +78,9 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   }
 
   const parallel = options.parallel ?? availableParallelism();
-  const pool = new Pool({ size: parallel });
+  // Module tasks run in worker host processes, not in this one: a task that exhausts memory
+  // or crashes its runtime takes its host down, never the supervisor.
+  const hosts = new WorkerHosts({ homeDir: home.dir });
   const waiters = new TaskWaiters(store);
   const dispatcher = new Dispatcher({
     store,
@@ -89,7 +90,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     parallel,
     killGraceMs: options.killGraceMs,
     runModule: (task, files) =>
-      startModule(pool, task, files, {
+      hosts.start(task, files, {
         onProgress: (fraction, message) => store.setProgress(task.id, fraction, message),
         onMeta: (patch) => store.mergeMeta(task.id, patch),
         onCheckpoint: (value) => store.setCheckpoint(task.id, value),
@@ -118,7 +119,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       timeout,
     ]).then(
       async () => {
-        await pool.terminate();
+        await hosts.close();
         store.releaseSupervisor(owner);
         store.close();
         log("stopped");

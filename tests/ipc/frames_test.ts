@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { encodeFrame, FrameDecoder } from "../../src/ipc/frames.ts";
+import { encodeFrame, FrameDecoder } from "../../src/task/frames.ts";
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from "../../src/ipc/protocol.ts";
 import { validateRequest } from "../../src/ipc/validate_request.ts";
 

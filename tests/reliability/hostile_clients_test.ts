@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
-import { encodeFrame, FrameDecoder } from "../../src/ipc/frames.ts";
+import { encodeFrame, FrameDecoder } from "../../src/task/frames.ts";
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from "../../src/ipc/protocol.ts";
 import { bgtHome } from "../../src/store/home.ts";
 import { encode } from "../../src/task/codec.ts";

@@ -3,9 +3,9 @@
  *
  * 1. `bgt kill` of a command whose grandchild ignores SIGTERM: the command dies of the SIGTERM
  *    and its end is recorded, and the SIGKILL after the grace still reaches the whole group.
- * 2. A module task that allocates until the kernel kills it fails alone when it runs
- *    `--isolate`d (its own process): the supervisor and the task beside it live on. (A module
- *    task in a worker thread shares the supervisor's heap; see RELIABILITY.md.)
+ * 2. A module task that allocates until the kernel kills it fails alone, whether it runs in a
+ *    worker host process (the default) or `--isolate`d (its own process): the supervisor and
+ *    the task beside it live on, and the next module task runs.
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -16,7 +16,7 @@ import { BGT, liveProcessesInGroup, TempHome, waitFor } from "../_helpers/bgt_ho
 import { isLive } from "./_reliability.ts";
 import { skipWithReason } from "../_helpers/skip.ts";
 
-describe("process faults: grace kill and an isolated memory hog", () => {
+describe("process faults: grace kill and a memory hog", () => {
   let home: TempHome;
   before(() => {
     home = TempHome.create();
@@ -46,7 +46,7 @@ describe("process faults: grace kill and an isolated memory hog", () => {
     waitFor(() => liveProcessesInGroup(group).length === 0, 10_000);
   });
 
-  test("an --isolate'd module task that allocates until it dies fails alone (768 MiB cgroup)", (t) => {
+  test("a module task that allocates until it dies fails alone, in a worker host or --isolate'd (768 MiB cgroup)", (t) => {
     const cgroup = `/sys/fs/cgroup/memory/bgt-reliability-${process.pid}`;
     try {
       mkdirSync(cgroup);
@@ -80,15 +80,29 @@ describe("process faults: grace kill and an isolated memory hog", () => {
         new RegExp(`bgt-reliability-${process.pid}`),
         "the supervisor runs inside the memory-bounded cgroup",
       );
+      // A module task runs in a worker host process: the hog takes its host down, and only
+      // its host; the task beside it and the supervisor live on, and the next task gets a
+      // new host.
       const beside = home.ok(["run", "slow.ts"]);
-      const hog = home.ok(["run", "--isolate", "hog.ts"]);
-      home.bgt(["wait", hog], { timeoutMs: 30_000 });
-      const task = JSON.parse(home.ok(["show", hog, "--json"]));
+      const hog = home.ok(["run", "hog.ts"]);
+      home.bgt(["wait", hog], { timeoutMs: 60_000 });
+      const hogged = JSON.parse(home.ok(["show", hog, "--json"]));
+      assert.equal(hogged.status, "failed");
+      assert.equal(hogged.signal, "SIGKILL", JSON.stringify(hogged));
+      assert.match(hogged.error.message, /worker process running this task was killed by SIGKILL/);
+      assert.match(home.ok(["logs", hog, "--stream", "stderr"]), /killed by SIGKILL/);
+      assert.ok(isLive(supervisor), "the supervisor survived the hog in a worker host");
+      assert.equal(home.bgt(["wait", beside]).code, 0, "the module task beside it finished");
+      const next = home.ok(["run", "slow.ts"]);
+      assert.equal(home.bgt(["wait", next]).code, 0, "the next module task ran on a new host");
+
+      // --isolate: the hog's own process is killed (exit code 128 + 9, from its waiter).
+      const isolated = home.ok(["run", "--isolate", "hog.ts"]);
+      home.bgt(["wait", isolated], { timeoutMs: 60_000 });
+      const task = JSON.parse(home.ok(["show", isolated, "--json"]));
       assert.equal(task.status, "failed");
-      // The kernel's OOM killer ends the task's process with SIGKILL: exit code 128 + 9.
       assert.equal(task.exitCode, 137, JSON.stringify(task));
-      assert.ok(isLive(supervisor), "the supervisor survived the hog");
-      assert.equal(home.bgt(["wait", beside]).code, 0, "the task beside it finished");
+      assert.ok(isLive(supervisor), "the supervisor survived the isolated hog");
     } finally {
       home.bgt(["daemon", "stop"]);
       spawnSync("sh", ["-c", `for p in $(cat ${cgroup}/cgroup.procs); do kill -9 $p; done`]);

@@ -2,9 +2,10 @@
  * Issue 6, part 3: process faults. A command that ignores SIGTERM is SIGKILLed after the grace;
  * a command's whole process tree dies on `bgt kill`; no zombie is left behind by the supervisor;
  * output that closes early or is not UTF-8 is kept byte for byte; a module task that spins
- * forever, exits its worker or throws asynchronously fails alone and the pool runs the next one.
- * (Timeouts belong to the scheduling suites; a module task that exhausts memory is pending, see
- * RELIABILITY.md.)
+ * forever, exits its worker, throws asynchronously, crashes its process or has it killed fails
+ * alone and the next module task runs; a supervisor killed with -9 leaves no worker host behind.
+ * (Timeouts belong to the scheduling suites; a module task that exhausts memory is in
+ * `process_faults_extra_test.ts`.)
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -44,6 +45,8 @@ describe("process faults", () => {
       "spin.ts": "export default () => { for (;;) {} };\n",
       "ok.ts": "export default (x = 1) => ({ ok: x });\n",
       "exit.ts": "export default () => { process.exit(3); };\n",
+      "segfault.ts": "export default () => { process.kill(process.pid, 'SIGSEGV'); };\n",
+      "sleep.ts": "export default () => new Promise((done) => setTimeout(done, 60_000));\n",
       "async_throw.ts":
         "export default () => new Promise((done) => { setTimeout(() => { throw new Error('async boom'); }, 10); setTimeout(done, 2000); });\n",
       "unhandled.ts":
@@ -165,10 +168,12 @@ describe("process faults", () => {
     assert.deepEqual(next.map((id) => JSON.parse(home.ok(["result", id])).ok), [0, 1, 2, 3]);
   });
 
-  test("a module task that exits its worker or throws asynchronously fails alone", () => {
+  test("a module task that exits its worker, throws asynchronously or crashes its process fails alone", () => {
     const supervisor = liveSupervisor(home);
-    for (const file of ["exit.ts", "async_throw.ts", "unhandled.ts"]) {
+    const ended = new Map<string, string>();
+    for (const file of ["exit.ts", "async_throw.ts", "unhandled.ts", "segfault.ts"]) {
       const id = home.ok(["run", file]);
+      ended.set(file, id);
       const ok = home.ok(["run", "ok.ts", "5"]);
       assert.notEqual(home.bgt(["wait", id]).code, 0, file);
       const task = JSON.parse(home.ok(["show", id, "--json"]));
@@ -179,6 +184,34 @@ describe("process faults", () => {
       assert.ok(supervisor !== undefined && isLive(supervisor), `the supervisor survived ${file}`);
     }
     assert.equal(liveSupervisor(home), supervisor, "the same supervisor throughout");
+    const crashed = JSON.parse(home.ok(["show", ended.get("segfault.ts")!, "--json"]));
+    assert.equal(crashed.signal, "SIGSEGV", "a crashed worker host's signal is the task's");
+  });
+
+  test("a module task whose process is killed from outside fails alone, with the signal", () => {
+    const id = home.ok(["run", "sleep.ts"]);
+    const host = groupOf(home, id);
+    assert.notEqual(host, liveSupervisor(home), "the task's pid is its worker host's");
+    process.kill(host, "SIGKILL");
+    assert.notEqual(home.bgt(["wait", id]).code, 0);
+    const task = JSON.parse(home.ok(["show", id, "--json"]));
+    assert.equal(task.status, "failed");
+    assert.equal(task.signal, "SIGKILL");
+    assert.match(home.ok(["logs", id, "--stderr"]), /worker process running this task was killed/);
+    const next = home.ok(["run", "ok.ts", "7"]);
+    assert.equal(home.bgt(["wait", next]).code, 0);
+  });
+
+  test("a supervisor killed with -9 takes its worker hosts with it; the next records the task lost", () => {
+    const id = home.ok(["run", "sleep.ts"]);
+    const host = groupOf(home, id);
+    const supervisor = liveSupervisor(home)!;
+    process.kill(supervisor, "SIGKILL");
+    // A host exits when its stdin closes: the task does not run on without a supervisor.
+    waitFor(() => !isLive(host), 5_000);
+    figures.hostGoneAfterCrash = true;
+    assert.equal(home.bgt(["daemon", "start"], { env: { BGT_PARALLEL: "4" } }).code, 0);
+    waitFor(() => JSON.parse(home.ok(["show", id, "--json"])).status === "lost");
     report("process faults", figures);
   });
 });

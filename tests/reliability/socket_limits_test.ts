@@ -10,7 +10,7 @@ import { connect, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { encodeFrame, FrameDecoder } from "../../src/ipc/frames.ts";
+import { encodeFrame, FrameDecoder } from "../../src/task/frames.ts";
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION, type Response } from "../../src/ipc/protocol.ts";
 import { serveSocket } from "../../src/ipc/socket_server.ts";
 

@@ -8,16 +8,18 @@
  * decoder.push(encodeFrame({ hello: 1 })); // [{ hello: 1 }]
  * ```
  */
-import { decode, encode } from "../task/codec.ts";
-import { ProtocolError } from "../task/errors.ts";
-import { MAX_FRAME_BYTES } from "./protocol.ts";
+import { decode, encode } from "./codec.ts";
+import { ProtocolError } from "./errors.ts";
 
-/** Encodes one value as a frame. */
-export function encodeFrame(value: unknown): Uint8Array {
+/** Largest frame body accepted unless a caller says otherwise (16 MiB): the socket's cap. */
+export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+/** Encodes one value as a frame; refuses a body over `maxBytes`. */
+export function encodeFrame(value: unknown, maxBytes = MAX_FRAME_BYTES): Uint8Array {
   const body = encode(value);
-  if (body.length > MAX_FRAME_BYTES) {
+  if (body.length > maxBytes) {
     throw new ProtocolError(
-      `Cannot send frame: ${body.length} bytes is over the ${MAX_FRAME_BYTES}-byte cap`,
+      `Cannot send frame: ${body.length} bytes is over the ${maxBytes}-byte cap`,
     );
   }
   const frame = new Uint8Array(4 + body.length);
@@ -28,7 +30,7 @@ export function encodeFrame(value: unknown): Uint8Array {
 
 /** Options for {@linkcode FrameDecoder}. */
 export interface FrameDecoderOptions {
-  /** Largest frame body accepted, in bytes. @default MAX_FRAME_BYTES (16 MiB) */
+  /** Largest frame body accepted, in bytes (at most 4 GiB − 1). @default MAX_FRAME_BYTES (16 MiB) */
   maxFrameBytes?: number;
 }
 
@@ -43,7 +45,7 @@ export class FrameDecoder {
   #maxFrameBytes: number;
 
   constructor(options: FrameDecoderOptions = {}) {
-    this.#maxFrameBytes = Math.min(options.maxFrameBytes ?? MAX_FRAME_BYTES, MAX_FRAME_BYTES);
+    this.#maxFrameBytes = options.maxFrameBytes ?? MAX_FRAME_BYTES;
   }
 
   /** Bytes received that do not yet make a whole frame. */
