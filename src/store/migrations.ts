@@ -122,6 +122,10 @@ export const MIGRATIONS: readonly string[] = [
   // 6: a dependency that may end any way (on a key's holder, on a schedule's last run) beside
   // strict ones of the same task.
   `ALTER TABLE dependencies ADD COLUMN any_outcome INTEGER NOT NULL DEFAULT 0;`,
+  // 7: the due order per kind (process or worker), so that a claim with room for one kind only
+  // does not walk past every waiting task of the other (it did, once per claim: O(queue)).
+  `CREATE INDEX tasks_due_kind ON tasks (in_worker, priority DESC, run_at, id)
+     WHERE status IN ('queued', 'scheduled');`,
 ];
 
 /** Runs every migration the database has not seen yet. */

@@ -137,21 +137,13 @@ export class SqliteTaskStore implements TaskStore {
     const limit = options.limit ?? Infinity;
     if (maxProcesses <= 0 && maxWorkers <= 0) return [];
     return this.#connection.transaction(() => {
-      // A few more candidates than wanted, in case some belong to a group with little room.
-      const candidates = this.#db.prepare(
-        `SELECT id, grp, in_worker FROM tasks INDEXED BY tasks_due
-         WHERE status IN ('queued', 'scheduled') AND run_at <= ?
-           AND grp NOT IN (SELECT value FROM json_each(?))
-           AND grp NOT IN (SELECT name FROM groups WHERE paused = 1)
-           AND in_worker BETWEEN ? AND ?
-         ORDER BY priority DESC, run_at, id LIMIT ?`,
-      ).all<{ id: number; grp: string; in_worker: number }>(
-        options.now,
-        JSON.stringify(options.fullGroups ?? []),
-        maxProcesses > 0 ? 0 : 1,
-        maxWorkers > 0 ? 1 : 0,
-        Math.max(0, maxProcesses) + Math.max(0, maxWorkers) + 32,
-      );
+      // Each kind (processes, workers) from its own due index, then in one due order: a claim
+      // with room for one kind never reads the other's waiting tasks, and a queue headed by one
+      // kind does not hide the other.
+      const candidates = [
+        ...this.#dueCandidates(0, maxProcesses, options),
+        ...this.#dueCandidates(1, maxWorkers, options),
+      ].sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.id - b.id);
       const room = { ...options.groupRoom };
       const ids: number[] = [];
       for (const { id, grp, in_worker: inWorker } of candidates) {
@@ -176,6 +168,26 @@ export class SqliteTaskStore implements TaskStore {
       const order = new Map(ids.map((id, i) => [id, i]));
       return rows.map(toTask).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
     });
+  }
+
+  /** The first due tasks of one kind (`inWorker` 0 or 1) that a claim may take, in due order. */
+  #dueCandidates(inWorker: 0 | 1, budget: number, options: ClaimOptions): DueCandidate[] {
+    if (budget <= 0) return [];
+    const fullGroups = options.fullGroups ?? [];
+    // A few more than wanted when some may belong to a group with little room.
+    const extra = Object.keys(options.groupRoom ?? {}).length ? 32 : 0;
+    return this.#db.prepare(
+      `SELECT id, grp, in_worker, priority, run_at FROM tasks INDEXED BY tasks_due_kind
+       WHERE in_worker = ? AND status IN ('queued', 'scheduled') AND run_at <= ?
+         ${fullGroups.length ? "AND grp NOT IN (SELECT value FROM json_each(?))" : ""}
+         AND grp NOT IN (SELECT name FROM groups WHERE paused = 1)
+       ORDER BY in_worker, priority DESC, run_at, id LIMIT ?`,
+    ).all<DueCandidate>(
+      inWorker,
+      options.now,
+      ...(fullGroups.length ? [JSON.stringify(fullGroups)] : []),
+      budget + extra,
+    );
   }
 
   nextRunAt(after = Number.NEGATIVE_INFINITY): number | undefined {
@@ -456,6 +468,15 @@ export class SqliteTaskStore implements TaskStore {
   close(): void {
     this.#connection.close();
   }
+}
+
+/** A waiting task a claim may take: what the claim needs to choose, in due order. */
+interface DueCandidate {
+  id: number;
+  grp: string;
+  in_worker: number;
+  priority: number;
+  run_at: number;
 }
 
 interface AttemptRow {

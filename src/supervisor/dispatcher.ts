@@ -73,6 +73,7 @@ export class Dispatcher {
   #ends: { id: number; outcome: TaskOutcome; at: number }[] = [];
   #started: [number, number | null][] = [];
   #flushQueued = false;
+  #pidsTimer: ReturnType<typeof setTimeout> | undefined;
   #flushFailures = 0;
   /** How many of the running tasks are module tasks in worker hosts. */
   #inWorkers = 0;
@@ -321,7 +322,7 @@ export class Dispatcher {
     void run.started.then((pid) => {
       if (pid !== null && this.#running.get(task.id) === entry) {
         this.#started.push([task.id, pid]);
-        this.#scheduleFlush();
+        this.#scheduleFlush(false);
       }
     });
     void run.done.then((outcome) => {
@@ -365,8 +366,20 @@ export class Dispatcher {
     this.#scheduleFlush();
   }
 
-  #scheduleFlush(): void {
+  /**
+   * Stores the queue on the next turn of the loop; a started pid alone waits up to 20 ms, to go
+   * with the next end in the same transaction (it is there for `show`: recovery reads the
+   * waiter's own record).
+   */
+  #scheduleFlush(soon = true): void {
     if (this.#flushQueued) return;
+    if (!soon) {
+      this.#pidsTimer ??= setTimeout(() => {
+        this.#pidsTimer = undefined;
+        this.#scheduleFlush();
+      }, 20);
+      return;
+    }
     this.#flushQueued = true;
     setImmediate(() => this.#flush());
   }

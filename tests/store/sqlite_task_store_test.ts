@@ -71,6 +71,29 @@ describe("SqliteTaskStore", () => {
     assert.notEqual(task!.id, io);
   });
 
+  test("claimBatch() fills each kind's room in due order, whichever kind heads the queue", () => {
+    const mod = (name: string): NewTask => ({
+      spec: { kind: "module", module: "/m.ts", export: "default", args: [] },
+      name,
+    });
+    // 40 commands ahead of two module tasks, one of them urgent.
+    store.submit(Array.from({ length: 40 }, (_, i) => cmd([`c${i}`])));
+    const [m1] = store.submit([mod("m1")]);
+    const [urgent] = store.submit([{ ...mod("urgent"), priority: 9 }]);
+    const claimed = store.claimBatch("me", { now: Date.now(), maxProcesses: 2, maxWorkers: 2 });
+    assert.deepEqual(
+      claimed.map((task) => task.name ?? task.spec.kind),
+      ["urgent", "command", "command", "m1"],
+      "urgent first (priority), then due order; both module tasks despite 40 commands ahead",
+    );
+    assert.ok(claimed.some((task) => task.id === m1) && claimed[0].id === urgent);
+    // Room for processes only: the next commands, never a module task.
+    const [another] = store.submit([mod("another")]);
+    const processes = store.claimBatch("me", { now: Date.now(), maxProcesses: 3, maxWorkers: 0 });
+    assert.deepEqual(processes.map((task) => task.spec.kind), ["command", "command", "command"]);
+    assert.equal(store.get(another)!.status, "queued");
+  });
+
   test("finish() records the outcome and an attempt, and requeues a failure with attempts left", () => {
     const [id] = store.submit([cmd(["flaky"], { maxAttempts: 2 })]);
     store.claimNext("me", { now: Date.now(), fullGroups: [] });
