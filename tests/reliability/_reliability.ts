@@ -12,7 +12,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { appendFileSync, readdirSync, readFileSync } from "node:fs";
-import { BGT, type TempHome } from "../_helpers/bgt_home.ts";
+import { BGT, isLive, type TempHome } from "../_helpers/bgt_home.ts";
 
 /** True in the long mode (`npm run soak`, BGT_SOAK=1). */
 export const SOAK = process.env.BGT_SOAK === "1";
@@ -123,15 +123,7 @@ export async function countRows(path: string): Promise<number> {
   }
 }
 
-/** True when the process exists and is not a zombie. */
-export function isLive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
+export { isLive };
 
 /** A process's peak resident set (VmHWM) in KiB, or undefined once it has gone. */
 export function peakRssKiB(pid: number): number | undefined {
