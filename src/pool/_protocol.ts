@@ -32,6 +32,9 @@ export interface _WireOptions {
   cc?: boolean;
   /** Append console output and data records to these files from the worker. */
   out?: { stdout: string; stderr: string; data: string };
+  /** The working directory and environment to run in (see PoolRunOptions.cwd). */
+  cwd?: string;
+  env?: Record<string, string>;
   /** Work queue id bound to this task. */
   q?: number;
 }

@@ -104,6 +104,21 @@ export interface RunOptions {
   outputFiles?: { stdout: string; stderr: string; data: string };
   /** Overrides the pool's `graceMs` for this task. @default the pool's `graceMs` */
   graceMs?: number;
+  /**
+   * The working directory and environment the task runs in, set in its worker before the call.
+   * Both belong to the whole process (Bun's `process.chdir` in a worker moves every thread), so
+   * this is for a one-worker pool running one task at a time in a process of its own, as bgt's
+   * worker hosts do. Where the runtime refuses `chdir` in a worker (Deno), the directory stays.
+   *
+   * @example
+   * ```ts
+   * await pool.run(url, [], { cwd: "/srv/app", env: { NODE_ENV: "production" } });
+   * ```
+   * @default undefined
+   */
+  cwd?: string;
+  /** The whole environment the task sees (`process.env` is replaced); see `cwd`. */
+  env?: Record<string, string>;
   /** @internal Binds the task to a work queue (set by `WorkQueue.map`). */
   queue?: { readonly _id: number };
 }
@@ -380,6 +395,8 @@ export class Pool {
       onEvent,
       captureConsole,
       outputFiles,
+      cwd,
+      env,
     } = options;
     let tr: Transferable[];
     if (transfer === undefined) tr = [];
@@ -415,6 +432,7 @@ export class Pool {
     }
     if (captureConsole === true) wire = { ...wire, cc: true };
     if (outputFiles !== undefined) wire = { ...wire, out: outputFiles };
+    if (cwd !== undefined || env !== undefined) wire = { ...wire, cwd, env };
     if (options.queue !== undefined) wire = { ...wire, q: options.queue._id };
     if (this.#closed) return Promise.reject(new PoolClosedError());
     if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
@@ -430,6 +448,7 @@ export class Pool {
         wire,
         priority,
         exclusive: context !== undefined || captureConsole === true || outputFiles !== undefined ||
+          cwd !== undefined || env !== undefined ||
           options.queue !== undefined ||
           timeout !== undefined,
         resolve,

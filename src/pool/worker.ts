@@ -174,6 +174,19 @@ function _compile(id: number, names: string[]): (...captured: unknown[]) => _Fn 
   }
 }
 
+/** Moves to the task's directory and environment, when it names them. */
+function _enterProcessState(opts: _WireOptions): void {
+  if (opts.cwd !== undefined) {
+    try {
+      process.chdir(opts.cwd);
+    } catch { /* Deno refuses chdir in a worker: the directory stays */ }
+  }
+  if (opts.env !== undefined) {
+    for (const name of Object.keys(process.env)) delete process.env[name];
+    Object.assign(process.env, opts.env);
+  }
+}
+
 // ---- the run loop ----
 const _queue: _WireTask[] = [];
 let _head = 0;
@@ -212,6 +225,7 @@ async function _pump(): Promise<void> {
     const cur: _CurrentTask = { id, opts, controller: undefined, aborted: false };
     _state.current = cur;
     try {
+      if (opts !== undefined) _enterProcessState(opts);
       let fn = byValue ? _functionFn(key, opts) : _moduleFn(key);
       if (fn instanceof Promise) {
         _flush();

@@ -1,6 +1,7 @@
 /**
- * Runs `module` tasks: the task's export is called in a worker of the supervisor's pool. Its
- * console output goes to the task's stdout/stderr files as it is produced, `context.emit()`
+ * Runs `module` tasks: the task's export is called in the worker of a one-worker pool, in a
+ * process that runs this task alone (a worker host, or `--isolate`), in the task's directory and
+ * environment. Its console output goes to the task's stdout/stderr files as it is produced, `context.emit()`
  * records to its data file, progress to the store.
  *
  * @example
@@ -82,6 +83,10 @@ export function startModule(
       // The worker appends output and data records to the files itself, before console.log
       // returns: a supervisor that dies a moment later loses none of it.
       outputFiles: { stdout: files.stdout, stderr: files.stderr, data: files.data },
+      // Its own process (a worker host, or --isolate): the task's directory and environment,
+      // as captured at submission (a task submitted without one keeps the process's).
+      cwd: task.cwd,
+      env: Object.keys(task.env).length ? task.env : undefined,
       context: {
         id: task.id,
         attempt: task.attempt,

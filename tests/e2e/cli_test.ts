@@ -2,7 +2,7 @@
  * End-to-end: the compiled binary, a temporary BGT_HOME each, every process cleaned up by pid.
  */
 import assert from "node:assert/strict";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { liveProcessesInGroup, TempHome, waitFor } from "../_helpers/bgt_home.ts";
@@ -18,6 +18,11 @@ export default function add(a: number, b: number) {
 export function fails() { throw new TypeError("kaboom"); }
 export const notAFunction = 3;
 export function options(file: string, opts: Record<string, unknown>) { return { file, opts }; }
+export function where() {
+  return { cwd: process.cwd(), flag: process.env.BGT_TEST_FLAG ?? null, file: readHere() };
+}
+import { readFileSync } from "node:fs";
+function readHere() { try { return readFileSync("here.txt", "utf8"); } catch { return null; } }
 `;
 
 describe("bgt end to end", () => {
@@ -51,6 +56,24 @@ describe("bgt end to end", () => {
     const explicit = home.ok(["run", "--args-json", '[[1,2],{"k":1}]', "job.ts#options"]);
     home.bgt(["wait", explicit]);
     assert.deepEqual(JSON.parse(home.ok(["result", explicit])), { file: [1, 2], opts: { k: 1 } });
+  });
+
+  test("a module task runs in its --cwd with the environment of its submission, -e added", () => {
+    const dir = join(home.work, "elsewhere");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "here.txt"), "found");
+    const module = `${join(home.work, "job.ts")}#where`;
+    const id = home.ok(["run", "--cwd", dir, "-e", "BGT_TEST_FLAG=on", module]);
+    assert.equal(home.bgt(["wait", id]).code, 0);
+    assert.deepEqual(JSON.parse(home.ok(["result", id])), { cwd: dir, flag: "on", file: "found" });
+    // The next task on the same worker host has its own: the default directory, no flag.
+    const next = home.ok(["run", "job.ts#where"]);
+    assert.equal(home.bgt(["wait", next]).code, 0);
+    assert.deepEqual(JSON.parse(home.ok(["result", next])), {
+      cwd: home.work,
+      flag: null,
+      file: null,
+    });
   });
 
   test("a module that throws or whose export is not a function fails only its task", () => {

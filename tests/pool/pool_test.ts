@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Pool } from "../../src/pool/pool.ts";
 import type { PoolEvent } from "../../src/pool/pool.ts";
+import { skipWithReason } from "../_helpers/skip.ts";
 
 /** Names that functions sent by value receive through `capture` (or fail on). */
 declare const scale: number;
@@ -316,4 +317,27 @@ test("many pipelined tasks all resolve in order of their values", opts, async ()
   assert.equal(r.length, n);
   assert.equal(r[n - 1], n);
   await pool.close();
+});
+
+test("run() with cwd and env runs the task in that directory and environment", opts, async (t) => {
+  if (isDeno) {
+    return skipWithReason(
+      t,
+      "Deno refuses chdir in a worker and shares one environment between threads; the option is for bgt's worker hosts, which run on Bun",
+    );
+  }
+  const pool = new Pool({ size: 1 });
+  const dir = mkdtempSync(join(tmpdir(), "bgt-cwd-"));
+  const here = process.cwd();
+  try {
+    const seen = await pool.run(
+      () => ({ cwd: process.cwd(), env: { ...process.env } }),
+      [],
+      { cwd: dir, env: { ONLY: "this" } },
+    );
+    assert.deepEqual(seen, { cwd: dir, env: { ONLY: "this" } });
+  } finally {
+    process.chdir(here); // a worker's chdir moves the whole process
+    await pool.close();
+  }
 });
