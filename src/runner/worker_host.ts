@@ -7,7 +7,8 @@
  * The supervisor sends frames (see `src/task/frames.ts`) on the host's stdin; the host answers
  * on fd 3, so that a task writing to `process.stdout` cannot garble the channel. The host reads
  * the task from the store and reports progress, meta, checkpoints and the outcome back; the
- * supervisor stores them. When its stdin closes (the supervisor stopped or died), the host exits
+ * supervisor stores them. A module file changed since the host's worker imported it gets a new
+ * worker, so that an unpinned task runs its file as it is when it starts. When its stdin closes (the supervisor stopped or died), the host exits
  * at once, ending its task: a worker task does not outlive its supervisor.
  *
  * @example
@@ -15,14 +16,15 @@
  * process.exitCode = await runWorkerHost(home.dir); // in `bgt __host <home>`
  * ```
  */
-import { writeFileSync, writeSync } from "node:fs";
+import { statSync, writeFileSync, writeSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Pool } from "../pool/pool.ts";
 import { bgtHome } from "../store/home.ts";
 import { SqliteTaskStore } from "../store/sqlite_task_store.ts";
 import { taskFiles } from "../store/task_files.ts";
 import { encodeFrame, FrameDecoder } from "../task/frames.ts";
-import type { TaskOutcome } from "../task/types.ts";
-import { startModule } from "./module_runner.ts";
+import type { Task, TaskOutcome } from "../task/types.ts";
+import { moduleUrl, startModule } from "./module_runner.ts";
 import type { RunningTask } from "./running_task.ts";
 
 /** Largest frame between a host and its supervisor (a task's result can be big). */
@@ -51,7 +53,9 @@ export async function runWorkerHost(homeDir: string): Promise<number> {
   _preferOomKill();
   const home = bgtHome({ BGT_HOME: homeDir });
   const store = await SqliteTaskStore.open(home.db);
-  const pool = new Pool({ size: 1 });
+  let pool = new Pool({ size: 1 });
+  /** The module files this host's worker has imported, with their modification times. */
+  const imported = new Map<string, number>();
   const send = (event: HostEvent) => _writeAll(encodeFrame(event, HOST_FRAME_BYTES));
   let current: RunningTask | undefined;
 
@@ -62,6 +66,15 @@ export async function runWorkerHost(homeDir: string): Promise<number> {
       send({ type: "done", outcome: { status: "failed", error: { name: "Error", message } } });
       return;
     }
+    const file = _moduleFile(task);
+    if (file && imported.has(file.path) && imported.get(file.path) !== file.mtimeMs) {
+      // The file changed since the worker imported it: a new worker imports it (and what it
+      // imports) anew, so that an unpinned task runs its file as it is when it starts.
+      void pool.terminate();
+      pool = new Pool({ size: 1 });
+      imported.clear();
+    }
+    if (file) imported.set(file.path, file.mtimeMs);
     current = startModule(pool, task, taskFiles(home.logs, id), {
       onProgress: (fraction, message) => send({ type: "progress", fraction, message }),
       onMeta: (patch) => send({ type: "meta", patch }),
@@ -91,6 +104,19 @@ export async function runWorkerHost(homeDir: string): Promise<number> {
     process.stdin.on("end", () => resolve(0));
     process.stdin.on("error", () => resolve(0));
   });
+}
+
+/** The file a module task imports and when it last changed (none for a pinned bundle or a URL). */
+function _moduleFile(task: Task): { path: string; mtimeMs: number } | undefined {
+  if (task.spec.kind !== "module" || task.spec.pinned !== undefined) return undefined;
+  const url = moduleUrl(task);
+  if (!url.startsWith("file:")) return undefined;
+  try {
+    const path = fileURLToPath(url.slice(0, url.lastIndexOf("#")));
+    return { path, mtimeMs: statSync(path).mtimeMs };
+  } catch {
+    return undefined; // gone: the import fails with the reason
+  }
 }
 
 /** Writes a whole frame to the channel (a blocking pipe: it waits while the supervisor is busy). */

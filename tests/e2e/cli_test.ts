@@ -2,7 +2,7 @@
  * End-to-end: the compiled binary, a temporary BGT_HOME each, every process cleaned up by pid.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { liveProcessesInGroup, TempHome, waitFor } from "../_helpers/bgt_home.ts";
@@ -74,6 +74,18 @@ describe("bgt end to end", () => {
       flag: null,
       file: null,
     });
+  });
+
+  test("an unpinned module task runs its file as it is when it starts, on a reused worker host", () => {
+    const file = join(home.work, "version.ts");
+    writeFileSync(file, "export default () => 1;\n");
+    const first = home.ok(["run", "version.ts"]);
+    assert.equal(home.bgt(["wait", first]).code, 0);
+    writeFileSync(file, "export default () => 2;\n");
+    utimesSync(file, new Date(), new Date(Date.now() + 2_000)); // a clock tick is not enough
+    const second = home.ok(["run", "version.ts"]);
+    assert.equal(home.bgt(["wait", second]).code, 0);
+    assert.deepEqual([home.ok(["result", first]), home.ok(["result", second])], ["1", "2"]);
   });
 
   test("a module that throws or whose export is not a function fails only its task", () => {
