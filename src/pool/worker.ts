@@ -174,16 +174,31 @@ function _compile(id: number, names: string[]): (...captured: unknown[]) => _Fn 
   }
 }
 
-/** Moves to the task's directory and environment, when it names them. */
+/** The environment this worker started with: a task that names none runs in it. */
+const _initialEnv = { ...process.env };
+/** Whether a task's environment has replaced the initial one. */
+let _envReplaced = false;
+
+/**
+ * Moves to the task's directory and environment, when it names them; a task that names no
+ * environment after one that did gets the worker's initial one back. A directory that cannot be
+ * entered fails the task (Deno, which refuses `chdir` in any worker, leaves it as it is).
+ */
 function _enterProcessState(opts: _WireOptions): void {
   if (opts.cwd !== undefined) {
     try {
       process.chdir(opts.cwd);
-    } catch { /* Deno refuses chdir in a worker: the directory stays */ }
+    } catch (error) {
+      if ((error as { code?: string }).code !== "ERR_WORKER_UNSUPPORTED_OPERATION") {
+        throw new Error(`Cannot run the task in ${opts.cwd}: ${(error as Error).message}`);
+      }
+    }
   }
-  if (opts.env !== undefined) {
+  const env = opts.env ?? (_envReplaced ? _initialEnv : undefined);
+  if (env !== undefined) {
     for (const name of Object.keys(process.env)) delete process.env[name];
-    Object.assign(process.env, opts.env);
+    Object.assign(process.env, env);
+    _envReplaced = opts.env !== undefined;
   }
 }
 

@@ -84,7 +84,7 @@ export function startModule(
       // returns: a supervisor that dies a moment later loses none of it.
       outputFiles: { stdout: files.stdout, stderr: files.stderr, data: files.data },
       // Its own process (a worker host, or --isolate): the task's directory and environment,
-      // as captured at submission (a task submitted without one keeps the process's).
+      // as captured at submission (a task submitted without one gets the host's own).
       cwd: task.cwd,
       env: Object.keys(task.env).length ? task.env : undefined,
       context: {

@@ -5,11 +5,14 @@
  * else: the supervisor records that one task as failed and starts a new host for the next.
  *
  * The supervisor sends frames (see `src/task/frames.ts`) on the host's stdin; the host answers
- * on fd 3, so that a task writing to `process.stdout` cannot garble the channel. The host reads
- * the task from the store and reports progress, meta, checkpoints and the outcome back; the
- * supervisor stores them. A module file changed since the host's worker imported it gets a new
- * worker, so that an unpinned task runs its file as it is when it starts. When its stdin closes (the supervisor stopped or died), the host exits
- * at once, ending its task: a worker task does not outlive its supervisor.
+ * on fd 4 (its stdout and stderr are the supervisor's log, its fd 3 is /dev/null), so that a task
+ * writing to `process.stdout` or fd 3 cannot garble the channel. The host reads the task from the store and
+ * reports progress, meta, checkpoints and the outcome back; the supervisor stores them. A module
+ * file changed since the host's worker imported it gets a new worker, so that an unpinned task
+ * runs its file as it is when it starts. When its stdin closes (the supervisor stopped or died),
+ * the host exits at once, ending its task: a worker task does not outlive its supervisor. (A host
+ * stopped by a pause cannot see that; the next supervisor ends it, see
+ * `WorkerHosts.endLeftovers`.)
  *
  * @example
  * ```ts
@@ -24,14 +27,17 @@ import { SqliteTaskStore } from "../store/sqlite_task_store.ts";
 import { taskFiles } from "../store/task_files.ts";
 import { encodeFrame, FrameDecoder } from "../task/frames.ts";
 import type { Task, TaskOutcome } from "../task/types.ts";
-import { moduleUrl, startModule } from "./module_runner.ts";
+import { appendTaskStderr, moduleUrl, startModule } from "./module_runner.ts";
 import type { RunningTask } from "./running_task.ts";
 
 /** Largest frame between a host and its supervisor (a task's result can be big). */
 export const HOST_FRAME_BYTES = 2 ** 30;
 
-/** The fd a host writes its frames to. */
-export const HOST_CHANNEL_FD = 3;
+/**
+ * The fd a host writes its frames to. Not 3: a module author who knows that a command's
+ * progress records go to fd 3 may write there, and a host's fd 3 is /dev/null.
+ */
+export const HOST_CHANNEL_FD = 4;
 
 /** Supervisor → host. */
 export type HostCommand =
@@ -53,19 +59,44 @@ export async function runWorkerHost(homeDir: string): Promise<number> {
   _preferOomKill();
   const home = bgtHome({ BGT_HOME: homeDir });
   const store = await SqliteTaskStore.open(home.db);
+  process.on("unhandledRejection", (error) => {
+    process.stderr.write(`bgt host: ${(error as Error)?.stack ?? error}\n`);
+    process.exit(2); // the supervisor fails the task it ran, with the exit code
+  });
   let pool = new Pool({ size: 1 });
   /** The module files this host's worker has imported, with their modification times. */
   const imported = new Map<string, number>();
-  const send = (event: HostEvent) => _writeAll(encodeFrame(event, HOST_FRAME_BYTES));
+  /** Sends an event; returns why it could not be encoded, if it could not. */
+  const send = (event: HostEvent): string | undefined => {
+    let frame: Uint8Array;
+    try {
+      frame = encodeFrame(event, HOST_FRAME_BYTES);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    // The pipe blocks while the supervisor is busy: the host has nothing else to do meanwhile.
+    for (let at = 0; at < frame.length;) at += writeSync(HOST_CHANNEL_FD, frame, at);
+  };
+  const fail = (message: string): HostEvent => ({
+    type: "done",
+    outcome: { status: "failed", error: { name: "Error", message } },
+  });
   let current: RunningTask | undefined;
 
   const run = (id: number, attempt: number) => {
     const task = store.get(id);
     if (!task || task.spec.kind !== "module" || task.attempt !== attempt) {
-      const message = `Cannot run task ${id}: it is not attempt ${attempt} of a module task`;
-      send({ type: "done", outcome: { status: "failed", error: { name: "Error", message } } });
+      send(fail(`Cannot run task ${id}: it is not attempt ${attempt} of a module task`));
       return;
     }
+    const files = taskFiles(home.logs, id);
+    /** Reports an event; one that cannot be encoded is dropped, with a line on the task's stderr. */
+    const report = (event: HostEvent) => {
+      const problem = send(event);
+      if (problem) {
+        appendTaskStderr(files, `bgt: Cannot keep the task's ${event.type}: ${problem}\n`);
+      }
+    };
     const file = _moduleFile(task);
     if (file && imported.has(file.path) && imported.get(file.path) !== file.mtimeMs) {
       // The file changed since the worker imported it: a new worker imports it (and what it
@@ -75,14 +106,15 @@ export async function runWorkerHost(homeDir: string): Promise<number> {
       imported.clear();
     }
     if (file) imported.set(file.path, file.mtimeMs);
-    current = startModule(pool, task, taskFiles(home.logs, id), {
-      onProgress: (fraction, message) => send({ type: "progress", fraction, message }),
-      onMeta: (patch) => send({ type: "meta", patch }),
-      onCheckpoint: (value) => send({ type: "checkpoint", value }),
+    current = startModule(pool, task, files, {
+      onProgress: (fraction, message) => report({ type: "progress", fraction, message }),
+      onMeta: (patch) => report({ type: "meta", patch }),
+      onCheckpoint: (value) => report({ type: "checkpoint", value }),
     });
     void current.done.then((outcome) => {
       current = undefined;
-      send({ type: "done", outcome });
+      const problem = send({ type: "done", outcome });
+      if (problem) send(fail(`Cannot store the task's result: ${problem}`));
     });
   };
 
@@ -117,11 +149,6 @@ function _moduleFile(task: Task): { path: string; mtimeMs: number } | undefined 
   } catch {
     return undefined; // gone: the import fails with the reason
   }
-}
-
-/** Writes a whole frame to the channel (a blocking pipe: it waits while the supervisor is busy). */
-function _writeAll(frame: Uint8Array): void {
-  for (let at = 0; at < frame.length;) at += writeSync(HOST_CHANNEL_FD, frame, at);
 }
 
 /**

@@ -9,12 +9,13 @@
  * const hosts = new WorkerHosts({ homeDir: home.dir });
  * const run = hosts.start(task, files, { onProgress: (f, m) => store.setProgress(task.id, f, m) });
  * await run.done; // { status: "succeeded", result: 42 }
- * hosts.close();
+ * await hosts.close();
  * ```
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
-import { selfCommand } from "../runtime/process.ts";
+import { pidsWithArgvTail, selfCommand } from "../runtime/process.ts";
 import type { TaskFiles } from "../store/task_files.ts";
 import { encodeFrame, FrameDecoder } from "../task/frames.ts";
 import type { Task, TaskOutcome } from "../task/types.ts";
@@ -46,6 +47,13 @@ interface Host {
   /** The task it runs now. */
   task?: { files: TaskFiles; options: HostedRunOptions; finish: (outcome: TaskOutcome) => void };
   idleTimer?: ReturnType<typeof setTimeout>;
+  /** Set while stopped by a pause: a host whose task ended meanwhile is continued before reuse. */
+  stopped?: boolean;
+  /** Why bgt itself ended the host, when it did: what its task is told. */
+  endedBecause?: string;
+  /** Resolves once the host has gone and its task (if any) has been told. */
+  gone: Promise<void>;
+  markGone: () => void;
 }
 
 /** Runs module tasks in worker host processes. */
@@ -67,8 +75,7 @@ export class WorkerHosts {
   /** Starts task `task` (a claimed module task) on a host. */
   start(task: Task, files: TaskFiles, options: HostedRunOptions = {}): RunningTask {
     if (this.#closed) throw new Error("Cannot start a module task: the worker hosts are closed");
-    const host = this.#idle.pop() ?? this.#spawn();
-    clearTimeout(host.idleTimer);
+    const host = this.#takeIdle() ?? this.#spawn();
     let ended = false;
     const done = new Promise<TaskOutcome>((resolve) => {
       host.task = {
@@ -90,7 +97,11 @@ export class WorkerHosts {
         if (ended) return; // the host has moved on to another task, or is gone
         // Stopping, continuing and killing act on the host's process; any other signal aborts
         // the task's context.signal, and its worker is terminated after the grace.
-        if (signal === "SIGSTOP" || signal === "SIGCONT" || signal === "SIGKILL") {
+        if (signal === "SIGSTOP" || signal === "SIGCONT") {
+          host.stopped = signal === "SIGSTOP";
+          _signal(host.child, signal);
+        } else if (signal === "SIGKILL") {
+          host.endedBecause = "was killed with SIGKILL after the grace";
           _signal(host.child, signal);
         } else this.#send(host, { type: "abort", signal });
       },
@@ -105,38 +116,90 @@ export class WorkerHosts {
   async close(killAfterMs = 2000): Promise<void> {
     this.#closed = true;
     const exits = [...this.#all].map((host) => {
-      if (host.child.exitCode !== null || host.child.signalCode !== null) return;
-      const exited = new Promise((resolve) => host.child.once("exit", resolve));
+      host.endedBecause = "was ended: the supervisor stopped before the task did";
       host.child.stdin?.end();
+      if (host.stopped) _signal(host.child, "SIGCONT"); // a stopped host cannot read the end
       const kill = setTimeout(() => _signal(host.child, "SIGKILL"), killAfterMs);
-      return exited.finally(() => clearTimeout(kill));
+      return host.gone.finally(() => clearTimeout(kill));
     });
     await Promise.all(exits);
   }
 
+  /**
+   * Ends the hosts of `homeDir` that a dead supervisor left behind: a host stopped by a pause
+   * cannot see its supervisor go. Call it while holding the supervisor role, before starting any
+   * host. Returns how many it ended.
+   */
+  static endLeftovers(homeDir: string): number {
+    const pids = pidsWithArgvTail(["__host", homeDir]);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch { /* gone meanwhile */ }
+    }
+    return pids.length;
+  }
+
+  /** An idle host still alive, if any. */
+  #takeIdle(): Host | undefined {
+    for (let host = this.#idle.pop(); host; host = this.#idle.pop()) {
+      clearTimeout(host.idleTimer);
+      if (!_hasExited(host.child)) return host;
+    }
+    return undefined;
+  }
+
   #spawn(): Host {
     const [command, ...args] = this.#options.command ?? selfCommand();
-    const child = spawn(command, [...args, "__host", this.#options.homeDir], {
-      // stdout and stderr go where the supervisor's go (its log); frames come back on fd 3.
-      stdio: ["pipe", "inherit", "inherit", "pipe"],
-      // Its own process group: a Ctrl-C meant for a foreground supervisor is not the host's.
-      detached: true,
-    });
-    const host: Host = { child };
+    const devNull = openSync("/dev/null", "w");
+    let child: ChildProcess;
+    try {
+      child = spawn(command, [...args, "__host", this.#options.homeDir], {
+        // stdout and stderr go where the supervisor's go (its log), fd 3 (where a command
+        // writes progress records) nowhere; frames come back on HOST_CHANNEL_FD.
+        stdio: ["pipe", "inherit", "inherit", devNull, "pipe"],
+        // Its own process group: a Ctrl-C meant for a foreground supervisor is not the host's.
+        detached: true,
+      });
+    } finally {
+      closeSync(devNull);
+    }
+    let markGone!: () => void;
+    const gone = new Promise<void>((resolve) => (markGone = resolve));
+    const host: Host = { child, gone, markGone };
     this.#all.add(host);
     const decoder = new FrameDecoder({ maxFrameBytes: HOST_FRAME_BYTES });
     const channel = child.stdio[HOST_CHANNEL_FD] as Readable;
     channel.on("data", (chunk: Uint8Array) => {
       try {
         for (const event of decoder.push(chunk)) this.#receive(host, event as HostEvent);
-      } catch {
-        _signal(child, "SIGKILL"); // a garbled channel: the exit below fails its task
+      } catch (error) {
+        host.endedBecause = `broke its channel (${(error as Error).message})`;
+        _signal(child, "SIGKILL"); // the close below fails its task
       }
     });
     channel.on("error", () => {});
     (child.stdin as Writable).on("error", () => {});
-    child.on("error", (error) => this.#gone(host, null, `cannot start: ${error.message}`));
-    child.on("exit", (code, signal) => this.#gone(host, signal, `exited with code ${code}`));
+    child.on("error", (error) => this.#gone(host, null, `could not start: ${error.message}`));
+    // A host has gone once it has exited and every frame it wrote has been read: its channel
+    // has ended (or, held open by a process the task left behind, a second has passed).
+    let exit: [NodeJS.Signals | null, string] | undefined;
+    let read = false;
+    const settle = () => {
+      if (exit && read) this.#gone(host, ...exit);
+    };
+    channel.on("close", () => {
+      read = true;
+      settle();
+    });
+    child.on("exit", (code, signal) => {
+      exit = [signal, `exited with code ${code}`];
+      settle();
+      setTimeout(() => {
+        read = true;
+        settle();
+      }, 1000).unref?.();
+    });
     return host;
   }
 
@@ -148,7 +211,13 @@ export class WorkerHosts {
     else if (event.type === "checkpoint") task.options.onCheckpoint?.(event.value);
     else if (event.type === "done") {
       task.finish(event.outcome);
-      this.#park(host);
+      if (host.stopped) {
+        // Paused as its task ended: continue it, or the next task would wait for ever.
+        host.stopped = false;
+        _signal(host.child, "SIGCONT");
+      }
+      // A host that bgt is ending (a SIGKILL after the grace crossed its "done") takes no task.
+      if (host.endedBecause === undefined) this.#park(host);
     }
   }
 
@@ -168,25 +237,32 @@ export class WorkerHosts {
     if (!this.#all.delete(host)) return;
     clearTimeout(host.idleTimer);
     this.#idle = this.#idle.filter((idle) => idle !== host);
-    const reason = signal === "SIGKILL"
-      ? "was killed by SIGKILL (out of memory, or killed from outside)"
-      : signal
-      ? `was killed by ${signal}`
-      : how;
-    if (!host.task) return;
+    if (!host.task) return host.markGone();
+    const reason = host.endedBecause ??
+      (signal === "SIGKILL"
+        ? "was killed by SIGKILL (out of memory, or killed from outside)"
+        : signal
+        ? `was killed by ${signal}`
+        : how);
     const message = `The worker process running this task ${reason}`;
     appendTaskStderr(host.task.files, `bgt: ${message}\n`);
     host.task.finish({
-      status: "failed",
+      // Ended by a stop, the task is retried per its policy by the next supervisor.
+      status: this.#closed ? "lost" : "failed",
       exitCode: null,
       signal,
       error: { name: "Error", message },
     });
+    host.markGone();
   }
 
   #send(host: Host, command: HostCommand): void {
     host.child.stdin?.write(encodeFrame(command, HOST_FRAME_BYTES));
   }
+}
+
+function _hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
 }
 
 function _signal(child: ChildProcess, signal: NodeJS.Signals): void {

@@ -8,7 +8,7 @@
  * isAlive(process.pid); // true
  * ```
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 /** The name of the runtime this code runs on. */
@@ -77,4 +77,29 @@ export function isSameProcessAlive(pid: number, startTime: string | null): boole
   if (startTime === null) return true;
   const now = processStartTime(pid);
   return now === null || now === startTime;
+}
+
+/**
+ * The live processes whose argv ends with `tail` (Linux: `/proc/<pid>/cmdline`; elsewhere none).
+ *
+ * @example
+ * ```ts
+ * pidsWithArgvTail(["__host", "/home/me/.local/state/bgt"]); // [4242]
+ * ```
+ */
+export function pidsWithArgvTail(tail: readonly string[]): number[] {
+  const suffix = `\0${tail.join("\0")}\0`;
+  let names: string[];
+  try {
+    names = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  return names.filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").endsWith(suffix) && isAlive(pid);
+    } catch {
+      return false; // ended meanwhile, or not ours to read
+    }
+  });
 }

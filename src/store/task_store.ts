@@ -112,7 +112,7 @@ export interface TaskStore {
   /**
    * Claims due tasks in one transaction, in claimNext's order: at most `maxProcesses` that run as
    * processes (commands, shell lines, isolated modules) and `maxWorkers` module tasks for the
-   * pool's workers (and at most `limit` in all), skipping full groups and giving no group more
+   * worker hosts (and at most `limit` in all), skipping full groups and giving no group more
    * than its `groupRoom`.
    */
   claimBatch(owner: string, options: ClaimOptions): Task[];

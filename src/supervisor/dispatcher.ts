@@ -205,17 +205,18 @@ export class Dispatcher {
   }
 
   /**
-   * Stops claiming; resolves when the tasks in `which` have ended (or at once for none) and every
-   * end is stored.
+   * Stops claiming; resolves when the tasks in `which` have ended (or at once for none; paused
+   * ones are resumed) and every end is stored.
    */
   async drain(which: (task: Task) => boolean): Promise<void> {
     this.#draining = true;
     clearTimeout(this.#timer);
-    await Promise.all(
-      [...this.#running.values()].filter((entry) => which(entry.task)).map((entry) =>
-        entry.run.done
-      ),
-    );
+    const awaited = [...this.#running.values()].filter((entry) => which(entry.task));
+    for (const entry of awaited) {
+      // A paused task cannot end: it goes on, to end within the drain.
+      if (entry.task.status === "paused") this.#pauseOrResume(entry.task.id, entry, false);
+    }
+    await Promise.all(awaited.map((entry) => entry.run.done));
     this.#flush();
   }
 

@@ -120,6 +120,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     ]).then(
       async () => {
         await hosts.close();
+        await dispatcher.drain(() => false); // stores the ends of tasks the close ended
         store.releaseSupervisor(owner);
         store.close();
         log("stopped");
@@ -144,9 +145,11 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       (request, signal) => handleRequest(context, request, signal),
     ),
   );
+  const leftovers = WorkerHosts.endLeftovers(home.dir);
   const { adopted, lost } = dispatcher.recover();
   log(
-    `started pid ${process.pid} on ${home.dir} (parallel ${parallel}); re-adopted ${adopted}, lost ${lost}`,
+    `started pid ${process.pid} on ${home.dir} (parallel ${parallel}); re-adopted ${adopted}, lost ${lost}` +
+      (leftovers ? `; ended ${leftovers} worker host(s) a dead supervisor left` : ""),
   );
   dispatcher.wake();
   return { pid: process.pid, stopped, stop };

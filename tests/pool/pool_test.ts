@@ -336,6 +336,16 @@ test("run() with cwd and env runs the task in that directory and environment", o
       { cwd: dir, env: { ONLY: "this" } },
     );
     assert.deepEqual(seen, { cwd: dir, env: { ONLY: "this" } });
+    // The next task that names no environment gets the worker's own back, not the last task's.
+    const next = await pool.run(() => process.env.ONLY ?? null, [], {
+      cwd: here,
+      context: { id: 2 },
+    });
+    assert.equal(next, null);
+    await assert.rejects(
+      pool.run(() => 1, [], { cwd: join(dir, "missing") }),
+      /Cannot run the task in .*missing/,
+    );
   } finally {
     process.chdir(here); // a worker's chdir moves the whole process
     await pool.close();

@@ -14,6 +14,8 @@ import { after, before, describe, test } from "node:test";
 import { liveProcessesInGroup, TempHome, waitFor } from "../_helpers/bgt_home.ts";
 import { bgtBytes, isLive, liveSupervisor, report } from "./_reliability.ts";
 
+const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
 /** Time between SIGTERM and SIGKILL given to the supervisor. */
 const GRACE_MS = 1_000;
 
@@ -47,6 +49,12 @@ describe("process faults", () => {
       "exit.ts": "export default () => { process.exit(3); };\n",
       "segfault.ts": "export default () => { process.kill(process.pid, 'SIGSEGV'); };\n",
       "sleep.ts": "export default () => new Promise((done) => setTimeout(done, 60_000));\n",
+      "nap.ts":
+        "export default () => new Promise((done) => setTimeout(() => done('rested'), 1_500));\n",
+      "bigint.ts": "export default () => 2n ** 100n;\n",
+      "circular.ts": "export default () => { const a: any = {}; a.self = a; return a; };\n",
+      "fd3.ts":
+        "import { writeSync } from 'node:fs';\nexport default () => { writeSync(3, '{\"progress\":0.5}\\n'); return 'wrote'; };\n",
       "async_throw.ts":
         "export default () => new Promise((done) => { setTimeout(() => { throw new Error('async boom'); }, 10); setTimeout(done, 2000); });\n",
       "unhandled.ts":
@@ -200,6 +208,48 @@ describe("process faults", () => {
     assert.match(home.ok(["logs", id, "--stderr"]), /worker process running this task was killed/);
     const next = home.ok(["run", "ok.ts", "7"]);
     assert.equal(home.bgt(["wait", next]).code, 0);
+  });
+
+  test("a module task whose result cannot be stored fails with the reason; the next runs", () => {
+    for (const file of ["bigint.ts", "circular.ts"]) {
+      const id = home.ok(["run", file]);
+      assert.notEqual(home.bgt(["wait", id], { timeoutMs: 20_000 }).code, 0, file);
+      const task = JSON.parse(home.ok(["show", id, "--json"]));
+      assert.equal(task.status, "failed", file);
+      assert.match(task.error.message, /Cannot store the task's result/, file);
+    }
+    const next = home.ok(["run", "ok.ts", "8"]);
+    assert.equal(home.bgt(["wait", next]).code, 0);
+  });
+
+  test("a module task that writes to fd 3 does not garble its host's channel", () => {
+    const id = home.ok(["run", "fd3.ts"]);
+    assert.equal(home.bgt(["wait", id]).code, 0);
+    assert.equal(home.ok(["result", id]), '"wrote"');
+  });
+
+  test("a graceful stop resumes a paused module task and lets it finish", () => {
+    const id = home.ok(["run", "nap.ts"]);
+    groupOf(home, id);
+    home.ok(["pause", id]);
+    const started = Date.now();
+    assert.equal(home.bgt(["daemon", "stop"]).code, 0);
+    assert.ok(Date.now() - started < 10_000, "the stop did not wait for the drain's time limit");
+    const task = JSON.parse(home.ok(["show", id, "--json"]));
+    assert.equal(task.status, "succeeded", JSON.stringify(task));
+    assert.equal(home.bgt(["daemon", "start"], { env: { BGT_PARALLEL: "4" } }).code, 0);
+  });
+
+  test("a paused module task's host left by a supervisor killed with -9 is ended by the next", () => {
+    const id = home.ok(["run", "sleep.ts"]);
+    const host = groupOf(home, id);
+    home.ok(["pause", id]);
+    process.kill(liveSupervisor(home)!, "SIGKILL");
+    sleep(300);
+    assert.ok(isLive(host), "a stopped host cannot see its supervisor go");
+    assert.equal(home.bgt(["daemon", "start"], { env: { BGT_PARALLEL: "4" } }).code, 0);
+    waitFor(() => !isLive(host), 5_000);
+    waitFor(() => JSON.parse(home.ok(["show", id, "--json"])).status === "lost");
   });
 
   test("a supervisor killed with -9 takes its worker hosts with it; the next records the task lost", () => {
