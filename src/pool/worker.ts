@@ -174,8 +174,11 @@ function _compile(id: number, names: string[]): (...captured: unknown[]) => _Fn 
   }
 }
 
-/** The environment this worker started with: a task that names none runs in it. */
-const _initialEnv = { ...process.env };
+/**
+ * The environment this worker had before a task replaced it (taken then: on Deno, listing the
+ * environment needs a permission that a pool never using `env` must not require).
+ */
+let _initialEnv: Record<string, string | undefined> | undefined;
 /** Whether a task's environment has replaced the initial one. */
 let _envReplaced = false;
 
@@ -184,7 +187,11 @@ let _envReplaced = false;
  * environment after one that did gets the worker's initial one back. A directory that cannot be
  * entered fails the task (Deno, which refuses `chdir` in any worker, leaves it as it is).
  */
-function _enterProcessState(opts: _WireOptions): void {
+function _enterProcessState(opts: _WireOptions | undefined): void {
+  if (opts === undefined) {
+    if (_envReplaced) _replaceEnv(_initialEnv!, false);
+    return;
+  }
   if (opts.cwd !== undefined) {
     try {
       process.chdir(opts.cwd);
@@ -194,12 +201,16 @@ function _enterProcessState(opts: _WireOptions): void {
       }
     }
   }
-  const env = opts.env ?? (_envReplaced ? _initialEnv : undefined);
-  if (env !== undefined) {
-    for (const name of Object.keys(process.env)) delete process.env[name];
-    Object.assign(process.env, env);
-    _envReplaced = opts.env !== undefined;
-  }
+  if (opts.env !== undefined) {
+    _initialEnv ??= { ...process.env };
+    _replaceEnv(opts.env, true);
+  } else if (_envReplaced) _replaceEnv(_initialEnv!, false);
+}
+
+function _replaceEnv(env: Record<string, string | undefined>, replaced: boolean): void {
+  for (const name of Object.keys(process.env)) delete process.env[name];
+  Object.assign(process.env, env);
+  _envReplaced = replaced;
 }
 
 // ---- the run loop ----
@@ -240,7 +251,7 @@ async function _pump(): Promise<void> {
     const cur: _CurrentTask = { id, opts, controller: undefined, aborted: false };
     _state.current = cur;
     try {
-      if (opts !== undefined) _enterProcessState(opts);
+      _enterProcessState(opts);
       let fn = byValue ? _functionFn(key, opts) : _moduleFn(key);
       if (fn instanceof Promise) {
         _flush();

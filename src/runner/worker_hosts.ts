@@ -101,7 +101,7 @@ export class WorkerHosts {
           host.stopped = signal === "SIGSTOP";
           _signal(host.child, signal);
         } else if (signal === "SIGKILL") {
-          host.endedBecause = "was killed with SIGKILL after the grace";
+          host.endedBecause = "was killed with SIGKILL by bgt (a kill, or the end of the grace)";
           _signal(host.child, signal);
         } else this.#send(host, { type: "abort", signal });
       },
@@ -167,20 +167,28 @@ export class WorkerHosts {
     let markGone!: () => void;
     const gone = new Promise<void>((resolve) => (markGone = resolve));
     const host: Host = { child, gone, markGone };
+    child.on("error", (error) => this.#gone(host, null, `could not start: ${error.message}`));
+    const channel = child.stdio[HOST_CHANNEL_FD] as Readable | null;
+    if (child.pid === undefined || !channel || !child.stdin) {
+      // Bun reports a failed spawn (no such file, no permission, no memory) this way.
+      _signal(child, "SIGKILL");
+      throw new Error(`Cannot start a worker host: ${command} did not start`);
+    }
     this.#all.add(host);
     const decoder = new FrameDecoder({ maxFrameBytes: HOST_FRAME_BYTES });
-    const channel = child.stdio[HOST_CHANNEL_FD] as Readable;
     channel.on("data", (chunk: Uint8Array) => {
+      let events: unknown[];
       try {
-        for (const event of decoder.push(chunk)) this.#receive(host, event as HostEvent);
+        events = decoder.push(chunk);
       } catch (error) {
         host.endedBecause = `broke its channel (${(error as Error).message})`;
         _signal(child, "SIGKILL"); // the close below fails its task
+        return;
       }
+      for (const event of events) this.#receive(host, event as HostEvent);
     });
     channel.on("error", () => {});
     (child.stdin as Writable).on("error", () => {});
-    child.on("error", (error) => this.#gone(host, null, `could not start: ${error.message}`));
     // A host has gone once it has exited and every frame it wrote has been read: its channel
     // has ended (or, held open by a process the task left behind, a second has passed).
     let exit: [NodeJS.Signals | null, string] | undefined;
@@ -206,10 +214,19 @@ export class WorkerHosts {
   #receive(host: Host, event: HostEvent): void {
     const task = host.task;
     if (!task) return;
-    if (event.type === "progress") task.options.onProgress?.(event.fraction, event.message);
-    else if (event.type === "meta") task.options.onMeta?.(event.patch);
-    else if (event.type === "checkpoint") task.options.onCheckpoint?.(event.value);
-    else if (event.type === "done") {
+    if (event.type !== "done") {
+      try {
+        if (event.type === "progress") task.options.onProgress?.(event.fraction, event.message);
+        else if (event.type === "meta") task.options.onMeta?.(event.patch);
+        else task.options.onCheckpoint?.(event.value);
+      } catch (error) {
+        // The store refused it (a full disk, say): the report is lost, the task goes on.
+        appendTaskStderr(
+          task.files,
+          `bgt: Cannot store the task's ${event.type}: ${(error as Error).message}\n`,
+        );
+      }
+    } else {
       task.finish(event.outcome);
       if (host.stopped) {
         // Paused as its task ended: continue it, or the next task would wait for ever.

@@ -77,6 +77,8 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     );
   }
 
+  // Before anything can claim a task (a wake-up while the socket opens): no host is ours yet.
+  const leftovers = WorkerHosts.endLeftovers(home.dir);
   const parallel = options.parallel ?? availableParallelism();
   // Module tasks run in worker host processes, not in this one: a task that exhausts memory
   // or crashes its runtime takes its host down, never the supervisor.
@@ -145,7 +147,6 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       (request, signal) => handleRequest(context, request, signal),
     ),
   );
-  const leftovers = WorkerHosts.endLeftovers(home.dir);
   const { adopted, lost } = dispatcher.recover();
   log(
     `started pid ${process.pid} on ${home.dir} (parallel ${parallel}); re-adopted ${adopted}, lost ${lost}` +

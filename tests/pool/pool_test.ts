@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Pool } from "../../src/pool/pool.ts";
@@ -336,12 +337,12 @@ test("run() with cwd and env runs the task in that directory and environment", o
       { cwd: dir, env: { ONLY: "this" } },
     );
     assert.deepEqual(seen, { cwd: dir, env: { ONLY: "this" } });
-    // The next task that names no environment gets the worker's own back, not the last task's.
-    const next = await pool.run(() => process.env.ONLY ?? null, [], {
-      cwd: here,
-      context: { id: 2 },
-    });
-    assert.equal(next, null);
+    // The next task that names no environment gets the worker's own back, not the last task's,
+    // whether it carries options or not (a function sent before carries none).
+    const only = () => process.env.ONLY ?? null;
+    assert.equal(await pool.run(only, [], { cwd: here, context: { id: 2 } }), null);
+    await pool.run(() => 0, [], { env: { ONLY: "again" } });
+    assert.equal(await pool.run(only), null);
     await assert.rejects(
       pool.run(() => 1, [], { cwd: join(dir, "missing") }),
       /Cannot run the task in .*missing/,
@@ -351,3 +352,23 @@ test("run() with cwd and env runs the task in that directory and environment", o
     await pool.close();
   }
 });
+
+test(
+  "a pool on Deno needs no environment permission unless a task names an environment",
+  opts,
+  (t) => {
+    const deno = join(import.meta.dirname ?? ".", "../../node_modules/.bin/deno");
+    if (!existsSync(deno)) return skipWithReason(t, `no Deno at ${deno} (npm install)`);
+    const pool = new URL("../../src/pool/pool.ts", import.meta.url).href;
+    const script = `import { Pool } from "${pool}";
+const p = new Pool({ size: 1 });
+console.log(await p.run((a) => a + 1, [1]));
+await p.close();`;
+    const file = join(mkdtempSync(join(tmpdir(), "bgt-deno-")), "pool.ts");
+    writeFileSync(file, script);
+    // Read access only: no --allow-env.
+    const args = ["run", "--no-check", "--allow-read", "--no-prompt", file];
+    const result = spawnSync(deno, args, { encoding: "utf8" });
+    assert.equal(result.stdout.trim(), "2", result.stderr);
+  },
+);
