@@ -22,6 +22,18 @@ describe("bgt task control end to end", () => {
     return existsSync(path) ? readFileSync(path, "utf8").split("\n").length : 0;
   };
 
+  /** Pauses a task once it has printed, and checks it prints nothing while paused. */
+  const pauseQuietly = (id: string): number => {
+    waitFor(() => lines(id) > 3);
+    ok(["pause", id]);
+    assert.equal(show(id).status, "paused");
+    sleep(100);
+    const paused = lines(id);
+    sleep(400);
+    assert.equal(lines(id), paused, "no output while paused");
+    return paused;
+  };
+
   before(() => {
     home = TempHome.create();
     writeFileSync(
@@ -53,13 +65,7 @@ export default async function (fail: boolean) {
       "-c",
       "sh -c 'while :; do echo tick; sleep 0.05; done' & wait",
     ]);
-    waitFor(() => lines(id) > 3);
-    ok(["pause", id]);
-    assert.equal(show(id).status, "paused");
-    sleep(100);
-    const paused = lines(id);
-    sleep(500);
-    assert.equal(lines(id), paused, "no output while paused");
+    const paused = pauseQuietly(id);
     ok(["resume", id]);
     assert.equal(show(id).status, "running");
     waitFor(() => lines(id) > paused + 3, 5_000);
@@ -89,13 +95,7 @@ export default async function (fail: boolean) {
 }`,
     );
     const id = ok(["run", "beats.ts", "100"]);
-    waitFor(() => lines(id) > 3);
-    ok(["pause", id]);
-    assert.equal(show(id).status, "paused");
-    sleep(100);
-    const paused = lines(id);
-    sleep(400);
-    assert.equal(lines(id), paused, "no output while paused");
+    pauseQuietly(id);
     ok(["resume", id]);
     assert.equal(home.bgt(["wait", id]).code, 0);
     assert.equal(show(id).result, 100);
@@ -117,12 +117,7 @@ export default async function (n: number) {
 }`,
     );
     const id = ok(["run", "--isolate", "ticks.ts", "25"]);
-    waitFor(() => lines(id) > 3);
-    ok(["pause", id]);
-    sleep(100);
-    const paused = lines(id);
-    sleep(400);
-    assert.equal(lines(id), paused, "no output while paused");
+    pauseQuietly(id);
     ok(["resume", id]);
     assert.equal(home.bgt(["wait", id]).code, 0);
     const shown = show(id);
