@@ -70,7 +70,7 @@ export interface ClaimOptions {
   now: number;
   /** Most processes (commands, shell lines, isolated modules) to claim. */
   maxProcesses: number;
-  /** Most module tasks for the pool's workers to claim. */
+  /** Most module tasks for the worker hosts to claim. */
   maxWorkers: number;
   /** Most tasks in all. @default no limit */
   limit?: number;
