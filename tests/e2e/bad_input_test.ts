@@ -3,6 +3,7 @@
  * trace, and leaves no task row behind.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -109,16 +110,21 @@ describe("bad input", () => {
   });
 
   test("an unwritable BGT_HOME is named in the error", (t) => {
-    if (process.getuid?.() === 0) {
-      const reason = "running as root: permission bits do not stop root from writing";
-      return skipWithReason(t, reason);
-    }
     const locked = join(home.dir, "locked");
     mkdirSync(locked, { mode: 0o500 });
     chmodSync(locked, 0o500);
-    const result = home.bgt(["ls"], { env: { BGT_HOME: join(locked, "home") } });
-    assert.notEqual(result.code, 0);
-    assert.match(result.stderr, /Cannot use BGT_HOME .*locked\/home/);
+    // Permission bits do not stop root; the immutable attribute does (ext4, xfs, btrfs).
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot && spawnSync("chattr", ["+i", locked]).status !== 0) {
+      return skipWithReason(t, "running as root, and chattr +i is refused here");
+    }
+    try {
+      const result = home.bgt(["ls"], { env: { BGT_HOME: join(locked, "home") } });
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, /Cannot use BGT_HOME .*locked\/home/);
+    } finally {
+      if (asRoot) spawnSync("chattr", ["-i", locked]);
+    }
   });
 
   test("a BGT_HOME below a file is named in the error", () => {
