@@ -13,6 +13,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { isAlive, pidsWithArgvTail } from "../../src/runtime/process.ts";
 
 /** The compiled binary under test (`npm run compile` builds it). */
 export const BGT = resolve(import.meta.dirname ?? ".", "../../dist/bgt");
@@ -117,30 +118,13 @@ export class TempHome {
       } catch { /* already gone */ }
     }
     // A host's worker may be writing to logs/ until the kernel has ended it.
-    waitFor(() => hosts.every((pid) => !isLive(pid)), 5_000);
+    waitFor(() => hosts.every((pid) => !isAlive(pid)), 5_000);
     rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** The worker hosts (`bgt __host <home>`) of this home's supervisors, found in /proc. */
   workerHostPids(): number[] {
-    const marker = `\0__host\0${join(this.dir, "home")}\0`;
-    return readdirSync("/proc").filter((name) => /^\d+$/.test(name)).filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(marker);
-      } catch {
-        return false;
-      }
-    }).map(Number);
-  }
-}
-
-/** True when the process exists and is not a zombie (ended, not yet reaped). */
-export function isLive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
+    return pidsWithArgvTail(["__host", join(this.dir, "home")]);
   }
 }
 

@@ -12,7 +12,11 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { appendFileSync, readdirSync, readFileSync } from "node:fs";
-import { BGT, isLive, type TempHome } from "../_helpers/bgt_home.ts";
+import { BGT, type TempHome } from "../_helpers/bgt_home.ts";
+import { isAlive } from "../../src/runtime/process.ts";
+
+/** True when the process exists and is not a zombie (bgt's own check). */
+export { isAlive };
 
 /** True in the long mode (`npm run soak`, BGT_SOAK=1). */
 export const SOAK = process.env.BGT_SOAK === "1";
@@ -123,8 +127,6 @@ export async function countRows(path: string): Promise<number> {
   }
 }
 
-export { isLive };
-
 /** A process's peak resident set (VmHWM) in KiB, or undefined once it has gone. */
 export function peakRssKiB(pid: number): number | undefined {
   try {
@@ -157,7 +159,7 @@ export function openFds(pid: number): number {
 /** The pid of the home's live supervisor (the last one it logged), or undefined. */
 export function liveSupervisor(home: TempHome): number | undefined {
   const pid = home.supervisorPids().at(-1);
-  return pid !== undefined && isLive(pid) ? pid : undefined;
+  return pid !== undefined && isAlive(pid) ? pid : undefined;
 }
 
 /** What a bgt call printed, as bytes. */

@@ -14,7 +14,7 @@ import { encode } from "../../src/task/codec.ts";
 import { BGT, TempHome } from "../_helpers/bgt_home.ts";
 import {
   integrityCheck,
-  isLive,
+  isAlive,
   openFds,
   peakRssKiB,
   report,
@@ -261,10 +261,10 @@ describe("hostile clients", () => {
       while (next < ITERATIONS) {
         const i = next++;
         await one(i);
-        if (i % 250 === 0) assert.ok(isLive(supervisor), `the supervisor lives at iteration ${i}`);
+        if (i % 250 === 0) assert.ok(isAlive(supervisor), `the supervisor lives at iteration ${i}`);
       }
     }));
-    assert.ok(isLive(supervisor), "the supervisor survived the fuzzing");
+    assert.ok(isAlive(supervisor), "the supervisor survived the fuzzing");
     Object.assign(figures, { cases: counts, answered, okAnswers });
   });
 
@@ -318,7 +318,7 @@ describe("hostile clients", () => {
   });
 
   test("after all that, the same supervisor runs a command and a module task, and silent connections were closed", async () => {
-    assert.ok(isLive(supervisor), "the first supervisor still runs");
+    assert.ok(isAlive(supervisor), "the first supervisor still runs");
     const { writeFileSync } = await import("node:fs");
     const { join } = await import("node:path");
     writeFileSync(join(home.work, "answer.ts"), "export default (x: number) => ({ x: x * 2 });\n");

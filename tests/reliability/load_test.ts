@@ -12,7 +12,7 @@ import { after, before, describe, test } from "node:test";
 import { TempHome } from "../_helpers/bgt_home.ts";
 import {
   integrityCheck,
-  isLive,
+  isAlive,
   openReadonly,
   peakRssKiB,
   report,
@@ -98,7 +98,7 @@ describe("load", () => {
       counts = Object.fromEntries(rows.map((row) => [row.status, Number(row.n)]));
       if (!counts.queued && !counts.running) break;
       assert.ok(Date.now() < deadline, `drain stalled: ${JSON.stringify(counts)}`);
-      assert.ok(isLive(supervisor), "the supervisor lives");
+      assert.ok(isAlive(supervisor), "the supervisor lives");
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     clearInterval(sampler);

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmdirSync, writeFileSync
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BGT, liveProcessesInGroup, TempHome, waitFor } from "../_helpers/bgt_home.ts";
-import { isLive } from "./_reliability.ts";
+import { isAlive } from "../../src/runtime/process.ts";
 import { skipWithReason } from "../_helpers/skip.ts";
 
 describe("process faults: grace kill and a memory hog", () => {
@@ -91,7 +91,7 @@ describe("process faults: grace kill and a memory hog", () => {
       assert.equal(hogged.signal, "SIGKILL", JSON.stringify(hogged));
       assert.match(hogged.error.message, /worker process running this task was killed by SIGKILL/);
       assert.match(home.ok(["logs", hog, "--stream", "stderr"]), /killed by SIGKILL/);
-      assert.ok(isLive(supervisor), "the supervisor survived the hog in a worker host");
+      assert.ok(isAlive(supervisor), "the supervisor survived the hog in a worker host");
       assert.equal(home.bgt(["wait", beside]).code, 0, "the module task beside it finished");
       const next = home.ok(["run", "slow.ts"]);
       assert.equal(home.bgt(["wait", next]).code, 0, "the next module task ran on a new host");
@@ -102,7 +102,7 @@ describe("process faults: grace kill and a memory hog", () => {
       const task = JSON.parse(home.ok(["show", isolated, "--json"]));
       assert.equal(task.status, "failed");
       assert.equal(task.exitCode, 137, JSON.stringify(task));
-      assert.ok(isLive(supervisor), "the supervisor survived the isolated hog");
+      assert.ok(isAlive(supervisor), "the supervisor survived the isolated hog");
     } finally {
       home.bgt(["daemon", "stop"]);
       spawnSync("sh", ["-c", `for p in $(cat ${cgroup}/cgroup.procs); do kill -9 $p; done`]);

@@ -12,7 +12,8 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { liveProcessesInGroup, TempHome, waitFor } from "../_helpers/bgt_home.ts";
-import { bgtBytes, isLive, liveSupervisor, report } from "./_reliability.ts";
+import { isAlive } from "../../src/runtime/process.ts";
+import { bgtBytes, liveSupervisor, report } from "./_reliability.ts";
 
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
@@ -189,7 +190,7 @@ describe("process faults", () => {
       assert.ok(task.error?.message, `${file} has a reason`);
       assert.equal(home.bgt(["wait", ok]).code, 0);
       assert.equal(home.ok(["result", ok]), '{"ok":5}');
-      assert.ok(supervisor !== undefined && isLive(supervisor), `the supervisor survived ${file}`);
+      assert.ok(supervisor !== undefined && isAlive(supervisor), `the supervisor survived ${file}`);
     }
     assert.equal(liveSupervisor(home), supervisor, "the same supervisor throughout");
     const crashed = JSON.parse(home.ok(["show", ended.get("segfault.ts")!, "--json"]));
@@ -246,9 +247,9 @@ describe("process faults", () => {
     home.ok(["pause", id]);
     process.kill(liveSupervisor(home)!, "SIGKILL");
     sleep(300);
-    assert.ok(isLive(host), "a stopped host cannot see its supervisor go");
+    assert.ok(isAlive(host), "a stopped host cannot see its supervisor go");
     assert.equal(home.bgt(["daemon", "start"], { env: { BGT_PARALLEL: "4" } }).code, 0);
-    waitFor(() => !isLive(host), 5_000);
+    waitFor(() => !isAlive(host), 5_000);
     waitFor(() => JSON.parse(home.ok(["show", id, "--json"])).status === "lost");
   });
 
@@ -258,7 +259,7 @@ describe("process faults", () => {
     const supervisor = liveSupervisor(home)!;
     process.kill(supervisor, "SIGKILL");
     // A host exits when its stdin closes: the task does not run on without a supervisor.
-    waitFor(() => !isLive(host), 5_000);
+    waitFor(() => !isAlive(host), 5_000);
     figures.hostGoneAfterCrash = true;
     assert.equal(home.bgt(["daemon", "start"], { env: { BGT_PARALLEL: "4" } }).code, 0);
     waitFor(() => JSON.parse(home.ok(["show", id, "--json"])).status === "lost");

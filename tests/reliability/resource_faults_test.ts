@@ -14,7 +14,7 @@ import {
   assertOneLineError,
   countRows,
   integrityCheck,
-  isLive,
+  isAlive,
   liveSupervisor,
   report,
 } from "./_reliability.ts";
@@ -65,7 +65,7 @@ function umount(dir: string): void {
 function stopAndWait(home: TempHome, env: Record<string, string>): void {
   const status = JSON.parse(home.bgt(["daemon", "status", "--json"], { env }).stdout || "{}");
   home.bgt(["daemon", "stop"], { env });
-  if (status.pid) waitFor(() => !isLive(status.pid));
+  if (status.pid) waitFor(() => !isAlive(status.pid));
 }
 
 describe("resource faults", () => {
@@ -162,7 +162,7 @@ describe("resource faults", () => {
     }
     assert.equal(tasks[2].status, "succeeded", "the module task ran on");
     figures.logsRemoved = tasks.map((task) => `${task.id}:${task.status}/${task.exitCode}`);
-    assert.ok(supervisor !== undefined && isLive(supervisor), "the supervisor lives");
+    assert.ok(supervisor !== undefined && isAlive(supervisor), "the supervisor lives");
     const next = [home.ok(["run", "--", "echo", "fine"]), home.ok(["run", "count.ts", "2"])];
     assert.equal(home.bgt(["wait", ...next]).code, 0);
     assert.equal(home.ok(["logs", next[0]]), "fine");
@@ -194,13 +194,13 @@ describe("resource faults", () => {
         assert.equal(assertOneLineError(read.stderr), undefined, words.join(" "));
       }
     }
-    assert.ok(isLive(supervisor), "the supervisor lives on a full disk");
+    assert.ok(isAlive(supervisor), "the supervisor lives on a full disk");
     rmSync(join(dir, "filler"));
     assert.equal(await integrityCheck(join(dir, "home", "bgt.db")), "ok");
     const after = home.bgt(["run", "--", "echo", "room again"], { env }).stdout.trim();
     assert.equal(home.bgt(["wait", after], { env, timeoutMs: 20_000 }).code, 0);
     assert.equal(home.bgt(["logs", after], { env }).stdout, "room again\n");
-    assert.ok(isLive(supervisor), "the same supervisor");
+    assert.ok(isAlive(supervisor), "the same supervisor");
     home.bgt(["daemon", "stop"], { env });
     report("resource faults", figures);
   });

@@ -16,7 +16,7 @@ import { after, before, describe, test } from "node:test";
 import { TempHome } from "../_helpers/bgt_home.ts";
 import {
   integrityCheck,
-  isLive,
+  isAlive,
   openReadonly,
   pause,
   report,
@@ -100,7 +100,7 @@ describe("supervisor crashes", () => {
     const db = await openReadonly(join(home.dir, "home", "bgt.db"));
     try {
       const [row] = db.all<{ pid: number }>("SELECT pid FROM supervisor WHERE one = 1");
-      return row && isLive(row.pid) ? row.pid : undefined;
+      return row && isAlive(row.pid) ? row.pid : undefined;
     } finally {
       db.close();
     }
