@@ -88,12 +88,5 @@ export function parseStatuses(
   options: { finishedOnly?: boolean } = {},
 ): TaskStatus[] {
   const allowed = options.finishedOnly ? ALL_STATUSES.filter(isTerminal) : ALL_STATUSES;
-  return text.split(",").map((word) => word.trim()).map((word) => {
-    if (!(allowed as readonly string[]).includes(word)) {
-      throw new UsageError(
-        `Cannot parse --status '${word}': expected one of ${allowed.join(", ")}`,
-      );
-    }
-    return word as TaskStatus;
-  });
+  return text.split(",").map((word) => parseChoice("--status", word.trim(), allowed));
 }

@@ -225,7 +225,10 @@ export class Client {
     if (task.status !== "running" && task.status !== "paused") {
       throw new TaskStateError(`Cannot send to task ${id}: it is ${task.status}, not running`);
     }
-    const stdin = await openTaskStdin(this.files(id), { id, signal: options.signal });
+    const stdin = await openTaskStdin(taskFiles(this.home.logs, id), {
+      id,
+      signal: options.signal,
+    });
     try {
       if (input instanceof Uint8Array) await stdin.write(input, options);
       else for await (const chunk of input) await stdin.write(chunk, options);

@@ -16,6 +16,7 @@ import {
   streamSize,
   streamStart,
   type TaskFiles,
+  taskFiles,
   watchTaskDir,
 } from "../store/task_files.ts";
 import { isTerminal, type Task } from "../task/types.ts";
@@ -46,7 +47,8 @@ export async function followStreams(
   write: (stream: StreamName, bytes: Uint8Array) => void,
   options: FollowOptions = {},
 ): Promise<Task> {
-  const files = client.files(id);
+  const now = client.get(id); // throws TaskNotFoundError for an unknown id
+  const files = taskFiles(client.home.logs, id);
   const offsets = new Map(streams.map((stream) => [stream, options.from?.[stream] ?? 0]));
   /** Since when each stream's unfinished last line has been held back. */
   const heldSince = new Map<StreamName, number>();
@@ -76,7 +78,6 @@ export async function followStreams(
       }
     }
   };
-  const now = client.get(id);
   if (isTerminal(now.status)) {
     // Nothing more will be written: no line is held back.
     drain(true);

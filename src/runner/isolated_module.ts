@@ -13,16 +13,16 @@
  * ```
  */
 import { join } from "node:path";
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { Pool } from "../pool/pool.ts";
 import { selfCommand } from "../runtime/process.ts";
 import { bgtHome } from "../store/home.ts";
 import { SqliteTaskStore } from "../store/sqlite_task_store.ts";
-import { type TaskFiles, taskFiles } from "../store/task_files.ts";
+import { type TaskFiles, taskFiles, writeAtomic } from "../store/task_files.ts";
 import { decode, encode } from "../task/codec.ts";
 import type { Task, TaskOutcome } from "../task/types.ts";
 import { adoptCommand, startCommand } from "./command_runner.ts";
-import { startModule } from "./module_runner.ts";
+import { startModule, storeReports } from "./module_runner.ts";
 import type { RunningTask } from "./running_task.ts";
 
 /** The file an isolated module task's outcome is written to. */
@@ -92,20 +92,13 @@ export async function runIsolatedModule(homeDir: string, id: number): Promise<nu
       return 2;
     }
     const files = taskFiles(home.logs, id);
-    const run = startModule(pool, task, files, {
-      isolated: true,
-      onProgress: (fraction, message) => store.setProgress(id, fraction, message),
-      onMeta: (patch) => store.mergeMeta(id, patch),
-      onCheckpoint: (value) => store.setCheckpoint(id, value),
-    });
+    const run = startModule(pool, task, files, { isolated: true, ...storeReports(store, id) });
     for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
       process.on(signal, () => run.kill(signal));
     }
     const outcome = await run.done;
-    const temp = `${resultPath(files)}.tmp`;
     const record: ResultRecord = { attempt: task.attempt, outcome };
-    writeFileSync(temp, encode(record), { mode: 0o600 });
-    renameSync(temp, resultPath(files));
+    writeAtomic(resultPath(files), encode(record));
     return outcome.status === "succeeded" ? 0 : 1;
   } finally {
     await pool.terminate();

@@ -15,6 +15,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Pool } from "../pool/pool.ts";
 import { prepareTaskFiles, type TaskFiles } from "../store/task_files.ts";
+import type { TaskStore } from "../store/task_store.ts";
 import type { Task, TaskOutcome } from "../task/types.ts";
 import type { RunningTask } from "./running_task.ts";
 import { keepStreams } from "./stream_keeper.ts";
@@ -54,6 +55,25 @@ export function moduleUrl(task: Task, dir?: string): string {
     ? module
     : pathToFileURL(resolve(task.cwd, module)).href;
   return `${url}#${name}`;
+}
+
+/**
+ * The report callbacks that store what a module task reports: progress, meta and checkpoints.
+ *
+ * @example
+ * ```ts
+ * startModule(pool, task, files, storeReports(store, task.id));
+ * ```
+ */
+export function storeReports(
+  store: TaskStore,
+  id: number,
+): Pick<ModuleRunOptions, "onProgress" | "onMeta" | "onCheckpoint"> {
+  return {
+    onProgress: (fraction, message) => store.setProgress(id, fraction, message),
+    onMeta: (patch) => store.mergeMeta(id, patch),
+    onCheckpoint: (value) => store.setCheckpoint(id, value),
+  };
 }
 
 /** Starts the module task on the pool. */

@@ -12,13 +12,14 @@
 import type { SqlValue } from "../runtime/sqlite.ts";
 import { decode, encode } from "../task/codec.ts";
 import { retryDelay } from "../task/retry_delay.ts";
-import type {
-  Attempt,
-  NewTask,
-  SubmitResult,
-  Task,
-  TaskOutcome,
-  TaskStatus,
+import {
+  type Attempt,
+  type NewTask,
+  type SubmitResult,
+  type Task,
+  type TaskOutcome,
+  type TaskStatus,
+  TERMINAL_STATUSES,
 } from "../task/types.ts";
 import { SqliteConnection } from "./sqlite_connection.ts";
 import { SqliteScheduleStore } from "./sqlite_schedule_store.ts";
@@ -240,60 +241,59 @@ export class SqliteTaskStore implements TaskStore {
 
   /** Records one run's end inside the caller's transaction (see finish). */
   #finishOne(id: number, owner: string, outcome: TaskOutcome, now: number): TaskEnd[] {
-    {
-      const row = this.#db
-        .prepare(
-          `SELECT attempt, max_attempts, backoff_ms, started_at, run_at, pid FROM tasks
-           WHERE id = ? AND owner = ? AND status IN ('running', 'paused')`,
-        )
-        .get<
-          Pick<
-            TaskRow,
-            "attempt" | "max_attempts" | "backoff_ms" | "started_at" | "run_at" | "pid"
-          >
-        >(id, owner);
-      if (!row) return [];
-      const error = outcome.error ? JSON.stringify(outcome.error) : null;
-      const result = outcome.result === undefined ? null : encode(outcome.result);
-      const slice = (stream: "stdout" | "stderr" | "data") =>
-        outcome.slices?.[stream] ?? [null, null];
-      this.#db.prepare(
-        `INSERT OR REPLACE INTO attempts (task_id, attempt, status, started_at, finished_at,
-           exit_code, signal, error, pid, result, stdout_start, stdout_end, stderr_start,
-           stderr_end, data_start, data_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        id,
-        row.attempt,
-        outcome.status,
-        row.started_at,
-        now,
-        outcome.exitCode ?? null,
-        outcome.signal ?? null,
-        error,
-        row.pid,
-        result,
-        ...slice("stdout"),
-        ...slice("stderr"),
-        ...slice("data"),
-      );
-      const retry = (outcome.status === "failed" || outcome.status === "timed_out" ||
-        outcome.status === "lost") && row.attempt < row.max_attempts;
-      const updated = this.#db.prepare(
-        `UPDATE tasks SET status = ?, run_at = ?, finished_at = ?, exit_code = ?, signal = ?,
-           result = ?, error = ?, owner = NULL, lease_until = NULL
-         WHERE id = ? RETURNING status`,
-      ).get<{ status: TaskStatus }>(
-        retry ? "queued" : outcome.status,
-        retry ? now + retryDelay(row.backoff_ms, row.attempt) : row.run_at,
-        retry ? null : now,
-        outcome.exitCode ?? null,
-        outcome.signal ?? null,
-        result,
-        error,
-        id,
-      );
-      return updated ? [{ id, status: updated.status }] : [];
-    }
+    const row = this.#db
+      .prepare(
+        `SELECT attempt, max_attempts, backoff_ms, started_at, run_at, pid FROM tasks
+         WHERE id = ? AND owner = ? AND status IN ('running', 'paused')`,
+      )
+      .get<
+        Pick<
+          TaskRow,
+          "attempt" | "max_attempts" | "backoff_ms" | "started_at" | "run_at" | "pid"
+        >
+      >(id, owner);
+    if (!row) return [];
+    const error = outcome.error ? JSON.stringify(outcome.error) : null;
+    const result = outcome.result === undefined ? null : encode(outcome.result);
+    const slice = (stream: "stdout" | "stderr" | "data") =>
+      outcome.slices?.[stream] ?? [null, null];
+    this.#db.prepare(
+      `INSERT OR REPLACE INTO attempts (task_id, attempt, status, started_at, finished_at,
+         exit_code, signal, error, pid, result, stdout_start, stdout_end, stderr_start,
+         stderr_end, data_start, data_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      id,
+      row.attempt,
+      outcome.status,
+      row.started_at,
+      now,
+      outcome.exitCode ?? null,
+      outcome.signal ?? null,
+      error,
+      row.pid,
+      result,
+      ...slice("stdout"),
+      ...slice("stderr"),
+      ...slice("data"),
+    );
+    const retry = (outcome.status === "failed" || outcome.status === "timed_out" ||
+      outcome.status === "lost") && row.attempt < row.max_attempts;
+    const status: TaskStatus = retry ? "queued" : outcome.status;
+    this.#db.prepare(
+      `UPDATE tasks SET status = ?, run_at = ?, finished_at = ?, exit_code = ?, signal = ?,
+         result = ?, error = ?, owner = NULL, lease_until = NULL
+       WHERE id = ?`,
+    ).run(
+      status,
+      retry ? now + retryDelay(row.backoff_ms, row.attempt) : row.run_at,
+      retry ? null : now,
+      outcome.exitCode ?? null,
+      outcome.signal ?? null,
+      result,
+      error,
+      id,
+    );
+    return [{ id, status }];
   }
 
   cancel(id: number): Task[] {
@@ -360,17 +360,15 @@ export class SqliteTaskStore implements TaskStore {
         `UPDATE tasks SET status = 'queued', run_at = ?, max_attempts = attempt + 1,
            finished_at = NULL, exit_code = NULL, signal = NULL, result = NULL, error = NULL,
            pid = NULL, progress = NULL, progress_message = NULL
-         WHERE id = ? AND status IN ('succeeded', 'failed', 'canceled', 'timed_out', 'lost')
+         WHERE id = ? AND status IN (SELECT value FROM json_each(?))
          RETURNING ${TASK_COLUMNS}`,
-      ).get<TaskRow>(Date.now(), id);
+      ).get<TaskRow>(Date.now(), id, JSON.stringify(TERMINAL_STATUSES));
       return row && toTask(row);
     });
   }
 
   finishedIds(filter: { before?: number; status?: TaskStatus[] }): number[] {
-    const statuses = filter.status?.length
-      ? filter.status
-      : ["succeeded", "failed", "canceled", "timed_out", "lost"];
+    const statuses = filter.status?.length ? filter.status : TERMINAL_STATUSES;
     return this.#db.prepare(
       `SELECT id FROM tasks WHERE status IN (SELECT value FROM json_each(?))
          AND finished_at IS NOT NULL AND finished_at < ? ORDER BY id`,

@@ -117,11 +117,24 @@ export function prepareTaskFiles(files: TaskFiles): void {
   rmSync(files.stdinHolder, { force: true });
 }
 
-/** Writes a JSON record atomically (temp file + rename), mode 0600. */
-export function writeRecord(path: string, value: unknown): void {
+/**
+ * Writes a file atomically (temp file + rename), mode 0600: a reader sees the old content or the
+ * new, never a part.
+ *
+ * @example
+ * ```ts
+ * writeAtomic(join(files.dir, "result"), encode(record));
+ * ```
+ */
+export function writeAtomic(path: string, data: string | Uint8Array): void {
   const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, JSON.stringify(value), { mode: 0o600 });
+  writeFileSync(temp, data, { mode: 0o600 });
   renameSync(temp, path);
+}
+
+/** Writes a JSON record atomically (see writeAtomic). */
+export function writeRecord(path: string, value: unknown): void {
+  writeAtomic(path, JSON.stringify(value));
 }
 
 /** Reads a JSON record, or undefined when it is absent or not yet complete. */
@@ -188,10 +201,7 @@ export function streamStart(files: TaskFiles, stream: StreamName): number {
  * in front of it are punched out, so a reader never takes a punched byte for output.
  */
 export function setStreamStart(files: TaskFiles, stream: StreamName, start: number): void {
-  const path = streamStartPath(files, stream);
-  const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, `${start}\n`, { mode: 0o600 });
-  renameSync(temp, path);
+  writeAtomic(streamStartPath(files, stream), `${start}\n`);
 }
 
 /**

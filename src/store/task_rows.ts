@@ -14,6 +14,7 @@ import { validateTask } from "../task/validate_task.ts";
 import {
   isTerminal,
   type NewTask,
+  runsInWorker,
   type SubmitResult,
   type Task,
   type TaskKind,
@@ -194,7 +195,7 @@ export function insertTasks(
         JSON.stringify(task.env ?? {}),
         task.cwd ?? process.cwd(),
         JSON.stringify(task.meta ?? {}),
-        task.spec.kind === "module" && !task.spec.isolate ? 1 : 0,
+        runsInWorker(task.spec) ? 1 : 0,
       ).lastInsertRowid,
     );
     for (const dep of after) addDependency.run(id, dep, 0);

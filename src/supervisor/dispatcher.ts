@@ -14,12 +14,18 @@ import { existsSync } from "node:fs";
 import { adoptCommand, startCommand } from "../runner/command_runner.ts";
 import { adoptIsolatedModule, startIsolatedModule } from "../runner/isolated_module.ts";
 import type { RunningTask } from "../runner/running_task.ts";
-import { type StreamName, streamSize, type TaskFiles, taskFiles } from "../store/task_files.ts";
+import {
+  STREAM_NAMES,
+  type StreamName,
+  streamSize,
+  type TaskFiles,
+  taskFiles,
+} from "../store/task_files.ts";
 import { LEASE_MS, type TaskEnd, type TaskStore } from "../store/task_store.ts";
 import { formatDuration } from "../schedule/duration.ts";
 import { fireDueSchedules } from "../schedule/fire_schedules.ts";
 import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
-import { isTerminal, type Task, type TaskOutcome } from "../task/types.ts";
+import { isTerminal, runsInWorker, type Task, type TaskOutcome } from "../task/types.ts";
 
 /** Starts a module task (given by the supervisor, which owns the worker hosts). */
 export type ModuleStarter = (task: Task, files: TaskFiles) => RunningTask;
@@ -45,6 +51,7 @@ export interface DispatcherOptions {
 
 interface Entry {
   task: Task;
+  files: TaskFiles;
   run: RunningTask;
   /** The signal a user asked for; its effect ends the task as `canceled`. */
   killedWith?: string;
@@ -58,8 +65,6 @@ interface Entry {
   /** Where each stream ended when this attempt started (its log slice begins there). */
   offsets?: Record<StreamName, number>;
 }
-
-const STREAMS: readonly StreamName[] = ["stdout", "stderr", "data"];
 
 /** Claims, runs and records tasks. */
 export class Dispatcher {
@@ -109,14 +114,14 @@ export class Dispatcher {
     for (const task of store.orphans(owner)) {
       store.adopt(task.id, owner);
       const files = taskFiles(logsDir, task.id);
-      const run = _isWorkerTask(task)
+      const run = runsInWorker(task.spec)
         ? undefined
         : task.kind === "module"
         ? adoptIsolatedModule(task, files)
         : adoptCommand(task, files, { onProgress: this.#progress(task.id) });
       if (run) {
         adopted++;
-        this.#track({ ...task, owner }, run);
+        this.#track({ ...task, owner }, files, run);
       } else {
         lost++;
         this.#record(task.id, {
@@ -291,7 +296,7 @@ export class Dispatcher {
     const offsets = _offsets(files);
     let run: RunningTask;
     try {
-      run = _isWorkerTask(task)
+      run = runsInWorker(task.spec)
         ? this.#options.runModule(task, files)
         : task.kind === "module"
         ? startIsolatedModule(task, files, this.#options.homeDir)
@@ -303,13 +308,18 @@ export class Dispatcher {
       });
       return;
     }
-    this.#track(task, run, offsets);
+    this.#track(task, files, run, offsets);
   }
 
-  #track(task: Task, run: RunningTask, offsets?: Record<StreamName, number>): void {
-    const entry: Entry = { task, run, offsets };
+  #track(
+    task: Task,
+    files: TaskFiles,
+    run: RunningTask,
+    offsets?: Record<StreamName, number>,
+  ): void {
+    const entry: Entry = { task, files, run, offsets };
     this.#running.set(task.id, entry);
-    const inWorker = _isWorkerTask(task);
+    const inWorker = runsInWorker(task.spec);
     if (inWorker) this.#inWorkers++;
     if (task.timeoutMs !== null) {
       const left = task.timeoutMs - (Date.now() - (task.startedAt ?? Date.now()));
@@ -348,14 +358,11 @@ export class Dispatcher {
         };
       }
       if (entry.offsets) {
-        const end = _offsets(taskFiles(this.#options.logsDir, task.id));
-        const slice = (
-          stream: StreamName,
-        ): [number, number] => [entry.offsets![stream], end[stream]];
-        outcome = {
-          ...outcome,
-          slices: { stdout: slice("stdout"), stderr: slice("stderr"), data: slice("data") },
-        };
+        const end = _offsets(entry.files);
+        const slices = Object.fromEntries(
+          STREAM_NAMES.map((stream) => [stream, [entry.offsets![stream], end[stream]]]),
+        );
+        outcome = { ...outcome, slices };
       }
       this.#record(task.id, outcome);
     });
@@ -430,15 +437,12 @@ export class Dispatcher {
   }
 }
 
-/** True for a module task that runs in a worker host (not `--isolate`d). */
-function _isWorkerTask(task: Task): boolean {
-  return task.spec.kind === "module" && !task.spec.isolate;
-}
-
 /** The current end of each of a task's streams (one look when it has no files yet). */
 function _offsets(files: TaskFiles): Record<StreamName, number> {
   if (!existsSync(files.dir)) return { stdout: 0, stderr: 0, data: 0 };
-  return Object.fromEntries(STREAMS.map((stream) => [stream, streamSize(files[stream])])) as Record<
+  return Object.fromEntries(
+    STREAM_NAMES.map((stream) => [stream, streamSize(files[stream])]),
+  ) as Record<
     StreamName,
     number
   >;

@@ -13,9 +13,11 @@ import { availableParallelism } from "node:os";
 import type { Server } from "node:net";
 import { serveSocket } from "../ipc/socket_server.ts";
 import { isSameProcessAlive, processStartTime } from "../runtime/process.ts";
+import { storeReports } from "../runner/module_runner.ts";
 import { WorkerHosts } from "../runner/worker_hosts.ts";
 import { type BgtHome, ensureHome } from "../store/home.ts";
 import { SqliteTaskStore } from "../store/sqlite_task_store.ts";
+import { runsInWorker } from "../task/types.ts";
 import { VERSION } from "../task/version.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { handleRequest } from "./handle_request.ts";
@@ -91,12 +93,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     homeDir: home.dir,
     parallel,
     killGraceMs: options.killGraceMs,
-    runModule: (task, files) =>
-      hosts.start(task, files, {
-        onProgress: (fraction, message) => store.setProgress(task.id, fraction, message),
-        onMeta: (patch) => store.mergeMeta(task.id, patch),
-        onCheckpoint: (value) => store.setCheckpoint(task.id, value),
-      }),
+    runModule: (task, files) => hosts.start(task, files, storeReports(store, task.id)),
     onFinished: (task) => waiters.finished(task),
     log,
   });
@@ -117,7 +114,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     );
     // Command tasks keep running under their waiters; the next supervisor re-adopts them.
     void Promise.race([
-      dispatcher.drain((task) => task.spec.kind === "module" && !task.spec.isolate),
+      dispatcher.drain((task) => runsInWorker(task.spec)),
       timeout,
     ]).then(
       async () => {

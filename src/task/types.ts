@@ -47,6 +47,18 @@ export function isTerminal(status: TaskStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
+/**
+ * True for a module task that runs in a worker host (not `--isolate`d in a process of its own).
+ *
+ * @example
+ * ```ts
+ * runsInWorker({ kind: "module", module: "job.ts", export: "default", args: [] }); // true
+ * ```
+ */
+export function runsInWorker(spec: TaskSpec): boolean {
+  return spec.kind === "module" && !spec.isolate;
+}
+
 /** What to run. */
 export type TaskSpec =
   | {
@@ -56,7 +68,7 @@ export type TaskSpec =
     args: unknown[];
     /** The module's code bundled at submission (`--pin`): this code runs, not the file. */
     pinned?: string;
-    /** Run in a process of its own (`--isolate`) rather than a worker of the supervisor. */
+    /** Run in a process of its own (`--isolate`) rather than in a worker host. */
     isolate?: boolean;
   }
   | { kind: "command"; argv: string[] }

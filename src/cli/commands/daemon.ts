@@ -7,8 +7,8 @@
  * ```
  */
 import { Command } from "@commander-js/extra-typings";
-import { type Client, connect } from "../../client/client.ts";
 import { duration, toJson } from "../format.ts";
+import { withClient } from "../with_client.ts";
 
 /** The `daemon` command and its subcommands. */
 export function daemonCommand() {
@@ -64,13 +64,4 @@ export function daemonCommand() {
       })
     );
   return daemon;
-}
-
-async function withClient(fn: (client: Client) => Promise<void>): Promise<void> {
-  const client = await connect();
-  try {
-    await fn(client);
-  } finally {
-    client.close();
-  }
 }

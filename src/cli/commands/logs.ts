@@ -24,7 +24,7 @@ import {
 } from "../../store/task_files.ts";
 import { UsageError } from "../cli_error.ts";
 import { toJson } from "../format.ts";
-import { parseIds, parseInteger } from "../parse_options.ts";
+import { collect, parseChoice, parseIds, parseInteger } from "../parse_options.ts";
 
 /** The prefix of each line when several streams are printed. */
 const PREFIX: Record<StreamName, Uint8Array> = {
@@ -46,7 +46,7 @@ export function logsCommand() {
     .option(
       "-s, --stream <names>",
       "these streams (stdout, stderr, data; repeatable or comma-separated), each line prefixed",
-      (value: string, previous: string[]) => [...previous, value],
+      collect,
       [] as string[],
     )
     .option("-a, --all", "stdout, stderr and data, each line prefixed")
@@ -116,14 +116,8 @@ function _streams(
       "Cannot show logs: choose --stderr or --data, not both (--stream stderr,data or --all shows several)",
     );
   }
-  const named = options.stream.flatMap((word) => word.split(",")).map((word) => word.trim());
-  for (const word of named) {
-    if (!(STREAM_NAMES as readonly string[]).includes(word)) {
-      throw new UsageError(
-        `Cannot parse --stream '${word}': expected one of ${STREAM_NAMES.join(", ")}`,
-      );
-    }
-  }
+  const named = options.stream.flatMap((word) => word.split(","))
+    .map((word) => parseChoice("--stream", word.trim(), STREAM_NAMES));
   const wanted = new Set<string>([
     ...(options.all ? STREAM_NAMES : []),
     ...named,
