@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { spawn } from "node:child_process";
 import { BGT, liveProcessesInGroup, TempHome, waitFor } from "../_helpers/bgt_home.ts";
+import { clockTime } from "../../src/schedule/local_time.ts";
 
 /** Short grace so that timeout tests do not wait 5 s for SIGKILL. */
 const ENV = { BGT_KILL_GRACE: "300ms" };
@@ -64,6 +65,48 @@ describe("bgt scheduling end to end", () => {
     assert.equal(Date.parse(schedule(id).nextAt), midnight.getTime());
     ok(["schedules", "rm", id]);
   });
+
+  for (const zone of ["Europe/Berlin", "UTC"]) {
+    test(`every, schedules and show print local time with its zone and distance (TZ=${zone})`, () => {
+      const inZone = (words: string[]) => home.bgt(words, { env: { ...ENV, TZ: zone } });
+      const created = inZone(["every", "1h", "--", "true"]);
+      assert.equal(created.code, 0, created.stderr);
+      const id = created.stdout.trim();
+      const nextAt = Date.parse(schedule(id).nextAt);
+      const next = clockTime(nextAt, zone);
+      assert.match(next, zone === "UTC" ? / UTC$/ : / CES?T$/);
+      assert.equal(
+        created.stderr,
+        `bgt: schedule ${id}, next run ${next}, in 1h00m\n`,
+        "the next run is an hour away, in the zone of TZ",
+      );
+      const listed = inZone(["schedules"]).stdout;
+      assert.match(
+        listed,
+        new RegExp(`^${id}\\s+1h\\s+active\\s+${next}, in (59m\\d\\ds|1h00m)`, "m"),
+      );
+
+      const task = ok(["run", "--in", "2h", "--", "true"]);
+      const runAt = Date.parse(show(task).runAt);
+      const shown = inZone(["show", task]).stdout;
+      const runAtText = `${clockTime(runAt, zone)}, in (1h59m|2h00m)`;
+      assert.match(shown, new RegExp(`^run at\\s+${runAtText}$`, "m"));
+      assert.match(
+        shown,
+        new RegExp(`^status\\s+scheduled \\(scheduled for ${runAtText}\\)$`, "m"),
+      );
+      assert.match(
+        shown,
+        new RegExp(
+          `^created\\s+${clockTime(Date.parse(show(task).createdAt), zone)}, (now|\\d+s ago)$`,
+          "m",
+        ),
+      );
+      assert.equal(show(task).runAt, new Date(runAt).toISOString(), "--json keeps ISO 8601");
+      ok(["rm", task]);
+      ok(["schedules", "rm", id]);
+    });
+  }
 
   test("a supervisor stopped over firings catches up once when it starts", () => {
     const id = ok(["every", "1s", "--", "true"]);

@@ -13,7 +13,7 @@ import { Command } from "@commander-js/extra-typings";
 import { connect } from "../../client/client.ts";
 import type { CatchUpPolicy, OverlapPolicy } from "../../task/schedule.ts";
 import { UsageError } from "../cli_error.ts";
-import { scheduleJson, toJson } from "../format.ts";
+import { localTime, scheduleJson, toJson } from "../format.ts";
 import { parseChoice, parseInteger } from "../parse_options.ts";
 import { parseTimeOption } from "../time_options.ts";
 import {
@@ -77,7 +77,7 @@ export function everyCommand() {
         if (options.json) {
           process.stdout.write(`${toJson(scheduleJson(schedule), 2)}\n`);
         } else {
-          const next = schedule.nextAt === null ? "never" : new Date(schedule.nextAt).toString();
+          const next = schedule.nextAt === null ? "never" : localTime(schedule.nextAt);
           process.stdout.write(`${schedule.id}\n`);
           process.stderr.write(`bgt: schedule ${schedule.id}, next run ${next}\n`);
         }

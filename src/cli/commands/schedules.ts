@@ -13,7 +13,7 @@ import type { Schedule } from "../../task/schedule.ts";
 import { describeTask } from "../../task/types.ts";
 import {
   colorStatus,
-  relativeTime,
+  localTime,
   scheduleJson,
   table,
   toJson,
@@ -80,9 +80,7 @@ export function renderSchedules(
     String(schedule.id),
     schedule.every + (schedule.timeZone ? ` (${schedule.timeZone})` : ""),
     schedule.paused ? "paused" : schedule.nextAt === null ? "ended" : "active",
-    schedule.nextAt === null || schedule.paused
-      ? "-"
-      : `${new Date(schedule.nextAt).toLocaleString()} (${relativeTime(schedule.nextAt, now)})`,
+    schedule.nextAt === null || schedule.paused ? "-" : localTime(schedule.nextAt, { now }),
     `${schedule.runs}${schedule.maxRuns === null ? "" : `/${schedule.maxRuns}`}`,
     schedule.lastTaskId === null
       ? "-"
