@@ -129,6 +129,7 @@ export function scheduleJson(schedule: Schedule): Record<string, unknown> {
     startAt: iso(schedule.startAt),
     stopAt: iso(schedule.stopAt),
     maxRuns: schedule.maxRuns,
+    keep: schedule.keep,
     runs: schedule.runs,
     skipped: schedule.skipped,
     nextAt: iso(schedule.nextAt),

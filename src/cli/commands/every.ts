@@ -39,6 +39,7 @@ export function everyCommand() {
     .option("--overlap <policy>", "while the last run is unfinished: skip, queue or allow", "skip")
     .option("--catch-up <policy>", "runs missed while no supervisor ran: once, all or none", "once")
     .option("--max-runs <n>", "stop after n runs")
+    .option("--keep <n>", "keep only the last n finished runs (older ones and their logs go)")
     .option("--start-at <time>", "first firing at or after this time")
     .option("--stop-at <time>", "no firing after this time")
     .option("--json", "print the schedule as JSON")
@@ -67,6 +68,9 @@ export function everyCommand() {
           maxRuns: options.maxRuns === undefined
             ? undefined
             : parseInteger("--max-runs", options.maxRuns, { min: 1 }),
+          keep: options.keep === undefined
+            ? undefined
+            : parseInteger("--keep", options.keep, { min: 1 }),
           startAt: options.startAt === undefined
             ? undefined
             : await parseTimeOption("--start-at", options.startAt, { now, timeZone: options.tz }),
