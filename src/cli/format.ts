@@ -1,11 +1,12 @@
 /**
- * Formatting for people and for scripts: tables, relative times, colours (only on a terminal and
+ * Formatting for people and for scripts: tables, local and relative times, colours (only on a terminal and
  * never with NO_COLOR) and the stable `--json` shape of a task.
  *
  * @example
  * ```ts
  * console.log(table([["ID", "STATUS"], ["1", "queued"]]));
- * relativeTime(Date.now() - 180_000); // "3m ago"
+ * relativeTime(Date.now() - 180_000); // "3m00s ago"
+ * localTime(Date.now() + 60_000); // "2026-12-01 11:00 CET, in 1m00s"
  * ```
  */
 import type { Schedule } from "../task/schedule.ts";
@@ -32,24 +33,12 @@ export function colorStatus(status: TaskStatus, color: boolean): string {
   return color && code ? `\x1b[${code}m${status}\x1b[0m` : status;
 }
 
-/** "12s ago", "3m ago", "2h ago", "4d ago" (or "in 5m" for the future). */
-export function relativeTime(epochMs: number, now = Date.now()): string {
-  const delta = now - epochMs;
-  const text = duration(Math.abs(delta));
-  return delta >= 0 ? `${text} ago` : `in ${text}`;
-}
-
-/** A compact duration: "850ms", "12s", "3m", "2h05m", "4d". */
-export function duration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(s % 60).padStart(2, "0")}s`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h${String(m % 60).padStart(2, "0")}m`;
-  return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, "0")}h`;
-}
+/**
+ * Times for people, one format everywhere (see src/schedule/local_time.ts):
+ * `localTime(ms)` gives "2026-12-01 11:00 CET, in 15h56m"; `relativeTime(ms)` the "in 15h56m"
+ * alone (the AGE column); `duration(ms)` a compact "2h05m".
+ */
+export { compactDuration as duration, localTime, relativeTime } from "../schedule/local_time.ts";
 
 /** A compact bar with the percentage: `[####------] 40%`. */
 export function progressBar(fraction: number, width = 20): string {
@@ -140,6 +129,7 @@ export function scheduleJson(schedule: Schedule): Record<string, unknown> {
     startAt: iso(schedule.startAt),
     stopAt: iso(schedule.stopAt),
     maxRuns: schedule.maxRuns,
+    keep: schedule.keep,
     runs: schedule.runs,
     skipped: schedule.skipped,
     nextAt: iso(schedule.nextAt),

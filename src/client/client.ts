@@ -28,7 +28,7 @@ import {
   taskFiles,
 } from "../store/task_files.ts";
 import { openTaskStdin } from "../store/task_stdin.ts";
-import type { GroupSetting, ListFilter } from "../store/task_store.ts";
+import type { GroupSetting, ListFilter, ScheduleRemoval } from "../store/task_store.ts";
 import type { ScheduleRequest } from "../schedule/new_schedule.ts";
 import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
 import type { Schedule } from "../task/schedule.ts";
@@ -154,9 +154,22 @@ export class Client {
     return this.getSchedule(id);
   }
 
-  /** Deletes a schedule; the tasks it created stay. */
-  removeSchedule(id: number): void {
-    if (!this.#store.schedules.remove(id)) throw new ScheduleNotFoundError(id);
+  /**
+   * Deletes a schedule and cancels its runs that have not started; its other tasks stay, and a
+   * running one runs on. Says which runs it canceled and which still run.
+   */
+  async removeSchedule(id: number): Promise<ScheduleRemoval> {
+    const removal = this.#store.schedules.remove(id);
+    if (!removal) throw new ScheduleNotFoundError(id);
+    if (removal.canceled.length) {
+      // Tell a `bgt wait` on a canceled run (if any) that it ended.
+      try {
+        await this.#request({ v: PROTOCOL_VERSION, type: "notify" });
+      } catch (error) {
+        if ((error as { code?: string }).code !== "SUPERVISOR_UNAVAILABLE") throw error;
+      }
+    }
+    return removal;
   }
 
   /** The groups with settings. */

@@ -8,6 +8,7 @@
  * ```
  */
 import type { TaskStore } from "../store/task_store.ts";
+import { localTime } from "../schedule/local_time.ts";
 import type { Task } from "../task/types.ts";
 import { liveSupervisor } from "./wake_supervisor.ts";
 
@@ -23,7 +24,7 @@ export function whyWaiting(store: TaskStore, task: Task, now = Date.now()): stri
     return `waiting on ${open.join(", ") || "its dependencies"}`;
   }
   if (task.status !== "queued" && task.status !== "scheduled") return undefined;
-  const at = new Date(task.runAt).toLocaleString();
+  const at = localTime(task.runAt, { now });
   if (task.runAt > now) {
     return task.attempt > 0
       ? `retry ${task.attempt + 1} of ${task.maxAttempts} at ${at}`

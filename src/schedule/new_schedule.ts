@@ -24,6 +24,8 @@ export interface ScheduleRequest {
   startAt?: number;
   stopAt?: number;
   maxRuns?: number;
+  /** Keep only the last n finished runs (and their logs); older ones are removed. @default all */
+  keep?: number;
 }
 
 /** Validates the request and returns the schedule to store; throws ScheduleError. */
@@ -32,6 +34,9 @@ export function newSchedule(request: ScheduleRequest, now: number): NewSchedule 
   const recurrence = parseRecurrence(request.every, { timeZone: request.timeZone });
   if (request.maxRuns !== undefined && request.maxRuns < 1) {
     throw new ScheduleError(`Invalid --max-runs ${request.maxRuns}: it must be at least 1`);
+  }
+  if (request.keep !== undefined && !(Number.isSafeInteger(request.keep) && request.keep >= 1)) {
+    throw new ScheduleError(`Invalid --keep ${request.keep}: it must be a whole number ≥ 1`);
   }
   const anchor = request.startAt ?? now;
   const window = { startAt: request.startAt ?? null, stopAt: request.stopAt ?? null };
@@ -51,6 +56,7 @@ export function newSchedule(request: ScheduleRequest, now: number): NewSchedule 
     startAt: window.startAt,
     stopAt: window.stopAt,
     maxRuns: request.maxRuns ?? null,
+    keep: request.keep ?? null,
     nextAt,
   };
 }

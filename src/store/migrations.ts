@@ -126,6 +126,8 @@ export const MIGRATIONS: readonly string[] = [
   // does not walk past every waiting task of the other (it did, once per claim: O(queue)).
   `CREATE INDEX tasks_due_kind ON tasks (in_worker, priority DESC, run_at, id)
      WHERE status IN ('queued', 'scheduled');`,
+  // 8: a schedule's --keep: how many of its finished runs to keep (null: all).
+  `ALTER TABLE schedules ADD COLUMN keep INTEGER;`,
 ];
 
 /** Runs every migration the database has not seen yet. */

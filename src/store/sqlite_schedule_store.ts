@@ -17,13 +17,13 @@ import type {
   OverlapPolicy,
   Schedule,
 } from "../task/schedule.ts";
-import type { NewTask, TaskStatus } from "../task/types.ts";
+import { type NewTask, type TaskStatus, TERMINAL_STATUSES } from "../task/types.ts";
 import type { SqliteConnection } from "./sqlite_connection.ts";
-import { ACTIVE_STATUSES, insertTasks } from "./task_rows.ts";
-import type { ScheduleStore } from "./task_store.ts";
+import { ACTIVE_STATUSES, endTasks, insertTasks } from "./task_rows.ts";
+import type { ScheduleRemoval, ScheduleStore } from "./task_store.ts";
 
 const COLUMNS = `s.id, s.every, s.time_zone, s.template, s.overlap, s.catch_up, s.anchor,
-  s.start_at, s.stop_at, s.max_runs, s.runs, s.skipped, s.last_slot, s.next_at, s.paused,
+  s.start_at, s.stop_at, s.max_runs, s.keep, s.runs, s.skipped, s.last_slot, s.next_at, s.paused,
   s.created_at, s.last_task_id, t.status AS last_status`;
 const FROM = "schedules s LEFT JOIN tasks t ON t.id = s.last_task_id";
 
@@ -38,6 +38,7 @@ interface ScheduleRow {
   start_at: number | null;
   stop_at: number | null;
   max_runs: number | null;
+  keep: number | null;
   runs: number;
   skipped: number;
   last_slot: number | null;
@@ -65,7 +66,7 @@ export class SqliteScheduleStore implements ScheduleStore {
       Number(
         this.#db.prepare(
           `INSERT INTO schedules (every, time_zone, template, overlap, catch_up, anchor, start_at,
-             stop_at, max_runs, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             stop_at, max_runs, keep, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ).run(
           schedule.every,
           schedule.timeZone,
@@ -76,6 +77,7 @@ export class SqliteScheduleStore implements ScheduleStore {
           schedule.startAt ?? null,
           schedule.stopAt ?? null,
           schedule.maxRuns ?? null,
+          schedule.keep ?? null,
           schedule.nextAt,
           Date.now(),
         ).lastInsertRowid,
@@ -122,10 +124,13 @@ export class SqliteScheduleStore implements ScheduleStore {
       const schedule = _toSchedule(row);
       let lastTaskId = schedule.lastTaskId;
       let lastActive = _isActive(schedule.lastStatus);
+      // queue: while a run already waits, a firing is passed over, so runs never pile up (the
+      // missed slots one catch-up firing makes under --catch-up all still run one after another).
+      const oneWaits = schedule.overlap === "queue" && _isWaiting(schedule.lastStatus);
       let skipped = firing.skipped;
       const ids: number[] = [];
       for (const slot of firing.slots) {
-        if (lastActive && schedule.overlap === "skip") {
+        if (oneWaits || (lastActive && schedule.overlap === "skip")) {
           skipped++;
           continue;
         }
@@ -181,11 +186,47 @@ export class SqliteScheduleStore implements ScheduleStore {
     });
   }
 
-  remove(id: number): boolean {
-    return this.#connection.transaction(() =>
-      this.#db.prepare("DELETE FROM schedules WHERE id = ?").run(id).changes > 0
-    );
+  remove(id: number, now: number = Date.now()): ScheduleRemoval | undefined {
+    return this.#connection.transaction(() => {
+      if (this.#db.prepare("DELETE FROM schedules WHERE id = ?").run(id).changes === 0) {
+        return undefined;
+      }
+      const unfinished = this.#db.prepare(
+        `SELECT id, status FROM tasks WHERE schedule_id = ?
+           AND status IN ('scheduled', 'queued', 'blocked', 'running', 'paused') ORDER BY id`,
+      ).all<{ id: number; status: TaskStatus }>(id);
+      const waiting = unfinished.filter((task) => _isWaiting(task.status)).map((task) => task.id);
+      const ended = endTasks(this.#db, waiting, "canceled", now, {
+        name: "Error",
+        message: `Schedule ${id} was removed before this run started`,
+      });
+      return {
+        canceled: ended.map((task) => task.id).filter((taskId) => waiting.includes(taskId)),
+        running: unfinished.filter((task) => !_isWaiting(task.status)).map((task) => task.id),
+      };
+    });
   }
+
+  runsPastKeep(taskIds: readonly number[]): number[] {
+    if (!taskIds.length) return [];
+    const schedules = this.#db.prepare(
+      `SELECT id, keep FROM schedules WHERE keep IS NOT NULL AND id IN
+         (SELECT schedule_id FROM tasks WHERE id IN (SELECT value FROM json_each(?)))`,
+    ).all<{ id: number; keep: number }>(JSON.stringify(taskIds));
+    const older = this.#db.prepare(
+      `SELECT id FROM tasks WHERE schedule_id = ? AND status IN (SELECT value FROM json_each(?))
+       ORDER BY id DESC LIMIT -1 OFFSET ?`,
+    );
+    const finished = JSON.stringify(TERMINAL_STATUSES);
+    return schedules.flatMap((schedule) =>
+      older.all<{ id: number }>(schedule.id, finished, schedule.keep).map((row) => row.id)
+    ).sort((a, b) => a - b);
+  }
+}
+
+/** Not started yet: a run that waits for its time, a slot or the run before it. */
+function _isWaiting(status: TaskStatus | null): boolean {
+  return status === "scheduled" || status === "queued" || status === "blocked";
 }
 
 function _isActive(status: TaskStatus | null): boolean {
@@ -204,6 +245,7 @@ function _toSchedule(row: ScheduleRow): Schedule {
     startAt: row.start_at,
     stopAt: row.stop_at,
     maxRuns: row.max_runs,
+    keep: row.keep,
     runs: row.runs,
     skipped: row.skipped,
     lastSlot: row.last_slot,

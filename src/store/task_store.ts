@@ -203,8 +203,9 @@ export interface ScheduleStore {
   /** The earliest next firing of an unpaused schedule, or undefined. */
   nextAt(): number | undefined;
   /**
-   * Creates the tasks of the given firings (applying the overlap policy) and moves the schedule
-   * on, unless another supervisor already handled `lastSlot`; returns the new task ids.
+   * Creates the tasks of the given firings (applying the overlap policy: under `queue` at most
+   * one run waits) and moves the schedule on, unless another supervisor already handled
+   * `lastSlot`; returns the new task ids.
    */
   fire(id: number, firing: FiringRecord, now: number): number[];
   /** Pauses or resumes; a resume sets the next firing (missed ones are not caught up). */
@@ -213,6 +214,22 @@ export interface ScheduleStore {
     paused: boolean,
     resume?: { lastSlot: number; nextAt: number | null },
   ): boolean;
-  /** Deletes a schedule (its tasks stay); false if there was none. */
-  remove(id: number): boolean;
+  /**
+   * Deletes a schedule and cancels its runs that have not started (its other tasks stay, and
+   * running ones run on); undefined if there was none.
+   */
+  remove(id: number, now?: number): ScheduleRemoval | undefined;
+  /**
+   * The finished runs that schedules keeping only their last N (`--keep`) no longer keep: for
+   * the schedule of each of these tasks, its finished tasks older than its newest N, by id.
+   */
+  runsPastKeep(taskIds: readonly number[]): number[];
+}
+
+/** What removing a schedule did to its unfinished runs. */
+export interface ScheduleRemoval {
+  /** The runs that had not started, now canceled. */
+  canceled: number[];
+  /** The runs still running (or paused): left alone. */
+  running: number[];
 }

@@ -24,6 +24,7 @@ import {
 import { LEASE_MS, type TaskEnd, type TaskStore } from "../store/task_store.ts";
 import { formatDuration } from "../schedule/duration.ts";
 import { fireDueSchedules } from "../schedule/fire_schedules.ts";
+import { pruneScheduleRuns } from "../schedule/prune_schedule_runs.ts";
 import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
 import { isTerminal, runsInWorker, type Task, type TaskOutcome } from "../task/types.ts";
 
@@ -404,8 +405,10 @@ export class Dispatcher {
     const started = this.#started;
     this.#ends = [];
     this.#started = [];
+    let changed: TaskEnd[];
     try {
-      this.#announce(this.#options.store.finishMany(this.#options.owner, ends, started));
+      changed = this.#options.store.finishMany(this.#options.owner, ends, started);
+      this.#announce(changed);
       this.#flushFailures = 0;
     } catch (error) {
       this.#ends.unshift(...ends);
@@ -420,7 +423,20 @@ export class Dispatcher {
       setTimeout(() => this.#flush(), delay);
       return;
     }
+    this.#pruneScheduleRuns(changed);
     if (ends.length) this.wake();
+  }
+
+  /** Removes the finished runs that schedules with `--keep` no longer keep. */
+  #pruneScheduleRuns(changed: readonly TaskEnd[]): void {
+    const ended = changed.filter((end) => isTerminal(end.status)).map((end) => end.id);
+    if (!ended.length) return;
+    try {
+      pruneScheduleRuns(this.#options.store, this.#options.logsDir, ended);
+    } catch (error) {
+      // The next run's end prunes them: no run is lost by waiting.
+      this.#options.log?.(`cannot remove old schedule runs: ${(error as Error).message}`);
+    }
   }
 
   /** Stores a command's progress reports (from its fd 3). */

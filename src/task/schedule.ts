@@ -13,7 +13,11 @@
  */
 import type { NewTask, TaskStatus } from "./types.ts";
 
-/** What a firing does while the schedule's previous task has not ended. */
+/**
+ * What a firing does while the schedule's previous task has not ended: `skip` passes it over,
+ * `queue` makes it wait for that task (a firing while a run already waits is passed over, so
+ * runs never pile up), `allow` runs it beside.
+ */
 export type OverlapPolicy = "skip" | "queue" | "allow";
 
 /** What a supervisor does with firings missed while none ran. */
@@ -36,6 +40,8 @@ export interface NewSchedule {
   startAt?: number | null;
   stopAt?: number | null;
   maxRuns?: number | null;
+  /** Keep only this many finished runs (older ones and their logs are removed); null = all. */
+  keep?: number | null;
   /** The first firing (null: none will come). */
   nextAt: number | null;
 }
@@ -52,6 +58,8 @@ export interface Schedule {
   startAt: number | null;
   stopAt: number | null;
   maxRuns: number | null;
+  /** How many finished runs are kept (older ones are removed as new ones finish); null = all. */
+  keep: number | null;
   /** Firings that created a task. */
   runs: number;
   /** Firings passed over (overlap or catch-up policy). */

@@ -3,11 +3,12 @@
  * supervisor, one-off run times, dependencies, retries, timeouts, groups, keys and pinning.
  */
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { spawn } from "node:child_process";
 import { BGT, liveProcessesInGroup, TempHome, waitFor } from "../_helpers/bgt_home.ts";
+import { clockTime } from "../../src/schedule/local_time.ts";
 
 /** Short grace so that timeout tests do not wait 5 s for SIGKILL. */
 const ENV = { BGT_KILL_GRACE: "300ms" };
@@ -65,6 +66,48 @@ describe("bgt scheduling end to end", () => {
     ok(["schedules", "rm", id]);
   });
 
+  for (const zone of ["Europe/Berlin", "UTC"]) {
+    test(`every, schedules and show print local time with its zone and distance (TZ=${zone})`, () => {
+      const inZone = (words: string[]) => home.bgt(words, { env: { ...ENV, TZ: zone } });
+      const created = inZone(["every", "1h", "--", "true"]);
+      assert.equal(created.code, 0, created.stderr);
+      const id = created.stdout.trim();
+      const nextAt = Date.parse(schedule(id).nextAt);
+      const next = clockTime(nextAt, zone);
+      assert.match(next, zone === "UTC" ? / UTC$/ : / CES?T$/);
+      assert.equal(
+        created.stderr,
+        `bgt: schedule ${id}, next run ${next}, in 1h00m\n`,
+        "the next run is an hour away, in the zone of TZ",
+      );
+      const listed = inZone(["schedules"]).stdout;
+      assert.match(
+        listed,
+        new RegExp(`^${id}\\s+1h\\s+active\\s+${next}, in (59m\\d\\ds|1h00m)`, "m"),
+      );
+
+      const task = ok(["run", "--in", "2h", "--", "true"]);
+      const runAt = Date.parse(show(task).runAt);
+      const shown = inZone(["show", task]).stdout;
+      const runAtText = `${clockTime(runAt, zone)}, in (1h59m|2h00m)`;
+      assert.match(shown, new RegExp(`^run at\\s+${runAtText}$`, "m"));
+      assert.match(
+        shown,
+        new RegExp(`^status\\s+scheduled \\(scheduled for ${runAtText}\\)$`, "m"),
+      );
+      assert.match(
+        shown,
+        new RegExp(
+          `^created\\s+${clockTime(Date.parse(show(task).createdAt), zone)}, (now|\\d+s ago)$`,
+          "m",
+        ),
+      );
+      assert.equal(show(task).runAt, new Date(runAt).toISOString(), "--json keeps ISO 8601");
+      ok(["rm", task]);
+      ok(["schedules", "rm", id]);
+    });
+  }
+
   test("a supervisor stopped over firings catches up once when it starts", () => {
     const id = ok(["every", "1s", "--", "true"]);
     waitFor(() => schedule(id).runs >= 1, 5_000);
@@ -77,6 +120,55 @@ describe("bgt scheduling end to end", () => {
     assert.equal(caughtUp.runs, before + 1, "the missed firings run once");
     assert.ok(caughtUp.skipped >= 2, `missed firings are counted (${caughtUp.skipped})`);
     ok(["schedules", "rm", id]);
+  });
+
+  test("--overlap queue keeps at most one run waiting behind a long one", () => {
+    const id = ok(["every", "1s", "--overlap", "queue", "--", "sleep", "30"]);
+    const runs = () => JSON.parse(ok(["ls", "--schedule", id, "--json"]));
+    waitFor(() => runs().some((t: { status: string }) => t.status === "running"), 8_000);
+    waitFor(() => schedule(id).skipped >= 2, 8_000);
+    const statuses = runs().map((t: { status: string }) => t.status).sort();
+    assert.deepEqual(statuses, ["blocked", "running"], "one runs, one waits, none pile up");
+    const removed = ok(["schedules", "rm", id]);
+    const [running, waiting] = runs().sort((a: { id: number }, b: { id: number }) => a.id - b.id);
+    assert.equal(
+      removed,
+      `removed schedule ${id}; canceled its waiting run #${waiting.id}; #${running.id} still runs (bgt kill ${running.id} stops it)`,
+    );
+    assert.equal(show(waiting.id).status, "canceled");
+    assert.equal(show(running.id).status, "running", "schedules rm leaves a running run alone");
+    ok(["kill", String(running.id)]);
+    bgt(["wait", String(running.id)]);
+  });
+
+  test("every --keep 2 keeps the last two finished runs and removes older ones with their logs", () => {
+    const id = ok(["every", "1s", "--keep", "2", "--", "echo", "hello"]);
+    assert.equal(schedule(id).keep, 2);
+    const runs = () => JSON.parse(ok(["ls", "--schedule", id, "--json"]));
+    const firstRun = () => runs().at(-1)?.id as number | undefined;
+    waitFor(() => firstRun() !== undefined, 5_000);
+    const first = firstRun()!;
+    waitFor(() => schedule(id).runs >= 4 && runs().every((t: { id: number }) => t.id !== first));
+    ok(["schedules", "pause", id]);
+    waitFor(() => runs().every((t: { status: string }) => t.status === "succeeded"));
+    waitFor(() => runs().length === 2);
+    const kept = runs().map((t: { id: number }) => t.id);
+    const newest = JSON.parse(ok(["ls", "--json", "--limit", "1"]))[0].id;
+    assert.equal(kept[0], newest, "the newest run is kept");
+    for (const task of kept) assert.equal(ok(["logs", String(task)]), "hello");
+    assert.match(
+      bgt(["show", String(first)]).stderr,
+      /Cannot find task \d+/,
+      "the first run is gone",
+    );
+    assert.equal(existsSync(join(home.dir, "home", "logs", String(first))), false, "its logs too");
+    ok(["schedules", "rm", id]);
+  });
+
+  test("every --keep refuses a count under 1", () => {
+    const refused = bgt(["every", "1s", "--keep", "0", "--", "true"]);
+    assert.equal(refused.code, 2);
+    assert.equal(refused.stderr, "bgt: Cannot use --keep 0: it must be at least 1\n");
   });
 
   test("a chain a → b → c with b failing leaves c failed with a reason", () => {

@@ -222,6 +222,7 @@ describe("queue semantics of the store", () => {
       { slots: [now + 1000], skipped: 0, lastSlot: now + 1000, nextAt: now + 2000 },
       now,
     );
+    store.claimNext("me", { now: now + 1000, fullGroups: [] });
     const [second] = store.schedules.fire(
       id,
       { slots: [now + 2000], skipped: 0, lastSlot: now + 2000, nextAt: now + 3000 },
@@ -246,7 +247,7 @@ describe("queue semantics of the store", () => {
     assert.deepEqual(store.schedules.due(now + 5000), []);
     store.schedules.setPaused(id, false, { lastSlot: now + 5000, nextAt: now + 6000 });
     assert.equal(store.schedules.get(id)!.nextAt, now + 6000);
-    assert.equal(store.schedules.remove(id), true);
-    assert.equal(store.schedules.remove(id), false);
+    assert.deepEqual(store.schedules.remove(id), { canceled: [], running: [] });
+    assert.equal(store.schedules.remove(id), undefined);
   });
 });

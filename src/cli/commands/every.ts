@@ -13,7 +13,7 @@ import { Command } from "@commander-js/extra-typings";
 import { connect } from "../../client/client.ts";
 import type { CatchUpPolicy, OverlapPolicy } from "../../task/schedule.ts";
 import { UsageError } from "../cli_error.ts";
-import { scheduleJson, toJson } from "../format.ts";
+import { localTime, scheduleJson, toJson } from "../format.ts";
 import { parseChoice, parseInteger } from "../parse_options.ts";
 import { parseTimeOption } from "../time_options.ts";
 import {
@@ -39,6 +39,7 @@ export function everyCommand() {
     .option("--overlap <policy>", "while the last run is unfinished: skip, queue or allow", "skip")
     .option("--catch-up <policy>", "runs missed while no supervisor ran: once, all or none", "once")
     .option("--max-runs <n>", "stop after n runs")
+    .option("--keep <n>", "keep only the last n finished runs (older ones and their logs go)")
     .option("--start-at <time>", "first firing at or after this time")
     .option("--stop-at <time>", "no firing after this time")
     .option("--json", "print the schedule as JSON")
@@ -67,6 +68,9 @@ export function everyCommand() {
           maxRuns: options.maxRuns === undefined
             ? undefined
             : parseInteger("--max-runs", options.maxRuns, { min: 1 }),
+          keep: options.keep === undefined
+            ? undefined
+            : parseInteger("--keep", options.keep, { min: 1 }),
           startAt: options.startAt === undefined
             ? undefined
             : await parseTimeOption("--start-at", options.startAt, { now, timeZone: options.tz }),
@@ -77,7 +81,7 @@ export function everyCommand() {
         if (options.json) {
           process.stdout.write(`${toJson(scheduleJson(schedule), 2)}\n`);
         } else {
-          const next = schedule.nextAt === null ? "never" : new Date(schedule.nextAt).toString();
+          const next = schedule.nextAt === null ? "never" : localTime(schedule.nextAt);
           process.stdout.write(`${schedule.id}\n`);
           process.stderr.write(`bgt: schedule ${schedule.id}, next run ${next}\n`);
         }

@@ -14,7 +14,7 @@ import { type Client, connect } from "../../client/client.ts";
 import { exitCodeOf } from "../../task/exit_code.ts";
 import { isTerminal, type SubmitResult } from "../../task/types.ts";
 import { UsageError } from "../cli_error.ts";
-import { toJson } from "../format.ts";
+import { localTime, toJson } from "../format.ts";
 import { parseChoice } from "../parse_options.ts";
 import {
   addTaskOptions,
@@ -102,9 +102,9 @@ export async function runTime(
   const at = await parseTimeOption("--at", options.at, { now, timeZone: options.tz });
   if (at < now && atPast === "refuse") {
     throw new UsageError(
-      `Cannot use --at '${options.at}': ${
-        new Date(at).toISOString()
-      } is in the past (add --at-past run to run it now)`,
+      `Cannot use --at '${options.at}': it is in the past (${
+        localTime(at, { now })
+      }); add --at-past run to run it now`,
     );
   }
   return at;

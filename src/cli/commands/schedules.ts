@@ -9,11 +9,12 @@
  * ```
  */
 import { Command } from "@commander-js/extra-typings";
+import type { ScheduleRemoval } from "../../store/task_store.ts";
 import type { Schedule } from "../../task/schedule.ts";
 import { describeTask } from "../../task/types.ts";
 import {
   colorStatus,
-  relativeTime,
+  localTime,
   scheduleJson,
   table,
   toJson,
@@ -48,7 +49,10 @@ export function schedulesCommand() {
     const [verb, description] of [
       ["pause", "stop a schedule from firing"],
       ["resume", "resume a paused schedule from now (missed firings are skipped)"],
-      ["rm", "remove a schedule (the tasks it created stay)"],
+      [
+        "rm",
+        "remove a schedule and cancel its runs that have not started (finished and running ones stay)",
+      ],
     ] as const
   ) {
     command
@@ -62,12 +66,32 @@ export function schedulesCommand() {
           for (const id of ids) {
             if (verb === "pause") client.pauseSchedule(id);
             else if (verb === "resume") await client.resumeSchedule(id);
-            else client.removeSchedule(id);
+            else process.stdout.write(`${describeRemoval(id, await client.removeSchedule(id))}\n`);
           }
         });
       });
   }
   return command;
+}
+
+/**
+ * What `schedules rm` did, in one line: "removed schedule 3; canceled its waiting run #12; #11
+ * still runs (bgt kill 11 stops it)".
+ */
+export function describeRemoval(id: number, removal: ScheduleRemoval): string {
+  const ids = (list: readonly number[]) => list.map((taskId) => `#${taskId}`).join(", ");
+  const parts = [`removed schedule ${id}`];
+  if (removal.canceled.length === 1) {
+    parts.push(`canceled its waiting run ${ids(removal.canceled)}`);
+  } else if (removal.canceled.length) {
+    parts.push(`canceled its ${removal.canceled.length} waiting runs ${ids(removal.canceled)}`);
+  }
+  if (removal.running.length) {
+    const [verb, them] = removal.running.length === 1 ? ["runs", "it"] : ["run", "them"];
+    const kill = `bgt kill ${removal.running.join(" ")}`;
+    parts.push(`${ids(removal.running)} still ${verb} (${kill} stops ${them})`);
+  }
+  return parts.join("; ");
 }
 
 /** The schedules table: id, spec, state, next run, runs, last task, what it runs. */
@@ -80,9 +104,7 @@ export function renderSchedules(
     String(schedule.id),
     schedule.every + (schedule.timeZone ? ` (${schedule.timeZone})` : ""),
     schedule.paused ? "paused" : schedule.nextAt === null ? "ended" : "active",
-    schedule.nextAt === null || schedule.paused
-      ? "-"
-      : `${new Date(schedule.nextAt).toLocaleString()} (${relativeTime(schedule.nextAt, now)})`,
+    schedule.nextAt === null || schedule.paused ? "-" : localTime(schedule.nextAt, { now }),
     `${schedule.runs}${schedule.maxRuns === null ? "" : `/${schedule.maxRuns}`}`,
     schedule.lastTaskId === null
       ? "-"

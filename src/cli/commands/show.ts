@@ -15,7 +15,7 @@ import {
   colorStatus,
   duration,
   iso,
-  relativeTime,
+  localTime,
   table,
   taskJson,
   toJson,
@@ -44,9 +44,8 @@ export function showCommand() {
           process.stdout.write(`${toJson({ ...taskJson(task), waiting, streams, ...extra }, 2)}\n`);
           return;
         }
-        const time = (
-          ms: number | null,
-        ) => (ms === null ? "-" : `${new Date(ms).toISOString()} (${relativeTime(ms)})`);
+        const now = Date.now();
+        const time = (ms: number | null) => (ms === null ? "-" : localTime(ms, { now }));
         const lines: [string, string][] = [
           ["id", String(task.id)],
           [
@@ -87,7 +86,7 @@ export function showCommand() {
           ["finished", time(task.finishedAt)],
           [
             "duration",
-            task.startedAt ? duration((task.finishedAt ?? Date.now()) - task.startedAt) : "-",
+            task.startedAt ? duration((task.finishedAt ?? now) - task.startedAt) : "-",
           ],
           ["cwd", task.cwd],
           ["pid", task.pid === null ? "-" : String(task.pid)],
@@ -126,7 +125,11 @@ export function showCommand() {
 }
 
 /** The attempts table: number, outcome, start, duration, exit code or signal, output slice. */
-export function renderAttempts(attempts: readonly Attempt[], color: boolean): string {
+export function renderAttempts(
+  attempts: readonly Attempt[],
+  color: boolean,
+  now = Date.now(),
+): string {
   if (!attempts.length) return "no finished attempts yet";
   const slice = (range: [number, number] | null) =>
     range === null ? "-" : `[${range[0]}, ${range[1]})`;
@@ -135,7 +138,7 @@ export function renderAttempts(attempts: readonly Attempt[], color: boolean): st
     ...attempts.map((attempt) => [
       String(attempt.attempt),
       colorStatus(attempt.status, color),
-      attempt.startedAt === null ? "-" : new Date(attempt.startedAt).toISOString(),
+      attempt.startedAt === null ? "-" : localTime(attempt.startedAt, { now }),
       attempt.startedAt === null || attempt.finishedAt === null
         ? "-"
         : duration(attempt.finishedAt - attempt.startedAt),
