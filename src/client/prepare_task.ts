@@ -119,12 +119,35 @@ export function checkModule(spec: Extract<TaskSpec, { kind: "module" }>, cwd: st
   const path = _modulePath(module, cwd);
   if (path === undefined) return;
   const where = isAbsolute(module) || module.startsWith("file:") ? "" : ` in ${cwd}`;
-  if (!existsSync(path)) {
-    throw new InvalidTaskError(`Cannot run ${module}: no such file${where}`);
-  }
-  if (statSync(path).isDirectory()) {
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (!stat) throw new InvalidTaskError(`Cannot run ${module}: no such file${where}`);
+  if (stat.isDirectory()) {
     throw new InvalidTaskError(`Cannot run ${module}: it is a directory, not a module file`);
   }
+  const exports = _exportsOf(module, path, stat);
+  if (exports && !exports.includes(name)) {
+    throw new InvalidTaskError(
+      `Cannot run ${module}#${name}: ${module} has no export named '${name}' (it exports ${
+        exports.join(", ")
+      })`,
+    );
+  }
+}
+
+/** Export names already read, by path, with the file's version they were read from. */
+const _scanned = new Map<string, { version: string; exports: string[] | undefined }>();
+/** Most files whose exports are remembered (a batch of one module's tasks needs one). */
+const SCANNED_FILES = 256;
+
+/** The module's export names (see scanExports), read once per version of the file. */
+function _exportsOf(
+  module: string,
+  path: string,
+  stat: { mtimeMs: number; size: number; ino: number },
+): string[] | undefined {
+  const version = `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
+  const known = _scanned.get(path);
+  if (known?.version === version) return known.exports;
   let exports: string[] | undefined;
   try {
     exports = scanExports(path);
@@ -133,13 +156,9 @@ export function checkModule(spec: Extract<TaskSpec, { kind: "module" }>, cwd: st
       `Cannot run ${module}: it does not parse (${(error as Error).message.split("\n")[0]})`,
     );
   }
-  if (exports && !exports.includes(name)) {
-    throw new InvalidTaskError(
-      `Cannot run ${module}#${name}: ${module} has no export named '${name}' (it exports ${
-        exports.join(", ")
-      })`,
-    );
-  }
+  if (_scanned.size >= SCANNED_FILES) _scanned.delete(_scanned.keys().next().value!);
+  _scanned.set(path, { version, exports });
+  return exports;
 }
 
 /** The file a module specifier names (as the module runner resolves it); undefined for a URL. */
