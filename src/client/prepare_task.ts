@@ -47,6 +47,12 @@ export function prepareTasks(
     checked.add(key);
   };
   return tasks.map((task) => {
+    if (task.cwd !== undefined && typeof task.cwd !== "string") {
+      throw new InvalidTaskError("Cannot submit the task: its cwd is not a string");
+    }
+    if (task.env !== undefined && (typeof task.env !== "object" || task.env === null)) {
+      throw new InvalidTaskError("Cannot submit the task: its env is not an object");
+    }
     const cwd = resolve(from, task.cwd ?? ".");
     once(`cwd\0${cwd}`, () => checkCwd(cwd));
     const env = task.env === undefined ? base : { ...base, ...task.env };
@@ -54,13 +60,13 @@ export function prepareTasks(
     if (spec?.kind === "command" && Array.isArray(spec.argv) && typeof spec.argv[0] === "string") {
       once(
         `command\0${spec.argv[0]}\0${cwd}\0${env.PATH}`,
-        () => checkCommand(spec.argv, cwd, env),
+        () => _checkCommand(spec.argv, cwd, env),
       );
     } else if (
       spec?.kind === "module" && spec.pinned === undefined && typeof spec.module === "string" &&
       typeof spec.export === "string"
     ) {
-      once(`module\0${spec.module}\0${spec.export}\0${cwd}`, () => checkModule(spec, cwd));
+      once(`module\0${spec.module}\0${spec.export}\0${cwd}`, () => _checkModule(spec, cwd));
     }
     const shell = spec?.kind === "shell" && spec.shell === undefined
       ? { ...spec, shell: "sh" as const }
@@ -91,7 +97,7 @@ export function checkCwd(cwd: string, name = "cwd"): void {
  * Refuses a command whose program is not found, as `execvp` would look for it: a name with a
  * slash relative to `cwd`, a bare name in the task's PATH.
  */
-export function checkCommand(
+function _checkCommand(
   argv: readonly string[],
   cwd: string,
   env: Record<string, string>,
@@ -105,16 +111,10 @@ export function checkCommand(
 
 /**
  * Refuses a module task whose file is missing, is a directory, does not parse, or lacks the
- * export (when its exports can be known without running it). A URL other than `file:` is not
- * checked: it can only be known by importing it.
- *
- * @example
- * ```ts
- * checkModule({ kind: "module", module: "job.ts", export: "nope", args: [] }, "/home/me");
- * // throws "Cannot run job.ts#nope: job.ts has no export named 'nope' (it exports default)"
- * ```
+ * export (when its exports can be known without running it: on Bun). A URL other than `file:`
+ * is not checked: it can only be known by importing it.
  */
-export function checkModule(spec: Extract<TaskSpec, { kind: "module" }>, cwd: string): void {
+function _checkModule(spec: Extract<TaskSpec, { kind: "module" }>, cwd: string): void {
   const { module, export: name } = spec;
   const path = _modulePath(module, cwd);
   if (path === undefined) return;

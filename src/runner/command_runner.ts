@@ -70,7 +70,7 @@ const STDIN_WAITER = [
 const ADOPT_PROGRESS_WINDOW = 1 << 20;
 
 /**
- * The argv a command or shell task runs. A `sh` line runs as `sh -c <line>` (its `$0` is `sh`),
+ * The argv a command or shell task runs. A `sh` line runs as `/bin/sh -c <line>`,
  * inheriting the waiter's fds, so `>&3` reaches the data stream; a `dax` line runs in the binary's
  * shell mode (`bgt __shell <line>`).
  */

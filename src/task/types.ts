@@ -141,7 +141,9 @@ export interface NewTask {
   retain?: number | null;
   /** Give a command task a standard input that `bgt send` (or `run --stdin`) writes to. */
   stdin?: boolean;
+  /** Variables set over the submitter's environment (the client captures the rest). */
   env?: Record<string, string>;
+  /** The working directory; a relative one is the submitter's. @default the submitter's */
   cwd?: string;
   meta?: Record<string, unknown>;
 }
