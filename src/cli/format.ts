@@ -10,7 +10,7 @@
  * ```
  */
 import type { Schedule } from "../task/schedule.ts";
-import { describeTask, type Task, type TaskStatus } from "../task/types.ts";
+import { describeTask, shellOf, type Task, type TaskStatus } from "../task/types.ts";
 
 /** True when colours may be used on this stream. */
 export function useColor(stream: { isTTY?: boolean } = process.stdout): boolean {
@@ -86,7 +86,7 @@ export function taskJson(task: Task): Record<string, unknown> {
     ...(spec.kind === "command"
       ? { argv: spec.argv }
       : spec.kind === "shell"
-      ? { line: spec.line }
+      ? { line: spec.line, shell: shellOf(spec) }
       : { module: spec.module, export: spec.export, args: spec.args }),
     name: task.name,
     group: task.group,

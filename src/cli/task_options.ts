@@ -10,15 +10,19 @@
  * const task = await buildTask(target, args, options, { afterDashDash: true });
  * ```
  */
-import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Command } from "@commander-js/extra-typings";
-import { findExecutable } from "../runner/find_executable.ts";
+import { type Command, Option } from "@commander-js/extra-typings";
+import { checkCwd, prepareTasks } from "../client/prepare_task.ts";
 import { bundleModule } from "../runtime/bundle.ts";
-import { scanExports } from "../runtime/module_exports.ts";
 import { parseModuleArgs } from "../task/module_args.ts";
 import { looksLikeModule, parseModuleTarget } from "../task/module_target.ts";
-import type { KeyPolicy, NewTask, TaskSpec } from "../task/types.ts";
+import {
+  type KeyPolicy,
+  type NewTask,
+  SHELL_NAMES,
+  type ShellName,
+  type TaskSpec,
+} from "../task/types.ts";
 import { validateTask } from "../task/validate_task.ts";
 import { UsageError } from "./cli_error.ts";
 import { collect, parseChoice, parseEnvPairs, parseIds, parseInteger } from "./parse_options.ts";
@@ -33,7 +37,8 @@ export interface TaskOptionValues {
   meta: string[];
   cwd?: string;
   argsJson?: string;
-  shell?: boolean;
+  /** `true` for a bare `--shell`; a string for `--shell=NAME` or the line's first word. */
+  shell?: boolean | string;
   retries: string;
   backoff?: string;
   timeout?: string;
@@ -61,7 +66,7 @@ export function addTaskOptions<C extends Command<[string | undefined, string[]]>
     .option("-m, --meta <k=v>", "attach metadata (repeatable)", collect, [] as string[])
     .option("--cwd <dir>", "working directory (default: the current one)")
     .option("--args-json <json>", "a module's arguments as a JSON array")
-    .option("--shell", "run the words as one shell line (dax's cross-platform shell)")
+    .addOption(_shellOption())
     .option("--retries <n>", "retry a failed run up to n times", "0")
     .option("--backoff <duration>", "first retry delay, doubled per retry, ±20 % jitter", "1s")
     .option(
@@ -85,6 +90,19 @@ export function addTaskOptions<C extends Command<[string | undefined, string[]]>
 }
 
 /**
+ * `--shell`, with `--shell=dax` as its one value. Its help shows `--shell[=dax]`: a value written
+ * apart (`--shell 'echo hi'`) is the line, not a shell (see {@linkcode shellChoice}).
+ */
+function _shellOption(): Option {
+  const option = new Option(
+    "--shell [shell]",
+    "run the words as one shell line with sh -c (--shell=dax: dax's cross-platform shell)",
+  );
+  option.flags = "--shell[=dax]";
+  return option;
+}
+
+/**
  * The NewTask the options describe (without its run time). `afterDashDash` says the target came
  * after `--`, so it is a command whatever its name looks like.
  */
@@ -92,27 +110,26 @@ export async function buildTask(
   target: string | undefined,
   args: string[],
   options: TaskOptionValues,
-  context: { afterDashDash: boolean; verb: string },
+  context: {
+    afterDashDash: boolean;
+    verb: string;
+    /** The words as typed, to tell `--shell=dax` from `--shell dax` (see {@linkcode shellChoice}). */
+    rawArgs?: readonly string[];
+  },
 ): Promise<NewTask> {
-  if (!target) {
-    throw new UsageError(
-      `Cannot ${context.verb}: name a module file or a command (see 'bgt ${context.verb} --help')`,
-    );
-  }
   const cwd = resolve(options.cwd ?? process.cwd());
-  if (!existsSync(cwd)) throw new UsageError(`Cannot ${context.verb}: --cwd ${cwd} does not exist`);
-  if (!statSync(cwd).isDirectory()) {
-    throw new UsageError(`Cannot ${context.verb}: --cwd ${cwd} is not a directory`);
-  }
-  let spec = _spec(target, args, cwd, { ...options, command: context.afterDashDash });
-  const env = { ...(process.env as Record<string, string>), ...parseEnvPairs(options.env) };
-  if (spec.kind === "command" && !findExecutable(spec.argv[0], { cwd, path: env.PATH })) {
-    throw new UsageError(
-      `Cannot run '${spec.argv[0]}': command not found (PATH and ${cwd} searched)`,
-    );
-  }
+  checkCwd(cwd, "--cwd");
+  let spec = _spec(target, args, {
+    ...options,
+    shell: shellChoice(options.shell, target, context.rawArgs),
+    command: context.afterDashDash,
+    verb: context.verb,
+  });
+  // The caller's environment is captured when the client submits (as for a library user).
+  const env = parseEnvPairs(options.env);
   if (options.pin) {
     if (spec.kind !== "module") throw new UsageError("Cannot use --pin: it is for module tasks");
+    prepareTasks([{ spec, env, cwd }]); // a missing file or export is refused before bundling
     try {
       spec = { ...spec, pinned: await bundleModule(resolve(cwd, spec.module)) };
     } catch (error) {
@@ -204,18 +221,63 @@ export function followsDoubleDash(
     tail.every((word, i) => rawArgs[start + i] === word);
 }
 
+/**
+ * What `--shell` asked for: undefined without it, else the shell and the words of the line.
+ * Commander hands `--shell`'s optional value over as a string both for `--shell=dax` and for
+ * `--shell 'echo hi'` (the next word); only the first names a shell: written apart, the word is
+ * the line's first. Without `rawArgs` a value of `sh` or `dax` is taken for the shell.
+ *
+ * @example
+ * ```ts
+ * shellChoice("dax", "echo hi", ["--shell=dax", "echo hi"]); // { shell: "dax", words: ["echo hi"] }
+ * shellChoice("echo hi", undefined, ["--shell", "echo hi"]); // { shell: "sh", words: ["echo hi"] }
+ * ```
+ */
+export function shellChoice(
+  value: boolean | string | undefined,
+  target: string | undefined,
+  rawArgs?: readonly string[],
+): { shell: ShellName; words: string[] } | undefined {
+  const rest = target === undefined ? [] : [target];
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return { shell: "sh", words: rest };
+  const joined = rawArgs
+    ? rawArgs.includes(`--shell=${value}`)
+    : SHELL_NAMES.includes(value as ShellName);
+  if (!joined) return { shell: "sh", words: [value, ...rest] };
+  if (!SHELL_NAMES.includes(value as ShellName)) {
+    throw new UsageError(
+      `Cannot parse --shell=${value}: expected ${
+        SHELL_NAMES.map((n) => `--shell=${n}`).join(" or ")
+      }`,
+    );
+  }
+  return { shell: value as ShellName, words: rest };
+}
+
 function _spec(
-  target: string,
+  target: string | undefined,
   args: string[],
-  cwd: string,
-  options: { shell?: boolean; command: boolean; argsJson?: string },
+  options: {
+    shell?: { shell: ShellName; words: string[] };
+    command: boolean;
+    argsJson?: string;
+    verb: string;
+  },
 ): TaskSpec {
+  const missing = () =>
+    new UsageError(
+      `Cannot ${options.verb}: name a module file or a command (see 'bgt ${options.verb} --help')`,
+    );
   if (options.shell) {
     if (options.argsJson) {
       throw new UsageError("Cannot run: --args-json is for module tasks, not --shell");
     }
-    return { kind: "shell", line: [target, ...args].join(" ") };
+    const line = [...options.shell.words, ...args].join(" ");
+    if (!line.trim()) throw missing();
+    return { kind: "shell", line, shell: options.shell.shell };
   }
+  if (!target) throw missing();
   if (options.command || !looksLikeModule(target)) {
     if (options.argsJson) {
       throw new UsageError("Cannot run: --args-json is for module tasks, not commands");
@@ -223,12 +285,6 @@ function _spec(
     return { kind: "command", argv: [target, ...args] };
   }
   const { module, export: name } = parseModuleTarget(target);
-  const path = resolve(cwd, module);
-  if (!existsSync(path)) throw new UsageError(`Cannot run ${module}: no such file in ${cwd}`);
-  if (statSync(path).isDirectory()) {
-    throw new UsageError(`Cannot run ${module}: it is a directory, not a module file`);
-  }
-  _checkExport(module, path, name);
   let moduleArgs: unknown[];
   if (options.argsJson !== undefined) {
     if (args.length) {
@@ -253,23 +309,4 @@ function _spec(
     moduleArgs = parseModuleArgs(args);
   }
   return { kind: "module", module, export: name, args: moduleArgs };
-}
-
-/** Refuses a module that does not parse or lacks the export (when that can be known unrun). */
-function _checkExport(module: string, path: string, name: string): void {
-  let exports: string[] | undefined;
-  try {
-    exports = scanExports(path);
-  } catch (error) {
-    throw new UsageError(
-      `Cannot run ${module}: it does not parse (${(error as Error).message.split("\n")[0]})`,
-    );
-  }
-  if (exports && !exports.includes(name)) {
-    throw new UsageError(
-      `Cannot run ${module}#${name}: ${module} has no export named '${name}' (it exports ${
-        exports.join(", ")
-      })`,
-    );
-  }
 }

@@ -40,6 +40,7 @@ import {
   type Task,
   type TaskStatus,
 } from "../task/types.ts";
+import { prepareTasks } from "./prepare_task.ts";
 import { wakeSupervisor } from "./wake_supervisor.ts";
 import { whyWaiting } from "./why_waiting.ts";
 
@@ -72,7 +73,19 @@ export class Client {
     return new Client(home, await SqliteTaskStore.open(home.db));
   }
 
-  /** Commits the tasks (all or none), then wakes the supervisor; returns their ids. */
+  /**
+   * Commits the tasks (all or none), then wakes the supervisor; returns their ids. Each task
+   * runs in the caller's environment with its `env` merged over it, and in its `cwd` (default:
+   * the caller's directory), as `bgt run` captures them. What cannot run is refused here, with
+   * nothing stored: an InvalidTaskError (`code` `"INVALID_TASK"`) for a missing module file or
+   * export, a command not found, a missing directory or a value that cannot be stored.
+   *
+   * @example
+   * ```ts
+   * const bgt = await connect();
+   * const [id] = await bgt.submit([{ spec: { kind: "shell", line: "echo $HOME $X" }, env: { X: "1" } }]);
+   * ```
+   */
   async submit(tasks: readonly NewTask[], options: SubmitOptions = {}): Promise<number[]> {
     return (await this.submitAll(tasks, options)).map((result) => result.id);
   }
@@ -85,7 +98,7 @@ export class Client {
     tasks: readonly NewTask[],
     options: SubmitOptions = {},
   ): Promise<SubmitResult[]> {
-    const results = this.#store.submitAll(tasks);
+    const results = this.#store.submitAll(prepareTasks(tasks));
     if (options.wake ?? true) await wakeSupervisor(this.home, this.#store);
     for (const { key } of results) {
       if (key?.action === "replaced" && key.holderRunning) {
@@ -117,11 +130,15 @@ export class Client {
     return whyWaiting(this.#store, task);
   }
 
-  /** Creates a recurring schedule (validated first; nothing invalid is stored). */
+  /**
+   * Creates a recurring schedule (validated first, its template prepared as
+   * {@linkcode Client.submit} prepares a task; nothing invalid is stored).
+   */
   async schedule(request: ScheduleRequest): Promise<Schedule> {
     // Loaded on demand (croner): most commands never touch a schedule.
     const { newSchedule } = await import("../schedule/new_schedule.ts");
-    const id = this.#store.schedules.create(newSchedule(request, Date.now()));
+    const [template] = prepareTasks([request.template]);
+    const id = this.#store.schedules.create(newSchedule({ ...request, template }, Date.now()));
     await wakeSupervisor(this.home, this.#store);
     return this.getSchedule(id);
   }

@@ -97,10 +97,19 @@ const _factories = new Map<string, (...captured: unknown[]) => _Fn>();
 const _plainFns = new Map<number, _Fn>();
 const _modules = new Map<string, Record<string, unknown> | Promise<Record<string, unknown>>>();
 
+/**
+ * A module that cannot be loaded or lacks the export. When loading threw, the stack is the
+ * cause's frames (where the module's own code failed), not the worker's.
+ */
 function _moduleError(key: string, message: string, cause?: unknown): Error {
   const e = new Error(`Cannot run ${key}: ${message}`, cause ? { cause } : undefined);
   e.name = "ModuleLoadError";
   (e as Error & { code: string }).code = "BGT_MODULE_LOAD";
+  const causeStack = (cause as Error | undefined)?.stack;
+  if (typeof causeStack === "string") {
+    const frames = causeStack.split("\n").filter((line) => /^\s+at /.test(line));
+    e.stack = [`${e.name}: ${e.message}`, ...frames].join("\n");
+  }
   return e;
 }
 

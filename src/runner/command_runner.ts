@@ -1,6 +1,7 @@
 /**
  * Runs `command` and `shell` tasks under a waiter (DESIGN §5): a POSIX `sh` that leads the task's
- * process group, runs the argv exactly (`"$@"`, no shell parsing), and writes the exit code to the
+ * process group, runs the argv exactly (`"$@"`, no shell parsing; a shell task's argv is
+ * `/bin/sh -c <line>`, or dax's shell mode), and writes the exit code to the
  * task's `status` file — so a task's end reaches the disk even when no supervisor is alive to see
  * it. The command's output goes straight to the task's files. A new supervisor re-adopts a waiter
  * whose supervisor died.
@@ -27,7 +28,7 @@ import {
   watchTaskDir,
   writeRecord,
 } from "../store/task_files.ts";
-import type { Task, TaskOutcome } from "../task/types.ts";
+import { shellOf, type Task, type TaskOutcome } from "../task/types.ts";
 import type { RunningTask } from "./running_task.ts";
 import { keepStreams, type StreamKeeper } from "./stream_keeper.ts";
 
@@ -68,11 +69,19 @@ const STDIN_WAITER = [
 /** How far back in the data stream a re-adopted task is searched for its last progress. */
 const ADOPT_PROGRESS_WINDOW = 1 << 20;
 
-/** The argv a command or shell task runs. */
+/**
+ * The argv a command or shell task runs. A `sh` line runs as `/bin/sh -c <line>`,
+ * inheriting the waiter's fds, so `>&3` reaches the data stream; a `dax` line runs in the binary's
+ * shell mode (`bgt __shell <line>`).
+ */
 function _commandArgv(task: Pick<Task, "spec">): string[] {
   const spec = task.spec;
   if (spec.kind === "command") return spec.argv;
-  if (spec.kind === "shell") return [...selfCommand(), "__shell", spec.line];
+  if (spec.kind === "shell") {
+    return shellOf(spec) === "sh"
+      ? ["/bin/sh", "-c", spec.line]
+      : [...selfCommand(), "__shell", spec.line];
+  }
   throw new TypeError(`Cannot run a ${spec.kind} task as a command`);
 }
 

@@ -19,6 +19,7 @@ import type { TaskStore } from "../store/task_store.ts";
 import type { Task, TaskOutcome } from "../task/types.ts";
 import type { RunningTask } from "./running_task.ts";
 import { keepStreams } from "./stream_keeper.ts";
+import { errorText } from "./user_stack.ts";
 
 /** Options for {@linkcode startModule}. */
 export interface ModuleRunOptions {
@@ -96,6 +97,8 @@ export function startModule(
   // With --retain, the same keeper as a command's trims the files the worker appends to.
   const keeper = options.isolated ? undefined : keepStreams(files, { retain: task.retain });
   const abort = new AbortController();
+  /** The signal the task was killed with, if it was. */
+  let killedWith: string | undefined;
   const done: Promise<TaskOutcome> = pool
     .run(moduleUrl(task, files.dir), task.spec.args, {
       signal: abort.signal,
@@ -122,13 +125,7 @@ export function startModule(
     })
     .then(
       (result): TaskOutcome => ({ status: "succeeded", result }),
-      (error: Error): TaskOutcome => {
-        appendTaskStderr(files, `${error.stack ?? `${error.name}: ${error.message}`}\n`);
-        return {
-          status: error.name === "TimeoutError" ? "timed_out" : "failed",
-          error: { name: error.name, message: error.message, stack: error.stack },
-        };
-      },
+      (error: Error): TaskOutcome => taskFailure(error, files, killedWith),
     )
     .finally(async () => {
       await keeper?.stop();
@@ -136,9 +133,38 @@ export function startModule(
   return {
     pid: null,
     started: Promise.resolve(null),
-    kill: (signal) => abort.abort(new Error(`killed with ${signal}`)),
+    kill: (signal) => {
+      killedWith ??= signal;
+      abort.abort(new Error(`killed with ${signal}`));
+    },
     done,
   };
+}
+
+/**
+ * How a module task that threw (or was stopped) ended. Its stderr gets the error's stack with the
+ * user's frames only (see {@linkcode userStack}); a task stopped by bgt — killed, timed out — gets
+ * nothing there: the stored error says why, in one line.
+ *
+ * @example
+ * ```ts
+ * taskFailure(new Error("boom"), files); // { status: "failed", error: { name: "Error", message: "boom", stack } }
+ * ```
+ */
+export function taskFailure(error: Error, files: TaskFiles, killedWith?: string): TaskOutcome {
+  const code = (error as { code?: unknown }).code;
+  if (code === "BGT_ABORTED" || code === "BGT_TIMEOUT") {
+    const message = code === "BGT_ABORTED" && killedWith !== undefined
+      ? `Cannot finish the task: it was killed (${killedWith})`
+      : error.message;
+    return {
+      status: code === "BGT_TIMEOUT" ? "timed_out" : "failed",
+      error: { name: error.name, message },
+    };
+  }
+  const stack = errorText(error);
+  appendTaskStderr(files, `${stack}\n`);
+  return { status: "failed", error: { name: error.name, message: error.message, stack } };
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Runs a shell line through dax's cross-platform shell, with inherited output; the process
- * exits with the line's exit code. Used by `shell` tasks as `bgt __shell '<line>'`.
+ * exits with the line's exit code. Used by `--shell=dax` tasks as `bgt __shell '<line>'` (a plain
+ * `--shell` line runs in `sh -c`).
  *
  * @example
  * ```ts

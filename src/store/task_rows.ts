@@ -141,6 +141,14 @@ export function insertTasks(
     "INSERT OR IGNORE INTO dependencies (task_id, dep_id, any_outcome) VALUES (?, ?, ?)",
   );
   const exists = db.prepare("SELECT 1 AS one FROM tasks WHERE id = ?");
+  // A batch's tasks usually share one captured environment: encode it once.
+  let lastEnv: unknown;
+  let lastEnvJson = "{}";
+  const envJson = (env: Record<string, string> | undefined) => {
+    if (env === undefined) return "{}";
+    if (env !== lastEnv) [lastEnv, lastEnvJson] = [env, JSON.stringify(env)];
+    return lastEnvJson;
+  };
   return tasks.map((task) => {
     validateTask(task);
     const after = [...(task.after ?? [])];
@@ -192,7 +200,7 @@ export function insertTasks(
         task.scheduleId ?? null,
         task.retain ?? null,
         task.stdin ? 1 : 0,
-        JSON.stringify(task.env ?? {}),
+        envJson(task.env),
         task.cwd ?? process.cwd(),
         JSON.stringify(task.meta ?? {}),
         runsInWorker(task.spec) ? 1 : 0,

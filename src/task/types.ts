@@ -72,7 +72,35 @@ export type TaskSpec =
     isolate?: boolean;
   }
   | { kind: "command"; argv: string[] }
-  | { kind: "shell"; line: string };
+  | {
+    kind: "shell";
+    line: string;
+    /**
+     * What runs the line: `"sh"`, POSIX `sh -c` (loops, `$(…)`, redirections, heredocs, `&`), or
+     * `"dax"`, dax's cross-platform shell. A submission without it gets `"sh"`; a row stored
+     * before there was a choice has none and runs under dax, as it did then.
+     */
+    shell?: ShellName;
+  };
+
+/** The shells a `shell` task's line can run in (see {@linkcode TaskSpec}). */
+export type ShellName = "sh" | "dax";
+
+/** Every {@linkcode ShellName}, the default first. */
+export const SHELL_NAMES: readonly ShellName[] = ["sh", "dax"];
+
+/**
+ * The shell a shell spec's line runs in: its own, else dax (a row stored before `sh` existed).
+ *
+ * @example
+ * ```ts
+ * shellOf({ kind: "shell", line: "echo hi", shell: "sh" }); // "sh"
+ * shellOf({ kind: "shell", line: "echo hi" }); // "dax"
+ * ```
+ */
+export function shellOf(spec: Extract<TaskSpec, { kind: "shell" }>): ShellName {
+  return spec.shell ?? "dax";
+}
 
 /** An error as recorded: plain data, so it survives the database and the socket. */
 export interface TaskError {
@@ -113,7 +141,9 @@ export interface NewTask {
   retain?: number | null;
   /** Give a command task a standard input that `bgt send` (or `run --stdin`) writes to. */
   stdin?: boolean;
+  /** Variables set over the submitter's environment (the client captures the rest). */
   env?: Record<string, string>;
+  /** The working directory; a relative one is the submitter's. @default the submitter's */
   cwd?: string;
   meta?: Record<string, unknown>;
 }

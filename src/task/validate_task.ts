@@ -9,7 +9,7 @@
  * validateTask({ spec: { kind: "command", argv: [] } }); // throws InvalidTaskError
  * ```
  */
-import type { NewTask } from "./types.ts";
+import { type NewTask, SHELL_NAMES } from "./types.ts";
 
 /** A task that cannot be stored or run as given. */
 export class InvalidTaskError extends TypeError {
@@ -34,6 +34,13 @@ export function validateTask(task: NewTask): void {
       _text("the shell line", spec.line);
       if (!spec.line.trim()) {
         throw new InvalidTaskError("Cannot submit a shell task: the line is empty");
+      }
+      if (spec.shell !== undefined && !SHELL_NAMES.includes(spec.shell)) {
+        throw new InvalidTaskError(
+          `Cannot submit a shell task: shell '${spec.shell}' is unknown (expected ${
+            SHELL_NAMES.join(" or ")
+          })`,
+        );
       }
       break;
     case "module":

@@ -140,7 +140,7 @@ describe("bgt end to end", () => {
   });
 
   test("a shell line dax cannot run fails with one line on its stderr, exit code 2", () => {
-    const result = home.bgt(["run", "--wait", "--shell", "echo $((6*7))"]);
+    const result = home.bgt(["run", "--wait", "--shell=dax", "echo $((6*7))"]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /^bgt: cannot run the shell line \(dax's shell\): .+\n/);
     assert.ok(result.stderr.split("\n").length <= 3, "no source dump, no stack");

@@ -55,7 +55,11 @@ export function everyCommand() {
       const options = command.opts() as ReturnType<typeof command.opts> & TaskOptionValues;
       const [target, ...args] = operands;
       const afterDashDash = followsDoubleDash(words, target, args);
-      const template = await buildTask(target, args, options, { afterDashDash, verb: "every" });
+      const template = await buildTask(target, args, options, {
+        afterDashDash,
+        verb: "every",
+        rawArgs: words,
+      });
       const now = Date.now();
       const client = await connect();
       try {

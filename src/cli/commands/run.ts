@@ -28,8 +28,13 @@ import { parseDurationOption, parseTimeOption } from "../time_options.ts";
 export function runCommand() {
   const command = new Command("run")
     .description("run a module export, a command or a shell line in the background")
-    .usage("[options] <file[#export]> [args...] | [options] -- <command> [args...]")
-    .argument("[target]", "a .ts/.js module (optionally #export), or a command after --")
+    .usage(
+      "[options] <file[#export]> [args...] | [options] -- <command> [args...] | [options] --shell '<line>'",
+    )
+    .argument(
+      "[target]",
+      "a .ts/.js module (optionally #export), a command after --, or the line after --shell",
+    )
     .argument("[args...]", "the task's arguments (for a module: JSON values, --key value options)");
   return addTaskOptions(command, { dependencies: true })
     .option("--in <duration>", "run after this delay ('10 minutes', '30s')")
@@ -46,7 +51,11 @@ export function runCommand() {
     .action(async (target, args, rawOptions, command) => {
       const options = rawOptions as typeof rawOptions & TaskOptionValues;
       const afterDashDash = followsDoubleDash(command.parent?.args ?? [], target, args);
-      const task = await buildTask(target, args, options, { afterDashDash, verb: "run" });
+      const task = await buildTask(target, args, options, {
+        afterDashDash,
+        verb: "run",
+        rawArgs: command.parent?.args,
+      });
       task.runAt = await runTime(options, Date.now());
       if (options.stdin) {
         if (task.spec.kind === "module") {

@@ -1,0 +1,182 @@
+/**
+ * What every submission goes through before it is stored, from the CLI and the library alike
+ * (DESIGN §3): the caller's environment and working directory are captured — `env` is merged over
+ * the caller's environment, a relative `cwd` is resolved against the caller's — a shell line that
+ * names no shell gets `sh`, and what cannot run is refused at once with an InvalidTaskError that
+ * says why: a cwd that is not a directory, a module file that is missing, does not parse or lacks
+ * the export, a command that is not found. Nothing refused is stored.
+ *
+ * @example
+ * ```ts
+ * const [task] = prepareTasks([{ spec: { kind: "command", argv: ["date"] }, env: { X: "1" } }]);
+ * task.env.HOME; // the caller's HOME
+ * task.cwd; // the caller's directory
+ * ```
+ */
+import { existsSync, statSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { findExecutable } from "../runner/find_executable.ts";
+import { scanExports } from "../runtime/module_exports.ts";
+import type { NewTask, TaskSpec } from "../task/types.ts";
+import { InvalidTaskError } from "../task/validate_task.ts";
+
+/** Options for {@linkcode prepareTasks}. */
+export interface PrepareOptions {
+  /** The environment captured under each task's `env`. @default process.env */
+  env?: Record<string, string | undefined>;
+  /** The directory a relative (or missing) `cwd` is resolved against. @default process.cwd() */
+  cwd?: string;
+}
+
+/**
+ * The tasks as they will be stored: environment and directory captured, checked that they can
+ * run. Returns new objects (the caller's are not changed); throws InvalidTaskError for the first
+ * task that cannot run. Checks of the same module, command or directory are done once per call.
+ */
+export function prepareTasks(
+  tasks: readonly NewTask[],
+  options: PrepareOptions = {},
+): NewTask[] {
+  const base = _definedEntries(options.env ?? process.env);
+  const from = options.cwd ?? process.cwd();
+  const checked = new Set<string>();
+  const once = (key: string, check: () => void) => {
+    if (checked.has(key)) return;
+    check();
+    checked.add(key);
+  };
+  return tasks.map((task) => {
+    if (task.cwd !== undefined && typeof task.cwd !== "string") {
+      throw new InvalidTaskError("Cannot submit the task: its cwd is not a string");
+    }
+    if (task.env !== undefined && (typeof task.env !== "object" || task.env === null)) {
+      throw new InvalidTaskError("Cannot submit the task: its env is not an object");
+    }
+    const cwd = resolve(from, task.cwd ?? ".");
+    once(`cwd\0${cwd}`, () => checkCwd(cwd));
+    const env = task.env === undefined ? base : { ...base, ...task.env };
+    const spec = task.spec;
+    if (spec?.kind === "command" && Array.isArray(spec.argv) && typeof spec.argv[0] === "string") {
+      once(
+        `command\0${spec.argv[0]}\0${cwd}\0${env.PATH}`,
+        () => _checkCommand(spec.argv, cwd, env),
+      );
+    } else if (
+      spec?.kind === "module" && spec.pinned === undefined && typeof spec.module === "string" &&
+      typeof spec.export === "string"
+    ) {
+      once(`module\0${spec.module}\0${spec.export}\0${cwd}`, () => _checkModule(spec, cwd));
+    }
+    const shell = spec?.kind === "shell" && spec.shell === undefined
+      ? { ...spec, shell: "sh" as const }
+      : spec;
+    return { ...task, spec: shell, env, cwd };
+  });
+}
+
+/**
+ * Refuses a working directory that does not exist or is not a directory. `name` is what the
+ * message calls it (`--cwd` in the CLI).
+ *
+ * @example
+ * ```ts
+ * checkCwd("/nonexistent", "--cwd"); // throws "Cannot run the task: --cwd /nonexistent does not exist"
+ * ```
+ */
+export function checkCwd(cwd: string, name = "cwd"): void {
+  if (!existsSync(cwd)) {
+    throw new InvalidTaskError(`Cannot run the task: ${name} ${cwd} does not exist`);
+  }
+  if (!statSync(cwd).isDirectory()) {
+    throw new InvalidTaskError(`Cannot run the task: ${name} ${cwd} is not a directory`);
+  }
+}
+
+/**
+ * Refuses a command whose program is not found, as `execvp` would look for it: a name with a
+ * slash relative to `cwd`, a bare name in the task's PATH.
+ */
+function _checkCommand(
+  argv: readonly string[],
+  cwd: string,
+  env: Record<string, string>,
+): void {
+  if (!findExecutable(argv[0], { cwd, path: env.PATH })) {
+    throw new InvalidTaskError(
+      `Cannot run '${argv[0]}': command not found (PATH and ${cwd} searched)`,
+    );
+  }
+}
+
+/**
+ * Refuses a module task whose file is missing, is a directory, does not parse, or lacks the
+ * export (when its exports can be known without running it: on Bun). A URL other than `file:`
+ * is not checked: it can only be known by importing it.
+ */
+function _checkModule(spec: Extract<TaskSpec, { kind: "module" }>, cwd: string): void {
+  const { module, export: name } = spec;
+  const path = _modulePath(module, cwd);
+  if (path === undefined) return;
+  const where = isAbsolute(module) || module.startsWith("file:") ? "" : ` in ${cwd}`;
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (!stat) throw new InvalidTaskError(`Cannot run ${module}: no such file${where}`);
+  if (stat.isDirectory()) {
+    throw new InvalidTaskError(`Cannot run ${module}: it is a directory, not a module file`);
+  }
+  const exports = _exportsOf(module, path, stat);
+  if (exports && !exports.includes(name)) {
+    throw new InvalidTaskError(
+      `Cannot run ${module}#${name}: ${module} has no export named '${name}' (it exports ${
+        exports.join(", ")
+      })`,
+    );
+  }
+}
+
+/** Export names already read, by path, with the file's version they were read from. */
+const _scanned = new Map<string, { version: string; exports: string[] | undefined }>();
+/** Most files whose exports are remembered (a batch of one module's tasks needs one). */
+const SCANNED_FILES = 256;
+
+/** The module's export names (see scanExports), read once per version of the file. */
+function _exportsOf(
+  module: string,
+  path: string,
+  stat: { mtimeMs: number; size: number; ino: number },
+): string[] | undefined {
+  const version = `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
+  const known = _scanned.get(path);
+  if (known?.version === version) return known.exports;
+  let exports: string[] | undefined;
+  try {
+    exports = scanExports(path);
+  } catch (error) {
+    throw new InvalidTaskError(
+      `Cannot run ${module}: it does not parse (${(error as Error).message.split("\n")[0]})`,
+    );
+  }
+  if (_scanned.size >= SCANNED_FILES) _scanned.delete(_scanned.keys().next().value!);
+  _scanned.set(path, { version, exports });
+  return exports;
+}
+
+/** The file a module specifier names (as the module runner resolves it); undefined for a URL. */
+function _modulePath(module: string, cwd: string): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(module) && !isAbsolute(module)) {
+    if (!module.startsWith("file:")) return undefined;
+    try {
+      return fileURLToPath(module);
+    } catch {
+      throw new InvalidTaskError(`Cannot run ${module}: it is not a valid file URL`);
+    }
+  }
+  return resolve(cwd, module);
+}
+
+/** The environment without its unset entries (process.env types them as possibly undefined). */
+function _definedEntries(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
+  return out;
+}
