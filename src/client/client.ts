@@ -12,6 +12,7 @@
  * ```
  */
 import {
+  DEFAULT_DRAIN_MS,
   type DrainState,
   PROTOCOL_VERSION,
   type Request,
@@ -477,7 +478,7 @@ export class Client {
     if (!before) return false;
     await this.#request({ v: PROTOCOL_VERSION, type: "stop", drainMs: options.drainMs });
     const margin = options.timeoutMs ?? 30_000;
-    let deadline = Date.now() + (options.drainMs ?? 30_000) + margin;
+    let deadline = Date.now() + (options.drainMs ?? DEFAULT_DRAIN_MS) + margin;
     let told = "";
     let lastLook = 0;
     while (Date.now() < deadline) {

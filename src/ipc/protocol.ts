@@ -34,6 +34,9 @@ export type Request =
   | { v: number; type: "kill"; id: number; signal: string }
   | { v: number; type: "wait"; ids: number[] };
 
+/** How long a graceful stop waits for running module tasks unless told (ms). */
+export const DEFAULT_DRAIN_MS = 30_000;
+
 /** What a stopping supervisor still waits for. */
 export interface DrainState {
   /** The running module tasks it waits for (worker hosts end with the supervisor). */

@@ -276,7 +276,10 @@ describe("per-id and bulk control", () => {
         [["kill"], /Cannot kill: name the tasks \(ids, 'last', -g GROUP or --all/],
         [["pause", "1", "-g", "x"], /Cannot pause: give task ids or -g GROUP or --all, not both/],
         [["kill", "-g", "x", "--all"], /Cannot kill: give -g GROUP or --all, not both/],
-        [["show", "newest"], /Cannot parse task id 'newest': expected a positive integer or 'last'/],
+        [
+          ["show", "newest"],
+          /Cannot parse task id 'newest': expected a positive integer or 'last'/,
+        ],
         [["rm", "0"], /Cannot parse task id '0'/],
       ] as const
     ) {
