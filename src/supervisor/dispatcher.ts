@@ -155,6 +155,8 @@ export class Dispatcher {
       return this.#pauseOrResume(id, entry, signal !== "SIGCONT");
     }
     if (!entry) {
+      // An end not stored yet may queue a retry: store it first, so that the retry is canceled.
+      if (this.#ends.some((end) => end.id === id)) this.#flush();
       const ended = this.#options.store.cancel(id);
       if (ended.length) {
         this.#announce(ended);

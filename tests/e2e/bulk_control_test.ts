@@ -253,6 +253,9 @@ describe("per-id and bulk control", () => {
     ok(["meta", "last", "k=v"]);
     assert.deepEqual(show(id).meta, { k: "v" });
     assert.deepEqual(JSON.parse(ok(["logs", "last", "--json"])).stdout.start, 0);
+    const dependant = ok(["run", "--after", "last", "--", "true"]);
+    assert.deepEqual(show(dependant).after, [Number(id)]);
+    assert.equal(home.bgt(["wait", dependant]).code, 0);
     const stdin = ok(["run", "--stdin", "--", "cat"]);
     ok(["send", "last", "hello", "--eof"]);
     assert.equal(home.bgt(["wait", stdin]).code, 0);
