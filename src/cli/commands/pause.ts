@@ -26,7 +26,10 @@ import { withClient } from "../with_client.ts";
 
 /** The `pause` command. */
 export function pauseCommand() {
-  return _controlCommand("pause", "stop running tasks until resumed (SIGSTOP to the group)");
+  return _controlCommand(
+    "pause",
+    "stop running tasks until resumed (SIGSTOP to all their processes)",
+  );
 }
 
 /** The `resume` command. */
