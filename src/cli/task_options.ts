@@ -25,7 +25,8 @@ import {
 } from "../task/types.ts";
 import { validateTask } from "../task/validate_task.ts";
 import { UsageError } from "./cli_error.ts";
-import { collect, parseChoice, parseEnvPairs, parseIds, parseInteger } from "./parse_options.ts";
+import { collect, parseChoice, parseEnvPairs, parseInteger } from "./parse_options.ts";
+import { parseTaskIds } from "./task_ids.ts";
 import { parseDurationOption } from "./time_options.ts";
 
 /** The values of the task options, as commander hands them over. */
@@ -83,7 +84,7 @@ export function addTaskOptions<C extends Command<[string | undefined, string[]]>
     );
   if (features.dependencies) {
     command
-      .option("--after <ids>", "run after these tasks succeed (comma-separated ids)")
+      .option("--after <ids>", "run after these tasks succeed (comma-separated ids, or last)")
       .option("--after-any", "with --after: run whatever the outcome of the dependencies");
   }
   return command;
@@ -160,7 +161,7 @@ export async function buildTask(
       : parseDurationOption("--timeout", options.timeout),
     after: options.after === undefined
       ? []
-      : parseIds(options.after.split(",").map((w) => w.trim())),
+      : await parseTaskIds(options.after.split(",").map((w) => w.trim())),
     afterAny: Boolean(options.afterAny),
     key: options.key ?? null,
     onKey: parseChoice("--on-key", options.onKey, KEY_POLICIES),

@@ -12,6 +12,8 @@
  * ```
  */
 import {
+  DEFAULT_DRAIN_MS,
+  type DrainState,
   PROTOCOL_VERSION,
   type Request,
   type Response,
@@ -275,21 +277,72 @@ export class Client {
     return ids.map((id) => this.get(id));
   }
 
-  /** Signals a running task's process group, or cancels a task that has not started. */
-  async kill(id: number, signal = "SIGTERM"): Promise<void> {
+  /**
+   * Signals a running task's process group, or cancels a task that has not started. A task that
+   * has already ended is left alone: the answer says `already` (its state). Throws
+   * TaskNotFoundError for an unknown id.
+   */
+  async kill(id: number, signal = "SIGTERM"): Promise<{ already?: TaskStatus }> {
     this.get(id);
     await this.start();
-    await this.#request({ v: PROTOCOL_VERSION, type: "kill", id, signal });
+    return await this.#control(id, signal);
+  }
+
+  /**
+   * kill() of every task it can: one result per id, in order (an unknown id or a refusal is
+   * that id's `error`; the others are still signalled).
+   */
+  async killEach(
+    ids: readonly number[],
+    options: { signal?: string } = {},
+  ): Promise<ControlResult[]> {
+    return await this.#controlEach(ids, options.signal ?? "SIGTERM");
   }
 
   /** Stops a running command task's whole process group (SIGSTOP); it shows as `paused`. */
-  async pause(id: number): Promise<void> {
-    await this.kill(id, "SIGSTOP");
+  async pause(id: number): Promise<{ already?: TaskStatus }> {
+    return await this.kill(id, "SIGSTOP");
+  }
+
+  /** pause() of every task it can (see killEach); `already: "paused"` for a paused one. */
+  async pauseEach(ids: readonly number[]): Promise<ControlResult[]> {
+    return await this.#controlEach(ids, "SIGSTOP");
   }
 
   /** Continues a paused task (SIGCONT). */
-  async resume(id: number): Promise<void> {
-    await this.kill(id, "SIGCONT");
+  async resume(id: number): Promise<{ already?: TaskStatus }> {
+    return await this.kill(id, "SIGCONT");
+  }
+
+  /** resume() of every task it can (see killEach); `already: "running"` for a running one. */
+  async resumeEach(ids: readonly number[]): Promise<ControlResult[]> {
+    return await this.#controlEach(ids, "SIGCONT");
+  }
+
+  /** One kill request; a task the supervisor says has already ended or is in the asked state. */
+  async #control(id: number, signal: string): Promise<{ already?: TaskStatus }> {
+    const response = await this.#request({ v: PROTOCOL_VERSION, type: "kill", id, signal });
+    return response.type === "killed" && response.already ? { already: response.already } : {};
+  }
+
+  async #controlEach(ids: readonly number[], signal: string): Promise<ControlResult[]> {
+    if (!ids.length) return [];
+    await this.start();
+    const results: ControlResult[] = [];
+    // A few requests at a time: each is one connection to the supervisor.
+    for (let i = 0; i < ids.length; i += 16) {
+      results.push(
+        ...await Promise.all(
+          ids.slice(i, i + 16).map((id) =>
+            this.#control(id, signal).then(
+              (outcome): ControlResult => ({ id, ok: true, ...outcome }),
+              (error): ControlResult => ({ id, ok: false, error: _asError(error) }),
+            )
+          ),
+        ),
+      );
+    }
+    return results;
   }
 
   /**
@@ -297,13 +350,26 @@ export class Client {
    * throws TaskStateError for a task that has not finished.
    */
   async restart(id: number): Promise<Task> {
-    const task = this.get(id);
-    const restarted = this.#store.restart(id);
-    if (!restarted) {
-      throw new TaskStateError(`Cannot restart task ${id}: it is ${task.status}, not finished`);
-    }
-    await wakeSupervisor(this.home, this.#store);
-    return restarted;
+    const [result] = await this.restartEach([id]);
+    if (!result.ok) throw result.error;
+    return this.get(id);
+  }
+
+  /** restart() of every task it can: one result per id, in order; one wake-up for all. */
+  async restartEach(ids: readonly number[]): Promise<ControlResult[]> {
+    const results = ids.map((id): ControlResult => {
+      try {
+        const task = this.get(id);
+        if (!this.#store.restart(id)) {
+          throw new TaskStateError(`Cannot restart task ${id}: it is ${task.status}, not finished`);
+        }
+        return { id, ok: true };
+      } catch (error) {
+        return { id, ok: false, error: _asError(error) };
+      }
+    });
+    if (results.some((result) => result.ok)) await wakeSupervisor(this.home, this.#store);
+    return results;
   }
 
   /** Merges metadata into a task (a null value deletes its key); returns the task. */
@@ -321,9 +387,9 @@ export class Client {
 
   /**
    * Removes finished tasks (and their logs) that ended before `before`, optionally only in
-   * these states; returns the ids removed.
+   * these states or this group; returns the ids removed.
    */
-  clean(filter: { before?: number; status?: TaskStatus[] } = {}): number[] {
+  clean(filter: { before?: number; status?: TaskStatus[]; group?: string } = {}): number[] {
     const ids = this.#store.finishedIds(filter);
     const removed: number[] = [];
     for (let i = 0; i < ids.length; i += 500) {
@@ -337,32 +403,64 @@ export class Client {
 
   /**
    * Removes finished or waiting tasks and their logs. A running task is refused unless `force`,
-   * which kills it first and waits for it to end.
+   * which kills it first and waits for it to end. Acts on every id it can, then throws the
+   * first refusal (removeEach says of each id).
    */
   async remove(ids: readonly number[], options: { force?: boolean } = {}): Promise<void> {
-    for (const id of ids) {
-      const task = this.get(id);
-      if (task.status === "running" || task.status === "paused") {
-        if (!options.force) {
-          throw new TaskStateError(
-            `Cannot remove task ${id}: it is ${task.status}; kill it first or use --force`,
-          );
+    const failed = (await this.removeEach(ids, options)).find((result) => !result.ok);
+    if (failed && !failed.ok) throw failed.error;
+  }
+
+  /**
+   * remove() of every task it can, one result per id, in order. Whether a task runs is looked
+   * at in the transaction that deletes it, so a task that starts meanwhile is refused (or, with
+   * `force`, killed and then removed), never left in place unsaid.
+   */
+  async removeEach(
+    ids: readonly number[],
+    options: { force?: boolean } = {},
+  ): Promise<ControlResult[]> {
+    const results = new Map<number, ControlResult>();
+    let pending = [...new Set(ids)];
+    for (let round = 0; pending.length && round < 3; round++) {
+      const { removed, running, missing } = this.#store.removeEach(pending);
+      for (const id of removed) {
+        removeTaskFiles(taskFiles(this.home.logs, id));
+        results.set(id, { id, ok: true });
+      }
+      for (const id of missing) {
+        // Gone after our kill: someone else removed it, which is what was asked.
+        results.set(
+          id,
+          round ? { id, ok: true } : { id, ok: false, error: new TaskNotFoundError(id) },
+        );
+      }
+      pending = running.map((task) => task.id);
+      if (!options.force) {
+        for (const { id, status } of running) {
+          const message = `Cannot remove task ${id}: it is ${status}; kill it first or use --force`;
+          results.set(id, { id, ok: false, error: new TaskStateError(message) });
         }
-        try {
-          await this.kill(id, "SIGKILL");
-        } catch (error) {
-          if ((error as { code?: string }).code !== "TASK_STATE") throw error; // it just ended
-        }
-        await this.wait([id]);
+        pending = [];
+      }
+      if (pending.length) {
+        await this.killEach(pending, { signal: "SIGKILL" });
+        await this.wait(pending).catch(() => {/* removed meanwhile: the next round says */});
       }
     }
-    for (const id of this.#store.remove(ids)) removeTaskFiles(taskFiles(this.home.logs, id));
-    // Removing a dependency fails its blocked dependants: tell a waiting `bgt wait` (if any).
-    try {
-      await this.#request({ v: PROTOCOL_VERSION, type: "notify" });
-    } catch (error) {
-      if ((error as { code?: string }).code !== "SUPERVISOR_UNAVAILABLE") throw error;
+    for (const id of pending) {
+      const error = new TaskStateError(`Cannot remove task ${id}: it still runs after a kill`);
+      results.set(id, { id, ok: false, error });
     }
+    if (results.size && [...results.values()].some((result) => result.ok)) {
+      // Removing a dependency fails its blocked dependants: tell a waiting `bgt wait` (if any).
+      try {
+        await this.#request({ v: PROTOCOL_VERSION, type: "notify" });
+      } catch (error) {
+        if ((error as { code?: string }).code !== "SUPERVISOR_UNAVAILABLE") throw error;
+      }
+    }
+    return ids.map((id) => results.get(id)!);
   }
 
   /** The running supervisor's status, or undefined when none runs (none is started). */
@@ -391,18 +489,45 @@ export class Client {
     return await sendRequest(this.home.socket, request, options);
   }
 
-  /** Asks the supervisor to drain and stop; resolves once it has gone (false if none ran). */
-  async stop(options: { timeoutMs?: number } = {}): Promise<boolean> {
+  /**
+   * Asks the supervisor to stop; resolves once it has gone (false if none ran). Running module
+   * tasks get up to `drainMs` to finish (the supervisor's default, 30 s, when absent; 0 ends
+   * them at once, recorded `lost`); command and `--isolate`d tasks keep running and are
+   * re-adopted by the next supervisor. `onProgress` hears what the stop still waits for, each
+   * time that changes. Throws TaskStateError if the supervisor is still there `timeoutMs` after
+   * its own deadline.
+   */
+  async stop(
+    options: {
+      drainMs?: number;
+      timeoutMs?: number;
+      onProgress?: (draining: DrainState) => void;
+    } = {},
+  ): Promise<boolean> {
     const before = await this.status();
     if (!before) return false;
-    await this.#request({ v: PROTOCOL_VERSION, type: "stop" });
-    const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+    await this.#request({ v: PROTOCOL_VERSION, type: "stop", drainMs: options.drainMs });
+    const margin = options.timeoutMs ?? 30_000;
+    let deadline = Date.now() + (options.drainMs ?? DEFAULT_DRAIN_MS) + margin;
+    let told = "";
+    let lastLook = 0;
     while (Date.now() < deadline) {
       if (!this.#store.supervisor()) return true;
+      if (Date.now() - lastLook >= 250) {
+        lastLook = Date.now();
+        const draining = (await this.status().catch(() => undefined))?.draining;
+        if (draining) {
+          deadline = Math.max(deadline, draining.deadline + margin);
+          const now = JSON.stringify(draining.waitingFor);
+          if (now !== told) options.onProgress?.(draining);
+          told = now;
+        }
+      }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     throw new TaskStateError(
-      `Cannot stop the supervisor (pid ${before.pid}): it is still draining`,
+      `Cannot stop the supervisor (pid ${before.pid}): it is still there after its drain; ` +
+        `see ${this.home.supervisorLog}`,
     );
   }
 
@@ -410,6 +535,19 @@ export class Client {
   close(): void {
     this.#store.close();
   }
+}
+
+/**
+ * What a control command (killEach, pauseEach, resumeEach, restartEach, removeEach) did to one
+ * task: done (`already`: it was in the asked state, so nothing was done), or the error that
+ * stopped it (unknown id, a state that does not allow it).
+ */
+export type ControlResult =
+  | { id: number; ok: true; already?: TaskStatus }
+  | { id: number; ok: false; error: Error };
+
+function _asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** No schedule has this id. */

@@ -13,8 +13,13 @@
  */
 import type { ErrorData } from "../task/errors.ts";
 import type { StatusCounts } from "../store/task_store.ts";
+import type { TaskStatus } from "../task/types.ts";
 
-/** Bumped whenever a request or response changes shape. */
+/**
+ * Bumped whenever a request or response changes shape. Optional fields that an older peer can
+ * ignore (`stop`'s `drainMs`, `killed`'s `already`, the status's `state` and `draining`) do not
+ * bump it: a client of this version can still stop a supervisor of the last.
+ */
 export const PROTOCOL_VERSION = 1;
 
 /** Largest frame body either side accepts (16 MiB). */
@@ -24,13 +29,29 @@ export { MAX_FRAME_BYTES } from "../task/frames.ts";
 export type Request =
   | { v: number; type: "notify" }
   | { v: number; type: "status" }
-  | { v: number; type: "stop" }
+  /** `drainMs`: longest wait for running module tasks (0: none); the supervisor's default if absent. */
+  | { v: number; type: "stop"; drainMs?: number }
   | { v: number; type: "kill"; id: number; signal: string }
   | { v: number; type: "wait"; ids: number[] };
+
+/** How long a graceful stop waits for running module tasks unless told (ms). */
+export const DEFAULT_DRAIN_MS = 30_000;
+
+/** What a stopping supervisor still waits for. */
+export interface DrainState {
+  /** The running module tasks it waits for (worker hosts end with the supervisor). */
+  waitingFor: number[];
+  /** When it gives up on them (epoch ms): their hosts are ended, the tasks recorded `lost`. */
+  deadline: number;
+}
 
 /** What `status` answers. */
 export interface SupervisorStatus {
   pid: number;
+  /** `draining` once a graceful stop is under way (absent from an older supervisor). */
+  state?: "running" | "draining";
+  /** While draining: what it waits for. */
+  draining?: DrainState;
   startedAt: number;
   version: string;
   home: string;
@@ -45,7 +66,8 @@ export type Response =
   | { ok: true; type: "notified" }
   | { ok: true; type: "status"; status: SupervisorStatus }
   | { ok: true; type: "stopping" }
-  | { ok: true; type: "killed"; id: number }
+  /** `already`: the task was in this state already (ended, paused, running): nothing was sent. */
+  | { ok: true; type: "killed"; id: number; already?: TaskStatus }
   | { ok: true; type: "finished"; ids: number[] }
   | { ok: false; error: ErrorData };
 

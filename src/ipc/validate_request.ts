@@ -30,6 +30,12 @@ export function validateRequest(value: unknown): Request {
   if (request.type === "kill" && (!isId(request.id) || typeof request.signal !== "string")) {
     throw new ProtocolError("Cannot handle kill: needs an id and a signal name");
   }
+  if (
+    request.type === "stop" && request.drainMs !== undefined &&
+    !(typeof request.drainMs === "number" && request.drainMs >= 0 && request.drainMs <= 2 ** 31)
+  ) {
+    throw new ProtocolError("Cannot handle stop: drainMs must be a number of milliseconds");
+  }
   if (request.type === "wait" && (!Array.isArray(request.ids) || !request.ids.every(isId))) {
     throw new ProtocolError("Cannot handle wait: needs a list of ids");
   }

@@ -37,6 +37,7 @@ import {
   type GroupSetting,
   LEASE_MS,
   type ListFilter,
+  type RemoveResult,
   type StatusCounts,
   type SupervisorRecord,
   type TaskEnd,
@@ -319,16 +320,39 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   remove(ids: readonly number[]): number[] {
+    return this.#connection.transaction(() => this.#removeNotRunning(ids));
+  }
+
+  /** The body of remove (inside a transaction). */
+  #removeNotRunning(ids: readonly number[]): number[] {
+    const removed = ids.filter((id) => {
+      const done = this.#db
+        .prepare("DELETE FROM tasks WHERE id = ? AND status NOT IN ('running', 'paused')")
+        .run(id).changes > 0;
+      if (done) this.#db.prepare("DELETE FROM attempts WHERE task_id = ?").run(id);
+      return done;
+    });
+    settleDependants(this.#db, removed, Date.now());
+    return removed;
+  }
+
+  removeEach(ids: readonly number[]): RemoveResult {
     return this.#connection.transaction(() => {
-      const removed = ids.filter((id) => {
-        const done = this.#db
-          .prepare("DELETE FROM tasks WHERE id = ? AND status NOT IN ('running', 'paused')")
-          .run(id).changes > 0;
-        if (done) this.#db.prepare("DELETE FROM attempts WHERE task_id = ?").run(id);
-        return done;
-      });
-      settleDependants(this.#db, removed, Date.now());
-      return removed;
+      const running: RemoveResult["running"] = [];
+      const missing: number[] = [];
+      for (const id of ids) {
+        const row = this.#db.prepare("SELECT status FROM tasks WHERE id = ?").get<
+          { status: TaskStatus }
+        >(id);
+        if (!row) missing.push(id);
+        else if (row.status === "running" || row.status === "paused") {
+          running.push({ id, status: row.status });
+        }
+      }
+      const removed = this.#removeNotRunning(
+        ids.filter((id) => !missing.includes(id) && !running.some((task) => task.id === id)),
+      );
+      return { removed, running, missing };
     });
   }
 
@@ -367,13 +391,17 @@ export class SqliteTaskStore implements TaskStore {
     });
   }
 
-  finishedIds(filter: { before?: number; status?: TaskStatus[] }): number[] {
+  finishedIds(filter: { before?: number; status?: TaskStatus[]; group?: string }): number[] {
     const statuses = filter.status?.length ? filter.status : TERMINAL_STATUSES;
     return this.#db.prepare(
       `SELECT id FROM tasks WHERE status IN (SELECT value FROM json_each(?))
-         AND finished_at IS NOT NULL AND finished_at < ? ORDER BY id`,
-    ).all<{ id: number }>(JSON.stringify(statuses), filter.before ?? Number.MAX_SAFE_INTEGER)
-      .map((row) => row.id);
+         AND finished_at IS NOT NULL AND finished_at < ? AND (? IS NULL OR grp = ?) ORDER BY id`,
+    ).all<{ id: number }>(
+      JSON.stringify(statuses),
+      filter.before ?? Number.MAX_SAFE_INTEGER,
+      filter.group ?? null,
+      filter.group ?? null,
+    ).map((row) => row.id);
   }
 
   attempts(id: number): Attempt[] {

@@ -86,6 +86,16 @@ export interface TaskEnd {
   status: TaskStatus;
 }
 
+/** What {@linkcode TaskStore.removeEach} did with each id. */
+export interface RemoveResult {
+  /** The ids removed. */
+  removed: number[];
+  /** The tasks kept because they run, with their state. */
+  running: { id: number; status: TaskStatus }[];
+  /** The ids of no task. */
+  missing: number[];
+}
+
 /** Counts by state, for `bgt daemon status`. */
 export type StatusCounts = Partial<Record<TaskStatus, number>>;
 
@@ -154,6 +164,12 @@ export interface TaskStore {
   adopt(id: number, owner: string): void;
   /** Removes tasks that are not running; returns the ids removed. */
   remove(ids: readonly number[]): number[];
+  /**
+   * As remove, saying in the same transaction why each other id stays: the state of a task
+   * that runs (`running`, `paused`), or that there is no such task. Nothing can start a task
+   * between the look and the delete.
+   */
+  removeEach(ids: readonly number[]): RemoveResult;
   /** Merges a patch into a task's meta (a null value deletes its key); returns the task. */
   mergeMeta(id: number, patch: Record<string, unknown>): Task | undefined;
   /** Saves a module task's checkpoint (given to its next attempt). */
@@ -166,7 +182,7 @@ export interface TaskStore {
    */
   restart(id: number): Task | undefined;
   /** The ids of finished tasks matching the filter (for `bgt clean`). */
-  finishedIds(filter: { before?: number; status?: TaskStatus[] }): number[];
+  finishedIds(filter: { before?: number; status?: TaskStatus[]; group?: string }): number[];
   /** The attempts of a task, oldest first. */
   attempts(id: number): Attempt[];
   /** The groups that have settings. */

@@ -26,7 +26,13 @@ import { formatDuration } from "../schedule/duration.ts";
 import { fireDueSchedules } from "../schedule/fire_schedules.ts";
 import { pruneScheduleRuns } from "../schedule/prune_schedule_runs.ts";
 import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
-import { isTerminal, runsInWorker, type Task, type TaskOutcome } from "../task/types.ts";
+import {
+  isTerminal,
+  runsInWorker,
+  type Task,
+  type TaskOutcome,
+  type TaskStatus,
+} from "../task/types.ts";
 
 /** Starts a module task (given by the supervisor, which owns the worker hosts). */
 export type ModuleStarter = (task: Task, files: TaskFiles) => RunningTask;
@@ -140,26 +146,47 @@ export class Dispatcher {
   /**
    * Sends a signal to a task (SIGKILL follows after a grace); cancels one that has not started.
    * SIGSTOP and SIGCONT pause and resume it instead (seed 002's pause is a kill(SIGSTOP)).
+   * Returns `already` when the task was in the asked state (ended, for a kill; paused or
+   * running, for a pause or resume) and nothing was sent; throws TaskNotFoundError, or a
+   * TaskStateError when the task is in no state to do it (pausing a queued task).
    */
-  kill(id: number, signal: NodeJS.Signals): void {
+  kill(id: number, signal: NodeJS.Signals): { already?: TaskStatus } {
     const entry = this.#running.get(id);
     if (signal === "SIGSTOP" || signal === "SIGTSTP" || signal === "SIGCONT") {
-      this.#pauseOrResume(id, entry, signal !== "SIGCONT");
-      return;
+      return this.#pauseOrResume(id, entry, signal !== "SIGCONT");
     }
     if (!entry) {
+      // An end not stored yet may queue a retry: store it first, so that the retry is canceled.
+      if (this.#ends.some((end) => end.id === id)) this.#flush();
       const ended = this.#options.store.cancel(id);
       if (ended.length) {
         this.#announce(ended);
         this.wake(); // its dependants may be free to run now (with --after-any)
-        return;
+        return {};
       }
+      const status = this.#statusOf(id);
+      if (isTerminal(status)) return { already: status };
       throw this.#notRunning("kill", id);
     }
     entry.killedWith = signal;
     this.#signal(entry, signal);
     // A stopped process keeps the signal pending until it continues.
     if (entry.task.status === "paused") entry.run.kill("SIGCONT");
+    return {};
+  }
+
+  /** The running tasks, in the order they started. */
+  get runningTasks(): Task[] {
+    return [...this.#running.values()].map((entry) => entry.task);
+  }
+
+  /** A task's state, counting an end not stored yet; throws TaskNotFoundError. */
+  #statusOf(id: number): TaskStatus {
+    const end = this.#ends.find((end) => end.id === id);
+    if (end) return end.outcome.status;
+    const task = this.#options.store.get(id);
+    if (!task) throw new TaskNotFoundError(id);
+    return task.status;
   }
 
   /** The error for a request that needs a running task (an end not stored yet counts as ended). */
@@ -170,14 +197,16 @@ export class Dispatcher {
     return new TaskStateError(`Cannot ${verb} task ${id}: it is ${status}, not running`);
   }
 
-  #pauseOrResume(id: number, entry: Entry | undefined, pause: boolean): void {
+  #pauseOrResume(
+    id: number,
+    entry: Entry | undefined,
+    pause: boolean,
+  ): { already?: TaskStatus } {
     const verb = pause ? "pause" : "resume";
     if (!entry) {
       throw this.#notRunning(verb, id);
     }
-    if ((entry.task.status === "paused") === pause) {
-      throw new TaskStateError(`Cannot ${verb} task ${id}: it is already ${entry.task.status}`);
-    }
+    if ((entry.task.status === "paused") === pause) return { already: entry.task.status };
     entry.run.kill(pause ? "SIGSTOP" : "SIGCONT");
     this.#options.store.setPaused(id, pause);
     entry.task = { ...entry.task, status: pause ? "paused" : "running" };
@@ -188,6 +217,7 @@ export class Dispatcher {
     } else if (entry.remainingMs !== undefined) {
       this.#armTimeout(entry, entry.remainingMs);
     }
+    return {};
   }
 
   #armTimeout(entry: Entry, ms: number): void {

@@ -26,7 +26,7 @@ export async function handleRequest(
     case "status":
       return handleStatus(context);
     case "stop":
-      return handleStop(context);
+      return handleStop(context, request);
     case "kill":
       return handleKill(context, request);
     case "wait":

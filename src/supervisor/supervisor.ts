@@ -11,13 +11,14 @@
  */
 import { availableParallelism } from "node:os";
 import type { Server } from "node:net";
+import { DEFAULT_DRAIN_MS } from "../ipc/protocol.ts";
 import { serveSocket } from "../ipc/socket_server.ts";
 import { isSameProcessAlive, processStartTime } from "../runtime/process.ts";
 import { storeReports } from "../runner/module_runner.ts";
 import { WorkerHosts } from "../runner/worker_hosts.ts";
 import { type BgtHome, ensureHome } from "../store/home.ts";
 import { SqliteTaskStore } from "../store/sqlite_task_store.ts";
-import { runsInWorker } from "../task/types.ts";
+import { runsInWorker, type Task } from "../task/types.ts";
 import { VERSION } from "../task/version.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { handleRequest } from "./handle_request.ts";
@@ -31,7 +32,10 @@ export interface SupervisorOptions {
   parallel?: number;
   /** Time between SIGTERM and SIGKILL when a task is killed or times out. @default 5000 */
   killGraceMs?: number;
-  /** Longest wait for module tasks when stopping. @default 30000 */
+  /**
+   * Longest wait for running module tasks when stopping gracefully; then their worker hosts
+   * are ended and the tasks recorded `lost`. @default 30000
+   */
   drainMs?: number;
   /** Where to report what happens. @default console.error with a timestamp */
   log?: (line: string) => void;
@@ -42,8 +46,8 @@ export interface Supervisor {
   pid: number;
   /** Resolves when the supervisor has stopped. */
   stopped: Promise<void>;
-  /** Begins a graceful stop. */
-  stop(): void;
+  /** Begins a graceful stop (`drainMs`: longest wait for module tasks; see SupervisorOptions). */
+  stop(options?: { drainMs?: number }): void;
 }
 
 /** Thrown when another live supervisor holds the home. */
@@ -103,23 +107,47 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
   const servers: Server[] = [];
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    log(`stopping: ${dispatcher.running} running task(s)`);
-    for (const server of servers) server.close();
-    const timeout = new Promise<void>((resolve) =>
-      setTimeout(resolve, options.drainMs ?? 30_000).unref?.()
+  // A graceful stop waits for the module tasks in worker hosts (they end with their hosts);
+  // command and --isolate'd tasks keep running under their waiters for the next supervisor.
+  const awaited = (task: Task) => runsInWorker(task.spec);
+  let drainDeadline: number | undefined;
+  let giveUp = () => {};
+  let giveUpTimer: ReturnType<typeof setTimeout> | undefined;
+  const armGiveUp = () => {
+    clearTimeout(giveUpTimer);
+    giveUpTimer = setTimeout(() => giveUp(), Math.max(0, (drainDeadline ?? 0) - Date.now()));
+  };
+  const waitingFor = () => dispatcher.runningTasks.filter(awaited).map((task) => task.id);
+  const stop = (request: { drainMs?: number } = {}) => {
+    const drainMs = request.drainMs ?? options.drainMs ?? DEFAULT_DRAIN_MS;
+    const deadline = Date.now() + drainMs;
+    if (drainDeadline !== undefined) {
+      // Stopping already: a second stop (`daemon stop --now`) can only make the wait shorter.
+      if (deadline < drainDeadline) {
+        drainDeadline = deadline;
+        log(`stopping sooner: waiting at most ${drainMs} ms more`);
+        armGiveUp();
+      }
+      return;
+    }
+    drainDeadline = deadline;
+    log(
+      `stopping: ${dispatcher.running} running task(s); waiting up to ${drainMs} ms for the ` +
+        `module task(s) ${waitingFor().join(", ") || "(none)"}`,
     );
-    // Command tasks keep running under their waiters; the next supervisor re-adopts them.
-    void Promise.race([
-      dispatcher.drain((task) => runsInWorker(task.spec)),
-      timeout,
-    ]).then(
+    const timeUp = new Promise<void>((resolve) => (giveUp = resolve));
+    armGiveUp();
+    // The socket stays open meanwhile: `daemon status` says what the stop waits for.
+    void Promise.race([dispatcher.drain(awaited), timeUp]).then(
       async () => {
+        clearTimeout(giveUpTimer);
+        const left = waitingFor();
+        if (left.length) {
+          log(`ending the worker hosts of task(s) ${left.join(", ")}: recorded lost`);
+        }
         await hosts.close();
         await dispatcher.drain(() => false); // stores the ends of tasks the close ended
+        for (const server of servers) server.close();
         store.releaseSupervisor(owner);
         store.close();
         log("stopped");
@@ -127,6 +155,8 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       },
     );
   };
+  const draining = () =>
+    drainDeadline === undefined ? undefined : { waitingFor: waitingFor(), deadline: drainDeadline };
   const context: SupervisorContext = {
     home,
     store,
@@ -136,6 +166,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     parallel,
     version: VERSION,
     stop,
+    draining,
   };
 
   servers.push(

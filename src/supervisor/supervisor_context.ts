@@ -7,6 +7,7 @@
  * const response = await handleStatus(context);
  * ```
  */
+import type { DrainState } from "../ipc/protocol.ts";
 import type { BgtHome } from "../store/home.ts";
 import type { TaskStore } from "../store/task_store.ts";
 import type { Dispatcher } from "./dispatcher.ts";
@@ -21,6 +22,11 @@ export interface SupervisorContext {
   startedAt: number;
   parallel: number;
   version: string;
-  /** Begins a graceful stop. */
-  stop(): void;
+  /**
+   * Begins a graceful stop: running module tasks get up to `drainMs` to finish (the
+   * supervisor's default when absent); a second call can only shorten the wait.
+   */
+  stop(options?: { drainMs?: number }): void;
+  /** What a stop under way still waits for; undefined while not stopping. */
+  draining(): DrainState | undefined;
 }

@@ -143,6 +143,29 @@ describe("SqliteTaskStore", () => {
     assert.equal(store.get(waiting), undefined);
   });
 
+  test("removeEach() removes what does not run and says of each other id why, in one look", () => {
+    const [a, b] = store.submit([cmd(["a"]), cmd(["b"])]);
+    const running = store.claimNext("me", { now: Date.now(), fullGroups: [] })!.id;
+    const waiting = running === a ? b : a;
+    assert.deepEqual(store.removeEach([running, waiting, 999]), {
+      removed: [waiting],
+      running: [{ id: running, status: "running" }],
+      missing: [999],
+    });
+    assert.equal(store.get(waiting), undefined);
+    assert.equal(store.get(running)!.status, "running");
+  });
+
+  test("finishedIds() keeps to one group when asked", () => {
+    const [a, b] = store.submit([cmd(["a"], { group: "g1" }), cmd(["b"], { group: "g2" })]);
+    for (let i = 0; i < 2; i++) {
+      const { id } = store.claimNext("me", { now: Date.now(), fullGroups: [] })!;
+      store.finish(id, "me", { status: "succeeded", exitCode: 0 });
+    }
+    assert.deepEqual(store.finishedIds({ group: "g1" }), [a]);
+    assert.deepEqual(store.finishedIds({}), [a, b]);
+  });
+
   test("orphans() lists running tasks of other owners; adopt() hands one over", () => {
     const [id] = store.submit([cmd(["x"])]);
     store.claimNext("dead", { now: Date.now(), fullGroups: [] });

@@ -1,10 +1,10 @@
 /**
  * `bgt clean`: removes finished tasks and their logs — all of them, or those older than a
- * duration, or in given states.
+ * duration, in given states, or of one group.
  *
  * @example
  * ```sh
- * bgt clean --older-than 7d --status succeeded
+ * bgt clean --older-than 7d --status succeeded -g nightly
  * ```
  */
 import { Command } from "@commander-js/extra-typings";
@@ -18,6 +18,7 @@ export function cleanCommand() {
     .description("remove finished tasks and their logs")
     .option("--older-than <duration>", "only tasks that finished longer ago than this ('7d')")
     .option("-s, --status <states>", "only these finished states, comma-separated")
+    .option("-g, --group <name>", "only this group's tasks")
     .option("--json", 'print {"removed": [ids]}')
     .action(async (options) => {
       const before = options.olderThan === undefined
@@ -27,7 +28,7 @@ export function cleanCommand() {
         finishedOnly: true,
       });
       await withClient((client) => {
-        const removed = client.clean({ before, status });
+        const removed = client.clean({ before, status, group: options.group });
         process.stdout.write(
           options.json
             ? `${JSON.stringify({ removed })}\n`

@@ -1,14 +1,34 @@
 /**
  * `bgt daemon start|stop|status|restart`: the background supervisor (started on demand anyway).
+ * `stop` drains: running module tasks get up to 30 s (`--timeout`, or none with `--now`), then
+ * their worker hosts are ended and they are recorded `lost`; command and `--isolate`d tasks keep
+ * running for the next supervisor. `status` says `draining` and what for while a stop waits.
  *
  * @example
  * ```sh
- * bgt daemon status --json   # {"pid": 123, "startedAt": "…", "running": 1, "queued": 0, …}
+ * bgt daemon status --json   # {"pid": 123, "state": "running", "startedAt": "…", "running": 1, …}
+ * bgt daemon stop --timeout 2m
  * ```
  */
 import { Command } from "@commander-js/extra-typings";
+import type { Client } from "../../client/client.ts";
+import { DEFAULT_DRAIN_MS, type DrainState } from "../../ipc/protocol.ts";
+import type { Attempt } from "../../task/types.ts";
+import { UsageError } from "../cli_error.ts";
 import { duration, toJson } from "../format.ts";
+import { parseDurationOption } from "../time_options.ts";
 import { withClient } from "../with_client.ts";
+
+/** How long a stop waits for running module tasks unless told (the supervisor's default). */
+const DEFAULT_DRAIN = `${DEFAULT_DRAIN_MS / 1000}s`;
+
+const STOP_HELP = `
+A stop drains: no task starts any more, and running module tasks (those not --isolate'd) get up
+to ${DEFAULT_DRAIN} (--timeout) to finish. A module task still running then has its worker host ended
+and is recorded 'lost' (run again by the next supervisor if it has --retries left). Command,
+shell and --isolate'd tasks keep running under their own waiters either way: the next
+supervisor re-adopts them. While the stop waits, what it waits for is printed on stderr and
+'bgt daemon status' says 'draining'. --now waits for nothing (as --timeout 0).`;
 
 /** The `daemon` command and its subcommands. */
 export function daemonCommand() {
@@ -20,22 +40,33 @@ export function daemonCommand() {
       process.stdout.write(`supervisor running, pid ${status?.pid}\n`);
     })
   );
-  daemon.command("stop").description("drain and stop the supervisor (running commands go on)")
-    .action(() =>
+  daemon.command("stop")
+    .description(
+      `stop the supervisor: module tasks get up to ${DEFAULT_DRAIN} to finish, commands go on`,
+    )
+    .option("--now", "wait for no module task: end their worker hosts now (recorded lost)")
+    .option("--timeout <duration>", `longest wait for running module tasks ('2m')`, DEFAULT_DRAIN)
+    .addHelpText("after", STOP_HELP)
+    .action((options, command) =>
       withClient(async (client) => {
-        const stopped = await client.stop();
+        const drainMs = _drainMs(options, command.getOptionValueSource("timeout") === "cli");
+        const stopped = await _stop(client, drainMs);
         process.stdout.write(stopped ? "supervisor stopped\n" : "supervisor was not running\n");
       })
     );
-  daemon.command("restart").description("stop, then start the supervisor").action(() =>
-    withClient(async (client) => {
-      await client.stop();
-      await client.start();
-      const status = await client.status();
-      process.stdout.write(`supervisor running, pid ${status?.pid}\n`);
-    })
-  );
-  daemon.command("status").description("is the supervisor running, and what is it doing")
+  daemon.command("restart")
+    .description("stop (as 'daemon stop' does), then start the supervisor")
+    .option("--now", "wait for no module task: end their worker hosts now (recorded lost)")
+    .option("--timeout <duration>", `longest wait for running module tasks ('2m')`, DEFAULT_DRAIN)
+    .action((options, command) =>
+      withClient(async (client) => {
+        await _stop(client, _drainMs(options, command.getOptionValueSource("timeout") === "cli"));
+        await client.start();
+        const status = await client.status();
+        process.stdout.write(`supervisor running, pid ${status?.pid}\n`);
+      })
+    );
+  daemon.command("status").description("is the supervisor running or draining, and what it does")
     .option("--json", "print JSON")
     .action((options) =>
       withClient(async (client) => {
@@ -45,7 +76,20 @@ export function daemonCommand() {
             `${
               toJson(
                 status
-                  ? { ...status, startedAt: new Date(status.startedAt).toISOString(), up: true }
+                  ? {
+                    ...status,
+                    state: status.state ?? "running",
+                    startedAt: new Date(status.startedAt).toISOString(),
+                    ...(status.draining
+                      ? {
+                        draining: {
+                          ...status.draining,
+                          deadline: new Date(status.draining.deadline).toISOString(),
+                        },
+                      }
+                      : {}),
+                    up: true,
+                  }
                   : { up: false, pid: null, home: client.home.dir },
               )
             }\n`,
@@ -54,14 +98,68 @@ export function daemonCommand() {
           process.stdout.write(`supervisor not running (home ${client.home.dir})\n`);
         } else {
           process.stdout.write(
-            `supervisor running, pid ${status.pid}, up ${
+            `supervisor ${status.state ?? "running"}, pid ${status.pid}, up ${
               duration(Date.now() - status.startedAt)
             }, ` +
-              `${status.running} running, ${status.queued} queued, parallel ${status.parallel}, home ${status.home}\n`,
+              `${status.running} running, ${status.queued} queued, parallel ${status.parallel}, home ${status.home}\n` +
+              (status.draining ? `${drainingLine(status.draining)}\n` : ""),
           );
         }
         if (!status) process.exitCode = 3;
       })
     );
   return daemon;
+}
+
+/**
+ * What a stopping supervisor waits for, in one line:
+ * `draining: waiting for 2 running tasks (ids 4, 7), up to 28s more`.
+ */
+export function drainingLine(draining: DrainState, now = Date.now()): string {
+  const ids = draining.waitingFor;
+  if (!ids.length) return "draining: waiting for no task; stopping now";
+  const tasks = ids.length === 1
+    ? `1 running task (id ${ids[0]})`
+    : `${ids.length} running tasks (ids ${ids.join(", ")})`;
+  return `draining: waiting for ${tasks}, up to ${
+    duration(Math.max(0, draining.deadline - now))
+  } more`;
+}
+
+function _drainMs(options: { now?: boolean; timeout: string }, timeoutGiven: boolean): number {
+  if (options.now && timeoutGiven) throw new UsageError("Cannot use --now with --timeout");
+  return options.now ? 0 : parseDurationOption("--timeout", options.timeout);
+}
+
+/**
+ * Stops the supervisor, saying on stderr what it waits for (each time that changes) and which
+ * tasks it gave up on.
+ */
+async function _stop(client: Client, drainMs: number): Promise<boolean> {
+  let waitedFor: number[] = [];
+  const stopped = await client.stop({
+    drainMs,
+    onProgress: (draining) => {
+      if (draining.waitingFor.length) process.stderr.write(`bgt: ${drainingLine(draining)}\n`);
+      waitedFor = draining.waitingFor;
+    },
+  });
+  for (const id of waitedFor) {
+    const last = _lastAttempt(client, id);
+    if (last?.status === "lost") {
+      const again = client.get(id).status === "queued" ? ", to run again (--retries)" : "";
+      process.stderr.write(
+        `bgt: task ${id} was still running when the stop gave up: recorded lost${again}\n`,
+      );
+    }
+  }
+  return stopped;
+}
+
+function _lastAttempt(client: Client, id: number): Attempt | undefined {
+  try {
+    return client.attempts(id).at(-1);
+  } catch {
+    return undefined; // removed meanwhile
+  }
 }

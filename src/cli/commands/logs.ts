@@ -24,7 +24,8 @@ import {
 } from "../../store/task_files.ts";
 import { UsageError } from "../cli_error.ts";
 import { toJson } from "../format.ts";
-import { collect, parseChoice, parseIds, parseInteger } from "../parse_options.ts";
+import { collect, parseChoice, parseInteger } from "../parse_options.ts";
+import { parseTaskId } from "../task_ids.ts";
 
 /** The prefix of each line when several streams are printed. */
 const PREFIX: Record<StreamName, Uint8Array> = {
@@ -55,7 +56,7 @@ export function logsCommand() {
     .option("-r, --range <from:to>", "bytes [from, to) of the stream ('12:35', '12:', ':35')")
     .option("--json", "print each stream's kept bytes as {start, limit}")
     .action(async (idWord, options) => {
-      const [id] = parseIds([idWord]);
+      const id = await parseTaskId(idWord);
       const streams = _streams(options);
       const tail = options.tail === undefined
         ? undefined

@@ -10,7 +10,7 @@
 import { Command } from "@commander-js/extra-typings";
 import { UsageError } from "../cli_error.ts";
 import { toJson } from "../format.ts";
-import { parseIds } from "../parse_options.ts";
+import { parseTaskId } from "../task_ids.ts";
 import { withClient } from "../with_client.ts";
 
 /** The `meta` command. */
@@ -21,7 +21,7 @@ export function metaCommand() {
     .argument("[pairs...]", "k=v to set, k= to delete")
     .option("--json-values", "read each value as JSON when it parses (numbers, objects …)")
     .action(async (idWord, pairs, options) => {
-      const [id] = parseIds([idWord]);
+      const id = await parseTaskId(idWord);
       const patch = parseMetaPatch(pairs, Boolean(options.jsonValues));
       await withClient((client) => {
         const task = pairs.length ? client.mergeMeta(id, patch) : client.get(id);

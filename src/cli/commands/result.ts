@@ -11,7 +11,7 @@ import { connect } from "../../client/client.ts";
 import { TaskStateError } from "../../task/errors.ts";
 import { isTerminal } from "../../task/types.ts";
 import { toJson } from "../format.ts";
-import { parseIds } from "../parse_options.ts";
+import { parseTaskId } from "../task_ids.ts";
 
 /** The `result` command. */
 export function resultCommand() {
@@ -19,7 +19,7 @@ export function resultCommand() {
     .description("print a finished task's return value as JSON")
     .argument("<id>", "task id")
     .action(async (idWord) => {
-      const [id] = parseIds([idWord]);
+      const id = await parseTaskId(idWord);
       const client = await connect();
       try {
         const task = client.get(id);

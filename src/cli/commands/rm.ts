@@ -1,5 +1,7 @@
 /**
- * `bgt rm`: removes tasks and their logs. A running task needs --force (it is killed first).
+ * `bgt rm`: removes tasks and their logs — each id it can, saying on stderr which it cannot. A
+ * running task needs --force (it is killed first). Whether a task runs is decided in the
+ * transaction that deletes it: a task that starts meanwhile is refused, never silently kept.
  *
  * @example
  * ```sh
@@ -7,23 +9,30 @@
  * ```
  */
 import { Command } from "@commander-js/extra-typings";
-import { connect } from "../../client/client.ts";
-import { parseIds } from "../parse_options.ts";
+import { parseTaskIds } from "../task_ids.ts";
+import { reportEach } from "../task_selection.ts";
+import { withClient } from "../with_client.ts";
 
 /** The `rm` command. */
 export function rmCommand() {
   return new Command("rm")
     .alias("remove")
     .description("remove tasks and their logs")
-    .argument("<ids...>", "task ids")
+    .argument("<ids...>", "task ids ('last': the newest task)")
     .option("-f, --force", "kill running tasks first")
+    .addHelpText(
+      "after",
+      `
+Each id is removed if it can be; each one that cannot (running without --force, unknown) is
+named on stderr and the exit code is 1.`,
+    )
     .action(async (idWords, options) => {
-      const ids = parseIds(idWords);
-      const client = await connect();
-      try {
-        await client.remove(ids, { force: options.force });
-      } finally {
-        client.close();
-      }
+      await withClient(async (client) => {
+        const ids = await parseTaskIds(idWords, { client });
+        process.exitCode = reportEach(
+          await client.removeEach(ids, { force: options.force }),
+          () => "",
+        );
+      });
     });
 }

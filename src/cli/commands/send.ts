@@ -12,7 +12,7 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import { UsageError } from "../cli_error.ts";
-import { parseIds } from "../parse_options.ts";
+import { parseTaskId } from "../task_ids.ts";
 import { withClient } from "../with_client.ts";
 
 /** The `send` command. */
@@ -24,7 +24,7 @@ export function sendCommand() {
     .option("--no-newline", "do not add a newline after the text")
     .option("--eof", "then close the task's standard input (it reads end-of-file)")
     .action(async (idWord, words, options) => {
-      const [id] = parseIds([idWord]);
+      const id = await parseTaskId(idWord);
       if (!words.length && !options.eof) {
         throw new UsageError("Cannot send: give the text, - to copy stdin, or --eof");
       }

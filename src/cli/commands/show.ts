@@ -21,7 +21,7 @@ import {
   toJson,
   useColor,
 } from "../format.ts";
-import { parseIds } from "../parse_options.ts";
+import { parseTaskId } from "../task_ids.ts";
 
 /** The `show` command. */
 export function showCommand() {
@@ -31,7 +31,7 @@ export function showCommand() {
     .option("-a, --attempts", "also list every attempt: outcome, times and log slice")
     .option("--json", "print JSON")
     .action(async (idWord, options) => {
-      const [id] = parseIds([idWord]);
+      const id = await parseTaskId(idWord);
       const client = await connect();
       try {
         const task = client.get(id);

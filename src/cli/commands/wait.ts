@@ -13,19 +13,34 @@ import { exitCodeOf } from "../../task/exit_code.ts";
 import { describeTask } from "../../task/types.ts";
 import { colorStatus, taskJson, toJson, useColor } from "../format.ts";
 import { showLiveProgress } from "../live_progress.ts";
-import { parseIds } from "../parse_options.ts";
+import {
+  checkSelection,
+  type SelectionRule,
+  selectTasks,
+  UNFINISHED_STATUSES,
+} from "../task_selection.ts";
+
+/** Without ids: every task unfinished now (or the group's, with -g). */
+const WAIT_RULE: SelectionRule = {
+  verb: "wait",
+  statuses: UNFINISHED_STATUSES,
+  noneMeansAll: true,
+  selectors: "-g GROUP",
+};
 
 /** The `wait` command. */
 export function waitCommand() {
   return new Command("wait")
     .description("wait for tasks to finish; exit with the first failing task's code")
-    .argument("<ids...>", "task ids")
+    .argument("[ids...]", "task ids ('last': the newest task); none: every unfinished task")
+    .option("-g, --group <name>", "every unfinished task of this group")
     .option("--json", "print the finished tasks as JSON")
     .option("-q, --quiet", "print nothing")
     .action(async (idWords, options) => {
-      const ids = parseIds(idWords);
+      checkSelection(idWords, options, WAIT_RULE);
       const client = await connect();
       try {
+        const ids = await selectTasks(client, idWords, options, WAIT_RULE);
         // On a terminal, live bars (on stderr) show progress while waiting.
         const live =
           !options.json && !options.quiet && process.stderr.isTTY && process.env.TERM !== "dumb"

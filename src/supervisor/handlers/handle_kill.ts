@@ -1,6 +1,7 @@
 /**
  * `kill`: signals a running task's process group (SIGKILL follows after a grace), or cancels a
- * task that has not started.
+ * task that has not started; says `already` (and sends nothing) when the task was in the asked
+ * state: ended, for a kill; paused or running, for a pause (SIGSTOP) or resume (SIGCONT).
  *
  * @example
  * ```ts
@@ -19,6 +20,6 @@ export function handleKill(
   if (!(request.signal in constants.signals)) {
     throw new RangeError(`Cannot kill task ${request.id}: unknown signal '${request.signal}'`);
   }
-  context.dispatcher.kill(request.id, request.signal as NodeJS.Signals);
-  return { ok: true, type: "killed", id: request.id };
+  const { already } = context.dispatcher.kill(request.id, request.signal as NodeJS.Signals);
+  return { ok: true, type: "killed", id: request.id, ...(already ? { already } : {}) };
 }

@@ -1,5 +1,6 @@
 /**
- * `status`: the supervisor's pid, start time and task counts (`bgt daemon status`).
+ * `status`: the supervisor's pid, start time, task counts and state (`bgt daemon status`):
+ * `running`, or `draining` with the module tasks a stop waits for and until when.
  *
  * @example
  * ```ts
@@ -12,11 +13,14 @@ import type { SupervisorContext } from "../supervisor_context.ts";
 /** Reports this supervisor's state. */
 export function handleStatus(context: SupervisorContext): Extract<Response, { type: "status" }> {
   const counts = context.store.counts();
+  const draining = context.draining();
   return {
     ok: true,
     type: "status",
     status: {
       pid: process.pid,
+      state: draining ? "draining" : "running",
+      ...(draining ? { draining } : {}),
       startedAt: context.startedAt,
       version: context.version,
       home: context.home.dir,
