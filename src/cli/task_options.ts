@@ -77,7 +77,10 @@ export function addTaskOptions<C extends Command<[string | undefined, string[]]>
     .option("--key <key>", "at most one waiting or running task with this key")
     .option("--on-key <policy>", `when the key is held: ${KEY_POLICIES.join(", ")}`, "skip")
     .option("--pin", "bundle the module now: later runs execute exactly this code")
-    .option("--isolate", "run a module task in a process of its own, which outlives a supervisor crash")
+    .option(
+      "--isolate",
+      "run a module task in a process of its own, which outlives a supervisor crash",
+    )
     .option(
       "--retain <bytes>",
       "keep only the last bytes of each output stream (1048576, 512KiB, 1MiB, 10MB)",
