@@ -23,8 +23,8 @@ export interface FollowTasksOptions {
   streams: readonly StreamName[];
   /** Hand over whole lines only (see FollowOptions.lines). @default true */
   lines?: boolean;
-  /** Told when a task is first followed (with the offset each stream is followed from). */
-  onStart?: (task: Task) => void;
+  /** Told when a task is first followed, with the offset each stream is followed from. */
+  onStart?: (task: Task, from: Partial<Record<StreamName, number>>) => void;
   /** Told when a followed task has ended. */
   onEnd?: (task: Task) => void;
   /** Told when bytes [from, to) of a task's stream were dropped by `--retain` before being read. */
@@ -61,7 +61,7 @@ export async function followTasks(
             options.from?.(task, stream) ?? streamSize(files[stream]),
           ]),
         );
-        options.onStart?.(task);
+        options.onStart?.(task, from);
         const run = followStreams(
           client,
           task.id,

@@ -351,15 +351,14 @@ async function _followAll(client: Client, selection: Selection, tail?: number): 
     {
       streams: selection.streams,
       signal: stop.signal,
-      onStart: (task) => {
+      onStart: (task, from) => {
         if (!tail) return;
         const files = client.files(task.id);
         for (const stream of selection.streams) {
-          const bytes = readTail(files, stream, { lines: tail });
+          const bytes = readTail(files, stream, { lines: tail, end: from[stream] });
           output.print(routesOf(task)[stream], `${task.id}:${stream}`, bytes);
         }
       },
-      from: tail ? (task, stream) => streamInfo(client.files(task.id), stream).limit : undefined,
       onEnd: (task) => {
         for (const stream of selection.streams) {
           const route = routesOf(task)[stream];
