@@ -43,7 +43,7 @@ import {
   type TaskStatus,
 } from "../task/types.ts";
 import { prepareTasks } from "./prepare_task.ts";
-import { wakeSupervisor } from "./wake_supervisor.ts";
+import { superviseBeforeRead, wakeSupervisor } from "./wake_supervisor.ts";
 import { whyWaiting } from "./why_waiting.ts";
 
 /** Options for {@linkcode connect}. */
@@ -472,6 +472,15 @@ export class Client {
       if ((error as { code?: string }).code === "SUPERVISOR_UNAVAILABLE") return undefined;
       throw error;
     }
+  }
+
+  /**
+   * Before a read: starts the supervisor if none runs, and waits until it has recorded how the
+   * tasks that ended while none ran ended (a task is not shown `running` after its process
+   * ended). Throws SupervisorUnavailableError when none can be started.
+   */
+  async superviseBeforeRead(): Promise<void> {
+    await superviseBeforeRead(this.home, this.#store);
   }
 
   /** Starts the supervisor if none runs. */

@@ -39,12 +39,15 @@ export interface FollowOptions {
   signal?: AbortSignal;
 }
 
-/** Writes each stream's new bytes until the task is terminal; resolves with the final task. */
+/**
+ * Writes each stream's new bytes (with the stream offset they begin at) until the task is
+ * terminal; resolves with the final task.
+ */
 export async function followStreams(
   client: Client,
   id: number,
   streams: readonly StreamName[],
-  write: (stream: StreamName, bytes: Uint8Array) => void,
+  write: (stream: StreamName, bytes: Uint8Array, offset: number) => void,
   options: FollowOptions = {},
 ): Promise<Task> {
   const now = client.get(id); // throws TaskNotFoundError for an unknown id
@@ -73,7 +76,7 @@ export async function followStreams(
         }
         if (!held) heldSince.delete(stream);
         offsets.set(stream, chunk.from + bytes.length);
-        if (bytes.length) write(stream, bytes);
+        if (bytes.length) write(stream, bytes, chunk.from);
         if (!more || !chunk.bytes.length) break;
       }
     }

@@ -20,6 +20,25 @@ export async function wakeSupervisor(home: BgtHome, store: TaskStore): Promise<v
   await ensureSupervisor(home);
 }
 
+/**
+ * Makes sure a supervisor serves the home before a read, so that the table is current: when no
+ * live supervisor holds the role, one is started and this resolves once its socket answers —
+ * which it opens only after re-adopting the running tasks of its dead predecessor and storing
+ * the ends of those that finished meanwhile. When one lives, nothing is sent (no round trip).
+ * Throws SupervisorUnavailableError when none can be started.
+ *
+ * @example
+ * ```ts
+ * await superviseBeforeRead(home, store);
+ * store.get(7); // a task that ended while no supervisor ran shows how it ended
+ * ```
+ */
+export async function superviseBeforeRead(home: BgtHome, store: TaskStore): Promise<void> {
+  if (liveSupervisor(store)) return;
+  const { ensureSupervisor } = await import("./ensure_supervisor.ts");
+  await ensureSupervisor(home);
+}
+
 /** The supervisor holding the home's role, if it lives (pid and start time both match). */
 export function liveSupervisor(store: TaskStore): SupervisorRecord | undefined {
   const holder = store.supervisor();

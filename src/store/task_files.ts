@@ -248,6 +248,8 @@ export interface TailOptions {
   lines: number;
   /** Read the stream as if it ended here. @default its current end */
   end?: number;
+  /** Read the stream as if it began here (or at the kept start, if later). @default 0 */
+  start?: number;
 }
 
 /**
@@ -257,7 +259,7 @@ export interface TailOptions {
 export function readTail(files: TaskFiles, stream: StreamName, options: TailOptions): Uint8Array {
   const size = options.end ?? streamSize(files[stream]);
   const lines = options.lines;
-  const kept = () => Math.min(streamStart(files, stream), size);
+  const kept = () => Math.min(Math.max(streamStart(files, stream), options.start ?? 0), size);
   if (lines <= 0 || size <= kept()) return new Uint8Array();
   let start = size;
   let newlines = 0;
@@ -274,7 +276,7 @@ export function readTail(files: TaskFiles, stream: StreamName, options: TailOpti
     if (from >= start) break;
     start = from;
   }
-  return readStream(files, stream, { from: 0, to: size }).bytes;
+  return readStream(files, stream, { from: kept(), to: size }).bytes;
 }
 
 /**

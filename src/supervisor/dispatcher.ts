@@ -15,6 +15,7 @@ import { adoptCommand, startCommand } from "../runner/command_runner.ts";
 import { adoptIsolatedModule, startIsolatedModule } from "../runner/isolated_module.ts";
 import type { RunningTask } from "../runner/running_task.ts";
 import {
+  readStatus,
   STREAM_NAMES,
   type StreamName,
   streamSize,
@@ -87,6 +88,8 @@ export class Dispatcher {
   #flushQueued = false;
   #pidsTimer: ReturnType<typeof setTimeout> | undefined;
   #flushFailures = 0;
+  /** Told when the queue of ends has been stored (see stored()). */
+  #storedWaiters: (() => void)[] = [];
   /** How many of the running tasks are module tasks in worker hosts. */
   #inWorkers = 0;
 
@@ -112,12 +115,14 @@ export class Dispatcher {
   /**
    * Takes over running tasks of a dead supervisor: command tasks whose waiter lives (or whose
    * status is on disk) are re-adopted; the others are recorded as `lost` (and retried per policy).
-   * Returns how many were re-adopted and how many lost.
+   * Resolves once the ends known now — a status on disk, a lost task — are stored (so that a
+   * client served afterwards reads them), with how many were re-adopted and how many lost.
    */
-  recover(): { adopted: number; lost: number } {
+  async recover(): Promise<{ adopted: number; lost: number }> {
     const { store, owner, logsDir } = this.#options;
     let adopted = 0;
     let lost = 0;
+    const ended: Promise<unknown>[] = [];
     for (const task of store.orphans(owner)) {
       store.adopt(task.id, owner);
       const files = taskFiles(logsDir, task.id);
@@ -129,6 +134,7 @@ export class Dispatcher {
       if (run) {
         adopted++;
         this.#track({ ...task, owner }, files, run);
+        if (readStatus(files.status)?.attempt === task.attempt) ended.push(run.done);
       } else {
         lost++;
         this.#record(task.id, {
@@ -140,7 +146,19 @@ export class Dispatcher {
         });
       }
     }
+    // #track's handlers on these promises run first: their ends are queued by then.
+    await Promise.all(ended);
+    await this.stored();
     return { adopted, lost };
+  }
+
+  /**
+   * Resolves once every end queued so far is stored (at once when none waits). While the
+   * database refuses writes, it waits for the retry that succeeds.
+   */
+  stored(): Promise<void> {
+    if (!this.#ends.length && !this.#started.length) return Promise.resolve();
+    return new Promise((resolve) => this.#storedWaiters.push(resolve));
   }
 
   /**
@@ -430,7 +448,7 @@ export class Dispatcher {
    */
   #flush(): void {
     this.#flushQueued = false;
-    if (!this.#ends.length && !this.#started.length) return;
+    if (!this.#ends.length && !this.#started.length) return this.#tellStored();
     const ends = this.#ends;
     const started = this.#started;
     this.#ends = [];
@@ -454,6 +472,7 @@ export class Dispatcher {
       return;
     }
     this.#pruneScheduleRuns(changed);
+    this.#tellStored();
     if (ends.length) this.wake();
   }
 
@@ -467,6 +486,13 @@ export class Dispatcher {
       // The next run's end prunes them: no run is lost by waiting.
       this.#options.log?.(`cannot remove old schedule runs: ${(error as Error).message}`);
     }
+  }
+
+  #tellStored(): void {
+    if (this.#ends.length || this.#started.length) return;
+    const waiters = this.#storedWaiters;
+    this.#storedWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /** Stores a command's progress reports (from its fd 3). */

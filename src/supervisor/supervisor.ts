@@ -25,6 +25,9 @@ import { handleRequest } from "./handle_request.ts";
 import type { SupervisorContext } from "./supervisor_context.ts";
 import { TaskWaiters } from "./task_waiters.ts";
 
+/** Longest wait for the recovery to be stored before the socket opens anyway. */
+const RECOVERY_WAIT_MS = 5_000;
+
 /** Options for {@linkcode startSupervisor}. */
 export interface SupervisorOptions {
   home: BgtHome;
@@ -107,6 +110,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
   const servers: Server[] = [];
+  let serversClosed = false;
   // A graceful stop waits for the module tasks in worker hosts (they end with their hosts);
   // command and --isolate'd tasks keep running under their waiters for the next supervisor.
   const awaited = (task: Task) => runsInWorker(task.spec);
@@ -147,6 +151,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
         }
         await hosts.close();
         await dispatcher.drain(() => false); // stores the ends of tasks the close ended
+        serversClosed = true;
         for (const server of servers) server.close();
         store.releaseSupervisor(owner);
         store.close();
@@ -169,17 +174,26 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     draining,
   };
 
-  servers.push(
-    await serveSocket(
-      home.socket,
-      (request, signal) => handleRequest(context, request, signal),
-    ),
+  // The socket opens once the recovery is stored: a client that started this supervisor waits
+  // for the socket, so what it reads next shows how the tasks that ended meanwhile ended. (A
+  // database that refuses writes delays that at most RECOVERY_WAIT_MS; the ends stay queued.)
+  const recovery = dispatcher.recover().then(({ adopted, lost }) =>
+    log(
+      `started pid ${process.pid} on ${home.dir} (parallel ${parallel}); re-adopted ${adopted}, lost ${lost}` +
+        (leftovers ? `; ended ${leftovers} worker host(s) a dead supervisor left` : ""),
+    )
   );
-  const { adopted, lost } = dispatcher.recover();
-  log(
-    `started pid ${process.pid} on ${home.dir} (parallel ${parallel}); re-adopted ${adopted}, lost ${lost}` +
-      (leftovers ? `; ended ${leftovers} worker host(s) a dead supervisor left` : ""),
+  await Promise.race([recovery, _delay(RECOVERY_WAIT_MS)]);
+  const server = await serveSocket(
+    home.socket,
+    (request, signal) => handleRequest(context, request, signal),
   );
+  if (serversClosed) server.close(); // stopped while it recovered
+  else servers.push(server);
   dispatcher.wake();
   return { pid: process.pid, stopped, stop };
+}
+
+function _delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
 }

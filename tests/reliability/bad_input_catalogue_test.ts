@@ -46,7 +46,7 @@ const CASES: { words: string[]; error: RegExp }[] = [
   { words: ["logs", KNOWN, "--tail", "-3"], error: /--tail -3: it must be at least 0/ },
   { words: ["logs", KNOWN, "--tail", "abc"], error: /Cannot parse --tail 'abc'/ },
   { words: ["logs", KNOWN, "--tail", "1.5"], error: /Cannot parse --tail '1.5'/ },
-  { words: ["logs", KNOWN, "--stderr", "--data"], error: /choose --stderr or --data/ },
+  { words: ["logs", KNOWN, "--attempt", "0"], error: /--attempt 0: it must be at least 1/ },
   { words: ["ls", "--limit", "abc"], error: /Cannot parse --limit 'abc'/ },
   { words: ["ls", "--offset", "-1"], error: /--offset -1: it must be at least 0/ },
   { words: ["ls", "--status", ""], error: /Cannot parse --status ''/ },

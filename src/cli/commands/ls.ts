@@ -95,7 +95,7 @@ export function lsCommand() {
         } else {
           process.stdout.write(`${renderTable(tasks, useColor())}\n`);
         }
-      });
+      }, { read: true });
     });
 }
 

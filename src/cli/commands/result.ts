@@ -12,6 +12,7 @@ import { TaskStateError } from "../../task/errors.ts";
 import { isTerminal } from "../../task/types.ts";
 import { toJson } from "../format.ts";
 import { parseTaskId } from "../task_ids.ts";
+import { superviseForRead } from "../with_client.ts";
 
 /** The `result` command. */
 export function resultCommand() {
@@ -22,6 +23,7 @@ export function resultCommand() {
       const id = await parseTaskId(idWord);
       const client = await connect();
       try {
+        await superviseForRead(client);
         const task = client.get(id);
         if (!isTerminal(task.status)) {
           throw new TaskStateError(

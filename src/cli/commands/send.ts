@@ -36,6 +36,6 @@ export function sendCommand() {
           fromStdin ? process.stdin as AsyncIterable<Uint8Array> : new TextEncoder().encode(text),
           { eof: options.eof },
         );
-      });
+      }, { read: true });
     });
 }

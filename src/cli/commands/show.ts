@@ -22,6 +22,7 @@ import {
   useColor,
 } from "../format.ts";
 import { parseTaskId } from "../task_ids.ts";
+import { superviseForRead } from "../with_client.ts";
 
 /** The `show` command. */
 export function showCommand() {
@@ -34,6 +35,7 @@ export function showCommand() {
       const id = await parseTaskId(idWord);
       const client = await connect();
       try {
+        await superviseForRead(client);
         const task = client.get(id);
         // Each stream's kept window in absolute bytes (start > 0 once --retain dropped some).
         const streams = client.streams(id);
