@@ -14,6 +14,7 @@
 import { Command } from "@commander-js/extra-typings";
 import { connect } from "../../client/client.ts";
 import { followStreams } from "../../client/follow_streams.ts";
+import { noteInterrupt } from "../interrupt_note.ts";
 import {
   readStream,
   readTail,
@@ -90,6 +91,7 @@ export function logsCommand() {
           } else if (!options.follow) await _copy(files, stream, start, limit, print);
         }
         if (options.follow) {
+          noteInterrupt([id]); // Ctrl-C ends the following, not the task: say so
           await followStreams(client, id, streams, print, {
             from,
             lines: streams.length > 1,
