@@ -132,7 +132,7 @@ function _line(task: Task, now: number): string {
   const elapsed = task.startedAt === null
     ? ""
     : ` ${duration((task.finishedAt ?? now) - task.startedAt)}`;
-  return `${task.id} ${task.status}${elapsed}${bar}${message} ${describeTask(task)}`;
+  return `${task.id} ${task.status}${bar}${message}${elapsed} ${describeTask(task)}`;
 }
 
 /** Counts by state: "12 succeeded, 3 queued". */

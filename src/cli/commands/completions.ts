@@ -138,9 +138,8 @@ export function bashScript(commands: readonly CommandInfo[]): string {
       `        ${o.flags.join("|")}) kind=${o.values} ;;`
     );
     return [
-      `    ${[command.name, ...command.aliases].join("|")})`,
-      `      words="${words.join(" ")}" subs="${command.subcommands.join(" ")}"`,
-      `      kind=${command.args ?? ""}`,
+      `    ${[command.name, ...command.aliases].join("|")}) words="${words.join(" ")}"` +
+      ` subs="${command.subcommands.join(" ")}" kind=${command.args ?? ""}`,
       ...(valued.length ? [`      case "$prev" in`, ...valued, `      esac`] : []),
       `      ;;`,
     ].join("\n");
@@ -268,7 +267,11 @@ export function fishScript(commands: readonly CommandInfo[]): string {
       );
     }
     const seen = `'__fish_seen_subcommand_from ${names.join(" ")}'`;
-    for (const sub of command.subcommands) lines.push(`complete -c bgt -n ${seen} -a ${sub}`);
+    for (const name of names) {
+      for (const sub of command.subcommands) {
+        lines.push(`complete -c bgt -n '__fish_seen_subcommand_from ${name}' -a ${sub}`);
+      }
+    }
     if (command.args) lines.push(`complete -c bgt -n ${seen} ${values(command.args)}`);
     for (const option of command.options) {
       const flags = option.flags.map((flag) =>
