@@ -1,6 +1,6 @@
 /**
  * Runs `command` and `shell` tasks under a waiter (DESIGN §5): a POSIX `sh` that leads the task's
- * process group, runs the argv exactly (quoted for `eval`: no shell parsing), and writes the exit code to the
+ * process group, runs the argv exactly (`"$@"`, no shell parsing), and writes the exit code to the
  * task's `status` file — so a task's end reaches the disk even when no supervisor is alive to see
  * it. The command's output goes straight to the task's files. A new supervisor re-adopts a waiter
  * whose supervisor died.
@@ -45,40 +45,41 @@ export interface CommandRunOptions {
 /**
  * The waiter. Catching HUP/INT/TERM (rather than ignoring them) keeps the waiter alive through a
  * signal sent to the whole group while the command gets the default action; the waiter writes
- * the status once the command has ended. It reads this script on its stdin and its arguments
- * from the environment (status path, attempt, the argv shell-quoted), so that its argv is just
- * its title (`bgt: task 45 make all` in `ps`); the names are unset before the command runs. The
- * braces make sh read the whole script before it runs any of it, with /dev/null as stdin.
+ * the status once the command has ended. It reads its script on its stdin, its arguments set at
+ * the top (`s` status path, `a` attempt, then `set --` the argv, all quoted), so that its argv is
+ * just its title (`bgt: task 45 make all` in `ps`) and an argv of any length fits (one string of
+ * an argv or environment is limited to 128 KiB). The braces make sh read the whole script before
+ * it runs any of it, with /dev/null as stdin.
  */
 const WAITER = [
-  "{ s=$BGT_WAITER_STATUS; a=$BGT_WAITER_ATTEMPT; w=$BGT_WAITER_ARGV",
-  "unset BGT_WAITER_STATUS BGT_WAITER_ATTEMPT BGT_WAITER_ARGV BGT_WAITER_FIFO BGT_WAITER_HOLDER",
   "trap : HUP INT TERM",
-  'eval "$w"; c=$?; echo "$a $c" > "$s"; exit $c',
-  "} </dev/null",
-  "",
-].join("\n");
+  '"$@"; c=$?; echo "$a $c" > "$s"; exit $c',
+];
 
 /**
- * The waiter of a `--stdin` task; also given the FIFO path and the holder-pid path. The holder
- * inherits the FIFO open read-write (fd 4, closed in the waiter before the command starts), so
- * opening it for reading never blocks and a `bgt send` finds a reader; `trap ''` makes the holder
- * ignore the signals a user sends to the group.
+ * The waiter of a `--stdin` task; also given `f` the FIFO path and `h` the holder-pid path. The
+ * holder inherits the FIFO open read-write (fd 4, closed in the waiter before the command
+ * starts), so opening it for reading never blocks and a `bgt send` finds a reader; `trap ''`
+ * makes the holder ignore the signals a user sends to the group.
  */
 const STDIN_WAITER = [
-  "{ s=$BGT_WAITER_STATUS; a=$BGT_WAITER_ATTEMPT; w=$BGT_WAITER_ARGV",
-  "f=$BGT_WAITER_FIFO; h=$BGT_WAITER_HOLDER",
-  "unset BGT_WAITER_STATUS BGT_WAITER_ATTEMPT BGT_WAITER_ARGV BGT_WAITER_FIFO BGT_WAITER_HOLDER",
   "trap : HUP INT TERM",
   'mkfifo -m 600 "$f" || { echo "$a 126" > "$s"; exit 126; }',
   'exec 4<>"$f"',
   "(trap '' HUP INT QUIT TERM; exec sleep 2147483647) &",
   'k=$!; exec 4>&-; echo "$k" > "$h"',
-  'eval "$w" < "$f"; c=$?',
+  '"$@" < "$f"; c=$?',
   'kill -9 "$k" 2>/dev/null; echo "$a $c" > "$s"; exit $c',
-  "} </dev/null",
-  "",
-].join("\n");
+];
+
+/** The waiter's whole script: its values, then its body, in braces reading /dev/null. */
+function _waiterScript(values: Record<string, string>, argv: readonly string[], body: string[]) {
+  const assignments = Object.entries(values).map(([name, value]) =>
+    `${name}=${_shellQuote([value])}`
+  );
+  return [`{ ${assignments.join("; ")}`, `set -- ${_shellQuote(argv)}`, ...body, "} </dev/null", ""]
+    .join("\n");
+}
 
 /** Longest process title of a waiter (the rest of a long command is cut). */
 const MAX_TITLE = 200;
@@ -97,7 +98,7 @@ export function waiterTitle(task: Pick<Task, "id" | "name" | "spec">): string {
   return title.length <= MAX_TITLE ? title : `${title.slice(0, MAX_TITLE - 1)}…`;
 }
 
-/** The words quoted for sh, to be run by `eval` exactly as given. */
+/** The words quoted for sh: each one single-quoted, read back exactly as given. */
 function _shellQuote(words: readonly string[]): string {
   return words.map((word) => `'${word.replace(/'/g, "'\\''")}'`).join(" ");
 }
@@ -128,23 +129,24 @@ export function startCommand(
   const fds = [files.stdout, files.stderr, files.data].map((path) => openSync(path, "a", 0o600));
   let waiter;
   try {
-    const waiterEnv: Record<string, string> = {
-      BGT_WAITER_STATUS: files.status,
-      BGT_WAITER_ATTEMPT: String(task.attempt),
-      BGT_WAITER_ARGV: _shellQuote(options.argv ?? _commandArgv(task)),
-      ...(task.stdin ? { BGT_WAITER_FIFO: files.stdin, BGT_WAITER_HOLDER: files.stdinHolder } : {}),
-    };
+    const script = _waiterScript(
+      task.stdin
+        ? { s: files.status, a: String(task.attempt), f: files.stdin, h: files.stdinHolder }
+        : { s: files.status, a: String(task.attempt) },
+      options.argv ?? _commandArgv(task),
+      task.stdin ? STDIN_WAITER : WAITER,
+    );
     waiter = spawn("/bin/sh", [], {
       argv0: waiterTitle(task),
       cwd: task.cwd,
-      env: { ...task.env, BGT_TASK_ID: String(task.id), ...waiterEnv },
+      env: { ...task.env, BGT_TASK_ID: String(task.id) },
       detached: true,
       stdio: ["pipe", fds[0], fds[1], fds[2]],
     });
     // Should the supervisor die before the script is written, sh reads an incomplete script and
     // exits without a status: the task is lost, as when its waiter is killed.
     waiter.stdin?.on("error", () => {/* the waiter ended first: its exit tells */});
-    waiter.stdin?.end(task.stdin ? STDIN_WAITER : WAITER);
+    waiter.stdin?.end(script);
   } finally {
     for (const fd of fds) closeSync(fd);
   }
