@@ -32,8 +32,11 @@ export const HABIT_ALIASES: readonly string[] = [
   "delete",
 ];
 
-/** The words with the first one's alias replaced by its command's words. */
+/** The words with the first one's alias replaced by its command's words (`help stop` too). */
 export function expandAlias(words: readonly string[]): string[] {
+  if (words[0] === "help" && words[1] !== undefined && ALIASES[words[1]]) {
+    return ["help", ALIASES[words[1]][0], ...words.slice(2)];
+  }
   const expansion = ALIASES[words[0] ?? ""];
   return expansion ? [...expansion, ...words.slice(1)] : [...words];
 }

@@ -131,6 +131,7 @@ describe("terminal polish", () => {
     assert.equal(home.bgt(["wait", running]).code !== 0, true);
     assert.equal(home.bgt(["delete", id]).code, 0);
     assert.notEqual(home.bgt(["show", id]).code, 0);
+    assert.match(home.ok(["help", "stop"]), /^Usage: bgt kill/);
     assert.match(
       home.ok(["--help"]),
       /Aliases: status → ls, add → run, stop → kill, log → logs, follow → logs -f, delete → rm/,
