@@ -1,6 +1,6 @@
 /**
- * Formatting for people and for scripts: tables, local and relative times, colours (only on a terminal and
- * never with NO_COLOR) and the stable `--json` shape of a task.
+ * Formatting for people and for scripts: tables, local and relative times, colours (when
+ * `color.ts` says so) and the stable `--json` shape of a task.
  *
  * @example
  * ```ts
@@ -12,10 +12,7 @@
 import type { Schedule } from "../task/schedule.ts";
 import { describeTask, shellOf, type Task, type TaskStatus } from "../task/types.ts";
 
-/** True when colours may be used on this stream. */
-export function useColor(stream: { isTTY?: boolean } = process.stdout): boolean {
-  return Boolean(stream.isTTY) && !("NO_COLOR" in process.env) && process.env.TERM !== "dumb";
-}
+export { useColor } from "./color.ts";
 
 const STATUS_COLORS: Partial<Record<TaskStatus, number>> = {
   succeeded: 32,

@@ -10,7 +10,10 @@
  */
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { VERSION } from "../task/version.ts";
+import { ALIASES, expandAlias, HABIT_ALIASES } from "./aliases.ts";
 import { reportError } from "./cli_error.ts";
+import { COLOR_MODES, setColorMode } from "./color.ts";
+import { parseChoice } from "./parse_options.ts";
 
 type Loader = () => Promise<Command>;
 // deno-lint-ignore no-explicit-any
@@ -38,10 +41,11 @@ const COMMANDS: Record<string, Loader> = {
   daemon: load(async () => (await import("./commands/daemon.ts")).daemonCommand()),
   supervise: load(async () => (await import("./commands/supervise.ts")).superviseCommand()),
   completions: load(async () => (await import("./commands/completions.ts")).completionsCommand()),
+  __complete: load(async () => (await import("./commands/completions.ts")).completeCommand()),
 };
 
-/** Other names of commands (commander knows them too, once the command is loaded). */
-const ALIASES: Record<string, string> = { list: "ls", schedule: "schedules", groups: "group" };
+/** Commands whose words after the command name belong to the task (never taken as `--color`). */
+const TASK_WORDS = new Set(["run", "every", "send"]);
 
 /**
  * Builds the command tree with these commands (default: all of them, as help, suggestions after
@@ -53,6 +57,7 @@ export async function buildProgram(names = Object.keys(COMMANDS)): Promise<Comma
       "Background tasks for TypeScript: run, schedule and keep every task, its output and its result.",
     )
     .version(VERSION, "-V, --version")
+    .option("--color <when>", "colour the output: always, never or auto (NO_COLOR, FORCE_COLOR)")
     .enablePositionalOptions()
     .showSuggestionAfterError()
     .exitOverride()
@@ -60,8 +65,11 @@ export async function buildProgram(names = Object.keys(COMMANDS)): Promise<Comma
       outputError: (text, write) => write(`bgt: ${text.replace(/^error: /, "").trim()}\n`),
     });
   for (const command of await Promise.all(names.map((name) => COMMANDS[name]()))) {
-    program.addCommand(command as unknown as Command);
+    // `__complete` serves the completion scripts: not shown in help.
+    program.addCommand(command as unknown as Command, { hidden: command.name().startsWith("__") });
   }
+  const aliasHelp = HABIT_ALIASES.map((alias) => `${alias} → ${ALIASES[alias].join(" ")}`);
+  program.addHelpText("after", `\nAliases: ${aliasHelp.join(", ")}`);
   _exitOverrideAll(program);
   return program;
 }
@@ -70,15 +78,22 @@ export async function buildProgram(names = Object.keys(COMMANDS)): Promise<Comma
 function _commandsFor(words: readonly string[]): string[] | undefined {
   const first = words[0];
   if (first === "-V" || first === "--version") return [];
-  const name = ALIASES[first ?? ""] ?? first;
+  const name = ALIASES[first ?? ""]?.[0] ?? first;
   return name !== undefined && name in COMMANDS && name !== "completions" ? [name] : undefined;
 }
 
 /** Runs the CLI with these words; resolves with the exit code. */
-export async function main(words: readonly string[]): Promise<number> {
+export async function main(given: readonly string[]): Promise<number> {
+  let words: string[];
+  try {
+    words = expandAlias(_takeColorOption(given));
+  } catch (error) {
+    return reportError(error);
+  }
+  if (words.length === 0) return await _bare();
   const program = await buildProgram(_commandsFor(words));
   try {
-    await program.parseAsync([...words], { from: "user" });
+    await program.parseAsync(words, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -87,6 +102,52 @@ export async function main(words: readonly string[]): Promise<number> {
     }
     return reportError(error);
   }
+}
+
+/** `bgt` alone: the task list, or help (on stdout, exit 0) when there is no task yet. */
+async function _bare(): Promise<number> {
+  const { bgtHome } = await import("../store/home.ts");
+  const { existsSync } = await import("node:fs");
+  let hasTasks = false;
+  if (existsSync(bgtHome(process.env).db)) {
+    try {
+      const { withClient } = await import("./with_client.ts");
+      hasTasks = await withClient((client) => client.count() > 0);
+    } catch (error) {
+      return reportError(error);
+    }
+  }
+  if (hasTasks) return await main(["ls"]);
+  (await buildProgram()).outputHelp();
+  return 0;
+}
+
+/**
+ * Takes `--color WHEN` / `--color=WHEN` out of the words and records it (see `color.ts`): before
+ * the command's name, or anywhere before `--` for commands whose words are not a task's.
+ */
+function _takeColorOption(words: readonly string[]): string[] {
+  const kept: string[] = [];
+  let command: string | undefined;
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i];
+    const free = command === undefined || !TASK_WORDS.has(command);
+    if (word === "--" || !free) {
+      kept.push(...words.slice(i));
+      break;
+    }
+    const match = /^--colou?r(?:=(.*))?$/.exec(word);
+    if (!match) {
+      if (command === undefined && !word.startsWith("-")) {
+        command = ALIASES[word]?.[0] ?? word;
+      }
+      kept.push(word);
+      continue;
+    }
+    const value = match[1] ?? words[++i];
+    setColorMode(parseChoice("--color", value ?? "", COLOR_MODES));
+  }
+  return kept;
 }
 
 function _exitOverrideAll(command: Command): void {

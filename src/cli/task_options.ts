@@ -72,7 +72,7 @@ export function addTaskOptions<C extends Command<[string | undefined, string[]]>
     .option("--backoff <duration>", "first retry delay, doubled per retry, ±20 % jitter", "1s")
     .option(
       "--timeout <duration>",
-      "end a run that takes longer as timed_out (SIGTERM, then SIGKILL)",
+      "end a run that takes longer as timed_out (SIGTERM, then SIGKILL); a bare number is seconds",
     )
     .option("--key <key>", "at most one waiting or running task with this key")
     .option("--on-key <policy>", `when the key is held: ${KEY_POLICIES.join(", ")}`, "skip")

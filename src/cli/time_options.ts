@@ -2,7 +2,7 @@
  * Options that name a time or a length of time: `--at`, `--start-at`, `--stop-at`, `--since`,
  * `--until`; `--in`, `--backoff`, `--timeout`, `--older-than`, `--kill-grace`. A time is an ISO
  * 8601 instant, a wall-clock time or a phrase (see `parseAt`); where `ago` is allowed, a bare
- * duration ('2h') means that long before now.
+ * duration ('2h') means that long before now. A bare number as a duration is seconds.
  *
  * @example
  * ```ts
@@ -12,10 +12,19 @@
 import { parseDuration } from "../schedule/duration.ts";
 import { UsageError } from "./cli_error.ts";
 
-/** A duration option in milliseconds; a bad value is a UsageError that quotes it. */
+/**
+ * A duration option in milliseconds; a bare number is seconds, as in timeout(1) (`--timeout 5`,
+ * `--in 1.5`). A bad value is a UsageError that quotes it.
+ *
+ * @example
+ * ```ts
+ * parseDurationOption("--timeout", "5"); // 5000
+ * parseDurationOption("--timeout", "2m"); // 120000
+ * ```
+ */
 export function parseDurationOption(option: string, text: string): number {
   try {
-    return parseDuration(text);
+    return parseDuration(/^\s*(\d+(\.\d+)?|\.\d+)\s*$/.test(text) ? `${text.trim()}s` : text);
   } catch (error) {
     throw new UsageError(`Cannot use ${option}: ${(error as Error).message}`);
   }

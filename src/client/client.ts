@@ -127,6 +127,11 @@ export class Client {
     return this.#store.list(filter);
   }
 
+  /** How many tasks match the filter's conditions (its sort, limit and offset aside). */
+  count(filter: ListFilter = {}): number {
+    return this.#store.count(filter);
+  }
+
   /** Why a task that has not started is still waiting, in words; undefined if it is not. */
   whyWaiting(task: Task): string | undefined {
     return whyWaiting(this.#store, task);

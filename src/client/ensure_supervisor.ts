@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { sendRequest } from "../ipc/socket_client.ts";
 import { PROTOCOL_VERSION } from "../ipc/protocol.ts";
-import { selfCommand } from "../runtime/process.ts";
+import { isCompiled, selfCommand } from "../runtime/process.ts";
 import type { BgtHome } from "../store/home.ts";
 import { SupervisorUnavailableError } from "../task/errors.ts";
 
@@ -39,11 +39,13 @@ export async function ensureSupervisor(home: BgtHome, options: EnsureOptions = {
   );
 }
 
-/** Starts `bgt supervise` detached, its output appended to the home's supervisor log. */
+/** Starts `bgt supervise <home>` detached, its output appended to the home's supervisor log. */
 export function startSupervisorProcess(home: BgtHome): void {
   const log = openSync(home.supervisorLog, "a", 0o600);
   const [command, ...args] = selfCommand();
-  const child = spawn(command, [...args, "supervise"], {
+  // Its argv names the home, so that `ps` shows `bgt supervise /home/me/.local/state/bgt`.
+  const child = spawn(command, [...args, "supervise", home.dir], {
+    argv0: isCompiled() ? "bgt" : undefined,
     cwd: home.dir,
     detached: true,
     stdio: ["ignore", log, log],

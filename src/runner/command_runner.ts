@@ -28,7 +28,7 @@ import {
   watchTaskDir,
   writeRecord,
 } from "../store/task_files.ts";
-import { shellOf, type Task, type TaskOutcome } from "../task/types.ts";
+import { describeTask, shellOf, type Task, type TaskOutcome } from "../task/types.ts";
 import type { RunningTask } from "./running_task.ts";
 import { keepStreams, type StreamKeeper } from "./stream_keeper.ts";
 
@@ -46,25 +46,63 @@ export interface CommandRunOptions {
 /**
  * The waiter. Catching HUP/INT/TERM (rather than ignoring them) keeps the waiter alive through a
  * signal sent to the whole group while the command gets the default action; the waiter writes
- * the status once the command has ended. Arguments: status path, attempt, then the argv.
+ * the status once the command has ended. It reads its script on its stdin, its arguments set at
+ * the top (`s` status path, `a` attempt, then `set --` the argv, all quoted), so that its argv is
+ * just its title (`bgt: task 45 make all` in `ps`) and an argv of any length fits (one string of
+ * an argv or environment is limited to 128 KiB). The braces make sh read the whole script before
+ * it runs any of it, with /dev/null as stdin.
  */
-const WAITER = 's=$1; a=$2; shift 2; trap : HUP INT TERM; "$@"; c=$?; echo "$a $c" > "$s"; exit $c';
+const WAITER = [
+  "trap : HUP INT TERM",
+  '"$@"; c=$?; echo "$a $c" > "$s"; exit $c',
+];
 
 /**
- * The waiter of a `--stdin` task. Arguments: status path, attempt, FIFO path, holder-pid path,
- * then the argv. The holder inherits the FIFO open read-write (fd 4, closed in the waiter before
- * the command starts), so opening it for reading never blocks and a `bgt send` finds a reader;
- * `trap ''` makes the holder ignore the signals a user sends to the group.
+ * The waiter of a `--stdin` task; also given `f` the FIFO path and `h` the holder-pid path. The
+ * holder inherits the FIFO open read-write (fd 4, closed in the waiter before the command
+ * starts), so opening it for reading never blocks and a `bgt send` finds a reader; `trap ''`
+ * makes the holder ignore the signals a user sends to the group.
  */
 const STDIN_WAITER = [
-  "s=$1; a=$2; f=$3; h=$4; shift 4; trap : HUP INT TERM",
+  "trap : HUP INT TERM",
   'mkfifo -m 600 "$f" || { echo "$a 126" > "$s"; exit 126; }',
   'exec 4<>"$f"',
   "(trap '' HUP INT QUIT TERM; exec sleep 2147483647) &",
   'k=$!; exec 4>&-; echo "$k" > "$h"',
   '"$@" < "$f"; c=$?',
   'kill -9 "$k" 2>/dev/null; echo "$a $c" > "$s"; exit $c',
-].join("\n");
+];
+
+/** The waiter's whole script: its values, then its body, in braces reading /dev/null. */
+function _waiterScript(values: Record<string, string>, argv: readonly string[], body: string[]) {
+  const assignments = Object.entries(values).map(([name, value]) =>
+    `${name}=${_shellQuote([value])}`
+  );
+  return [`{ ${assignments.join("; ")}`, `set -- ${_shellQuote(argv)}`, ...body, "} </dev/null", ""]
+    .join("\n");
+}
+
+/** Longest process title of a waiter (the rest of a long command is cut). */
+const MAX_TITLE = 200;
+
+/**
+ * The waiter's process title: `bgt: task 45 make all`.
+ *
+ * @example
+ * ```ts
+ * waiterTitle({ id: 45, name: null, spec: { kind: "command", argv: ["make", "all"] } });
+ * // "bgt: task 45 make all"
+ * ```
+ */
+export function waiterTitle(task: Pick<Task, "id" | "name" | "spec">): string {
+  const title = `bgt: task ${task.id} ${describeTask(task)}`.replace(/\s+/g, " ");
+  return title.length <= MAX_TITLE ? title : `${title.slice(0, MAX_TITLE - 1)}…`;
+}
+
+/** The words quoted for sh: each one single-quoted, read back exactly as given. */
+function _shellQuote(words: readonly string[]): string {
+  return words.map((word) => `'${word.replace(/'/g, "'\\''")}'`).join(" ");
+}
 
 /** How far back in the data stream a re-adopted task is searched for its last progress. */
 const ADOPT_PROGRESS_WINDOW = 1 << 20;
@@ -100,22 +138,24 @@ export function startCommand(
   const fds = [files.stdout, files.stderr, files.data].map((path) => openSync(path, "a", 0o600));
   let waiter;
   try {
-    const args = task.stdin
-      ? [
-        STDIN_WAITER,
-        "bgt-waiter",
-        files.status,
-        String(task.attempt),
-        files.stdin,
-        files.stdinHolder,
-      ]
-      : [WAITER, "bgt-waiter", files.status, String(task.attempt)];
-    waiter = spawn("/bin/sh", ["-c", ...args, ...(options.argv ?? _commandArgv(task))], {
+    const script = _waiterScript(
+      task.stdin
+        ? { s: files.status, a: String(task.attempt), f: files.stdin, h: files.stdinHolder }
+        : { s: files.status, a: String(task.attempt) },
+      options.argv ?? _commandArgv(task),
+      task.stdin ? STDIN_WAITER : WAITER,
+    );
+    waiter = spawn("/bin/sh", [], {
+      argv0: waiterTitle(task),
       cwd: task.cwd,
       env: { ...task.env, BGT_TASK_ID: String(task.id) },
       detached: true,
-      stdio: ["ignore", fds[0], fds[1], fds[2]],
+      stdio: ["pipe", fds[0], fds[1], fds[2]],
     });
+    // Should the supervisor die before the script is written, sh reads an incomplete script and
+    // exits without a status: the task is lost, as when its waiter is killed.
+    waiter.stdin?.on("error", () => {/* the waiter ended first: its exit tells */});
+    waiter.stdin?.end(script);
   } finally {
     for (const fd of fds) closeSync(fd);
   }

@@ -85,39 +85,21 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   list(filter: ListFilter = {}): Task[] {
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    if (filter.status?.length) {
-      where.push(`status IN (${filter.status.map(() => "?").join(", ")})`);
-      params.push(...filter.status);
-    }
-    const simple: [SqlValue | undefined, string][] = [
-      [filter.group, "grp = ?"],
-      [filter.scheduleId, "schedule_id = ?"],
-      [filter.name, "name GLOB ?"],
-      [filter.since, "created_at >= ?"],
-      [filter.until, "created_at < ?"],
-    ];
-    for (const [value, clause] of simple) {
-      if (value === undefined) continue;
-      where.push(clause);
-      params.push(value);
-    }
-    for (const [key, value] of Object.entries(filter.meta ?? {})) {
-      // Text values compare as they are; numbers, booleans and objects as their JSON text.
-      where.push(
-        `(CASE json_type(meta, ?) WHEN 'text' THEN json_extract(meta, ?) ELSE meta -> ? END) = ?`,
-      );
-      const path = `$.${JSON.stringify(key)}`;
-      params.push(path, path, path, value);
-    }
+    const { where, params } = _whereOf(filter);
     const order = filter.newestFirst === false ? "ASC" : "DESC";
     const column = SORT_COLUMNS[filter.sort ?? "id"];
-    const sql = `SELECT ${TASK_COLUMNS} FROM tasks
-      ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+    const sql = `SELECT ${TASK_COLUMNS} FROM tasks ${where}
       ORDER BY ${column} ${order}${column === "id" ? "" : `, id ${order}`} LIMIT ? OFFSET ?`;
     params.push(filter.limit ?? 50, filter.offset ?? 0);
     return this.#db.prepare(sql).all<TaskRow>(...params).map(toTask);
+  }
+
+  count(filter: ListFilter = {}): number {
+    const { where, params } = _whereOf(filter);
+    const row = this.#db.prepare(`SELECT count(*) AS n FROM tasks ${where}`).get<{ n: number }>(
+      ...params,
+    );
+    return Number(row?.n ?? 0);
   }
 
   counts(): StatusCounts {
@@ -525,4 +507,35 @@ interface AttemptRow {
 
 function _slice(start: number | null, end: number | null): [number, number] | null {
   return start === null || end === null ? null : [start, end];
+}
+
+/** The WHERE clause (with its parameters) of a list filter's conditions (not its order or page). */
+function _whereOf(filter: ListFilter): { where: string; params: SqlValue[] } {
+  const where: string[] = [];
+  const params: SqlValue[] = [];
+  if (filter.status?.length) {
+    where.push(`status IN (${filter.status.map(() => "?").join(", ")})`);
+    params.push(...filter.status);
+  }
+  const simple: [SqlValue | undefined, string][] = [
+    [filter.group, "grp = ?"],
+    [filter.scheduleId, "schedule_id = ?"],
+    [filter.name, "name GLOB ?"],
+    [filter.since, "created_at >= ?"],
+    [filter.until, "created_at < ?"],
+  ];
+  for (const [value, clause] of simple) {
+    if (value === undefined) continue;
+    where.push(clause);
+    params.push(value);
+  }
+  for (const [key, value] of Object.entries(filter.meta ?? {})) {
+    // Text values compare as they are; numbers, booleans and objects as their JSON text.
+    where.push(
+      `(CASE json_type(meta, ?) WHEN 'text' THEN json_extract(meta, ?) ELSE meta -> ? END) = ?`,
+    );
+    const path = `$.${JSON.stringify(key)}`;
+    params.push(path, path, path, value);
+  }
+  return { where: where.length ? `WHERE ${where.join(" AND ")}` : "", params };
 }

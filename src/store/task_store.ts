@@ -109,6 +109,8 @@ export interface TaskStore {
   get(id: number): Task | undefined;
   /** Tasks matching the filter. */
   list(filter?: ListFilter): Task[];
+  /** How many tasks match the filter's conditions (its sort, limit and offset aside). */
+  count(filter?: ListFilter): number;
   /** Counts of tasks by state. */
   counts(): StatusCounts;
   /**

@@ -34,6 +34,7 @@ import { exitCodeOf } from "../../task/exit_code.ts";
 import { describeTask, type Task } from "../../task/types.ts";
 import { UsageError } from "../cli_error.ts";
 import { colorStatus, toJson, truncate, useColor } from "../format.ts";
+import { noteInterrupt } from "../interrupt_note.ts";
 import { DIM, type Fd, LogOutput, RED, type Route } from "../log_output.ts";
 import { collect, parseChoice, parseInteger } from "../parse_options.ts";
 import { parseTaskId } from "../task_ids.ts";
@@ -267,6 +268,7 @@ async function _printTask(
   }
   const following = options.follow && lastAttempt === Math.max(1, task.attempt);
   if (following) {
+    noteInterrupt([id]); // Ctrl-C ends the following, not the task: say so
     let separated = lastAttempt;
     const done = await followStreams(client, id, selection.streams, (stream, bytes, offset) => {
       // On a terminal, a new attempt (a retry) that begins while following gets its separator.

@@ -86,6 +86,8 @@ export function lsCommand() {
       };
       await withClient((client) => {
         const tasks = client.list(filter);
+        const { limit = 0, offset = 0 } = filter;
+        const past = tasks.length < limit ? 0 : client.count(filter) - offset - tasks.length;
         if (options.json) {
           process.stdout.write(`${toJson(tasks.map(taskJson), 2)}\n`);
         } else if (options.quiet) {
@@ -95,6 +97,8 @@ export function lsCommand() {
         } else {
           process.stdout.write(`${renderTable(tasks, useColor())}\n`);
         }
+        // On stderr, so that --json and -q output stays whole for scripts.
+        if (past > 0) process.stderr.write(`${morePastLimit(past)}\n`);
       }, { read: true });
     });
 }
@@ -104,7 +108,7 @@ export function renderTable(tasks: readonly Task[], color: boolean, now = Date.n
   const width = Math.max(20, (process.stdout.columns ?? 100) - 55);
   const rows = tasks.map((task) => [
     String(task.id),
-    colorStatus(task.status, color) + _progress(task),
+    colorStatus(task.status, color) + _howItEnded(task) + _progress(task),
     truncate(describeTask(task), width),
     task.runAt > now && (task.status === "scheduled" || task.status === "queued")
       ? `runs ${relativeTime(task.runAt, now)}`
@@ -112,6 +116,24 @@ export function renderTable(tasks: readonly Task[], color: boolean, now = Date.n
     task.startedAt ? duration((task.finishedAt ?? now) - task.startedAt) : "-",
   ]);
   return table([["ID", "STATUS", "NAME/COMMAND", "AGE", "DURATION"], ...rows]);
+}
+
+/**
+ * The footer of a list cut by `--limit`.
+ *
+ * @example
+ * ```ts
+ * morePastLimit(1234); // "… 1,234 more tasks (use --limit)"
+ * ```
+ */
+export function morePastLimit(count: number): string {
+  return `… ${count.toLocaleString("en-US")} more task${count === 1 ? "" : "s"} (use --limit)`;
+}
+
+/** A failed task's exit code or signal, as ` (3)` or ` (SIGKILL)`. */
+function _howItEnded(task: Task): string {
+  if (task.status !== "failed") return "";
+  return task.exitCode !== null ? ` (${task.exitCode})` : task.signal ? ` (${task.signal})` : "";
 }
 
 function _progress(task: Task): string {

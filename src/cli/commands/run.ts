@@ -1,6 +1,7 @@
 /**
  * `bgt run`: submits a module, command or shell task; prints its id (or, with --wait, streams
- * its output and exits with its code).
+ * its output, prints a module's return value as JSON and exits with its code; Ctrl-C leaves the
+ * task running).
  *
  * @example
  * ```sh
@@ -15,6 +16,7 @@ import { exitCodeOf } from "../../task/exit_code.ts";
 import { isTerminal, type SubmitResult } from "../../task/types.ts";
 import { UsageError } from "../cli_error.ts";
 import { localTime, toJson } from "../format.ts";
+import { noteInterrupt } from "../interrupt_note.ts";
 import { parseChoice } from "../parse_options.ts";
 import {
   addTaskOptions,
@@ -41,7 +43,10 @@ export function runCommand() {
     .option("--at <time>", "run at this time (ISO 8601, '2026-12-31 23:59', 'tomorrow 9am')")
     .option("--at-past <policy>", "when --at is in the past: refuse, or run now", "refuse")
     .option("--tz <zone>", "the time zone --at is read in (default: the system's)")
-    .option("-w, --wait", "stream the output and exit with the task's exit code")
+    .option(
+      "-w, --wait",
+      "stream the output (then a module's return value as JSON) and exit with the task's exit code",
+    )
     .option(
       "--stdin",
       "give the task a standard input fed by 'bgt send' (and by this command's own stdin when it is a pipe or a file)",
@@ -79,9 +84,17 @@ export function runCommand() {
         }
         if (options.json) process.stderr.write(`${toJson({ id })}\n`);
         const { followStreams } = await import("../../client/follow_streams.ts");
+        const forgetInterrupt = noteInterrupt([id]);
+        let lastOut = 0x0a;
         const done = await followStreams(client, id, ["stdout", "stderr"], (stream, bytes) => {
+          if (stream === "stdout" && bytes.length) lastOut = bytes[bytes.length - 1];
           (stream === "stderr" ? process.stderr : process.stdout).write(bytes);
         });
+        forgetInterrupt();
+        if (done.kind === "module" && done.status === "succeeded" && done.result !== undefined) {
+          // The module's return value, after its output, on a line of its own.
+          process.stdout.write(`${lastOut === 0x0a ? "" : "\n"}${toJson(done.result)}\n`);
+        }
         const error = await forwarded;
         if (error) process.stderr.write(`bgt: ${error.message}\n`);
         process.exitCode = exitCodeOf(done);

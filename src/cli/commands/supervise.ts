@@ -1,13 +1,15 @@
 /**
- * `bgt supervise`: runs the supervisor in the foreground (for systemd or a container);
- * SIGTERM or SIGINT drains it gracefully.
+ * `bgt supervise [home]`: runs the supervisor of a home (default: BGT_HOME, else the XDG state
+ * folder) in the foreground (for systemd or a container); SIGTERM or SIGINT drains it gracefully.
  *
  * @example
  * ```sh
  * BGT_HOME=/var/lib/bgt bgt supervise --parallel 4
+ * bgt supervise /var/lib/bgt   # the same home, named in `ps`
  * ```
  */
 import { Command } from "@commander-js/extra-typings";
+import { resolve } from "node:path";
 import { bgtHome } from "../../store/home.ts";
 import { parseInteger } from "../parse_options.ts";
 import { parseDurationOption } from "../time_options.ts";
@@ -16,12 +18,15 @@ import { parseDurationOption } from "../time_options.ts";
 export function superviseCommand() {
   return new Command("supervise")
     .description("run the supervisor in the foreground (SIGTERM drains it)")
+    .argument("[home]", "the home to supervise (default: BGT_HOME, else ~/.local/state/bgt)")
     .option("--parallel <n>", "most tasks at once (default: BGT_PARALLEL, else the cores)")
     .option(
       "--kill-grace <duration>",
       "time between SIGTERM and SIGKILL on kill or timeout (default: BGT_KILL_GRACE, else 5s)",
     )
-    .action(async (options) => {
+    .action(async (homeDir, options) => {
+      // What the supervisor starts (worker hosts, shell lines) finds the same home.
+      if (homeDir !== undefined) process.env.BGT_HOME = resolve(homeDir);
       const parallelText = options.parallel ?? process.env.BGT_PARALLEL;
       const graceText = options.killGrace ?? process.env.BGT_KILL_GRACE;
       const { startSupervisor } = await import("../../supervisor/supervisor.ts");
