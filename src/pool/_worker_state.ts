@@ -23,7 +23,7 @@ export interface _CurrentTask {
 export function _writeOutput(
   cur: _CurrentTask,
   stream: "stdout" | "stderr" | "data",
-  text: string,
+  text: string | Uint8Array,
 ): boolean {
   const out = cur.opts?.out;
   if (!out) return false;
@@ -33,7 +33,7 @@ export function _writeOutput(
   return true;
 }
 
-function _append(path: string, text: string): void {
+function _append(path: string, text: string | Uint8Array): void {
   try {
     appendFileSync(path, text, { mode: 0o600 });
   } catch (error) {

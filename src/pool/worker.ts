@@ -6,6 +6,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { format } from "node:util";
 import {
   type _WireOptions,
@@ -88,6 +89,24 @@ for (
     } else {
       original(...args);
     }
+  };
+}
+
+// ---- process.stdout / process.stderr capture ----
+// A task that writes to the streams directly (no newline, bytes) keeps that output too: it goes
+// to the task's files like console output, not to the host's own stdout.
+for (const stream of ["stdout", "stderr"] as const) {
+  const target = process[stream] as unknown as { write: (...a: unknown[]) => boolean };
+  const original = target.write.bind(target);
+  target.write = (chunk: unknown, encoding?: unknown, callback?: unknown) => {
+    const cur = _state.current;
+    const bytes = typeof chunk === "string" || chunk instanceof Uint8Array ? chunk : undefined;
+    if (cur !== undefined && bytes !== undefined && _writeOutput(cur, stream, bytes)) {
+      const done = typeof encoding === "function" ? encoding : callback;
+      if (typeof done === "function") queueMicrotask(() => done());
+      return true;
+    }
+    return original(chunk, encoding, callback);
   };
 }
 
