@@ -58,3 +58,4 @@ function _ended(stream: NodeJS.WriteStream): Promise<void> {
     stream.end(done);
   });
 }
+export {};
