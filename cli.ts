@@ -18,15 +18,44 @@ if (words[0] === "__shell") {
   const { embeddedUrl } = await import("./src/runtime/embedded_url.ts");
   const url = embeddedUrl(new URL("./src/runner/shell_line.ts", import.meta.url), SHELL_ENTRY);
   const { runShellLine } = await import(url) as typeof import("./src/runner/shell_line.ts");
-  process.exit(await runShellLine(words.slice(1).join(" ")));
+  await exitAfterOutput(await runShellLine(words.slice(1).join(" ")));
 } else if (words[0] === "__host") {
   const { runWorkerHost } = await import("./src/runner/worker_host.ts");
-  process.exit(await runWorkerHost(words[1]));
+  await exitAfterOutput(await runWorkerHost(words[1]));
 } else if (words[0] === "__module") {
   const { runIsolatedModule } = await import("./src/runner/isolated_module.ts");
-  process.exit(await runIsolatedModule(words[1], Number(words[2])));
+  await exitAfterOutput(await runIsolatedModule(words[1], Number(words[2])));
 } else {
   const { main } = await import("./src/cli/main.ts");
-  process.exit(await main(words));
+  await exitAfterOutput(await main(words));
+}
+
+/**
+ * Exits with `code` once stdout and stderr have handed everything written to them to the
+ * kernel: on a pipe, writes are queued, and `process.exit` alone would drop all but the first
+ * 64 KiB when the reader is slower than bgt. A reader that has gone (EPIPE) ends the wait too.
+ */
+async function exitAfterOutput(code: number): Promise<never> {
+  await Promise.all([process.stdout, process.stderr].map(_ended));
+  process.exit(code);
+}
+
+/**
+ * Ends `stream` and resolves once everything queued on it is written, or it failed. (Ending is
+ * the one wait every runtime keeps: Bun calls back an empty write at once, and its `drain` comes
+ * only after a write that returned false.)
+ */
+function _ended(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.destroyed || stream.writableFinished) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("error", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.once("error", done);
+    stream.once("close", done);
+    stream.end(done);
+  });
 }
 export {};

@@ -25,7 +25,10 @@ export class SqliteConnection {
     if (path !== ":memory:" && !existsSync(path)) closeSync(openSync(path, "a", 0o600));
     const db = await openSqlite(path);
     db.exec("PRAGMA busy_timeout = 10000");
-    db.exec("PRAGMA journal_mode = WAL");
+    // Turning a new file to WAL needs its exclusive lock, and SQLite answers SQLITE_BUSY at once
+    // (no busy wait) while a twin opening the same new file holds a shared one: retry it, as
+    // every other step.
+    retryBusy(() => db.exec("PRAGMA journal_mode = WAL"));
     db.exec("PRAGMA synchronous = NORMAL");
     retryBusy(() => migrate(db));
     if (path !== ":memory:") {
