@@ -54,6 +54,11 @@ describe("README quick start", () => {
     home.bgt(["wait", id]);
     const logged = printedAfter(lines, "bgt logs 2");
     assert.deepEqual(logged, home.ok(["logs", id]).split("\n"));
+    // ls's STATUS column for that task is the transcript's (with the exit code).
+    const statusIn = (row: string | undefined) => row?.split(/\s{2,}/)[1];
+    const shownRow = printedAfter(lines, "bgt ls").find((line) => line.startsWith("2 "));
+    const realRow = home.ok(["ls"]).split("\n").find((line) => line.startsWith(`${id} `));
+    assert.equal(statusIn(realRow), statusIn(shownRow));
   });
 
   test("the PATH step makes the folder it links into", () => {
