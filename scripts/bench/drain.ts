@@ -52,7 +52,7 @@ async function bgtDrainer(): Promise<() => Promise<number>> {
   const db = new Database(join(env.BGT_HOME!, "bgt.db"), { readonly: true });
   onCleanup(() => {
     db.close();
-    store.close();
+    void store.close();
   });
   const pending = db.prepare(
     "SELECT count(*) AS n FROM tasks WHERE id BETWEEN ? AND ? AND status IN ('queued', 'running')",
@@ -65,7 +65,7 @@ async function bgtDrainer(): Promise<() => Promise<number>> {
   const batch = Array.from({ length: TASKS }, () => task);
   return async () => {
     const start = Date.now();
-    const ids = store.submit(batch);
+    const ids = (await store.submit(batch)).map((result) => result.id);
     process.kill(supervisor.pid!, "SIGUSR2");
     const [first, last] = [ids[0], ids[ids.length - 1]];
     while ((pending.get(first, last) as { n: number }).n > 0) {

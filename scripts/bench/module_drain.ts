@@ -75,7 +75,7 @@ await bench("module_drain", async () => {
   let round = 0;
   for (; round < MAX_ROUNDS; round++) {
     if (round >= 2 && performance.now() - began > BUDGET_S * 1000) break;
-    const ids = store.submit(batch);
+    const ids = (await store.submit(batch)).map((result) => result.id);
     const first = ids[0];
     const last = ids[ids.length - 1];
     const start = Date.now();
@@ -110,7 +110,7 @@ await bench("module_drain", async () => {
   const rounds = round;
   await pool.close();
   db.close();
-  store.close();
+  await store.close();
 
   const rate = figure(drain, "/s");
   const poolRate = figure(inPool, "/s");

@@ -1,6 +1,6 @@
 /**
  * Scale: a task table grown by a generator (not the CLI) to 1k, 100k and 1M rows in one
- * temporary home; at each size, the store's `claimNext` (and `finish`) per task, and the wall
+ * temporary home; at each size, the store's `claim` (and `finish`) per task, and the wall
  * time of `dist/bgt ls` (first page), `ls --status failed`, `show`/`logs` of the oldest task and
  * `run -- true` (a supervisor running), alternating with a compiled Bun hello-world (the floor of
  * any compiled CLI); at the largest, the database's bytes per task.
@@ -198,29 +198,30 @@ function grow(path: string, from: number, total: number, origin: number): number
 async function claims(path: string): Promise<{ claim: number[]; finish: number[] }> {
   const store = await SqliteTaskStore.open(path);
   try {
-    store.submit(Array.from({ length: CLAIMS }, () => ({
+    await store.submit(Array.from({ length: CLAIMS }, () => ({
       spec: { kind: "command" as const, argv: ["true"] },
       env: {},
     })));
     const owner = "bench-claims";
     const claim: number[] = [];
-    const ids: number[] = [];
+    const runs: { id: number; attempt: number }[] = [];
+    const room = { maxProcesses: 1, maxWorkers: 1, limit: 1 };
     for (let i = 0; i < CLAIMS; i++) {
       const t0 = performance.now();
-      const task = store.claimNext(owner, { now: Date.now(), fullGroups: [] });
+      const [task] = await store.claim(owner, room);
       claim.push((performance.now() - t0) * 1000);
-      if (!task) throw new Error(`claimNext found nothing after ${i} claims`);
-      ids.push(task.id);
+      if (!task) throw new Error(`claim found nothing after ${i} claims`);
+      runs.push({ id: task.id, attempt: task.attempt });
     }
     const finish: number[] = [];
-    for (const id of ids) {
+    for (const { id, attempt } of runs) {
       const t0 = performance.now();
-      store.finish(id, owner, { status: "succeeded", exitCode: 0 });
+      await store.finish(owner, [{ id, attempt, outcome: { status: "succeeded", exitCode: 0 } }]);
       finish.push((performance.now() - t0) * 1000);
     }
     return { claim, finish };
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -259,7 +260,7 @@ await bench("scale", async () => {
     progress(`${num(size)} rows (generated ${num(size - before)} at ${num(generatePerSec)}/s)`);
     const { claim, finish } = await claims(path);
     have += CLAIMS;
-    progress(`  claimNext median ${num(figure(claim, "µs").median)} µs`);
+    progress(`  claim median ${num(figure(claim, "µs").median)} µs`);
 
     const supervisor = await startSupervisor(env);
     const contenders: Record<string, string[]> = {
@@ -356,7 +357,7 @@ await bench("scale", async () => {
       {
         id: "scale_claim",
         section: "Scale",
-        measure: `the store's \`claimNext\` (one transaction) with ${at} rows`,
+        measure: `the store's \`claim\` of one task (one transaction) with ${at} rows`,
         bgt: large.claim,
         peers: stages.slice(0, -1).map((s) => ({
           name: `at ${label(s.rows)} rows`,

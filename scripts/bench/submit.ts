@@ -45,14 +45,14 @@ async function bgtSubmit(count: number, perCall: number): Promise<number> {
     await client.submit(all.slice(i, i + perCall), { wake: false });
   }
   const rate = count / ((performance.now() - start) / 1000);
-  client.close();
+  await client.close();
   return rate;
 }
 
 /** Raw bun:sqlite: the same row `count` times, `perCommit` per transaction. */
 async function rawInsert(count: number, perCommit: number): Promise<number> {
   const path = join(tempDir("raw"), "bgt.db");
-  (await SqliteTaskStore.open(path)).close(); // the schema, migrated
+  await (await SqliteTaskStore.open(path)).close(); // the schema, migrated
   const db = new Database(path);
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = NORMAL");

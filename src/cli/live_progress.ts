@@ -48,10 +48,10 @@ export function showLiveProgress(
   intervalMs = 200,
 ): () => void {
   let drawn = 0;
-  const draw = () => {
+  const draw = async () => {
     let tasks: Task[];
     try {
-      tasks = ids.map((id) => client.get(id));
+      tasks = await Promise.all(ids.map((id) => client.get(id)));
     } catch {
       return; // a task removed meanwhile: the wait itself reports it
     }
@@ -62,8 +62,8 @@ export function showLiveProgress(
     out.write(`${_erase(drawn)}${lines.join("\n")}\n`);
     drawn = lines.length;
   };
-  draw();
-  const timer = setInterval(draw, intervalMs);
+  void draw();
+  const timer = setInterval(() => void draw(), intervalMs);
   return () => {
     clearInterval(timer);
     out.write(_erase(drawn));

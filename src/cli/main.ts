@@ -112,7 +112,7 @@ async function _bare(): Promise<number> {
   if (existsSync(bgtHome(process.env).db)) {
     try {
       const { withClient } = await import("./with_client.ts");
-      hasTasks = await withClient((client) => client.count() > 0);
+      hasTasks = await withClient(async (client) => (await client.count()) > 0);
     } catch (error) {
       return reportError(error);
     }

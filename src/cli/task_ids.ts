@@ -58,10 +58,10 @@ function _parseWord(word: string): number | typeof LAST_TASK {
 
 async function _lastId(client: Pick<Client, "list"> | undefined): Promise<number> {
   let newest;
-  if (client) newest = client.list({ limit: 1 })[0];
+  if (client) newest = (await client.list({ limit: 1 }))[0];
   else {
     const { withClient } = await import("./with_client.ts");
-    newest = await withClient((own) => own.list({ limit: 1 })[0]);
+    newest = await withClient(async (own) => (await own.list({ limit: 1 }))[0]);
   }
   if (!newest) throw new Error(`Cannot find task '${LAST_TASK}': there are no tasks yet`);
   return newest.id;

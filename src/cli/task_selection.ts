@@ -78,12 +78,12 @@ export async function selectTasks(
   rule: SelectionRule,
 ): Promise<number[]> {
   if (!checkSelection(words, selector, rule)) return await parseTaskIds(words, { client });
-  return client.list({
+  return (await client.list({
     status: [...rule.statuses],
     group: selector.group,
     limit: Number.MAX_SAFE_INTEGER,
     newestFirst: false,
-  }).map((task) => task.id);
+  })).map((task) => task.id);
 }
 
 /** Describes a selector for a message: "in group io", "at all". */

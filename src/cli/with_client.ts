@@ -26,7 +26,7 @@ export async function withClient<T>(
     if (options.read) await superviseForRead(client);
     return await fn(client);
   } finally {
-    client.close();
+    await client.close();
   }
 }
 

@@ -20,7 +20,7 @@ import {
   type SupervisorStatus,
 } from "../ipc/protocol.ts";
 import { type BgtHome, bgtHome, ensureHome } from "../store/home.ts";
-import { SqliteTaskStore } from "../store/sqlite_task_store.ts";
+import { openStore, storeConfig } from "../store/open_store.ts";
 import {
   removeTaskFiles,
   streamInfo,
@@ -30,7 +30,7 @@ import {
   taskFiles,
 } from "../store/task_files.ts";
 import { openTaskStdin } from "../store/task_stdin.ts";
-import type { GroupSetting, ListFilter, ScheduleRemoval } from "../store/task_store.ts";
+import type { GroupSetting, ListFilter, ScheduleRemoval, TaskStore } from "../store/task_store.ts";
 import type { ScheduleRequest } from "../schedule/new_schedule.ts";
 import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
 import type { Schedule } from "../task/schedule.ts";
@@ -61,18 +61,24 @@ export interface SubmitOptions {
 /** A connection to one bgt home. */
 export class Client {
   readonly home: BgtHome;
-  #store: SqliteTaskStore;
+  #store: TaskStore;
 
-  private constructor(home: BgtHome, store: SqliteTaskStore) {
+  private constructor(home: BgtHome, store: TaskStore) {
     this.home = home;
     this.#store = store;
   }
 
-  /** Opens the home (creating it on first use). */
+  /** Opens the home (creating it on first use) and its store (BGT_STORE, else its bgt.db). */
   static async open(options: ConnectOptions = {}): Promise<Client> {
-    const home = bgtHome(options.env ?? process.env);
+    const env = options.env ?? process.env;
+    const home = bgtHome(env);
     ensureHome(home);
-    return new Client(home, await SqliteTaskStore.open(home.db));
+    return new Client(home, await openStore(storeConfig(env, home), { role: "client" }));
+  }
+
+  /** Which store this client uses: `sqlite:/…/bgt.db` or `postgres://user@host/db?schema=…`. */
+  get storeDescription(): string {
+    return this.#store.description;
   }
 
   /**
@@ -100,7 +106,7 @@ export class Client {
     tasks: readonly NewTask[],
     options: SubmitOptions = {},
   ): Promise<SubmitResult[]> {
-    const results = this.#store.submitAll(prepareTasks(tasks));
+    const results = await this.#store.submit(prepareTasks(tasks));
     if (options.wake ?? true) await wakeSupervisor(this.home, this.#store);
     for (const { key } of results) {
       if (key?.action === "replaced" && key.holderRunning) {
@@ -116,25 +122,25 @@ export class Client {
   }
 
   /** The task with this id; throws TaskNotFoundError. */
-  get(id: number): Task {
-    const task = this.#store.get(id);
+  async get(id: number): Promise<Task> {
+    const task = await this.#store.get(id);
     if (!task) throw new TaskNotFoundError(id);
     return task;
   }
 
   /** Tasks matching the filter, newest first. */
-  list(filter: ListFilter = {}): Task[] {
-    return this.#store.list(filter);
+  async list(filter: ListFilter = {}): Promise<Task[]> {
+    return await this.#store.list(filter);
   }
 
   /** How many tasks match the filter's conditions (its sort, limit and offset aside). */
-  count(filter: ListFilter = {}): number {
-    return this.#store.count(filter);
+  async count(filter: ListFilter = {}): Promise<number> {
+    return await this.#store.count(filter);
   }
 
   /** Why a task that has not started is still waiting, in words; undefined if it is not. */
-  whyWaiting(task: Task): string | undefined {
-    return whyWaiting(this.#store, task);
+  async whyWaiting(task: Task): Promise<string | undefined> {
+    return await whyWaiting(this.#store, this.home, task);
   }
 
   /**
@@ -145,37 +151,39 @@ export class Client {
     // Loaded on demand (croner): most commands never touch a schedule.
     const { newSchedule } = await import("../schedule/new_schedule.ts");
     const [template] = prepareTasks([request.template]);
-    const id = this.#store.schedules.create(newSchedule({ ...request, template }, Date.now()));
+    const now = await this.#store.now();
+    const id = await this.#store.schedules.create(newSchedule({ ...request, template }, now));
     await wakeSupervisor(this.home, this.#store);
-    return this.getSchedule(id);
+    return await this.getSchedule(id);
   }
 
   /** The schedule with this id; throws ScheduleNotFoundError. */
-  getSchedule(id: number): Schedule {
-    const schedule = this.#store.schedules.get(id);
+  async getSchedule(id: number): Promise<Schedule> {
+    const schedule = await this.#store.schedules.get(id);
     if (!schedule) throw new ScheduleNotFoundError(id);
     return schedule;
   }
 
   /** All schedules, oldest first. */
-  schedules(): Schedule[] {
-    return this.#store.schedules.list();
+  async schedules(): Promise<Schedule[]> {
+    return await this.#store.schedules.list();
   }
 
   /** Stops a schedule from firing until resumed. */
-  pauseSchedule(id: number): Schedule {
-    this.getSchedule(id);
-    this.#store.schedules.setPaused(id, true);
-    return this.getSchedule(id);
+  async pauseSchedule(id: number): Promise<Schedule> {
+    await this.getSchedule(id);
+    await this.#store.schedules.setPaused(id, true);
+    return await this.getSchedule(id);
   }
 
   /** Resumes a paused schedule from now on (the firings missed while paused are skipped). */
   async resumeSchedule(id: number): Promise<Schedule> {
-    const schedule = this.getSchedule(id);
+    const schedule = await this.getSchedule(id);
     const { resumePoint } = await import("../schedule/resume_point.ts");
-    this.#store.schedules.setPaused(id, false, resumePoint(schedule, Date.now()));
+    const now = await this.#store.now();
+    await this.#store.schedules.setPaused(id, false, resumePoint(schedule, now));
     await wakeSupervisor(this.home, this.#store);
-    return this.getSchedule(id);
+    return await this.getSchedule(id);
   }
 
   /**
@@ -183,7 +191,7 @@ export class Client {
    * running one runs on. Says which runs it canceled and which still run.
    */
   async removeSchedule(id: number): Promise<ScheduleRemoval> {
-    const removal = this.#store.schedules.remove(id);
+    const removal = await this.#store.schedules.remove(id);
     if (!removal) throw new ScheduleNotFoundError(id);
     if (removal.canceled.length) {
       // Tell a `bgt wait` on a canceled run (if any) that it ended.
@@ -197,13 +205,13 @@ export class Client {
   }
 
   /** The groups with settings. */
-  groups(): GroupSetting[] {
-    return this.#store.groups();
+  async groups(): Promise<GroupSetting[]> {
+    return await this.#store.groups();
   }
 
   /** How many tasks of each group run now. */
-  runningByGroup(): Record<string, number> {
-    return this.#store.runningByGroup();
+  async runningByGroup(): Promise<Record<string, number>> {
+    return await this.#store.runningByGroup();
   }
 
   /** Sets a group's parallelism or pauses/resumes it, then wakes the supervisor. */
@@ -211,25 +219,25 @@ export class Client {
     name: string,
     change: { parallel?: number | null; paused?: boolean },
   ): Promise<GroupSetting> {
-    const group = this.#store.setGroup(name, change);
+    const group = await this.#store.setGroup(name, change);
     await wakeSupervisor(this.home, this.#store);
     return group;
   }
 
   /** The paths of a task's streams (throws TaskNotFoundError for an unknown id). */
-  files(id: number): TaskFiles {
-    this.get(id);
+  async files(id: number): Promise<TaskFiles> {
+    await this.get(id);
     return taskFiles(this.home.logs, id);
   }
 
   /** Path of one of a task's streams. */
-  streamPath(id: number, stream: StreamName): string {
-    return this.files(id)[stream];
+  async streamPath(id: number, stream: StreamName): Promise<string> {
+    return (await this.files(id))[stream];
   }
 
   /** Each stream's kept window, `{start, limit}` in absolute bytes (the seed's stream->start/limit). */
-  streams(id: number): Record<StreamName, StreamWindow> {
-    const files = this.files(id);
+  async streams(id: number): Promise<Record<StreamName, StreamWindow>> {
+    const files = await this.files(id);
     return {
       stdout: streamInfo(files, "stdout"),
       stderr: streamInfo(files, "stderr"),
@@ -249,7 +257,7 @@ export class Client {
     input: Uint8Array | AsyncIterable<Uint8Array>,
     options: { eof?: boolean; untilStarted?: boolean; signal?: AbortSignal } = {},
   ): Promise<void> {
-    let task = this.get(id);
+    let task = await this.get(id);
     if (!task.stdin) {
       throw new TaskStateError(`Cannot send to task ${id}: it was not started with --stdin`);
     }
@@ -257,7 +265,7 @@ export class Client {
       if (task.status === "running" || task.status === "paused") break;
       options.signal?.throwIfAborted();
       await new Promise((resolve) => setTimeout(resolve, Math.min(delay, 200)));
-      task = this.get(id);
+      task = await this.get(id);
     }
     if (task.status !== "running" && task.status !== "paused") {
       throw new TaskStateError(`Cannot send to task ${id}: it is ${task.status}, not running`);
@@ -276,10 +284,10 @@ export class Client {
 
   /** Resolves with the tasks once every one has reached a terminal state. */
   async wait(ids: readonly number[], options: { signal?: AbortSignal } = {}): Promise<Task[]> {
-    for (const id of ids) this.get(id);
+    for (const id of ids) await this.get(id);
     await this.start(options);
     await this.#request({ v: PROTOCOL_VERSION, type: "wait", ids: [...ids] }, options);
-    return ids.map((id) => this.get(id));
+    return await Promise.all(ids.map((id) => this.get(id)));
   }
 
   /**
@@ -288,7 +296,7 @@ export class Client {
    * TaskNotFoundError for an unknown id.
    */
   async kill(id: number, signal = "SIGTERM"): Promise<{ already?: TaskStatus }> {
-    this.get(id);
+    await this.get(id);
     await this.start();
     return await this.#control(id, signal);
   }
@@ -357,48 +365,51 @@ export class Client {
   async restart(id: number): Promise<Task> {
     const [result] = await this.restartEach([id]);
     if (!result.ok) throw result.error;
-    return this.get(id);
+    return await this.get(id);
   }
 
   /** restart() of every task it can: one result per id, in order; one wake-up for all. */
   async restartEach(ids: readonly number[]): Promise<ControlResult[]> {
-    const results = ids.map((id): ControlResult => {
+    const results: ControlResult[] = [];
+    for (const id of ids) {
       try {
-        const task = this.get(id);
-        if (!this.#store.restart(id)) {
+        const task = await this.get(id);
+        if (!await this.#store.restart(id)) {
           throw new TaskStateError(`Cannot restart task ${id}: it is ${task.status}, not finished`);
         }
-        return { id, ok: true };
+        results.push({ id, ok: true });
       } catch (error) {
-        return { id, ok: false, error: _asError(error) };
+        results.push({ id, ok: false, error: _asError(error) });
       }
-    });
+    }
     if (results.some((result) => result.ok)) await wakeSupervisor(this.home, this.#store);
     return results;
   }
 
   /** Merges metadata into a task (a null value deletes its key); returns the task. */
-  mergeMeta(id: number, patch: Record<string, unknown>): Task {
-    const task = this.#store.mergeMeta(id, patch);
+  async mergeMeta(id: number, patch: Record<string, unknown>): Promise<Task> {
+    const task = await this.#store.mergeMeta(id, patch);
     if (!task) throw new TaskNotFoundError(id);
     return task;
   }
 
   /** A task's attempts, oldest first. */
-  attempts(id: number): Attempt[] {
-    this.get(id);
-    return this.#store.attempts(id);
+  async attempts(id: number): Promise<Attempt[]> {
+    await this.get(id);
+    return await this.#store.attempts(id);
   }
 
   /**
    * Removes finished tasks (and their logs) that ended before `before`, optionally only in
    * these states or this group; returns the ids removed.
    */
-  clean(filter: { before?: number; status?: TaskStatus[]; group?: string } = {}): number[] {
-    const ids = this.#store.finishedIds(filter);
+  async clean(
+    filter: { before?: number; status?: TaskStatus[]; group?: string } = {},
+  ): Promise<number[]> {
+    const ids = await this.#store.finishedIds(filter);
     const removed: number[] = [];
     for (let i = 0; i < ids.length; i += 500) {
-      for (const id of this.#store.remove(ids.slice(i, i + 500))) {
+      for (const id of (await this.#store.remove(ids.slice(i, i + 500))).removed) {
         removeTaskFiles(taskFiles(this.home.logs, id));
         removed.push(id);
       }
@@ -428,7 +439,7 @@ export class Client {
     const results = new Map<number, ControlResult>();
     let pending = [...new Set(ids)];
     for (let round = 0; pending.length && round < 3; round++) {
-      const { removed, running, missing } = this.#store.removeEach(pending);
+      const { removed, running, missing } = await this.#store.remove(pending);
       for (const id of removed) {
         removeTaskFiles(taskFiles(this.home.logs, id));
         results.set(id, { id, ok: true });
@@ -526,7 +537,7 @@ export class Client {
     let told = "";
     let lastLook = 0;
     while (Date.now() < deadline) {
-      if (!this.#store.supervisor()) return true;
+      if (!await this.#store.supervisorOf(this.home.dir)) return true;
       if (Date.now() - lastLook >= 250) {
         lastLook = Date.now();
         const draining = (await this.status().catch(() => undefined))?.draining;
@@ -545,9 +556,9 @@ export class Client {
     );
   }
 
-  /** Closes the database. */
-  close(): void {
-    this.#store.close();
+  /** Closes the store. */
+  async close(): Promise<void> {
+    await this.#store.close();
   }
 }
 

@@ -47,17 +47,17 @@ export async function followStreams(
   client: Client,
   id: number,
   streams: readonly StreamName[],
-  write: (stream: StreamName, bytes: Uint8Array, offset: number) => void,
+  write: (stream: StreamName, bytes: Uint8Array, offset: number) => void | Promise<void>,
   options: FollowOptions = {},
 ): Promise<Task> {
-  const now = client.get(id); // throws TaskNotFoundError for an unknown id
+  const now = await client.get(id); // throws TaskNotFoundError for an unknown id
   const files = taskFiles(client.home.logs, id);
   const offsets = new Map(streams.map((stream) => [stream, options.from?.[stream] ?? 0]));
   /** Since when each stream's unfinished last line has been held back. */
   const heldSince = new Map<StreamName, number>();
   const holdMs = options.holdMs ?? 100;
   let holding = false;
-  const drain = (final: boolean) => {
+  const drain = async (final: boolean) => {
     holding = false;
     for (const stream of streams) {
       const end = streamSize(files[stream]);
@@ -76,14 +76,14 @@ export async function followStreams(
         }
         if (!held) heldSince.delete(stream);
         offsets.set(stream, chunk.from + bytes.length);
-        if (bytes.length) write(stream, bytes, chunk.from);
+        if (bytes.length) await write(stream, bytes, chunk.from);
         if (!more || !chunk.bytes.length) break;
       }
     }
   };
   if (isTerminal(now.status)) {
     // Nothing more will be written: no line is held back.
-    drain(true);
+    await drain(true);
     return now;
   }
   let finished = false;
@@ -96,7 +96,7 @@ export async function followStreams(
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     while (!finished) {
-      drain(false);
+      await drain(false);
       watcher ??= watchTaskDir(files.dir, () => wakeUp());
       await Promise.race([
         ended,
@@ -113,7 +113,7 @@ export async function followStreams(
     clearTimeout(timer);
     watcher?.close();
   }
-  drain(true);
+  await drain(true);
   return await ended;
 }
 

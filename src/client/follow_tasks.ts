@@ -51,7 +51,7 @@ export async function followTasks(
   const watcher = watchTaskDir(client.home.logs, () => wakeUp());
   try {
     while (!signal.aborted) {
-      for (const task of client.list({ status: ["running", "paused"], limit: 10_000 })) {
+      for (const task of await client.list({ status: ["running", "paused"], limit: 10_000 })) {
         if (followed.has(task.id)) continue;
         followed.add(task.id);
         const files = taskFiles(client.home.logs, task.id);

@@ -5,7 +5,7 @@
  *
  * @example
  * ```ts
- * store.submit([task]);
+ * await store.submit([task]);
  * await wakeSupervisor(home, store);
  * ```
  */
@@ -15,7 +15,7 @@ import type { SupervisorRecord, TaskStore } from "../store/task_store.ts";
 
 /** Signals the running supervisor, or starts one. */
 export async function wakeSupervisor(home: BgtHome, store: TaskStore): Promise<void> {
-  if (_signalSupervisor(store)) return;
+  if (await _signalSupervisor(home, store)) return;
   const { ensureSupervisor } = await import("./ensure_supervisor.ts");
   await ensureSupervisor(home);
 }
@@ -34,20 +34,23 @@ export async function wakeSupervisor(home: BgtHome, store: TaskStore): Promise<v
  * ```
  */
 export async function superviseBeforeRead(home: BgtHome, store: TaskStore): Promise<void> {
-  if (liveSupervisor(store)) return;
+  if (await liveSupervisor(home, store)) return;
   const { ensureSupervisor } = await import("./ensure_supervisor.ts");
   await ensureSupervisor(home);
 }
 
 /** The supervisor holding the home's role, if it lives (pid and start time both match). */
-export function liveSupervisor(store: TaskStore): SupervisorRecord | undefined {
-  const holder = store.supervisor();
+export async function liveSupervisor(
+  home: Pick<BgtHome, "dir">,
+  store: TaskStore,
+): Promise<SupervisorRecord | undefined> {
+  const holder = await store.supervisorOf(home.dir);
   return holder && isSameProcessAlive(holder.pid, holder.startTime) ? holder : undefined;
 }
 
 /** Signals the supervisor if one lives (none is started); false when none does. */
-function _signalSupervisor(store: TaskStore): boolean {
-  const holder = liveSupervisor(store);
+async function _signalSupervisor(home: BgtHome, store: TaskStore): Promise<boolean> {
+  const holder = await liveSupervisor(home, store);
   if (!holder) return false;
   try {
     process.kill(holder.pid, "SIGUSR2");

@@ -4,23 +4,31 @@
  *
  * @example
  * ```ts
- * whyWaiting(store, task); // "waiting on #12 (running)" | "group io full (2/2 running)" | …
+ * await whyWaiting(store, home, task); // "waiting on #12 (running)" | "group io full (2/2 running)" | …
  * ```
  */
 import type { TaskStore } from "../store/task_store.ts";
 import { localTime } from "../schedule/local_time.ts";
-import type { Task } from "../task/types.ts";
+import { isTerminal, type Task } from "../task/types.ts";
+import type { BgtHome } from "../store/home.ts";
 import { liveSupervisor } from "./wake_supervisor.ts";
 
 /** The reason a waiting task waits; undefined for a task that runs or has ended. */
-export function whyWaiting(store: TaskStore, task: Task, now = Date.now()): string | undefined {
+export async function whyWaiting(
+  store: TaskStore,
+  home: Pick<BgtHome, "dir">,
+  task: Task,
+  now = Date.now(),
+): Promise<string | undefined> {
   if (task.status === "blocked") {
-    const open = task.after
-      .map((id) => store.get(id))
-      .filter((dep) =>
-        dep && dep.status !== "succeeded" && !["failed", "canceled"].includes(dep.status)
-      )
-      .map((dep) => `#${dep!.id} (${dep!.status})`);
+    // Open: a dependency that has not ended (settlement's own judgement: any end settles it).
+    const deps = await store.list({
+      ids: task.after,
+      limit: task.after.length,
+      newestFirst: false,
+    });
+    const open = deps.filter((dep) => !isTerminal(dep.status))
+      .map((dep) => `#${dep.id} (${dep.status})`);
     return `waiting on ${open.join(", ") || "its dependencies"}`;
   }
   if (task.status !== "queued" && task.status !== "scheduled") return undefined;
@@ -30,12 +38,12 @@ export function whyWaiting(store: TaskStore, task: Task, now = Date.now()): stri
       ? `retry ${task.attempt + 1} of ${task.maxAttempts} at ${at}`
       : `scheduled for ${at}`;
   }
-  if (!liveSupervisor(store)) {
+  if (!await liveSupervisor(home, store)) {
     return "no supervisor is running (it starts with the next bgt run, or: bgt daemon start)";
   }
-  const group = store.groups().find((setting) => setting.name === task.group);
+  const group = (await store.groups()).find((setting) => setting.name === task.group);
   if (group?.paused) return `group ${task.group} is paused (bgt group resume ${task.group})`;
-  const running = store.runningByGroup();
+  const running = await store.runningByGroup();
   const inGroup = running[task.group] ?? 0;
   if (group?.parallel != null && inGroup >= group.parallel) {
     return `group ${task.group} full (${inGroup}/${group.parallel} running)`;

@@ -55,6 +55,8 @@ export interface SupervisorStatus {
   startedAt: number;
   version: string;
   home: string;
+  /** The store in use: `sqlite:/…/bgt.db` or `postgres://user@host:port/db?schema=…` (absent from an older supervisor). */
+  store?: string;
   running: number;
   queued: number;
   parallel: number;

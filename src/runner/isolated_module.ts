@@ -17,7 +17,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { Pool } from "../pool/pool.ts";
 import { selfCommand } from "../runtime/process.ts";
 import { bgtHome } from "../store/home.ts";
-import { SqliteTaskStore } from "../store/sqlite_task_store.ts";
+import { openStore, storeConfig } from "../store/open_store.ts";
 import { type TaskFiles, taskFiles, writeAtomic } from "../store/task_files.ts";
 import { decode, encode } from "../task/codec.ts";
 import type { Task, TaskOutcome } from "../task/types.ts";
@@ -45,7 +45,11 @@ interface ResultRecord {
 export function startIsolatedModule(task: Task, files: TaskFiles, homeDir: string): RunningTask {
   // An earlier attempt's outcome must not pass for this one's.
   rmSync(resultPath(files), { force: true });
-  const run = startCommand(task, files, { argv: isolatedArgv(homeDir, task.id) });
+  // Its process opens the supervisor's store (BGT_STORE as the supervisor has it, or none).
+  const env = { ...task.env };
+  if (process.env.BGT_STORE) env.BGT_STORE = process.env.BGT_STORE;
+  else delete env.BGT_STORE;
+  const run = startCommand({ ...task, env }, files, { argv: isolatedArgv(homeDir, task.id) });
   return _withResult(run, files, task.attempt);
 }
 
@@ -83,10 +87,10 @@ function _readOutcome(files: TaskFiles, attempt: number): TaskOutcome | undefine
  */
 export async function runIsolatedModule(homeDir: string, id: number): Promise<number> {
   const home = bgtHome({ BGT_HOME: homeDir });
-  const store = await SqliteTaskStore.open(home.db);
+  const store = await openStore(storeConfig(process.env, home), { role: "runner" });
   const pool = new Pool({ size: 1 });
   try {
-    const task = store.get(id);
+    const task = await store.get(id);
     if (!task || task.spec.kind !== "module") {
       process.stderr.write(`bgt: Cannot run task ${id} isolated: no such module task\n`);
       return 2;
@@ -102,6 +106,6 @@ export async function runIsolatedModule(homeDir: string, id: number): Promise<nu
     return outcome.status === "succeeded" ? 0 : 1;
   } finally {
     await pool.terminate();
-    store.close();
+    await store.close();
   }
 }

@@ -24,16 +24,16 @@ import { errorText } from "./user_stack.ts";
 /** Options for {@linkcode startModule}. */
 export interface ModuleRunOptions {
   /** Called with each progress report. */
-  onProgress?: (fraction: number, message: string | null) => void;
+  onProgress?: (fraction: number, message: string | null) => unknown;
   /**
    * Set inside an isolated task's own process (`--isolate`): the waiter's records stay, and the
    * supervisor's keeper, not this runner, trims the streams.
    */
   isolated?: boolean;
   /** Called with each `context.meta(patch)`. */
-  onMeta?: (patch: Record<string, unknown>) => void;
+  onMeta?: (patch: Record<string, unknown>) => unknown;
   /** Called with each `context.checkpoint(value)`. */
-  onCheckpoint?: (value: unknown) => void;
+  onCheckpoint?: (value: unknown) => unknown;
   /** Time between abort and terminating the worker. @default 2000 */
   graceMs?: number;
 }
@@ -71,9 +71,45 @@ export function storeReports(
   id: number,
 ): Pick<ModuleRunOptions, "onProgress" | "onMeta" | "onCheckpoint"> {
   return {
-    onProgress: (fraction, message) => store.setProgress(id, fraction, message),
+    onProgress: coalescedProgress(store, id),
     onMeta: (patch) => store.mergeMeta(id, patch),
     onCheckpoint: (value) => store.setCheckpoint(id, value),
+  };
+}
+
+/**
+ * Stores a task's progress reports with at most one write in flight; reports arriving meanwhile
+ * are coalesced (the latest wins). Returns the write's promise, or undefined when coalesced.
+ *
+ * @example
+ * ```ts
+ * const report = coalescedProgress(store, 41);
+ * report(0.5, "half"); report(0.6, null); // two writes at most
+ * ```
+ */
+export function coalescedProgress(
+  store: Pick<TaskStore, "setProgress">,
+  id: number,
+): (fraction: number, message: string | null) => Promise<void> | undefined {
+  let writing: Promise<void> | undefined;
+  let latest: [number, string | null] | undefined;
+  const write = (fraction: number, message: string | null): Promise<void> => {
+    writing = store.setProgress(id, fraction, message).finally(() => {
+      writing = undefined;
+      if (latest) {
+        const [next, text] = latest;
+        latest = undefined;
+        void write(next, text).catch(() => {}); // the next report's write says why
+      }
+    });
+    return writing;
+  };
+  return (fraction, message) => {
+    if (writing) {
+      latest = [fraction, message];
+      return undefined;
+    }
+    return write(fraction, message);
   };
 }
 

@@ -23,7 +23,6 @@ import { statSync, writeFileSync, writeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Pool } from "../pool/pool.ts";
 import { bgtHome } from "../store/home.ts";
-import { SqliteTaskStore } from "../store/sqlite_task_store.ts";
 import { taskFiles } from "../store/task_files.ts";
 import { encodeFrame, FrameDecoder } from "../task/frames.ts";
 import type { Task, TaskOutcome } from "../task/types.ts";
@@ -41,7 +40,7 @@ export const HOST_CHANNEL_FD = 4;
 
 /** Supervisor → host. */
 export type HostCommand =
-  | { type: "run"; id: number; attempt: number }
+  | { type: "run"; task: Task }
   | { type: "abort"; signal: string };
 
 /** Host → supervisor, about the task it runs. */
@@ -58,7 +57,6 @@ export type HostEvent =
 export async function runWorkerHost(homeDir: string): Promise<number> {
   _preferOomKill();
   const home = bgtHome({ BGT_HOME: homeDir });
-  const store = await SqliteTaskStore.open(home.db);
   process.on("unhandledRejection", (error) => {
     process.stderr.write(`bgt host: ${(error as Error)?.stack ?? error}\n`);
     process.exit(2); // the supervisor fails the task it ran, with the exit code
@@ -83,10 +81,10 @@ export async function runWorkerHost(homeDir: string): Promise<number> {
   });
   let current: RunningTask | undefined;
 
-  const run = (id: number, attempt: number) => {
-    const task = store.get(id);
-    if (!task || task.spec.kind !== "module" || task.attempt !== attempt) {
-      send(fail(`Cannot run task ${id}: it is not attempt ${attempt} of a module task`));
+  const run = (task: Task) => {
+    const id = task.id;
+    if (task.spec.kind !== "module") {
+      send(fail(`Cannot run task ${id}: it is not a module task`));
       return;
     }
     const files = taskFiles(home.logs, id);
@@ -129,7 +127,7 @@ export async function runWorkerHost(homeDir: string): Promise<number> {
         return resolve(2);
       }
       for (const command of commands as HostCommand[]) {
-        if (command.type === "run") run(command.id, command.attempt);
+        if (command.type === "run") run(command.task);
         else if (command.type === "abort") current?.kill(command.signal as NodeJS.Signals);
       }
     });

@@ -88,7 +88,8 @@ export class WorkerHosts {
         },
       };
     });
-    this.#send(host, { type: "run", id: task.id, attempt: task.attempt });
+    // The task itself, so that hosts need no store (N hosts would hold N connections).
+    this.#send(host, { type: "run", task });
     const pid = host.child.pid ?? null;
     return {
       pid,
@@ -215,16 +216,21 @@ export class WorkerHosts {
     const task = host.task;
     if (!task) return;
     if (event.type !== "done") {
-      try {
-        if (event.type === "progress") task.options.onProgress?.(event.fraction, event.message);
-        else if (event.type === "meta") task.options.onMeta?.(event.patch);
-        else task.options.onCheckpoint?.(event.value);
-      } catch (error) {
+      const refused = (error: unknown) =>
         // The store refused it (a full disk, say): the report is lost, the task goes on.
         appendTaskStderr(
           task.files,
           `bgt: Cannot store the task's ${event.type}: ${(error as Error).message}\n`,
         );
+      try {
+        const stored = event.type === "progress"
+          ? task.options.onProgress?.(event.fraction, event.message)
+          : event.type === "meta"
+          ? task.options.onMeta?.(event.patch)
+          : task.options.onCheckpoint?.(event.value);
+        void Promise.resolve(stored).catch(refused);
+      } catch (error) {
+        refused(error);
       }
     } else {
       task.finish(event.outcome);

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * fireDueSchedules(store, Date.now()); // ids of the tasks created
+ * await fireDueSchedules(store); // ids of the tasks created
  * ```
  */
 import type { TaskStore } from "../store/task_store.ts";
@@ -13,13 +13,14 @@ import { planFirings } from "./firings.ts";
 import { parseRecurrence } from "./recurrence.ts";
 
 /** Fires every due schedule; returns the ids of the tasks created. */
-export function fireDueSchedules(
+export async function fireDueSchedules(
   store: TaskStore,
-  now: number,
   log?: (line: string) => void,
-): number[] {
+): Promise<number[]> {
   const ids: number[] = [];
-  for (const schedule of store.schedules.due(now)) {
+  // Planned with the store's clock, as every supervisor of a shared store plans.
+  const { now, due } = await store.schedules.dueSchedules();
+  for (const schedule of due) {
     let firing: FiringRecord;
     try {
       firing = planSchedule(schedule, now);
@@ -28,13 +29,13 @@ export function fireDueSchedules(
       firing = { slots: [], skipped: 0, lastSlot: now, nextAt: null };
     }
     try {
-      ids.push(...store.schedules.fire(schedule.id, firing, now));
+      ids.push(...await store.schedules.fire(schedule.id, firing));
     } catch (error) {
       // The firing's task was refused (a dependency removed since, say): pass over these slots
       // so that this schedule goes on, and the others with it.
       log?.(`schedule ${schedule.id} skipped a firing: ${(error as Error).message}`);
       const passedOver = { ...firing, slots: [], skipped: firing.skipped + firing.slots.length };
-      ids.push(...store.schedules.fire(schedule.id, passedOver, now));
+      ids.push(...await store.schedules.fire(schedule.id, passedOver));
     }
   }
   return ids;

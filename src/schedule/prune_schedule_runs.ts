@@ -4,8 +4,8 @@
  *
  * @example
  * ```ts
- * const ended = store.finishMany(owner, ends).map((end) => end.id);
- * pruneScheduleRuns(store, home.logs, ended); // ids of the older runs removed
+ * const ended = (await store.finish(owner, ends)).map((event) => event.taskId!);
+ * await pruneScheduleRuns(store, home.logs, ended); // ids of the older runs removed
  * ```
  */
 import { removeTaskFiles, taskFiles } from "../store/task_files.ts";
@@ -18,17 +18,17 @@ import type { TaskStore } from "../store/task_store.ts";
  *
  * @example
  * ```ts
- * pruneScheduleRuns(store, "/home/ana/.local/state/bgt/logs", [41]); // [37]
+ * await pruneScheduleRuns(store, "/home/ana/.local/state/bgt/logs", [41]); // [37]
  * ```
  */
-export function pruneScheduleRuns(
+export async function pruneScheduleRuns(
   store: TaskStore,
   logsDir: string,
   endedIds: readonly number[],
-): number[] {
-  const past = store.schedules.runsPastKeep(endedIds);
+): Promise<number[]> {
+  const past = await store.schedules.runsPastKeep(endedIds);
   if (!past.length) return [];
-  const removed = store.remove(past);
+  const { removed } = await store.remove(past);
   for (const id of removed) removeTaskFiles(taskFiles(logsDir, id));
   return removed;
 }

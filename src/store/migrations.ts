@@ -128,6 +128,38 @@ export const MIGRATIONS: readonly string[] = [
      WHERE status IN ('queued', 'scheduled');`,
   // 8: a schedule's --keep: how many of its finished runs to keep (null: all).
   `ALTER TABLE schedules ADD COLUMN keep INTEGER;`,
+  // 9 (10 once the envs table is merged; issue 13): one row per supervisor (a PostgreSQL store
+  // has several), the home that claimed a task, a stop's intent stored before its signal (a kill
+  // just before a crash ends canceled), paused time (a pause counts against no timeout after a
+  // crash), and the outbox of events, written in the transaction of each change.
+  `ALTER TABLE tasks ADD COLUMN home TEXT;
+   ALTER TABLE tasks ADD COLUMN stop_reason TEXT;
+   ALTER TABLE tasks ADD COLUMN stop_signal TEXT;
+   ALTER TABLE tasks ADD COLUMN paused_at INTEGER;
+   ALTER TABLE tasks ADD COLUMN paused_ms INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE supervisors (
+     owner TEXT PRIMARY KEY,
+     home TEXT NOT NULL,
+     host TEXT NOT NULL,
+     pid INTEGER NOT NULL,
+     start_time TEXT,
+     started_at INTEGER NOT NULL,
+     heartbeat_at INTEGER NOT NULL
+   );
+   CREATE INDEX supervisors_home ON supervisors (home);
+   INSERT INTO supervisors SELECT owner, '', '', pid, start_time, started_at, started_at
+     FROM supervisor;
+   DROP TABLE supervisor;
+   CREATE TABLE events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     at INTEGER NOT NULL,
+     task_id INTEGER,
+     schedule_id INTEGER,
+     kind TEXT NOT NULL,
+     data TEXT
+   );
+   CREATE INDEX events_task ON events (task_id, id) WHERE task_id IS NOT NULL;
+   CREATE INDEX events_at ON events (at);`,
 ];
 
 /** Runs every migration the database has not seen yet. */

@@ -1,3 +1,5 @@
+// deno-lint-ignore-file require-await -- the contract is asynchronous, SQLite's core is not: an
+// async method without an await still turns a throw into a rejection, as the contract says.
 /**
  * The SQLite ScheduleStore: recurring schedules in their own table, each firing creating an
  * ordinary task (linked by schedule_id) in the same transaction that moves the schedule on.
@@ -5,8 +7,8 @@
  * @example
  * ```ts
  * const store = await SqliteTaskStore.open(home.db);
- * const id = store.schedules.create({ every: "2s", timeZone: null, template, anchor, nextAt });
- * store.schedules.fire(id, { slots: [nextAt], skipped: 0, lastSlot: nextAt, nextAt: nextAt + 2000 }, Date.now());
+ * const id = await store.schedules.create({ every: "2s", timeZone: null, template, anchor, nextAt });
+ * await store.schedules.fire(id, { slots: [nextAt], skipped: 0, lastSlot: nextAt, nextAt: nextAt + 2000 });
  * ```
  */
 import { decode, encode } from "../task/codec.ts";
@@ -19,7 +21,8 @@ import type {
 } from "../task/schedule.ts";
 import { type NewTask, type TaskStatus, TERMINAL_STATUSES } from "../task/types.ts";
 import type { SqliteConnection } from "./sqlite_connection.ts";
-import { ACTIVE_STATUSES, endTasks, insertTasks } from "./task_rows.ts";
+import type { TaskEvent } from "../task/events.ts";
+import { ACTIVE_STATUSES, endTasks, insertTasks, writeEvent } from "./task_rows.ts";
 import type { ScheduleRemoval, ScheduleStore } from "./task_store.ts";
 
 const COLUMNS = `s.id, s.every, s.time_zone, s.template, s.overlap, s.catch_up, s.anchor,
@@ -61,7 +64,7 @@ export class SqliteScheduleStore implements ScheduleStore {
     return this.#connection.db;
   }
 
-  create(schedule: NewSchedule): number {
+  async create(schedule: NewSchedule): Promise<number> {
     return this.#connection.transaction(() =>
       Number(
         this.#db.prepare(
@@ -85,37 +88,34 @@ export class SqliteScheduleStore implements ScheduleStore {
     );
   }
 
-  get(id: number): Schedule | undefined {
+  async get(id: number): Promise<Schedule | undefined> {
     const row = this.#db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE s.id = ?`)
       .get<ScheduleRow>(id);
     return row && _toSchedule(row);
   }
 
-  list(): Schedule[] {
+  async list(): Promise<Schedule[]> {
     return this.#db.prepare(`SELECT ${COLUMNS} FROM ${FROM} ORDER BY s.id`)
       .all<ScheduleRow>()
       .map(_toSchedule);
   }
 
-  due(now: number): Schedule[] {
-    return this.#db
+  async dueSchedules(): Promise<{ now: number; due: Schedule[] }> {
+    const now = Date.now();
+    const due = this.#db
       .prepare(
         `SELECT ${COLUMNS} FROM ${FROM}
          WHERE s.paused = 0 AND s.next_at IS NOT NULL AND s.next_at <= ? ORDER BY s.next_at`,
       )
       .all<ScheduleRow>(now)
       .map(_toSchedule);
+    return { now, due };
   }
 
-  nextAt(): number | undefined {
-    const row = this.#db
-      .prepare("SELECT min(next_at) AS at FROM schedules WHERE paused = 0 AND next_at IS NOT NULL")
-      .get<{ at: number | null }>();
-    return row?.at ?? undefined;
-  }
-
-  fire(id: number, firing: FiringRecord, now: number): number[] {
+  async fire(id: number, firing: FiringRecord): Promise<number[]> {
     return this.#connection.transaction(() => {
+      const now = Date.now();
+      const events: TaskEvent[] = [];
       const row = this.#db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE s.id = ?`)
         .get<ScheduleRow>(id);
       if (!row || row.paused || (row.last_slot !== null && firing.lastSlot <= row.last_slot)) {
@@ -144,7 +144,7 @@ export class SqliteScheduleStore implements ScheduleStore {
             ...(waitForLast ? [lastTaskId!] : []),
           ],
         };
-        const [result] = insertTasks(this.#db, [task], now);
+        const [result] = insertTasks(this.#db, [task], now, events);
         if (result.key?.action === "skipped") {
           skipped++;
           continue;
@@ -166,15 +166,25 @@ export class SqliteScheduleStore implements ScheduleStore {
         lastTaskId,
         id,
       );
+      if (ids.length) {
+        writeEvent(this.#db, now, null, "schedule_fired", {
+          scheduleId: id,
+          slot: firing.lastSlot,
+          taskIds: ids,
+        }, id);
+      }
+      if (skipped) {
+        writeEvent(this.#db, now, null, "schedule_skipped", { scheduleId: id, count: skipped }, id);
+      }
       return ids;
     });
   }
 
-  setPaused(
+  async setPaused(
     id: number,
     paused: boolean,
     resume?: { lastSlot: number; nextAt: number | null },
-  ): boolean {
+  ): Promise<boolean> {
     return this.#connection.transaction(() => {
       const changes = paused || !resume
         ? this.#db.prepare("UPDATE schedules SET paused = ? WHERE id = ?").run(paused ? 1 : 0, id)
@@ -186,8 +196,9 @@ export class SqliteScheduleStore implements ScheduleStore {
     });
   }
 
-  remove(id: number, now: number = Date.now()): ScheduleRemoval | undefined {
+  async remove(id: number): Promise<ScheduleRemoval | undefined> {
     return this.#connection.transaction(() => {
+      const now = Date.now();
       if (this.#db.prepare("DELETE FROM schedules WHERE id = ?").run(id).changes === 0) {
         return undefined;
       }
@@ -207,7 +218,7 @@ export class SqliteScheduleStore implements ScheduleStore {
     });
   }
 
-  runsPastKeep(taskIds: readonly number[]): number[] {
+  async runsPastKeep(taskIds: readonly number[]): Promise<number[]> {
     if (!taskIds.length) return [];
     const schedules = this.#db.prepare(
       `SELECT id, keep FROM schedules WHERE keep IS NOT NULL AND id IN

@@ -1,29 +1,34 @@
+// deno-lint-ignore-file require-await -- the contract is asynchronous, SQLite's core is not: an
+// async method without an await still turns a throw into a rejection, as the contract says.
 /**
  * The SQLite TaskStore: `bgt.db` in WAL mode, one transaction per operation, busy waits and
- * retries so concurrent clients never see SQLITE_BUSY.
+ * retries so concurrent clients never see SQLITE_BUSY. Its methods are asynchronous (the
+ * contract both stores share) over a synchronous core; each writes its events in its own
+ * transaction (the outbox).
  *
  * @example
  * ```ts
  * const store = await SqliteTaskStore.open("/tmp/bgt/bgt.db");
- * const [id] = store.submit([{ spec: { kind: "command", argv: ["true"] } }]);
- * store.get(id)?.status; // "queued"
+ * const [{ id }] = await store.submit([{ spec: { kind: "command", argv: ["true"] } }]);
+ * (await store.get(id))?.status; // "queued"
  * ```
  */
 import type { SqlValue } from "../runtime/sqlite.ts";
 import { decode, encode } from "../task/codec.ts";
+import type { TaskEvent, TaskEventKind } from "../task/events.ts";
 import { retryDelay } from "../task/retry_delay.ts";
 import {
   type Attempt,
   type NewTask,
   type SubmitResult,
   type Task,
-  type TaskOutcome,
   type TaskStatus,
   TERMINAL_STATUSES,
 } from "../task/types.ts";
 import { SqliteConnection } from "./sqlite_connection.ts";
 import { SqliteScheduleStore } from "./sqlite_schedule_store.ts";
 import {
+  endData,
   endTasks,
   insertTasks,
   selectTask,
@@ -31,17 +36,19 @@ import {
   TASK_COLUMNS,
   type TaskRow,
   toTask,
+  writeEvent,
 } from "./task_rows.ts";
-import {
-  type ClaimOptions,
-  type GroupSetting,
-  LEASE_MS,
-  type ListFilter,
-  type RemoveResult,
-  type StatusCounts,
-  type SupervisorRecord,
-  type TaskEnd,
-  type TaskStore,
+import type {
+  ClaimRoom,
+  GroupSetting,
+  ListFilter,
+  RemoveResult,
+  RunEnd,
+  RunStart,
+  RunStop,
+  StatusCounts,
+  SupervisorRecord,
+  TaskStore,
 } from "./task_store.ts";
 
 /** The column behind each `ListFilter.sort`. */
@@ -53,38 +60,44 @@ const SORT_COLUMNS = {
   finishedAt: "finished_at",
 } as const;
 
+/** Events kept: those of the last 7 days, and at most the newest 100,000 (see pruneEvents). */
+export const EVENT_RETENTION = { ms: 7 * 24 * 3600_000, rows: 100_000 } as const;
+
 /** SQLite implementation of {@linkcode TaskStore}. */
 export class SqliteTaskStore implements TaskStore {
+  readonly kind = "sqlite" as const;
+  readonly description: string;
   readonly schedules: SqliteScheduleStore;
   #connection: SqliteConnection;
 
-  private constructor(connection: SqliteConnection) {
+  private constructor(connection: SqliteConnection, path: string) {
     this.#connection = connection;
+    this.description = `sqlite:${path}`;
     this.schedules = new SqliteScheduleStore(connection);
   }
 
   /** Opens (creating and migrating) the database at `path`, readable by its owner only. */
   static async open(path: string): Promise<SqliteTaskStore> {
-    return new SqliteTaskStore(await SqliteConnection.open(path));
+    return new SqliteTaskStore(await SqliteConnection.open(path), path);
   }
 
   get #db() {
     return this.#connection.db;
   }
 
-  submit(tasks: readonly NewTask[]): number[] {
-    return this.submitAll(tasks).map((result) => result.id);
+  now(): Promise<number> {
+    return Promise.resolve(Date.now());
   }
 
-  submitAll(tasks: readonly NewTask[]): SubmitResult[] {
+  async submit(tasks: readonly NewTask[]): Promise<SubmitResult[]> {
     return this.#connection.transaction(() => insertTasks(this.#db, tasks, Date.now()));
   }
 
-  get(id: number): Task | undefined {
+  async get(id: number): Promise<Task | undefined> {
     return selectTask(this.#db, id);
   }
 
-  list(filter: ListFilter = {}): Task[] {
+  async list(filter: ListFilter = {}): Promise<Task[]> {
     const { where, params } = _whereOf(filter);
     const order = filter.newestFirst === false ? "ASC" : "DESC";
     const column = SORT_COLUMNS[filter.sort ?? "id"];
@@ -94,7 +107,7 @@ export class SqliteTaskStore implements TaskStore {
     return this.#db.prepare(sql).all<TaskRow>(...params).map(toTask);
   }
 
-  count(filter: ListFilter = {}): number {
+  async count(filter: ListFilter = {}): Promise<number> {
     const { where, params } = _whereOf(filter);
     const row = this.#db.prepare(`SELECT count(*) AS n FROM tasks ${where}`).get<{ n: number }>(
       ...params,
@@ -102,40 +115,61 @@ export class SqliteTaskStore implements TaskStore {
     return Number(row?.n ?? 0);
   }
 
-  counts(): StatusCounts {
+  async counts(): Promise<StatusCounts> {
     const rows = this.#db
       .prepare("SELECT status, count(*) AS n FROM tasks GROUP BY status")
       .all<{ status: TaskStatus; n: number }>();
     return Object.fromEntries(rows.map((row) => [row.status, row.n]));
   }
 
-  claimNext(
-    owner: string,
-    options: { now: number; fullGroups: readonly string[] },
-  ): Task | undefined {
-    return this.claimBatch(owner, { ...options, maxProcesses: 1, maxWorkers: 1, limit: 1 })[0];
+  async events(
+    after: number,
+    filter: { taskIds?: readonly number[]; limit?: number } = {},
+  ): Promise<TaskEvent[]> {
+    const byTask = filter.taskIds !== undefined;
+    return this.#db.prepare(
+      `SELECT id, at, task_id, kind, data FROM events WHERE id > ?
+         ${byTask ? "AND task_id IN (SELECT value FROM json_each(?))" : ""}
+       ORDER BY id LIMIT ?`,
+    ).all<{ id: number; at: number; task_id: number | null; kind: string; data: string | null }>(
+      after,
+      ...(byTask ? [JSON.stringify(filter.taskIds)] : []),
+      filter.limit ?? 1000,
+    ).map((row) => ({
+      id: row.id,
+      at: row.at,
+      taskId: row.task_id,
+      kind: row.kind as TaskEventKind,
+      data: row.data ? JSON.parse(row.data) : {},
+    }));
   }
 
-  claimBatch(owner: string, options: ClaimOptions): Task[] {
-    let { maxProcesses, maxWorkers } = options;
-    const limit = options.limit ?? Infinity;
+  async lastEventId(): Promise<number> {
+    const row = this.#db.prepare("SELECT max(id) AS id FROM events").get<{ id: number | null }>();
+    return row?.id ?? 0;
+  }
+
+  async claim(owner: string, room: ClaimRoom): Promise<Task[]> {
+    let { maxProcesses, maxWorkers } = room;
+    const limit = room.limit ?? Infinity;
     if (maxProcesses <= 0 && maxWorkers <= 0) return [];
     return this.#connection.transaction(() => {
+      const now = Date.now();
+      const { full, groupRoom } = this.#groupRoom();
       // Each kind (processes, workers) from its own due index, then in one due order: a claim
       // with room for one kind never reads the other's waiting tasks, and a queue headed by one
       // kind does not hide the other.
       const candidates = [
-        ...this.#dueCandidates(0, maxProcesses, options),
-        ...this.#dueCandidates(1, maxWorkers, options),
+        ...this.#dueCandidates(0, maxProcesses, now, full, groupRoom),
+        ...this.#dueCandidates(1, maxWorkers, now, full, groupRoom),
       ].sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.id - b.id);
-      const room = { ...options.groupRoom };
       const ids: number[] = [];
       for (const { id, grp, in_worker: inWorker } of candidates) {
         if ((maxProcesses <= 0 && maxWorkers <= 0) || ids.length >= limit) break;
         if ((inWorker ? maxWorkers : maxProcesses) <= 0) continue;
-        if (room[grp] !== undefined) {
-          if (room[grp] <= 0) continue;
-          room[grp]--;
+        if (groupRoom[grp] !== undefined) {
+          if (groupRoom[grp] <= 0) continue;
+          groupRoom[grp]--;
         }
         if (inWorker) maxWorkers--;
         else maxProcesses--;
@@ -143,56 +177,90 @@ export class SqliteTaskStore implements TaskStore {
       }
       if (!ids.length) return [];
       const rows = this.#db.prepare(
-        `UPDATE tasks SET status = 'running', owner = ?, started_at = ?, attempt = attempt + 1,
-           lease_until = ? + ${LEASE_MS},
-           pid = NULL, exit_code = NULL, signal = NULL, error = NULL, finished_at = NULL
+        `UPDATE tasks SET status = 'running', owner = ?, home = ?, started_at = ?,
+           attempt = attempt + 1, lease_until = NULL, pid = NULL, exit_code = NULL, signal = NULL,
+           error = NULL, finished_at = NULL, stop_reason = NULL, stop_signal = NULL,
+           paused_at = NULL, paused_ms = 0
          WHERE id IN (SELECT value FROM json_each(?))
          RETURNING ${TASK_COLUMNS}`,
-      ).all<TaskRow>(owner, options.now, options.now, JSON.stringify(ids));
+      ).all<TaskRow>(owner, this.#home(), now, JSON.stringify(ids));
       const order = new Map(ids.map((id, i) => [id, i]));
-      return rows.map(toTask).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+      const tasks = rows.map(toTask).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+      for (const task of tasks) {
+        writeEvent(this.#db, now, task.id, "started", { attempt: task.attempt, owner });
+      }
+      return tasks;
     });
   }
 
+  /** The home a claim records: this database's directory (one home per SQLite file). */
+  #home(): string {
+    return this.description.slice("sqlite:".length).replace(/\/[^/]*$/, "");
+  }
+
+  /** The groups with a limit: those that are full, and the room the others have left. */
+  #groupRoom(): { full: string[]; groupRoom: Record<string, number> } {
+    const full: string[] = [];
+    const groupRoom: Record<string, number> = {};
+    const limited = this.#db.prepare(
+      "SELECT name, parallel FROM groups WHERE parallel IS NOT NULL ORDER BY name",
+    ).all<{ name: string; parallel: number }>();
+    if (!limited.length) return { full, groupRoom };
+    const running = this.#runningByGroup();
+    for (const group of limited) {
+      const room = group.parallel - (running[group.name] ?? 0);
+      if (room <= 0) full.push(group.name);
+      else groupRoom[group.name] = room;
+    }
+    return { full, groupRoom };
+  }
+
   /** The first due tasks of one kind (`inWorker` 0 or 1) that a claim may take, in due order. */
-  #dueCandidates(inWorker: 0 | 1, budget: number, options: ClaimOptions): DueCandidate[] {
+  #dueCandidates(
+    inWorker: 0 | 1,
+    budget: number,
+    now: number,
+    full: readonly string[],
+    groupRoom: Record<string, number>,
+  ): DueCandidate[] {
     if (budget <= 0) return [];
-    const fullGroups = options.fullGroups ?? [];
     // A few more than wanted when some may belong to a group with little room.
-    const extra = Object.keys(options.groupRoom ?? {}).length ? 32 : 0;
+    const extra = Object.keys(groupRoom).length ? 32 : 0;
     return this.#db.prepare(
       `SELECT id, grp, in_worker, priority, run_at FROM tasks INDEXED BY tasks_due_kind
        WHERE in_worker = ? AND status IN ('queued', 'scheduled') AND run_at <= ?
-         ${fullGroups.length ? "AND grp NOT IN (SELECT value FROM json_each(?))" : ""}
+         ${full.length ? "AND grp NOT IN (SELECT value FROM json_each(?))" : ""}
          AND grp NOT IN (SELECT name FROM groups WHERE paused = 1)
        ORDER BY in_worker, priority DESC, run_at, id LIMIT ?`,
     ).all<DueCandidate>(
       inWorker,
-      options.now,
-      ...(fullGroups.length ? [JSON.stringify(fullGroups)] : []),
+      now,
+      ...(full.length ? [JSON.stringify(full)] : []),
       budget + extra,
     );
   }
 
-  nextRunAt(after = Number.NEGATIVE_INFINITY): number | undefined {
-    const row = this.#db
-      .prepare(
-        `SELECT min(run_at) AS at FROM tasks INDEXED BY tasks_waiting_run_at
-         WHERE status IN ('queued', 'scheduled') AND run_at > ?`,
-      )
-      .get<{ at: number | null }>(Number.isFinite(after) ? after : -1e15);
-    return row?.at ?? undefined;
+  async nextWakeIn(): Promise<number | undefined> {
+    const now = Date.now();
+    const task = this.#db.prepare(
+      `SELECT min(run_at) AS at FROM tasks INDEXED BY tasks_waiting_run_at
+       WHERE status IN ('queued', 'scheduled') AND run_at > ?`,
+    ).get<{ at: number | null }>(now);
+    const firing = this.#db.prepare(
+      "SELECT min(next_at) AS at FROM schedules WHERE paused = 0 AND next_at IS NOT NULL",
+    ).get<{ at: number | null }>();
+    const next = Math.min(task?.at ?? Infinity, firing?.at ?? Infinity);
+    return next === Infinity ? undefined : Math.max(0, next - now);
   }
 
-  heartbeat(owner: string, until: number): void {
-    this.#connection.transaction(() =>
-      this.#db.prepare(
-        "UPDATE tasks SET lease_until = ? WHERE owner = ? AND status IN ('running', 'paused')",
-      ).run(until, owner)
+  async heartbeat(owner: string): Promise<boolean> {
+    return this.#connection.transaction(() =>
+      this.#db.prepare("UPDATE supervisors SET heartbeat_at = ? WHERE owner = ?")
+        .run(Date.now(), owner).changes > 0
     );
   }
 
-  setProgress(id: number, fraction: number, message: string | null): void {
+  async setProgress(id: number, fraction: number, message: string | null): Promise<void> {
     this.#connection.transaction(() =>
       this.#db
         .prepare("UPDATE tasks SET progress = ?, progress_message = ? WHERE id = ?")
@@ -200,42 +268,49 @@ export class SqliteTaskStore implements TaskStore {
     );
   }
 
-  finish(id: number, owner: string, outcome: TaskOutcome): Task[] {
-    return this.finishMany(owner, [{ id, outcome }]).flatMap((end) => this.get(end.id) ?? []);
-  }
-
-  finishMany(
+  async finish(
     owner: string,
-    ends: readonly { id: number; outcome: TaskOutcome; at?: number }[],
-    started: readonly [number, number | null][] = [],
-  ): TaskEnd[] {
-    const now = Date.now();
+    ends: readonly RunEnd[],
+    started: readonly RunStart[] = [],
+  ): Promise<TaskEvent[]> {
     return this.#connection.transaction(() => {
-      const setPid = this.#db.prepare("UPDATE tasks SET pid = ? WHERE id = ?");
-      for (const [id, pid] of started) setPid.run(pid, id);
-      const changed = ends.flatMap(({ id, outcome, at }) =>
-        this.#finishOne(id, owner, outcome, at ?? now)
+      const now = Date.now();
+      const setPid = this.#db.prepare(
+        "UPDATE tasks SET pid = ? WHERE id = ? AND attempt = ? AND owner = ?",
       );
-      const ended = changed.filter((end) => end.status !== "queued").map((end) => end.id);
-      const dependants = settleDependants(this.#db, ended, now);
-      return [...changed, ...dependants.map(({ id, status }) => ({ id, status }))];
+      for (const { id, attempt, pid } of started) setPid.run(pid, id, attempt, owner);
+      const events: TaskEvent[] = [];
+      const ended: number[] = [];
+      for (const end of ends) {
+        if (this.#finishOne(owner, end, now, events)) ended.push(end.id);
+      }
+      settleDependants(this.#db, ended, now, events);
+      return events;
     });
   }
 
-  /** Records one run's end inside the caller's transaction (see finish). */
-  #finishOne(id: number, owner: string, outcome: TaskOutcome, now: number): TaskEnd[] {
+  /** Records one run's end inside the caller's transaction; true if the task ended (no retry). */
+  #finishOne(owner: string, end: RunEnd, now: number, events: TaskEvent[]): boolean {
+    const { id, attempt, outcome } = end;
     const row = this.#db
       .prepare(
-        `SELECT attempt, max_attempts, backoff_ms, started_at, run_at, pid FROM tasks
-         WHERE id = ? AND owner = ? AND status IN ('running', 'paused')`,
+        `SELECT attempt, max_attempts, backoff_ms, started_at, run_at, pid, paused_at, paused_ms
+         FROM tasks WHERE id = ? AND owner = ? AND attempt = ? AND status IN ('running', 'paused')`,
       )
       .get<
         Pick<
           TaskRow,
-          "attempt" | "max_attempts" | "backoff_ms" | "started_at" | "run_at" | "pid"
+          | "attempt"
+          | "max_attempts"
+          | "backoff_ms"
+          | "started_at"
+          | "run_at"
+          | "pid"
+          | "paused_at"
+          | "paused_ms"
         >
-      >(id, owner);
-    if (!row) return [];
+      >(id, owner, attempt);
+    if (!row) return false;
     const error = outcome.error ? JSON.stringify(outcome.error) : null;
     const result = outcome.result === undefined ? null : encode(outcome.result);
     const slice = (stream: "stdout" | "stderr" | "data") =>
@@ -262,83 +337,84 @@ export class SqliteTaskStore implements TaskStore {
     const retry = (outcome.status === "failed" || outcome.status === "timed_out" ||
       outcome.status === "lost") && row.attempt < row.max_attempts;
     const status: TaskStatus = retry ? "queued" : outcome.status;
+    const runAt = retry ? now + retryDelay(row.backoff_ms, row.attempt) : row.run_at;
     this.#db.prepare(
       `UPDATE tasks SET status = ?, run_at = ?, finished_at = ?, exit_code = ?, signal = ?,
-         result = ?, error = ?, owner = NULL, lease_until = NULL
+         result = ?, error = ?, owner = NULL, lease_until = NULL, paused_at = NULL,
+         paused_ms = ?
        WHERE id = ?`,
     ).run(
       status,
-      retry ? now + retryDelay(row.backoff_ms, row.attempt) : row.run_at,
+      runAt,
       retry ? null : now,
       outcome.exitCode ?? null,
       outcome.signal ?? null,
       result,
       error,
+      row.paused_ms + (row.paused_at === null ? 0 : Math.max(0, now - row.paused_at)),
       id,
     );
-    return [{ id, status }];
-  }
-
-  cancel(id: number): Task[] {
-    return this.#connection.transaction(() =>
-      endTasks(this.#db, [id], "canceled", Date.now(), null)
+    const data = endData(row.attempt, outcome);
+    events.push(
+      retry
+        ? writeEvent(this.#db, now, id, "retrying", { ...data, runAt })
+        : writeEvent(this.#db, now, id, outcome.status, data),
     );
+    return !retry;
   }
 
-  orphans(owner: string): Task[] {
-    return this.#db
-      .prepare(
-        `SELECT ${TASK_COLUMNS} FROM tasks WHERE status IN ('running', 'paused') AND owner IS NOT ?
-         ORDER BY id`,
-      )
-      .all<TaskRow>(owner)
-      .map(toTask);
-  }
-
-  adopt(id: number, owner: string): void {
-    this.#connection.transaction(() =>
-      this.#db.prepare("UPDATE tasks SET owner = ? WHERE id = ?").run(owner, id)
-    );
-  }
-
-  remove(ids: readonly number[]): number[] {
-    return this.#connection.transaction(() => this.#removeNotRunning(ids));
-  }
-
-  /** The body of remove (inside a transaction). */
-  #removeNotRunning(ids: readonly number[]): number[] {
-    const removed = ids.filter((id) => {
-      const done = this.#db
-        .prepare("DELETE FROM tasks WHERE id = ? AND status NOT IN ('running', 'paused')")
-        .run(id).changes > 0;
-      if (done) this.#db.prepare("DELETE FROM attempts WHERE task_id = ?").run(id);
-      return done;
+  async cancel(ids: readonly number[]): Promise<TaskEvent[]> {
+    return this.#connection.transaction(() => {
+      const events: TaskEvent[] = [];
+      endTasks(this.#db, ids, "canceled", Date.now(), null, events);
+      return events;
     });
-    settleDependants(this.#db, removed, Date.now());
-    return removed;
   }
 
-  removeEach(ids: readonly number[]): RemoveResult {
+  async adoptOrphans(owner: string, home: string): Promise<Task[]> {
+    return this.#connection.transaction(() => {
+      // One home per SQLite file: the running tasks of every owner that holds no supervisor
+      // row (home is null for tasks claimed before it was recorded).
+      const rows = this.#db.prepare(
+        `UPDATE tasks SET owner = ?, home = ? WHERE status IN ('running', 'paused')
+           AND owner IS NOT ? AND (owner IS NULL OR owner NOT IN (SELECT owner FROM supervisors))
+         RETURNING ${TASK_COLUMNS}`,
+      ).all<TaskRow>(owner, home, owner);
+      return rows.map(toTask).sort((a, b) => a.id - b.id);
+    });
+  }
+
+  async remove(ids: readonly number[]): Promise<RemoveResult> {
     return this.#connection.transaction(() => {
       const running: RemoveResult["running"] = [];
       const missing: number[] = [];
+      const removable: number[] = [];
+      const look = this.#db.prepare("SELECT status FROM tasks WHERE id = ?");
       for (const id of ids) {
-        const row = this.#db.prepare("SELECT status FROM tasks WHERE id = ?").get<
-          { status: TaskStatus }
-        >(id);
+        const row = look.get<{ status: TaskStatus }>(id);
         if (!row) missing.push(id);
         else if (row.status === "running" || row.status === "paused") {
           running.push({ id, status: row.status });
-        }
+        } else removable.push(id);
       }
-      const removed = this.#removeNotRunning(
-        ids.filter((id) => !missing.includes(id) && !running.some((task) => task.id === id)),
-      );
-      return { removed, running, missing };
+      const now = Date.now();
+      const events: TaskEvent[] = [];
+      const removed = removable.filter((id) => {
+        const done = this.#db
+          .prepare("DELETE FROM tasks WHERE id = ? AND status NOT IN ('running', 'paused')")
+          .run(id).changes > 0;
+        if (done) {
+          this.#db.prepare("DELETE FROM attempts WHERE task_id = ?").run(id);
+          events.push(writeEvent(this.#db, now, id, "removed"));
+        }
+        return done;
+      });
+      settleDependants(this.#db, removed, now, events);
+      return { removed, running, missing, events };
     });
   }
 
-  mergeMeta(id: number, patch: Record<string, unknown>): Task | undefined {
+  async mergeMeta(id: number, patch: Record<string, unknown>): Promise<Task | undefined> {
     return this.#connection.transaction(() => {
       const row = this.#db.prepare(
         `UPDATE tasks SET meta = json_patch(meta, ?) WHERE id = ? RETURNING ${TASK_COLUMNS}`,
@@ -347,33 +423,62 @@ export class SqliteTaskStore implements TaskStore {
     });
   }
 
-  setCheckpoint(id: number, value: unknown): void {
+  async setCheckpoint(id: number, value: unknown): Promise<void> {
     this.#connection.transaction(() =>
       this.#db.prepare("UPDATE tasks SET checkpoint = ? WHERE id = ?").run(encode(value), id)
     );
   }
 
-  setPaused(id: number, paused: boolean): boolean {
+  async setPaused(id: number, paused: boolean): Promise<boolean> {
+    return this.#connection.transaction(() => {
+      const now = Date.now();
+      const changed = paused
+        ? this.#db.prepare(
+          "UPDATE tasks SET status = 'paused', paused_at = ? WHERE id = ? AND status = 'running'",
+        ).run(now, id).changes > 0
+        : this.#db.prepare(
+          `UPDATE tasks SET status = 'running', paused_at = NULL,
+             paused_ms = paused_ms + max(0, ? - coalesce(paused_at, ?))
+           WHERE id = ? AND status = 'paused'`,
+        ).run(now, now, id).changes > 0;
+      if (changed) writeEvent(this.#db, now, id, paused ? "paused" : "resumed");
+      return changed;
+    });
+  }
+
+  async setStop(id: number, attempt: number, stop: RunStop): Promise<boolean> {
     return this.#connection.transaction(() =>
-      this.#db.prepare("UPDATE tasks SET status = ? WHERE id = ? AND status = ?")
-        .run(paused ? "paused" : "running", id, paused ? "running" : "paused").changes > 0
+      this.#db.prepare(
+        `UPDATE tasks SET stop_reason = ?, stop_signal = ?
+         WHERE id = ? AND attempt = ? AND status IN ('running', 'paused')`,
+      ).run(stop.reason, stop.signal, id, attempt).changes > 0
     );
   }
 
-  restart(id: number): Task | undefined {
+  async restart(id: number): Promise<Task | undefined> {
     return this.#connection.transaction(() => {
+      const now = Date.now();
       const row = this.#db.prepare(
         `UPDATE tasks SET status = 'queued', run_at = ?, max_attempts = attempt + 1,
            finished_at = NULL, exit_code = NULL, signal = NULL, result = NULL, error = NULL,
            pid = NULL, progress = NULL, progress_message = NULL
          WHERE id = ? AND status IN (SELECT value FROM json_each(?))
          RETURNING ${TASK_COLUMNS}`,
-      ).get<TaskRow>(Date.now(), id, JSON.stringify(TERMINAL_STATUSES));
-      return row && toTask(row);
+      ).get<TaskRow>(now, id, JSON.stringify(TERMINAL_STATUSES));
+      if (!row) return undefined;
+      const task = toTask(row);
+      writeEvent(this.#db, now, id, "submitted", {
+        group: task.group,
+        name: task.name,
+        restart: true,
+      });
+      return task;
     });
   }
 
-  finishedIds(filter: { before?: number; status?: TaskStatus[]; group?: string }): number[] {
+  async finishedIds(
+    filter: { before?: number; status?: TaskStatus[]; group?: string },
+  ): Promise<number[]> {
     const statuses = filter.status?.length ? filter.status : TERMINAL_STATUSES;
     return this.#db.prepare(
       `SELECT id FROM tasks WHERE status IN (SELECT value FROM json_each(?))
@@ -386,7 +491,7 @@ export class SqliteTaskStore implements TaskStore {
     ).map((row) => row.id);
   }
 
-  attempts(id: number): Attempt[] {
+  async attempts(id: number): Promise<Attempt[]> {
     return this.#db.prepare(
       `SELECT attempt, status, started_at, finished_at, exit_code, signal, error, pid, result,
          stdout_start, stdout_end, stderr_start, stderr_end, data_start, data_end
@@ -409,14 +514,21 @@ export class SqliteTaskStore implements TaskStore {
     }));
   }
 
-  groups(): GroupSetting[] {
+  async groups(): Promise<GroupSetting[]> {
+    return this.#groups();
+  }
+
+  #groups(): GroupSetting[] {
     return this.#db
       .prepare("SELECT name, parallel, paused FROM groups ORDER BY name")
       .all<{ name: string; parallel: number | null; paused: number }>()
       .map((row) => ({ name: row.name, parallel: row.parallel, paused: row.paused === 1 }));
   }
 
-  setGroup(name: string, change: { parallel?: number | null; paused?: boolean }): GroupSetting {
+  async setGroup(
+    name: string,
+    change: { parallel?: number | null; paused?: boolean },
+  ): Promise<GroupSetting> {
     return this.#connection.transaction(() => {
       this.#db.prepare("INSERT OR IGNORE INTO groups (name) VALUES (?)").run(name);
       if (change.parallel !== undefined) {
@@ -431,11 +543,15 @@ export class SqliteTaskStore implements TaskStore {
           name,
         );
       }
-      return this.groups().find((group) => group.name === name)!;
+      return this.#groups().find((group) => group.name === name)!;
     });
   }
 
-  runningByGroup(): Record<string, number> {
+  async runningByGroup(): Promise<Record<string, number>> {
+    return this.#runningByGroup();
+  }
+
+  #runningByGroup(): Record<string, number> {
     const rows = this.#db
       .prepare(
         "SELECT grp, count(*) AS n FROM tasks WHERE status IN ('running', 'paused') GROUP BY grp",
@@ -444,36 +560,79 @@ export class SqliteTaskStore implements TaskStore {
     return Object.fromEntries(rows.map((row) => [row.grp, row.n]));
   }
 
-  takeSupervisor(
+  async takeSupervisor(
     me: SupervisorRecord,
     isHolderAlive: (holder: SupervisorRecord) => boolean,
-  ): SupervisorRecord {
+  ): Promise<SupervisorRecord> {
     return this.#connection.transaction(() => {
-      const holder = this.supervisor();
+      // One home per SQLite file, so one holder: any other row is a dead supervisor's.
+      const holder = this.#holder();
       if (holder && holder.owner !== me.owner && isHolderAlive(holder)) return holder;
+      this.#db.prepare("DELETE FROM supervisors").run();
       this.#db.prepare(
-        `INSERT OR REPLACE INTO supervisor (one, owner, pid, start_time, started_at)
-         VALUES (1, ?, ?, ?, ?)`,
-      ).run(me.owner, me.pid, me.startTime, me.startedAt);
+        `INSERT INTO supervisors (owner, home, host, pid, start_time, started_at, heartbeat_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ).run(me.owner, me.home, me.host, me.pid, me.startTime, me.startedAt, me.heartbeatAt);
       return me;
     });
   }
 
-  releaseSupervisor(owner: string): void {
+  async releaseSupervisor(owner: string): Promise<void> {
     this.#connection.transaction(() =>
-      this.#db.prepare("DELETE FROM supervisor WHERE owner = ?").run(owner)
+      this.#db.prepare("DELETE FROM supervisors WHERE owner = ?").run(owner)
     );
   }
 
-  supervisor(): SupervisorRecord | undefined {
-    const row = this.#db
-      .prepare("SELECT owner, pid, start_time, started_at FROM supervisor WHERE one = 1")
-      .get<{ owner: string; pid: number; start_time: string | null; started_at: number }>();
-    return row &&
-      { owner: row.owner, pid: row.pid, startTime: row.start_time, startedAt: row.started_at };
+  async supervisorOf(_home: string): Promise<SupervisorRecord | undefined> {
+    return this.#holder();
   }
 
-  close(): void {
+  /** The supervisor of this file's home (the newest row; there is one but after a crash). */
+  #holder(): SupervisorRecord | undefined {
+    const row = this.#db.prepare(
+      `SELECT owner, home, host, pid, start_time, started_at, heartbeat_at FROM supervisors
+       ORDER BY started_at DESC LIMIT 1`,
+    ).get<{
+      owner: string;
+      home: string;
+      host: string;
+      pid: number;
+      start_time: string | null;
+      started_at: number;
+      heartbeat_at: number;
+    }>();
+    return row && {
+      owner: row.owner,
+      home: row.home,
+      host: row.host,
+      pid: row.pid,
+      startTime: row.start_time,
+      startedAt: row.started_at,
+      heartbeatAt: row.heartbeat_at,
+    };
+  }
+
+  async pruneEvents(): Promise<number> {
+    return this.#connection.transaction(() => {
+      const old = this.#db.prepare("DELETE FROM events WHERE at < ?")
+        .run(Date.now() - EVENT_RETENTION.ms).changes;
+      const last = this.#db.prepare("SELECT max(id) AS id FROM events").get<
+        { id: number | null }
+      >();
+      const many = last?.id
+        ? this.#db.prepare("DELETE FROM events WHERE id <= ?")
+          .run(last.id - EVENT_RETENTION.rows).changes
+        : 0;
+      return old + many;
+    });
+  }
+
+  async listen(_topic: "work" | "events", _onWake: () => void): Promise<() => Promise<void>> {
+    // One host: the supervisor's socket and signals wake it.
+    return () => Promise.resolve();
+  }
+
+  async close(): Promise<void> {
     this.#connection.close();
   }
 }
@@ -513,6 +672,10 @@ function _slice(start: number | null, end: number | null): [number, number] | nu
 function _whereOf(filter: ListFilter): { where: string; params: SqlValue[] } {
   const where: string[] = [];
   const params: SqlValue[] = [];
+  if (filter.ids) {
+    where.push("id IN (SELECT value FROM json_each(?))");
+    params.push(JSON.stringify(filter.ids));
+  }
   if (filter.status?.length) {
     where.push(`status IN (${filter.status.map(() => "?").join(", ")})`);
     params.push(...filter.status);

@@ -10,6 +10,7 @@
  */
 import type { SqliteDatabase } from "../runtime/sqlite.ts";
 import { decode, encode } from "../task/codec.ts";
+import type { TaskEvent, TaskEventKind } from "../task/events.ts";
 import { validateTask } from "../task/validate_task.ts";
 import {
   isTerminal,
@@ -25,7 +26,7 @@ import {
 export const TASK_COLUMNS = `id, kind, spec, name, grp, priority, status, run_at, created_at,
   started_at, finished_at, attempt, max_attempts, backoff_ms, timeout_ms, after_any, task_key,
   schedule_id, retain, stdin, checkpoint, env, cwd, meta, pid, exit_code, signal, result, error, progress, progress_message,
-  owner, lease_until,
+  owner, lease_until, home, stop_reason, stop_signal, paused_at, paused_ms,
   (SELECT json_group_array(dep_id) FROM dependencies WHERE task_id = tasks.id) AS after_ids`;
 
 /** A task row as SQLite returns it. */
@@ -63,6 +64,11 @@ export interface TaskRow {
   progress_message: string | null;
   owner: string | null;
   lease_until: number | null;
+  home: string | null;
+  stop_reason: string | null;
+  stop_signal: string | null;
+  paused_at: number | null;
+  paused_ms: number;
   after_ids: string;
 }
 
@@ -107,6 +113,40 @@ export function toTask(row: TaskRow): Task {
     progressMessage: row.progress_message,
     owner: row.owner,
     leaseUntil: row.lease_until,
+    home: row.home,
+    stopReason: row.stop_reason as Task["stopReason"],
+    stopSignal: row.stop_signal,
+    pausedAt: row.paused_at,
+    pausedMs: row.paused_ms,
+  };
+}
+
+/** Writes one event row (inside the caller's transaction) and returns it. */
+export function writeEvent(
+  db: SqliteDatabase,
+  at: number,
+  taskId: number | null,
+  kind: TaskEventKind,
+  data: Record<string, unknown> = {},
+  scheduleId: number | null = null,
+): TaskEvent {
+  const id = Number(
+    db.prepare("INSERT INTO events (at, task_id, schedule_id, kind, data) VALUES (?, ?, ?, ?, ?)")
+      .run(at, taskId, scheduleId, kind, JSON.stringify(data)).lastInsertRowid,
+  );
+  return { id, at, taskId, kind, data };
+}
+
+/** The data of an end event (and of `retrying`, with its run_at). */
+export function endData(
+  attempt: number,
+  task: { exitCode?: number | null; signal?: string | null; error?: unknown },
+): Record<string, unknown> {
+  return {
+    attempt,
+    exitCode: task.exitCode ?? null,
+    signal: task.signal ?? null,
+    error: task.error ?? null,
   };
 }
 
@@ -130,6 +170,7 @@ export function insertTasks(
   db: SqliteDatabase,
   tasks: readonly NewTask[],
   now: number,
+  events: TaskEvent[] = [],
 ): SubmitResult[] {
   const insert = db.prepare(
     `INSERT INTO tasks (kind, spec, name, grp, priority, status, run_at, created_at, max_attempts,
@@ -173,7 +214,7 @@ export function insertTasks(
         endTasks(db, [holder.id], "canceled", now, {
           name: "Replaced",
           message: `Replaced by a newer task with key '${task.key}'`,
-        });
+        }, events);
       } else {
         // queue, or replace of a running holder (the client kills it): run after it ends,
         // however it ends.
@@ -206,9 +247,13 @@ export function insertTasks(
         runsInWorker(task.spec) ? 1 : 0,
       ).lastInsertRowid,
     );
+    events.push(writeEvent(db, now, id, "submitted", {
+      group: task.group ?? "default",
+      name: task.name ?? null,
+    }));
     for (const dep of after) addDependency.run(id, dep, 0);
     for (const dep of afterAnyOf) addDependency.run(id, dep, 1);
-    if (waits) _settle(db, id, now);
+    if (waits) _settle(db, id, now, events);
     return keyAction ? { id, key: keyAction } : { id };
   });
 }
@@ -230,6 +275,7 @@ export function endTasks(
   status: "canceled" | "failed",
   now: number,
   error: { name: string; message: string } | null,
+  events: TaskEvent[] = [],
 ): Task[] {
   const ended: Task[] = [];
   const update = db.prepare(
@@ -238,9 +284,13 @@ export function endTasks(
   );
   for (const id of ids) {
     const row = update.get<TaskRow>(status, now, error && JSON.stringify(error), id);
-    if (row) ended.push(toTask(row));
+    if (row) {
+      const task = toTask(row);
+      ended.push(task);
+      events.push(writeEvent(db, now, id, status, endData(task.attempt, task)));
+    }
   }
-  return [...ended, ...settleDependants(db, ended.map((task) => task.id), now)];
+  return [...ended, ...settleDependants(db, ended.map((task) => task.id), now, events)];
 }
 
 /**
@@ -248,7 +298,12 @@ export function endTasks(
  * their dependencies are done, or to failed when one failed (and so on down the chain). Returns
  * the dependants that ended.
  */
-export function settleDependants(db: SqliteDatabase, endedIds: readonly number[], now: number) {
+export function settleDependants(
+  db: SqliteDatabase,
+  endedIds: readonly number[],
+  now: number,
+  events: TaskEvent[] = [],
+): Task[] {
   const ended: Task[] = [];
   let pending = [...endedIds];
   const dependants = db.prepare(
@@ -258,7 +313,7 @@ export function settleDependants(db: SqliteDatabase, endedIds: readonly number[]
   while (pending.length) {
     const next: number[] = [];
     for (const { id } of dependants.all<{ id: number }>(JSON.stringify(pending))) {
-      const task = _settle(db, id, now);
+      const task = _settle(db, id, now, events);
       if (task && isTerminal(task.status)) {
         ended.push(task);
         next.push(id);
@@ -270,7 +325,12 @@ export function settleDependants(db: SqliteDatabase, endedIds: readonly number[]
 }
 
 /** Re-evaluates one blocked task; returns it if its status changed. */
-function _settle(db: SqliteDatabase, id: number, now: number): Task | undefined {
+function _settle(
+  db: SqliteDatabase,
+  id: number,
+  now: number,
+  events: TaskEvent[],
+): Task | undefined {
   const task = db.prepare("SELECT after_any, run_at FROM tasks WHERE id = ? AND status = 'blocked'")
     .get<{ after_any: number; run_at: number }>(id);
   if (!task) return undefined;
@@ -303,5 +363,10 @@ function _settle(db: SqliteDatabase, id: number, now: number): Task | undefined 
   const row = db.prepare(
     `UPDATE tasks SET status = ?, error = ?, finished_at = ? WHERE id = ? RETURNING ${TASK_COLUMNS}`,
   ).get<TaskRow>(status, error, status === "failed" ? now : null, id);
-  return row && toTask(row);
+  if (!row) return undefined;
+  const settled = toTask(row);
+  if (status === "failed") {
+    events.push(writeEvent(db, now, id, "failed", endData(settled.attempt, settled)));
+  }
+  return settled;
 }

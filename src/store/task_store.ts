@@ -1,15 +1,16 @@
 /**
- * The TaskStore interface: every operation the supervisor and clients need, each atomic, so a
- * PostgreSQL store can stand in for SQLite without touching the supervisor.
+ * The store's contract: every operation the supervisor and clients need, each one transaction and
+ * asynchronous, so that SQLite (one host) and PostgreSQL (several) implement the same thing.
  *
  * @example
  * ```ts
- * const store: TaskStore = await SqliteTaskStore.open(home.db);
- * const [id] = store.submit([{ spec: { kind: "command", argv: ["true"] } }]);
- * const task = store.claimNext("me", { now: Date.now(), fullGroups: [] });
+ * const store: TaskStore = await openStore(storeConfig(process.env, home));
+ * const [{ id }] = await store.submit([{ spec: { kind: "command", argv: ["true"] } }]);
+ * const [task] = await store.claim("me", { maxProcesses: 1, maxWorkers: 0 });
  * ```
  */
 import type { FiringRecord, NewSchedule, Schedule } from "../task/schedule.ts";
+import type { TaskEvent } from "../task/events.ts";
 import type {
   Attempt,
   NewTask,
@@ -19,11 +20,10 @@ import type {
   TaskStatus,
 } from "../task/types.ts";
 
-/** How long a claim holds before its owner must renew it (see TaskStore.heartbeat). */
-export const LEASE_MS = 60_000;
-
 /** Filters for {@linkcode TaskStore.list}. */
 export interface ListFilter {
+  /** Only these ids. */
+  ids?: readonly number[];
   /** Only these states. @default all */
   status?: TaskStatus[];
   /** Only this group. */
@@ -48,14 +48,6 @@ export interface ListFilter {
   newestFirst?: boolean;
 }
 
-/** Who holds the supervisor role for a home. */
-export interface SupervisorRecord {
-  owner: string;
-  pid: number;
-  startTime: string | null;
-  startedAt: number;
-}
-
 /** A group's settings (a group without a row runs under the global limit only). */
 export interface GroupSetting {
   name: string;
@@ -65,183 +57,178 @@ export interface GroupSetting {
   paused: boolean;
 }
 
-/** What {@linkcode TaskStore.claimBatch} may claim. */
-export interface ClaimOptions {
-  now: number;
-  /** Most processes (commands, shell lines, isolated modules) to claim. */
-  maxProcesses: number;
-  /** Most module tasks for the worker hosts to claim. */
-  maxWorkers: number;
-  /** Most tasks in all. @default no limit */
-  limit?: number;
-  /** Groups to skip. */
-  fullGroups?: readonly string[];
-  /** The room left in groups with a limit. */
-  groupRoom?: Readonly<Record<string, number>>;
-}
-
-/** A task whose state a finish changed: its id and new state. */
-export interface TaskEnd {
-  id: number;
-  status: TaskStatus;
-}
-
-/** What {@linkcode TaskStore.removeEach} did with each id. */
-export interface RemoveResult {
-  /** The ids removed. */
-  removed: number[];
-  /** The tasks kept because they run, with their state. */
-  running: { id: number; status: TaskStatus }[];
-  /** The ids of no task. */
-  missing: number[];
-}
-
 /** Counts by state, for `bgt daemon status`. */
 export type StatusCounts = Partial<Record<TaskStatus, number>>;
 
-/** The operations on the task table. Every method is one transaction. */
+/** Which store to open: `BGT_STORE=postgres://user@host:port/db[?schema=NAME]`, else the home's bgt.db. */
+export type StoreConfig =
+  | { kind: "sqlite"; path: string }
+  | { kind: "postgres"; url: string; schema: string };
+
+// export function storeConfig(env: Record<string, string | undefined>, home: BgtHome): StoreConfig;
+// export function openStore(config: StoreConfig, options?: { role?: "client" | "supervisor" | "runner" }): Promise<TaskStore>;
+//   (src/store/open_store.ts; imports the PostgreSQL module, and postgres.js, only when asked for)
+
+/** Who runs a supervisor: one row per running supervisor (several per store on PostgreSQL). */
+export interface SupervisorRecord {
+  /** Unique per start: `${host}/${pid}/${random}`. */
+  owner: string;
+  /** The BGT_HOME it serves (its local files and socket). */
+  home: string;
+  host: string;
+  pid: number;
+  startTime: string | null;
+  startedAt: number;
+  heartbeatAt: number;
+}
+
+/** What one claim may take. The groups' room is derived inside the claim (exact across supervisors). */
+export interface ClaimRoom {
+  /** Most processes (commands, shell lines, isolated modules). */
+  maxProcesses: number;
+  /** Most module tasks for the worker hosts. */
+  maxWorkers: number;
+  /** Most tasks in all. @default no limit */
+  limit?: number;
+}
+
+/** How one run ended; `attempt` fences it. `at`: when it ended, if earlier than the store's now. */
+export interface RunEnd {
+  id: number;
+  attempt: number;
+  outcome: TaskOutcome;
+}
+
+/** A run that started: its process id, once known. */
+export interface RunStart {
+  id: number;
+  attempt: number;
+  pid: number | null;
+}
+
+/** A stop asked of a running task, stored before the signal so a crash keeps the intent. */
+export interface RunStop {
+  reason: "kill" | "timeout";
+  signal: string;
+}
+
+/** What remove() did with each id asked for. */
+export interface RemoveResult {
+  removed: number[];
+  /** Kept because they run (running, paused). */
+  running: { id: number; status: TaskStatus }[];
+  missing: number[];
+  events: TaskEvent[];
+}
+
+/** The operations on tasks. Every method is one transaction. */
 export interface TaskStore {
-  /** Inserts the tasks atomically (all or none); returns their ids in order. */
-  submit(tasks: readonly NewTask[]): number[];
-  /** As submit, saying for each task what its key policy did. */
-  submitAll(tasks: readonly NewTask[]): SubmitResult[];
-  /** The task with this id, or undefined. */
-  get(id: number): Task | undefined;
-  /** Tasks matching the filter. */
-  list(filter?: ListFilter): Task[];
-  /** How many tasks match the filter's conditions (its sort, limit and offset aside). */
-  count(filter?: ListFilter): number;
-  /** Counts of tasks by state. */
-  counts(): StatusCounts;
-  /**
-   * Atomically moves the next due task (priority desc, run_at, id) not in a full group to
-   * `running` under `owner`, incrementing its attempt; undefined when none is due.
-   */
-  claimNext(
-    owner: string,
-    options: { now: number; fullGroups: readonly string[] },
-  ): Task | undefined;
-  /**
-   * Claims due tasks in one transaction, in claimNext's order: at most `maxProcesses` that run as
-   * processes (commands, shell lines, isolated modules) and `maxWorkers` module tasks for the
-   * worker hosts (and at most `limit` in all), skipping full groups and giving no group more
-   * than its `groupRoom`.
-   */
-  claimBatch(owner: string, options: ClaimOptions): Task[];
-  /** Earliest run_at among waiting tasks (only those later than `after`), or undefined. */
-  nextRunAt(after?: number): number | undefined;
-  /**
-   * Extends the lease of every task `owner` runs to `until` (epoch ms). A store shared by several
-   * machines treats a running task whose lease has expired as orphaned; on one machine the
-   * owner's liveness decides, and the lease is informational.
-   */
-  heartbeat(owner: string, until: number): void;
-  /** Stores a progress report. */
-  setProgress(id: number, fraction: number, message: string | null): void;
-  /**
-   * Records how a run ended, if `owner` still owns it: a failure with attempts left goes back
-   * to `queued` at now + backoff (with jitter). Returns the task as it now is, followed by the
-   * blocked dependants that ended with it (a failed dependency fails them); empty if not owned.
-   */
-  finish(id: number, owner: string, outcome: TaskOutcome): Task[];
-  /**
-   * finish() of several runs, and the pids of runs that started (`[id, pid]`), in one
-   * transaction; returns the id and new state of every task that changed (the dependants that
-   * ended with them last).
-   */
-  finishMany(
-    owner: string,
-    /** `at`: when the run ended (epoch ms), if earlier than now. */
-    ends: readonly { id: number; outcome: TaskOutcome; at?: number }[],
-    started?: readonly [number, number | null][],
-  ): TaskEnd[];
-  /**
-   * Cancels a task that has not started (queued, scheduled, blocked); returns it and the
-   * dependants that failed because of it, or an empty list if it had started or ended.
-   */
-  cancel(id: number): Task[];
-  /** Running tasks owned by anyone but `owner` (orphans of a dead supervisor). */
-  orphans(owner: string): Task[];
-  /** Hands a running task to a new owner (re-adoption). */
-  adopt(id: number, owner: string): void;
-  /** Removes tasks that are not running; returns the ids removed. */
-  remove(ids: readonly number[]): number[];
-  /**
-   * As remove, saying in the same transaction why each other id stays: the state of a task
-   * that runs (`running`, `paused`), or that there is no such task. Nothing can start a task
-   * between the look and the delete.
-   */
-  removeEach(ids: readonly number[]): RemoveResult;
-  /** Merges a patch into a task's meta (a null value deletes its key); returns the task. */
-  mergeMeta(id: number, patch: Record<string, unknown>): Task | undefined;
-  /** Saves a module task's checkpoint (given to its next attempt). */
-  setCheckpoint(id: number, value: unknown): void;
-  /** Marks a running task paused, or a paused one running; false if it was in neither state. */
-  setPaused(id: number, paused: boolean): boolean;
-  /**
-   * Queues a finished task to run once more, as a new attempt (its history is kept); returns
-   * it, or undefined when the task has not finished.
-   */
-  restart(id: number): Task | undefined;
-  /** The ids of finished tasks matching the filter (for `bgt clean`). */
-  finishedIds(filter: { before?: number; status?: TaskStatus[]; group?: string }): number[];
-  /** The attempts of a task, oldest first. */
-  attempts(id: number): Attempt[];
-  /** The groups that have settings. */
-  groups(): GroupSetting[];
-  /** Changes a group's settings (creating its row). */
-  setGroup(name: string, change: { parallel?: number | null; paused?: boolean }): GroupSetting;
-  /** How many tasks of each group run now. */
-  runningByGroup(): Record<string, number>;
-  /** The recurring schedules. */
+  readonly kind: "sqlite" | "postgres";
+  /** Where it is, for `daemon status --json`, with no password: `sqlite:/…/bgt.db`, `postgres://user@host:5432/db?schema=bgt`. */
+  readonly description: string;
   readonly schedules: ScheduleStore;
-  /** Takes the supervisor role when the current holder is not alive; returns who holds it. */
+  /** The store's clock, epoch ms. */
+  now(): Promise<number>;
+
+  // reads
+  get(id: number): Promise<Task | undefined>;
+  list(filter?: ListFilter): Promise<Task[]>;
+  count(filter?: ListFilter): Promise<number>;
+  counts(): Promise<StatusCounts>;
+  attempts(id: number): Promise<Attempt[]>;
+  groups(): Promise<GroupSetting[]>;
+  runningByGroup(): Promise<Record<string, number>>;
+  /** Events with id > `after`, oldest first (default limit 1000). */
+  events(
+    after: number,
+    filter?: { taskIds?: readonly number[]; limit?: number },
+  ): Promise<TaskEvent[]>;
+  /** The newest event id (0: none), for a reader that starts "from now". */
+  lastEventId(): Promise<number>;
+
+  // batches
+  /** Inserts atomically (all or none), saying for each what its key policy did. Events: submitted (+ canceled for a replaced holder). */
+  submit(tasks: readonly NewTask[]): Promise<SubmitResult[]>;
+  /** Claims due tasks in (priority desc, run_at, id) order within the room. Events: started. */
+  claim(owner: string, room: ClaimRoom): Promise<Task[]>;
+  /**
+   * Records ends (fenced by owner + attempt) and the pids of runs that started, in one
+   * transaction; failures with attempts left go back to queued at now + backoff. Settles the
+   * dependants. Returns the events written (retrying / the end, and dependants failed).
+   */
+  finish(
+    owner: string,
+    ends: readonly RunEnd[],
+    started?: readonly RunStart[],
+  ): Promise<TaskEvent[]>;
+  /** Cancels tasks that have not started (queued, scheduled, blocked); settles their dependants. */
+  cancel(ids: readonly number[]): Promise<TaskEvent[]>;
+  /** Removes tasks that do not run, saying why each other id stays. Events: removed. */
+  remove(ids: readonly number[]): Promise<RemoveResult>;
+  /** Ids of finished tasks matching the filter (for `bgt clean`). */
+  finishedIds(
+    filter: { before?: number; status?: TaskStatus[]; group?: string },
+  ): Promise<number[]>;
+  /** Hands to `owner` the running tasks of this home whose owner no longer has a supervisor row. */
+  adoptOrphans(owner: string, home: string): Promise<Task[]>;
+
+  // one task
+  /** Running ⇄ paused; false if it was in neither state. Keeps paused time. Events: paused / resumed. */
+  setPaused(id: number, paused: boolean): Promise<boolean>;
+  /** Stores a stop's intent before its signal (a crash after it keeps it: a killed task ends canceled). */
+  setStop(id: number, attempt: number, stop: RunStop): Promise<boolean>;
+  setProgress(id: number, fraction: number, message: string | null): Promise<void>;
+  mergeMeta(id: number, patch: Record<string, unknown>): Promise<Task | undefined>;
+  setCheckpoint(id: number, value: unknown): Promise<void>;
+  /** Queues a finished task once more as a new attempt. Events: submitted { restart: true }. */
+  restart(id: number): Promise<Task | undefined>;
+  setGroup(
+    name: string,
+    change: { parallel?: number | null; paused?: boolean },
+  ): Promise<GroupSetting>;
+
+  // timing and supervisors
+  /** Ms until the next run_at or schedule firing ahead (0: due now), undefined: none. */
+  nextWakeIn(): Promise<number | undefined>;
+  /** Renews `owner`'s heartbeat; false if its row is gone (it was declared dead). */
+  heartbeat(owner: string): Promise<boolean>;
+  /** Takes the role for `me.home` when its holder is not alive; returns who holds it. */
   takeSupervisor(
     me: SupervisorRecord,
     isHolderAlive: (holder: SupervisorRecord) => boolean,
-  ): SupervisorRecord;
-  /** Gives the role up, if `owner` holds it. */
-  releaseSupervisor(owner: string): void;
-  /** The current holder of the supervisor role, if any. */
-  supervisor(): SupervisorRecord | undefined;
-  /** Closes the store. */
-  close(): void;
+  ): Promise<SupervisorRecord>;
+  releaseSupervisor(owner: string): Promise<void>;
+  /** The supervisor serving this home, if any. */
+  supervisorOf(home: string): Promise<SupervisorRecord | undefined>;
+  /** Deletes old events (retention: older than 7 days, or beyond the newest 100,000). Returns how many. */
+  pruneEvents(): Promise<number>;
+  /**
+   * Calls `onWake` on each hint that work is due ("work": a submit, restart, resume or group
+   * change made a task runnable now) or that events were written ("events"); returns a stop
+   * function. PostgreSQL: LISTEN on the NOTIFYs its own writes send (ids only), reconnecting, plus a
+   * poll (1 s while the listener is down, 5 s while healthy) — polling is the guarantee. SQLite:
+   * resolves a no-op (one host: the supervisor's socket and signals wake it, as today).
+   */
+  listen(topic: "work" | "events", onWake: () => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
 }
 
-/** The operations on the schedule table. Every method is one transaction. */
+/** The operations on schedules. Every method is one transaction. */
 export interface ScheduleStore {
-  /** Stores a schedule; returns its id. */
-  create(schedule: NewSchedule): number;
-  /** The schedule with this id, or undefined. */
-  get(id: number): Schedule | undefined;
-  /** All schedules, oldest first. */
-  list(): Schedule[];
-  /** Unpaused schedules whose next firing is at or before `now`. */
-  due(now: number): Schedule[];
-  /** The earliest next firing of an unpaused schedule, or undefined. */
-  nextAt(): number | undefined;
-  /**
-   * Creates the tasks of the given firings (applying the overlap policy: under `queue` at most
-   * one run waits) and moves the schedule on, unless another supervisor already handled
-   * `lastSlot`; returns the new task ids.
-   */
-  fire(id: number, firing: FiringRecord, now: number): number[];
-  /** Pauses or resumes; a resume sets the next firing (missed ones are not caught up). */
+  create(schedule: NewSchedule): Promise<number>;
+  get(id: number): Promise<Schedule | undefined>;
+  list(): Promise<Schedule[]>;
+  /** Unpaused schedules due now, with the store's now to plan their firings with. */
+  dueSchedules(): Promise<{ now: number; due: Schedule[] }>;
+  /** Creates the firings' tasks (overlap policy applied) unless `lastSlot` was handled already. Events: schedule_fired / _skipped, submitted. */
+  fire(id: number, firing: FiringRecord): Promise<number[]>;
   setPaused(
     id: number,
     paused: boolean,
     resume?: { lastSlot: number; nextAt: number | null },
-  ): boolean;
-  /**
-   * Deletes a schedule and cancels its runs that have not started (its other tasks stay, and
-   * running ones run on); undefined if there was none.
-   */
-  remove(id: number, now?: number): ScheduleRemoval | undefined;
-  /**
-   * The finished runs that schedules keeping only their last N (`--keep`) no longer keep: for
-   * the schedule of each of these tasks, its finished tasks older than its newest N, by id.
-   */
-  runsPastKeep(taskIds: readonly number[]): number[];
+  ): Promise<boolean>;
+  remove(id: number): Promise<ScheduleRemoval | undefined>;
+  runsPastKeep(taskIds: readonly number[]): Promise<number[]>;
 }
 
 /** What removing a schedule did to its unfinished runs. */

@@ -22,11 +22,13 @@ import {
   type TaskFiles,
   taskFiles,
 } from "../store/task_files.ts";
-import { LEASE_MS, type TaskEnd, type TaskStore } from "../store/task_store.ts";
+import type { RunEnd, RunStart, TaskStore } from "../store/task_store.ts";
+import { coalescedProgress } from "../runner/module_runner.ts";
 import { formatDuration } from "../schedule/duration.ts";
 import { fireDueSchedules } from "../schedule/fire_schedules.ts";
 import { pruneScheduleRuns } from "../schedule/prune_schedule_runs.ts";
 import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
+import { END_EVENT_KINDS, type TaskEvent } from "../task/events.ts";
 import {
   isTerminal,
   runsInWorker,
@@ -51,8 +53,8 @@ export interface DispatcherOptions {
   runModule: ModuleStarter;
   /** Time between a kill's signal and SIGKILL. @default 5000 */
   killGraceMs?: number;
-  /** Told about every task that reaches a terminal state. */
-  onFinished?: (task: TaskEnd) => void;
+  /** Told the events of every change the dispatcher stored (ends, retries, cancels). */
+  onEvents?: (events: readonly TaskEvent[]) => void;
   /** Where to report a problem that does not stop the dispatcher. */
   log?: (line: string) => void;
 }
@@ -79,12 +81,17 @@ export class Dispatcher {
   #options: DispatcherOptions;
   #running = new Map<number, Entry>();
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #heartbeat: ReturnType<typeof setInterval> | undefined;
   #wakeQueued = false;
   #draining = false;
+  /** A claim pass is in flight; a wake meanwhile asks for one more (`#again`). */
+  #pumping = false;
+  #again = false;
   /** Run ends and started pids waiting to be stored (see #flush). */
-  #ends: { id: number; outcome: TaskOutcome; at: number }[] = [];
-  #started: [number, number | null][] = [];
+  #ends: RunEnd[] = [];
+  #started: RunStart[] = [];
+  /** The ends being stored now (a kill counts them as "just ending"). */
+  #inFlight: readonly RunEnd[] = [];
+  #flushing: Promise<void> | undefined;
   #flushQueued = false;
   #pidsTimer: ReturnType<typeof setTimeout> | undefined;
   #flushFailures = 0;
@@ -102,29 +109,56 @@ export class Dispatcher {
     return this.#running.size;
   }
 
-  /** Asks for a claim pass soon (coalesced: many wakes, one pass). */
+  /**
+   * Asks for a claim pass soon (coalesced: many wakes, one pass). One pass is in flight at a
+   * time (two would both see the same free slots); a wake during one runs one more after it.
+   */
   wake(): void {
-    if (this.#wakeQueued || this.#draining) return;
+    if (this.#draining) return;
+    if (this.#pumping) {
+      this.#again = true;
+      return;
+    }
+    if (this.#wakeQueued) return;
     this.#wakeQueued = true;
     queueMicrotask(() => {
       this.#wakeQueued = false;
-      this.#pump();
+      void this.#pumpLoop();
     });
+  }
+
+  async #pumpLoop(): Promise<void> {
+    if (this.#pumping) {
+      this.#again = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#again = false;
+        await this.#pump();
+      } while (this.#again && !this.#draining);
+    } catch (error) {
+      // The next wake (an end, a notify, the timer) tries again.
+      this.#options.log?.(`cannot claim tasks: ${(error as Error).message}`);
+    } finally {
+      this.#pumping = false;
+    }
   }
 
   /**
    * Takes over running tasks of a dead supervisor: command tasks whose waiter lives (or whose
    * status is on disk) are re-adopted; the others are recorded as `lost` (and retried per policy).
    * Resolves once the ends known now — a status on disk, a lost task — are stored (so that a
-   * client served afterwards reads them), with how many were re-adopted and how many lost.
+   * client served afterwards reads them), with how many were re-adopted and how many lost. A
+   * stop asked before the crash (stored before its signal) still decides how the run ends.
    */
-  async recover(): Promise<{ adopted: number; lost: number }> {
+  async recover(home: string): Promise<{ adopted: number; lost: number }> {
     const { store, owner, logsDir } = this.#options;
     let adopted = 0;
     let lost = 0;
     const ended: Promise<unknown>[] = [];
-    for (const task of store.orphans(owner)) {
-      store.adopt(task.id, owner);
+    for (const task of await store.adoptOrphans(owner, home)) {
       const files = taskFiles(logsDir, task.id);
       const run = runsInWorker(task.spec)
         ? undefined
@@ -133,11 +167,20 @@ export class Dispatcher {
         : adoptCommand(task, files, { onProgress: this.#progress(task.id) });
       if (run) {
         adopted++;
-        this.#track({ ...task, owner }, files, run);
+        const entry = this.#track({ ...task, owner }, files, run);
+        if (task.stopReason === "kill") entry.killedWith = task.stopSignal ?? "SIGTERM";
+        else if (task.stopReason === "timeout") entry.timedOut = true;
         if (readStatus(files.status)?.attempt === task.attempt) ended.push(run.done);
+      } else if (task.stopReason === "kill") {
+        // Killed just before the crash: the kill's effect, not a loss.
+        this.#record(task, {
+          status: "canceled",
+          signal: task.stopSignal,
+          error: null,
+        });
       } else {
         lost++;
-        this.#record(task.id, {
+        this.#record(task, {
           status: "lost",
           error: {
             name: "Error",
@@ -157,7 +200,7 @@ export class Dispatcher {
    * database refuses writes, it waits for the retry that succeeds.
    */
   stored(): Promise<void> {
-    if (!this.#ends.length && !this.#started.length) return Promise.resolve();
+    if (!this.#ends.length && !this.#started.length && !this.#flushing) return Promise.resolve();
     return new Promise((resolve) => this.#storedWaiters.push(resolve));
   }
 
@@ -168,25 +211,28 @@ export class Dispatcher {
    * running, for a pause or resume) and nothing was sent; throws TaskNotFoundError, or a
    * TaskStateError when the task is in no state to do it (pausing a queued task).
    */
-  kill(id: number, signal: NodeJS.Signals): { already?: TaskStatus } {
+  async kill(id: number, signal: NodeJS.Signals): Promise<{ already?: TaskStatus }> {
     const entry = this.#running.get(id);
     if (signal === "SIGSTOP" || signal === "SIGTSTP" || signal === "SIGCONT") {
-      return this.#pauseOrResume(id, entry, signal !== "SIGCONT");
+      return await this.#pauseOrResume(id, entry, signal !== "SIGCONT");
     }
     if (!entry) {
       // An end not stored yet may queue a retry: store it first, so that the retry is canceled.
-      if (this.#ends.some((end) => end.id === id)) this.#flush();
-      const ended = this.#options.store.cancel(id);
-      if (ended.length) {
-        this.#announce(ended);
+      if (this.#ending(id)) await this.#flush();
+      const events = await this.#options.store.cancel([id]);
+      if (events.length) {
+        this.#options.onEvents?.(events);
         this.wake(); // its dependants may be free to run now (with --after-any)
         return {};
       }
-      const status = this.#statusOf(id);
+      const status = await this.#statusOf(id);
       if (isTerminal(status)) return { already: status };
-      throw this.#notRunning("kill", id);
+      throw await this.#notRunning("kill", id);
     }
     entry.killedWith = signal;
+    // The intent first: a crash between the two still ends the task canceled, not lost.
+    await this.#storeStop(entry, { reason: "kill", signal });
+    if (this.#running.get(id) !== entry) return {}; // ended meanwhile
     this.#signal(entry, signal);
     // A stopped process keeps the signal pending until it continues.
     if (entry.task.status === "paused") entry.run.kill("SIGCONT");
@@ -198,36 +244,56 @@ export class Dispatcher {
     return [...this.#running.values()].map((entry) => entry.task);
   }
 
+  /** Whether an end of task `id` waits to be stored, or is being stored. */
+  #ending(id: number): boolean {
+    return this.#ends.some((end) => end.id === id) || this.#inFlight.some((end) => end.id === id);
+  }
+
+  /** Stores a stop's intent; a store that refuses it does not hold the signal back. */
+  async #storeStop(entry: Entry, stop: { reason: "kill" | "timeout"; signal: string }) {
+    try {
+      await this.#options.store.setStop(entry.task.id, entry.task.attempt, stop);
+    } catch (error) {
+      this.#options.log?.(
+        `cannot store the ${stop.reason} of task ${entry.task.id}: ${(error as Error).message}`,
+      );
+    }
+  }
+
   /** A task's state, counting an end not stored yet; throws TaskNotFoundError. */
-  #statusOf(id: number): TaskStatus {
-    const end = this.#ends.find((end) => end.id === id);
+  async #statusOf(id: number): Promise<TaskStatus> {
+    const end = this.#ends.find((end) => end.id === id) ??
+      this.#inFlight.find((end) => end.id === id);
     if (end) return end.outcome.status;
-    const task = this.#options.store.get(id);
+    const task = await this.#options.store.get(id);
     if (!task) throw new TaskNotFoundError(id);
     return task.status;
   }
 
   /** The error for a request that needs a running task (an end not stored yet counts as ended). */
-  #notRunning(verb: string, id: number): Error {
-    const task = this.#options.store.get(id);
+  async #notRunning(verb: string, id: number): Promise<Error> {
+    const task = await this.#options.store.get(id);
     if (!task) return new TaskNotFoundError(id);
-    const status = this.#ends.some((end) => end.id === id) ? "just ending" : task.status;
+    const status = this.#ending(id) ? "just ending" : task.status;
     return new TaskStateError(`Cannot ${verb} task ${id}: it is ${status}, not running`);
   }
 
-  #pauseOrResume(
+  async #pauseOrResume(
     id: number,
     entry: Entry | undefined,
     pause: boolean,
-  ): { already?: TaskStatus } {
+  ): Promise<{ already?: TaskStatus }> {
     const verb = pause ? "pause" : "resume";
     if (!entry) {
-      throw this.#notRunning(verb, id);
+      throw await this.#notRunning(verb, id);
     }
     if ((entry.task.status === "paused") === pause) return { already: entry.task.status };
+    // The signal first (it is what pauses); the row says so right after.
     entry.run.kill(pause ? "SIGSTOP" : "SIGCONT");
-    this.#options.store.setPaused(id, pause);
     entry.task = { ...entry.task, status: pause ? "paused" : "running" };
+    void this.#options.store.setPaused(id, pause).catch((error) =>
+      this.#options.log?.(`cannot store the ${verb} of task ${id}: ${(error as Error).message}`)
+    );
     // A paused task's timeout stops counting, and goes on from where it was.
     if (pause) {
       clearTimeout(entry.timeout);
@@ -242,10 +308,11 @@ export class Dispatcher {
     clearTimeout(entry.timeout);
     entry.deadline = Date.now() + ms;
     entry.remainingMs = undefined;
-    entry.timeout = setTimeout(() => {
+    entry.timeout = setTimeout(async () => {
       if (this.#running.get(entry.task.id) !== entry) return;
       entry.timedOut = true;
-      this.#signal(entry, "SIGTERM");
+      await this.#storeStop(entry, { reason: "timeout", signal: "SIGTERM" });
+      if (this.#running.get(entry.task.id) === entry) this.#signal(entry, "SIGTERM");
     }, Math.min(Math.max(0, ms), 2 ** 31 - 1));
   }
 
@@ -268,32 +335,33 @@ export class Dispatcher {
     const awaited = [...this.#running.values()].filter((entry) => which(entry.task));
     for (const entry of awaited) {
       // A paused task cannot end: it goes on, to end within the drain.
-      if (entry.task.status === "paused") this.#pauseOrResume(entry.task.id, entry, false);
+      if (entry.task.status === "paused") await this.#pauseOrResume(entry.task.id, entry, false);
     }
     await Promise.all(awaited.map((entry) => entry.run.done));
-    this.#flush();
+    await this.#flush();
+    await this.stored();
   }
 
-  #pump(): void {
+  async #pump(): Promise<void> {
     const { store, owner, parallel } = this.#options;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#draining) return;
-    this.#fireSchedules();
+    await this.#fireSchedules();
+    if (this.#draining) return;
     // `parallel` bounds processes (commands, shell lines, isolated modules) and, separately,
-    // module tasks in up to `parallel` worker hosts; one transaction claims for both.
+    // module tasks in up to `parallel` worker hosts; one transaction claims for both (the
+    // groups' room is derived inside it).
     const maxProcesses = parallel - this.#processes;
     const maxWorkers = parallel - this.#inWorkers;
     if (maxProcesses > 0 || maxWorkers > 0) {
-      const tasks = store.claimBatch(owner, {
-        now: Date.now(),
+      const tasks = await store.claim(owner, {
         maxProcesses: Math.max(0, maxProcesses),
         maxWorkers: Math.max(0, maxWorkers),
-        ...this.#groupRoom(),
       });
       for (const task of tasks) this.#start(task);
     }
-    this.#armTimer();
+    await this.#armTimer();
   }
 
   /** Running processes: commands, shell lines and isolated module tasks. */
@@ -301,43 +369,23 @@ export class Dispatcher {
     return this.#running.size - this.#inWorkers;
   }
 
-  #fireSchedules(): void {
+  async #fireSchedules(): Promise<void> {
     try {
-      fireDueSchedules(this.#options.store, Date.now(), this.#options.log);
+      await fireDueSchedules(this.#options.store, this.#options.log);
     } catch (error) {
       this.#options.log?.(`cannot fire schedules: ${(error as Error).message}`);
     }
   }
 
-  /** The groups with a limit: those that are full, and the room the others have left. */
-  #groupRoom(): { fullGroups: string[]; groupRoom: Record<string, number> } {
-    const fullGroups: string[] = [];
-    const groupRoom: Record<string, number> = {};
-    const limited = this.#options.store.groups().filter((group) => group.parallel !== null);
-    if (!limited.length) return { fullGroups, groupRoom };
-    const running = new Map<string, number>();
-    for (const { task } of this.#running.values()) {
-      running.set(task.group, (running.get(task.group) ?? 0) + 1);
-    }
-    for (const group of limited) {
-      const room = group.parallel! - (running.get(group.name) ?? 0);
-      if (room <= 0) fullGroups.push(group.name);
-      else groupRoom[group.name] = room;
-    }
-    return { fullGroups, groupRoom };
-  }
-
   /** Sleeps until the next run_at or schedule firing (a task's end also wakes the pump). */
-  #armTimer(): void {
-    const { store } = this.#options;
-    const nextFiring = store.schedules.nextAt();
+  async #armTimer(): Promise<void> {
     // Only a run time still ahead: a task already due that the pump did not claim waits for a
-    // slot, its group or a resume, and each of those wakes the pump.
-    const nextTask = store.nextRunAt(Date.now());
-    const next = Math.min(nextFiring ?? Infinity, nextTask ?? Infinity);
-    if (next === Infinity) return;
-    const delay = Math.min(Math.max(0, next - Date.now()), 2 ** 31 - 1);
-    this.#timer = setTimeout(() => this.wake(), delay);
+    // slot, its group or a resume, and each of those wakes the pump. A delay, not an instant:
+    // the store's clock decides.
+    const delay = await this.#options.store.nextWakeIn();
+    if (delay === undefined || this.#draining) return;
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.wake(), Math.min(delay, 2 ** 31 - 1));
   }
 
   #start(task: Task): void {
@@ -351,7 +399,7 @@ export class Dispatcher {
         ? startIsolatedModule(task, files, this.#options.homeDir)
         : startCommand(task, files, { onProgress: this.#progress(task.id) });
     } catch (error) {
-      this.#record(task.id, {
+      this.#record(task, {
         status: "failed",
         error: { name: "Error", message: `Cannot start task: ${(error as Error).message}` },
       });
@@ -365,23 +413,19 @@ export class Dispatcher {
     files: TaskFiles,
     run: RunningTask,
     offsets?: Record<StreamName, number>,
-  ): void {
+  ): Entry {
     const entry: Entry = { task, files, run, offsets };
     this.#running.set(task.id, entry);
     const inWorker = runsInWorker(task.spec);
     if (inWorker) this.#inWorkers++;
     if (task.timeoutMs !== null) {
-      const left = task.timeoutMs - (Date.now() - (task.startedAt ?? Date.now()));
+      const left = task.timeoutMs - _ranMs(task, Date.now());
       if (task.status === "paused") entry.remainingMs = Math.max(0, left);
       else this.#armTimeout(entry, left);
     }
-    // Renew the leases of running tasks while there are any (a third of the lease, to spare).
-    this.#heartbeat ??= setInterval(() => {
-      this.#options.store.heartbeat(this.#options.owner, Date.now() + LEASE_MS);
-    }, LEASE_MS / 3);
     void run.started.then((pid) => {
       if (pid !== null && this.#running.get(task.id) === entry) {
-        this.#started.push([task.id, pid]);
+        this.#started.push({ id: task.id, attempt: task.attempt, pid });
         this.#scheduleFlush(false);
       }
     });
@@ -389,10 +433,6 @@ export class Dispatcher {
       this.#running.delete(task.id);
       if (inWorker) this.#inWorkers--;
       clearTimeout(entry.timeout);
-      if (this.#running.size === 0) {
-        clearInterval(this.#heartbeat);
-        this.#heartbeat = undefined;
-      }
       if (entry.killedWith && outcome.status !== "succeeded") {
         outcome = { ...outcome, status: "canceled", signal: outcome.signal ?? entry.killedWith };
       } else if (entry.timedOut && outcome.status !== "succeeded") {
@@ -413,13 +453,14 @@ export class Dispatcher {
         );
         outcome = { ...outcome, slices };
       }
-      this.#record(task.id, outcome);
+      this.#record(task, outcome);
     });
+    return entry;
   }
 
   /** Queues how a run ended; the queue is stored in one transaction per turn of the loop. */
-  #record(id: number, outcome: TaskOutcome): void {
-    this.#ends.push({ id, outcome, at: Date.now() });
+  #record(task: Pick<Task, "id" | "attempt">, outcome: TaskOutcome): void {
+    this.#ends.push({ id: task.id, attempt: task.attempt, outcome });
     this.#scheduleFlush();
   }
 
@@ -438,75 +479,92 @@ export class Dispatcher {
       return;
     }
     this.#flushQueued = true;
-    setImmediate(() => this.#flush());
+    setImmediate(() => void this.#flush());
   }
 
   /**
-   * Stores the queued starts and ends in one transaction, then claims the next tasks. When the
-   * database refuses (a full disk, say), the queue is kept and stored again later — with a
-   * growing delay, up to a minute — until it is stored.
+   * Stores the queued starts and ends in one transaction, then claims the next tasks. One batch
+   * is in flight at a time; ends arriving meanwhile form the next (under load, batches grow by
+   * themselves). When the database refuses (a full disk, say), the queue is kept and stored
+   * again later — with a growing delay, up to a minute — until it is stored.
    */
-  #flush(): void {
+  #flush(): Promise<void> {
     this.#flushQueued = false;
-    if (!this.#ends.length && !this.#started.length) return this.#tellStored();
-    const ends = this.#ends;
-    const started = this.#started;
-    this.#ends = [];
-    this.#started = [];
-    let changed: TaskEnd[];
-    try {
-      changed = this.#options.store.finishMany(this.#options.owner, ends, started);
-      this.#announce(changed);
-      this.#flushFailures = 0;
-    } catch (error) {
-      this.#ends.unshift(...ends);
-      this.#started.unshift(...started);
-      const delay = Math.min(1000 * 2 ** this.#flushFailures++, 60_000);
-      this.#options.log?.(
-        `cannot record ${ends.length} task end(s) (${
-          (error as Error).message
-        }); retrying in ${delay} ms`,
-      );
-      this.#flushQueued = true;
-      setTimeout(() => this.#flush(), delay);
-      return;
+    this.#flushing ??= this.#flushLoop().finally(() => {
+      this.#flushing = undefined;
+      // Queued between the loop's last look and now: the next turn stores it.
+      if (this.#ends.length || this.#started.length) this.#scheduleFlush();
+      else this.#tellStored();
+    });
+    return this.#flushing;
+  }
+
+  async #flushLoop(): Promise<void> {
+    while (this.#ends.length || this.#started.length) {
+      const ends = this.#ends;
+      const started = this.#started;
+      this.#ends = [];
+      this.#started = [];
+      this.#inFlight = ends;
+      let events: TaskEvent[];
+      try {
+        events = await this.#options.store.finish(this.#options.owner, ends, started);
+        this.#flushFailures = 0;
+      } catch (error) {
+        this.#ends.unshift(...ends);
+        this.#started.unshift(...started);
+        this.#inFlight = [];
+        const delay = Math.min(1000 * 2 ** this.#flushFailures++, 60_000);
+        this.#options.log?.(
+          `cannot record ${ends.length} task end(s) (${
+            (error as Error).message
+          }); retrying in ${delay} ms`,
+        );
+        this.#flushQueued = true;
+        setTimeout(() => void this.#flush(), delay);
+        return;
+      }
+      this.#inFlight = [];
+      this.#options.onEvents?.(events);
+      this.#pruneScheduleRuns(events);
+      if (ends.length) this.wake();
     }
-    this.#pruneScheduleRuns(changed);
-    this.#tellStored();
-    if (ends.length) this.wake();
   }
 
   /** Removes the finished runs that schedules with `--keep` no longer keep. */
-  #pruneScheduleRuns(changed: readonly TaskEnd[]): void {
-    const ended = changed.filter((end) => isTerminal(end.status)).map((end) => end.id);
+  #pruneScheduleRuns(events: readonly TaskEvent[]): void {
+    const ended = events.filter((event) => END_EVENT_KINDS.includes(event.kind))
+      .map((event) => event.taskId!);
     if (!ended.length) return;
-    try {
-      pruneScheduleRuns(this.#options.store, this.#options.logsDir, ended);
-    } catch (error) {
-      // The next run's end prunes them: no run is lost by waiting.
-      this.#options.log?.(`cannot remove old schedule runs: ${(error as Error).message}`);
-    }
+    // The next run's end prunes them if this fails: no run is lost by waiting.
+    pruneScheduleRuns(this.#options.store, this.#options.logsDir, ended).catch((error) =>
+      this.#options.log?.(`cannot remove old schedule runs: ${(error as Error).message}`)
+    );
   }
 
   #tellStored(): void {
-    if (this.#ends.length || this.#started.length) return;
+    if (this.#ends.length || this.#started.length || this.#flushing) return;
     const waiters = this.#storedWaiters;
     this.#storedWaiters = [];
     for (const resolve of waiters) resolve();
   }
 
-  /** Stores a command's progress reports (from its fd 3). */
+  /** Stores a command's progress reports (from its fd 3), one write in flight at a time. */
   #progress(id: number) {
-    return (fraction: number, message: string | null) =>
-      this.#options.store.setProgress(id, fraction, message);
+    const report = coalescedProgress(this.#options.store, id);
+    return (fraction: number, message: string | null) => {
+      report(fraction, message)?.catch((error) =>
+        this.#options.log?.(`cannot store progress of task ${id}: ${(error as Error).message}`)
+      );
+    };
   }
+}
 
-  /** Tells onFinished about the tasks that ended. */
-  #announce(tasks: readonly TaskEnd[]): void {
-    for (const task of tasks) {
-      if (isTerminal(task.status)) this.#options.onFinished?.(task);
-    }
-  }
+/** How long a run has run, its pauses aside (those before a crash included), at `now`. */
+function _ranMs(task: Task, now: number): number {
+  const paused = (task.pausedMs ?? 0) +
+    (task.status === "paused" && task.pausedAt != null ? Math.max(0, now - task.pausedAt) : 0);
+  return now - (task.startedAt ?? now) - paused;
 }
 
 /** The current end of each of a task's streams (one look when it has no files yet). */

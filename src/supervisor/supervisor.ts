@@ -9,7 +9,7 @@
  * await supervisor.stopped; // after `bgt daemon stop` or SIGTERM
  * ```
  */
-import { availableParallelism } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import type { Server } from "node:net";
 import { DEFAULT_DRAIN_MS } from "../ipc/protocol.ts";
 import { serveSocket } from "../ipc/socket_server.ts";
@@ -17,7 +17,7 @@ import { isSameProcessAlive, processStartTime } from "../runtime/process.ts";
 import { storeReports } from "../runner/module_runner.ts";
 import { WorkerHosts } from "../runner/worker_hosts.ts";
 import { type BgtHome, ensureHome } from "../store/home.ts";
-import { SqliteTaskStore } from "../store/sqlite_task_store.ts";
+import { openStore, storeConfig } from "../store/open_store.ts";
 import { runsInWorker, type Task } from "../task/types.ts";
 import { VERSION } from "../task/version.ts";
 import { Dispatcher } from "./dispatcher.ts";
@@ -27,6 +27,8 @@ import { TaskWaiters } from "./task_waiters.ts";
 
 /** Longest wait for the recovery to be stored before the socket opens anyway. */
 const RECOVERY_WAIT_MS = 5_000;
+/** How often the supervisor renews its heartbeat and prunes old events. */
+const HOUSEKEEPING_MS = 60_000;
 
 /** Options for {@linkcode startSupervisor}. */
 export interface SupervisorOptions {
@@ -65,22 +67,23 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   const log = options.log ??
     ((line: string) => console.error(`${new Date().toISOString()} ${line}`));
   ensureHome(home);
-  const store = await SqliteTaskStore.open(home.db);
+  const store = await openStore(storeConfig(process.env, home), { role: "supervisor" });
   const startTime = processStartTime(process.pid);
-  const owner = `${process.pid}@${startTime ?? Date.now()}`;
-  const startedAt = Date.now();
+  const host = hostname();
+  const owner = `${host}/${process.pid}/${startTime ?? Date.now()}`;
+  const startedAt = await store.now();
   // Clients wake us with SIGUSR2 (see client/wake_supervisor.ts). Listen before taking the
   // role, so that no wake-up can find us without a handler (its default action would kill us).
   let wake = () => {};
   const onWake = () => wake();
   process.on("SIGUSR2", onWake);
-  const holder = store.takeSupervisor(
-    { owner, pid: process.pid, startTime, startedAt },
+  const holder = await store.takeSupervisor(
+    { owner, home: home.dir, host, pid: process.pid, startTime, startedAt, heartbeatAt: startedAt },
     (other) => isSameProcessAlive(other.pid, other.startTime) && other.pid !== process.pid,
   );
   if (holder.owner !== owner) {
     process.off("SIGUSR2", onWake);
-    store.close();
+    await store.close();
     throw new SupervisorRunningError(
       `Cannot start supervisor: one already runs for ${home.dir} (pid ${holder.pid})`,
     );
@@ -92,7 +95,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   // Module tasks run in worker host processes, not in this one: a task that exhausts memory
   // or crashes its runtime takes its host down, never the supervisor.
   const hosts = new WorkerHosts({ homeDir: home.dir });
-  const waiters = new TaskWaiters(store);
+  const waiters = await TaskWaiters.open(store);
   const dispatcher = new Dispatcher({
     store,
     owner,
@@ -101,11 +104,18 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     parallel,
     killGraceMs: options.killGraceMs,
     runModule: (task, files) => hosts.start(task, files, storeReports(store, task.id)),
-    onFinished: (task) => waiters.finished(task),
+    onEvents: (events) => waiters.seen(events),
     log,
   });
 
   wake = () => dispatcher.wake();
+  // The heartbeat says this supervisor lives; the outbox keeps 7 days and 100,000 events.
+  const housekeeping = setInterval(() => {
+    store.heartbeat(owner).then(() => store.pruneEvents()).catch((error) =>
+      log(`cannot keep house: ${(error as Error).message}`)
+    );
+  }, HOUSEKEEPING_MS);
+  housekeeping.unref?.();
 
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
@@ -153,8 +163,9 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
         await dispatcher.drain(() => false); // stores the ends of tasks the close ended
         serversClosed = true;
         for (const server of servers) server.close();
-        store.releaseSupervisor(owner);
-        store.close();
+        clearInterval(housekeeping);
+        await store.releaseSupervisor(owner);
+        await store.close();
         log("stopped");
         resolveStopped();
       },
@@ -172,12 +183,13 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     version: VERSION,
     stop,
     draining,
+    log,
   };
 
   // The socket opens once the recovery is stored: a client that started this supervisor waits
   // for the socket, so what it reads next shows how the tasks that ended meanwhile ended. (A
   // database that refuses writes delays that at most RECOVERY_WAIT_MS; the ends stay queued.)
-  const recovery = dispatcher.recover().then(({ adopted, lost }) =>
+  const recovery = dispatcher.recover(home.dir).then(({ adopted, lost }) =>
     log(
       `started pid ${process.pid} on ${home.dir} (parallel ${parallel}); re-adopted ${adopted}, lost ${lost}` +
         (leftovers ? `; ended ${leftovers} worker host(s) a dead supervisor left` : ""),

@@ -27,6 +27,8 @@ export interface SupervisorContext {
    * supervisor's default when absent); a second call can only shorten the wait.
    */
   stop(options?: { drainMs?: number }): void;
+  /** Where to report a problem that does not stop the supervisor. */
+  log?: (line: string) => void;
   /** What a stop under way still waits for; undefined while not stopping. */
   draining(): DrainState | undefined;
 }

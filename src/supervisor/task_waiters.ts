@@ -1,67 +1,107 @@
 /**
- * Clients waiting for tasks to end: `wait` requests park here until every task they name is
- * terminal (a retried task is not: it waits through its retries).
+ * Clients waiting for tasks to end: `wait` requests park here until every task they name has
+ * ended (a retried task has not: it waits through its retries). They learn it from the outbox:
+ * the events of the supervisor's own writes as it makes them, and the events of everyone else's
+ * (a client's `rm` that failed the dependants of the removed task, say) read on each notify.
  *
  * @example
  * ```ts
- * const waiters = new TaskWaiters(store);
+ * const waiters = await TaskWaiters.open(store);
  * await waiters.waitFor([41, 42], signal);
- * waiters.finished(task); // called by the dispatcher
+ * waiters.seen(events); // the dispatcher, after its writes
  * ```
  */
 import type { TaskStore } from "../store/task_store.ts";
 import { TaskNotFoundError } from "../task/errors.ts";
-import { isTerminal, type Task } from "../task/types.ts";
+import { END_EVENT_KINDS, type TaskEvent } from "../task/events.ts";
+import { isTerminal } from "../task/types.ts";
+
+/** The kinds after which a task can end no more: its ends, and its removal. */
+const FINAL_KINDS = new Set([...END_EVENT_KINDS, "removed"]);
 
 /** The set of parked waits. */
 export class TaskWaiters {
   #store: TaskStore;
   #byId = new Map<number, Set<() => void>>();
+  /** The newest event read from the store (see catchUp). */
+  #cursor: number;
+  #reading: Promise<void> | undefined;
+  #again = false;
 
-  constructor(store: TaskStore) {
+  private constructor(store: TaskStore, cursor: number) {
     this.#store = store;
+    this.#cursor = cursor;
   }
 
-  /** Resolves when all the tasks are terminal; rejects with TaskNotFoundError for an unknown id. */
+  /** Waits that read the store's events from now on. */
+  static async open(store: TaskStore): Promise<TaskWaiters> {
+    return new TaskWaiters(store, await store.lastEventId());
+  }
+
+  /** Resolves when all the tasks have ended; rejects with TaskNotFoundError for an unknown id. */
   async waitFor(ids: readonly number[], signal?: AbortSignal): Promise<void> {
     for (const id of ids) {
-      const task = this.#store.get(id);
-      if (!task) throw new TaskNotFoundError(id);
-      if (isTerminal(task.status)) continue;
-      await new Promise<void>((resolve, reject) => {
-        const listeners = this.#byId.get(id) ?? new Set();
-        this.#byId.set(id, listeners);
-        const done = () => {
-          listeners.delete(done);
-          if (listeners.size === 0) this.#byId.delete(id);
-          signal?.removeEventListener("abort", abort);
-          resolve();
-        };
-        const abort = () => {
-          listeners.delete(done);
-          reject(signal!.reason);
-        };
-        signal?.addEventListener("abort", abort, { once: true });
-        listeners.add(done);
-      });
-    }
-  }
-
-  /**
-   * Wakes the waits on tasks that ended outside this supervisor's sight (a client's `rm` that
-   * failed the dependants of the removed task, say); called on a `notify`.
-   */
-  recheck(): void {
-    for (const id of [...this.#byId.keys()]) {
-      const task = this.#store.get(id);
-      if (!task || isTerminal(task.status)) {
-        for (const listener of [...(this.#byId.get(id) ?? [])]) listener();
+      let resolveEnded!: () => void;
+      const ended = new Promise<void>((resolve) => (resolveEnded = resolve));
+      // Listen first, then look: an end between the look and the listening is not missed.
+      const listeners = this.#byId.get(id) ?? new Set();
+      this.#byId.set(id, listeners);
+      listeners.add(resolveEnded);
+      const forget = () => {
+        listeners.delete(resolveEnded);
+        if (listeners.size === 0 && this.#byId.get(id) === listeners) this.#byId.delete(id);
+      };
+      try {
+        const task = await this.#store.get(id);
+        if (!task) throw new TaskNotFoundError(id);
+        if (isTerminal(task.status)) continue;
+        signal?.throwIfAborted();
+        await new Promise<void>((resolve, reject) => {
+          const abort = () => reject(signal!.reason);
+          signal?.addEventListener("abort", abort, { once: true });
+          void ended.then(() => {
+            signal?.removeEventListener("abort", abort);
+            resolve();
+          });
+        });
+      } finally {
+        forget();
       }
     }
   }
 
-  /** Wakes the waits on a task that reached a terminal state. */
-  finished(task: Pick<Task, "id">): void {
-    for (const listener of [...(this.#byId.get(task.id) ?? [])]) listener();
+  /** Wakes the waits on the tasks these events ended (or removed). */
+  seen(events: readonly TaskEvent[]): void {
+    for (const event of events) {
+      if (event.taskId === null || !FINAL_KINDS.has(event.kind)) continue;
+      for (const listener of [...(this.#byId.get(event.taskId) ?? [])]) listener();
+    }
+  }
+
+  /**
+   * Reads the events written since the last read (by anyone) and wakes the waits they end;
+   * called on a notify. One read at a time; a call during one reads once more after it.
+   */
+  catchUp(): Promise<void> {
+    if (this.#reading) {
+      this.#again = true;
+      return this.#reading;
+    }
+    this.#reading = (async () => {
+      try {
+        do {
+          this.#again = false;
+          for (;;) {
+            const events = await this.#store.events(this.#cursor, { limit: 1000 });
+            if (!events.length) break;
+            this.#cursor = events[events.length - 1].id;
+            if (this.#byId.size) this.seen(events);
+          }
+        } while (this.#again);
+      } finally {
+        this.#reading = undefined;
+      }
+    })();
+    return this.#reading;
   }
 }

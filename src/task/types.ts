@@ -197,6 +197,15 @@ export interface Task {
   owner: string | null;
   /** Until when the owner's claim holds unless renewed (epoch ms), while running. */
   leaseUntil: number | null;
+  /** The home (`BGT_HOME`) of the supervisor that claimed it, while running. */
+  home?: string | null;
+  /** A stop asked of this run, stored before its signal (see TaskStore.setStop). */
+  stopReason?: "kill" | "timeout" | null;
+  stopSignal?: string | null;
+  /** Since when it is paused (epoch ms), while paused. */
+  pausedAt?: number | null;
+  /** How long this run has been paused before, in all (ms). */
+  pausedMs?: number;
 }
 
 /** How a run ended, as the runner reports it. */

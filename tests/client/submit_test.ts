@@ -19,8 +19,8 @@ describe("Client.submit() prepares a task as the CLI does", () => {
     writeFileSync(join(home.work, "job.ts"), "export default () => 1;\nexport const named = 2;\n");
     client = await connect({ env: home.env() });
   });
-  after(() => {
-    client.close();
+  after(async () => {
+    await client.close();
     home.cleanup();
   });
 
@@ -35,7 +35,7 @@ describe("Client.submit() prepares a task as the CLI does", () => {
     assert.equal(home.bgt(["wait", String(id)]).code, 0);
     assert.ok(process.env.HOME, "the test runs with a HOME");
     assert.equal(stdout(id), `${process.env.HOME}|1|${process.env.PATH}`);
-    const task = client.get(id);
+    const task = await client.get(id);
     assert.equal(task.env.X, "1");
     assert.equal(task.env.HOME, process.env.HOME);
   });
@@ -46,7 +46,7 @@ describe("Client.submit() prepares a task as the CLI does", () => {
     });
     assert.equal(home.bgt(["wait", String(id)]).code, 0);
     assert.equal(stdout(id).trim(), process.cwd());
-    assert.equal(client.get(id).env.HOME, process.env.HOME);
+    assert.equal((await client.get(id)).env.HOME, process.env.HOME);
   });
 
   test("a relative cwd is resolved against the caller's directory", async () => {
@@ -56,7 +56,7 @@ describe("Client.submit() prepares a task as the CLI does", () => {
       spec: { kind: "command", argv: ["pwd"] },
       cwd: relative(process.cwd(), sub),
     }], { wake: false });
-    assert.equal(client.get(id).cwd, sub);
+    assert.equal((await client.get(id)).cwd, sub);
   });
 
   test("a shell line without a shell runs in sh -c", async () => {
@@ -65,7 +65,7 @@ describe("Client.submit() prepares a task as the CLI does", () => {
     }], { wake: false });
     assert.equal(home.bgt(["wait", String(id)]).code, 0);
     assert.equal(stdout(id), "n1\nn2\n");
-    assert.deepEqual(client.get(id).spec, {
+    assert.deepEqual((await client.get(id)).spec, {
       kind: "shell",
       line: "for i in 1 2; do echo n$i; done",
       shell: "sh",
@@ -108,7 +108,7 @@ describe("Client.submit() prepares a task as the CLI does", () => {
   for (const { what, task, error, bunOnly } of REFUSED) {
     test(`${what} is refused at submission (INVALID_TASK) and stores no row`, async (t) => {
       if (bunOnly && !("Bun" in globalThis)) return skipWithReason(t, bunOnly);
-      const before = client.list({ limit: 1_000_000 }).length;
+      const before = (await client.list({ limit: 1_000_000 })).length;
       const cwd = task.cwd ?? home.work;
       await assert.rejects(
         client.submit([{ spec: { kind: "command", argv: ["true"] } }, { ...task, cwd }], {
@@ -120,7 +120,7 @@ describe("Client.submit() prepares a task as the CLI does", () => {
           return true;
         },
       );
-      assert.equal(client.list({ limit: 1_000_000 }).length, before, "nothing stored");
+      assert.equal((await client.list({ limit: 1_000_000 })).length, before, "nothing stored");
     });
   }
 

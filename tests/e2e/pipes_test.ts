@@ -49,9 +49,9 @@ async function addWaitingTasks(home: TempHome, count: number, firstId?: number):
       runAt,
       cwd: home.work,
     }));
-    store.submit(batch);
+    await store.submit(batch);
   }
-  store.close();
+  await store.close();
 }
 
 describe("complete output through a slow pipe", () => {

@@ -290,7 +290,7 @@ describe("bgt scheduling end to end", () => {
         template: { spec: { kind: "command", argv: ["true"] }, after: [Number(dep)], env: {} },
       })).id;
     } finally {
-      client.close();
+      await client.close();
     }
     ok(["rm", dep]);
     const healthy = ok(["every", "1s", "--", "true"]);

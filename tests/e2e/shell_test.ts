@@ -92,13 +92,13 @@ describe("--shell runs the line with sh -c; --shell=dax with dax", () => {
     const store = await SqliteTaskStore.open(join(home.dir, "home", "bgt.db"));
     let id: number;
     try {
-      [id] = store.submit([{
+      [{ id }] = await store.submit([{
         spec: { kind: "shell", line: "echo $((6*7))" },
         env: home.env(),
         cwd: home.work,
       }]);
     } finally {
-      store.close();
+      await store.close();
     }
     assert.equal(home.bgt(["wait", String(id)]).code, 2);
     assert.match(home.ok(["logs", String(id), "--stderr"]), /dax's shell/);

@@ -65,7 +65,7 @@ describe("bad input refused at submission", () => {
         assert.equal(await countRows(db), rows);
       }
     } finally {
-      client.close();
+      await client.close();
     }
   });
 });

@@ -252,7 +252,7 @@ describe("security", () => {
       }], { wake: false });
       home.ok(["daemon", "start"]);
       assert.equal(home.bgt(["wait", String(id)]).code !== 0, true, "the NUL command did not run");
-      const task = client.get(id);
+      const task = await client.get(id);
       assert.equal(task.status, "failed");
       assert.match(task.error?.message ?? "", /null|NUL|\\0/i);
       outcome = `task failed: ${task.error?.message}`;
@@ -261,7 +261,7 @@ describe("security", () => {
       assert.equal(await countRows(join(home.dir, "home", "bgt.db")), rowsBefore);
       outcome = `refused: ${(error as Error).message}`;
     } finally {
-      client.close();
+      await client.close();
     }
     const id = home.ok(["run", "--args-json", '["a\\u0000b"]', "echo_args.ts"]);
     assert.equal(home.bgt(["wait", id]).code, 0);

@@ -27,8 +27,8 @@ export function cleanCommand() {
       const status = options.status === undefined ? undefined : parseStatuses(options.status, {
         finishedOnly: true,
       });
-      await withClient((client) => {
-        const removed = client.clean({ before, status, group: options.group });
+      await withClient(async (client) => {
+        const removed = await client.clean({ before, status, group: options.group });
         process.stdout.write(
           options.json
             ? `${JSON.stringify({ removed })}\n`

@@ -83,11 +83,11 @@ export async function completionValues(kind: ValueKind): Promise<string[]> {
   if (kind === "states") return [...ALL_STATUSES];
   if (kind === "shells") return [...SHELLS];
   if (!existsSync(bgtHome(process.env).db)) return [];
-  return await withClient((client) => {
-    const tasks = client.list({ limit: MAX_IDS });
+  return await withClient(async (client) => {
+    const tasks = await client.list({ limit: MAX_IDS });
     if (kind === "ids") return tasks.map((task) => String(task.id));
     const groups = new Set([
-      ...client.groups().map((group) => group.name),
+      ...(await client.groups()).map((group) => group.name),
       ...tasks.map((task) => task.group),
     ]);
     return [...groups].sort();

@@ -90,7 +90,7 @@ export function daemonCommand() {
                       : {}),
                     up: true,
                   }
-                  : { up: false, pid: null, home: client.home.dir },
+                  : { up: false, pid: null, home: client.home.dir, store: client.storeDescription },
               )
             }\n`,
           );
@@ -145,9 +145,9 @@ async function _stop(client: Client, drainMs: number): Promise<boolean> {
     },
   });
   for (const id of waitedFor) {
-    const last = _lastAttempt(client, id);
+    const last = await _lastAttempt(client, id);
     if (last?.status === "lost") {
-      const again = client.get(id).status === "queued" ? ", to run again (--retries)" : "";
+      const again = (await client.get(id)).status === "queued" ? ", to run again (--retries)" : "";
       process.stderr.write(
         `bgt: task ${id} was still running when the stop gave up: recorded lost${again}\n`,
       );
@@ -156,9 +156,9 @@ async function _stop(client: Client, drainMs: number): Promise<boolean> {
   return stopped;
 }
 
-function _lastAttempt(client: Client, id: number): Attempt | undefined {
+async function _lastAttempt(client: Client, id: number): Promise<Attempt | undefined> {
   try {
-    return client.attempts(id).at(-1);
+    return (await client.attempts(id)).at(-1);
   } catch {
     return undefined; // removed meanwhile
   }

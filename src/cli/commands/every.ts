@@ -90,7 +90,7 @@ export function everyCommand() {
           process.stderr.write(`bgt: schedule ${schedule.id}, next run ${next}\n`);
         }
       } finally {
-        client.close();
+        await client.close();
       }
     });
 }

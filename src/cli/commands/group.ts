@@ -26,9 +26,9 @@ export function groupCommand() {
     .description("list groups with settings or running tasks")
     .option("--json", "print a JSON array")
     .action(async (options) => {
-      await withClient((client) => {
-        const running = client.runningByGroup();
-        const settings = new Map(client.groups().map((group) => [group.name, group]));
+      await withClient(async (client) => {
+        const running = await client.runningByGroup();
+        const settings = new Map((await client.groups()).map((group) => [group.name, group]));
         const names = new Set([...settings.keys(), ...Object.keys(running)]);
         const rows = [...names].sort().map((name) => ({
           name,

@@ -50,11 +50,11 @@ With -g or --all, waiting tasks are canceled first, then running and paused ones
         }
         // Waiting tasks first: ending a running one would let a waiting one start meanwhile.
         const running = new Set(
-          idWords.length ? [] : client.list({
+          idWords.length ? [] : (await client.list({
             status: ["running", "paused"],
             group: options.group,
             limit: Number.MAX_SAFE_INTEGER,
-          }).map((task) => task.id),
+          })).map((task) => task.id),
         );
         const results = [
           ...await client.killEach(ids.filter((id) => !running.has(id)), { signal }),

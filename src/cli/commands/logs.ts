@@ -29,6 +29,7 @@ import {
   streamInfo,
   type StreamName,
   type TaskFiles,
+  taskFiles,
 } from "../../store/task_files.ts";
 import { exitCodeOf } from "../../task/exit_code.ts";
 import { describeTask, type Task } from "../../task/types.ts";
@@ -114,17 +115,17 @@ export function logsCommand() {
         }
         const id = await parseTaskId(idWord, { client });
         if (options.json) {
-          process.stdout.write(`${toJson(_windows(client, id, attempt), 2)}\n`);
+          process.stdout.write(`${toJson(await _windows(client, id, attempt), 2)}\n`);
           return;
         }
         if (options.range !== undefined) {
           const stream = selection.streams[0];
-          await _printRange(client.files(id), id, stream, options.range);
+          await _printRange(await client.files(id), id, stream, options.range);
           return;
         }
         await _printTask(client, id, selection, { tail, attempt, follow: options.follow });
       } finally {
-        client.close();
+        await client.close();
       }
     });
 }
@@ -186,10 +187,10 @@ function _stream(fd: Fd): NodeJS.WriteStream {
 }
 
 /** Each stream's kept window, or with --attempt the part of it that attempt wrote. */
-function _windows(client: Client, id: number, attempt: number | undefined) {
-  const windows = client.streams(id);
+async function _windows(client: Client, id: number, attempt: number | undefined) {
+  const windows = await client.streams(id);
   if (attempt === undefined) return windows;
-  const segments = _segmentsOf(client, id, attempt);
+  const segments = await _segmentsOf(client, id, attempt);
   return Object.fromEntries(STREAM_NAMES.map((stream) => {
     const { start, limit } = windows[stream];
     const segment = segments[stream][0];
@@ -204,13 +205,13 @@ function _windows(client: Client, id: number, attempt: number | undefined) {
  * Each stream's attempt segments: all of them, or only `attempt`'s (a usage error when the task
  * has not had that attempt).
  */
-function _segmentsOf(
+async function _segmentsOf(
   client: Client,
   id: number,
   attempt?: number,
-): Record<StreamName, AttemptSegment[]> {
-  const task = client.get(id);
-  const attempts = client.attempts(id);
+): Promise<Record<StreamName, AttemptSegment[]>> {
+  const task = await client.get(id);
+  const attempts = await client.attempts(id);
   const count = Math.max(1, task.attempt, ...attempts.map((row) => row.attempt));
   if (attempt !== undefined && attempt > count) {
     throw new UsageError(
@@ -234,10 +235,10 @@ async function _printTask(
 ): Promise<void> {
   const output = new LogOutput();
   const routes = _routes(selection.layout);
-  const files = client.files(id);
-  const segments = _segmentsOf(client, id, options.attempt);
+  const files = await client.files(id);
+  const segments = await _segmentsOf(client, id, options.attempt);
   const count = segments.stdout.length;
-  const task = client.get(id);
+  const task = await client.get(id);
   const lastAttempt = options.attempt ?? Math.max(1, task.attempt);
   // What is printed now ends here; -f goes on from there.
   const ends = Object.fromEntries(
@@ -270,30 +271,36 @@ async function _printTask(
   if (following) {
     noteInterrupt([id]); // Ctrl-C ends the following, not the task: say so
     let separated = lastAttempt;
-    const done = await followStreams(client, id, selection.streams, (stream, bytes, offset) => {
-      // On a terminal, a new attempt (a retry) that begins while following gets its separator.
-      if (_decorates("stdout")) {
-        const next = _segmentsOf(client, id)[stream].filter((s) => s.attempt > separated);
-        for (const segment of next) {
-          if (offset + bytes.length <= segment.from) break;
-          const cut = Math.max(0, segment.from - offset);
-          output.print(routes[stream], stream, bytes.subarray(0, cut));
-          output.line("stdout", _separator(segment.attempt), _dim("stdout"));
-          separated = segment.attempt;
-          bytes = bytes.subarray(cut);
-          offset += cut;
+    const done = await followStreams(
+      client,
+      id,
+      selection.streams,
+      async (stream, bytes, offset) => {
+        // On a terminal, a new attempt (a retry) that begins while following gets its separator.
+        if (_decorates("stdout")) {
+          const next = (await _segmentsOf(client, id))[stream].filter((s) => s.attempt > separated);
+          for (const segment of next) {
+            if (offset + bytes.length <= segment.from) break;
+            const cut = Math.max(0, segment.from - offset);
+            output.print(routes[stream], stream, bytes.subarray(0, cut));
+            output.line("stdout", _separator(segment.attempt), _dim("stdout"));
+            separated = segment.attempt;
+            bytes = bytes.subarray(cut);
+            offset += cut;
+          }
         }
-      }
-      output.print(routes[stream], stream, bytes);
-    }, {
-      from: ends,
-      lines: selection.layout === "prefixed" || routes.stderr.prefix !== undefined,
-      onGap: (stream, start, end) =>
-        output.line(
-          "stderr",
-          `bgt: bytes ${start}:${end} of ${stream} were dropped by --retain before they could be read`,
-        ),
-    });
+        output.print(routes[stream], stream, bytes);
+      },
+      {
+        from: ends,
+        lines: selection.layout === "prefixed" || routes.stderr.prefix !== undefined,
+        onGap: (stream, start, end) =>
+          output.line(
+            "stderr",
+            `bgt: bytes ${start}:${end} of ${stream} were dropped by --retain before they could be read`,
+          ),
+      },
+    );
     _endLines(output, routes, selection);
     output.line("stderr", _statusLine(done, useColor(process.stderr)));
     process.exitCode = exitCodeOf(done);
@@ -345,7 +352,7 @@ async function _followAll(client: Client, selection: Selection, tail?: number): 
   const stop = new AbortController();
   process.once("SIGINT", () => stop.abort());
   process.once("SIGTERM", () => stop.abort());
-  if (!client.list({ status: ["running", "paused"], limit: 1 }).length) {
+  if (!(await client.list({ status: ["running", "paused"], limit: 1 })).length) {
     process.stderr.write("bgt: no task runs now; waiting for one to start (Ctrl-C ends)\n");
   }
   await followTasks(
@@ -356,7 +363,7 @@ async function _followAll(client: Client, selection: Selection, tail?: number): 
       signal: stop.signal,
       onStart: (task, from) => {
         if (!tail) return;
-        const files = client.files(task.id);
+        const files = taskFiles(client.home.logs, task.id);
         for (const stream of selection.streams) {
           const bytes = readTail(files, stream, { lines: tail, end: from[stream] });
           output.print(routesOf(task)[stream], `${task.id}:${stream}`, bytes);

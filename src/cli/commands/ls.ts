@@ -84,10 +84,12 @@ export function lsCommand() {
         limit: parseInteger("--limit", options.limit, { min: 1 }),
         offset: parseInteger("--offset", options.offset, { min: 0 }),
       };
-      await withClient((client) => {
-        const tasks = client.list(filter);
+      await withClient(async (client) => {
+        const tasks = await client.list(filter);
         const { limit = 0, offset = 0 } = filter;
-        const past = tasks.length < limit ? 0 : client.count(filter) - offset - tasks.length;
+        const past = tasks.length < limit
+          ? 0
+          : (await client.count(filter)) - offset - tasks.length;
         if (options.json) {
           process.stdout.write(`${toJson(tasks.map(taskJson), 2)}\n`);
         } else if (options.quiet) {

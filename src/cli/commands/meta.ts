@@ -23,8 +23,8 @@ export function metaCommand() {
     .action(async (idWord, pairs, options) => {
       const id = await parseTaskId(idWord);
       const patch = parseMetaPatch(pairs, Boolean(options.jsonValues));
-      await withClient((client) => {
-        const task = pairs.length ? client.mergeMeta(id, patch) : client.get(id);
+      await withClient(async (client) => {
+        const task = pairs.length ? await client.mergeMeta(id, patch) : await client.get(id);
         process.stdout.write(`${toJson(task.meta, 2)}\n`);
       });
     });

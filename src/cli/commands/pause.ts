@@ -82,9 +82,11 @@ already ${pause ? "paused" : "running"} is a warning (exit 0).`,
 async function _setGroups(client: Client, selector: Selector, paused: boolean): Promise<void> {
   const names = selector.group !== undefined ? [selector.group] : [
     ...new Set([
-      ...client.groups().filter((group) => group.paused !== paused).map((group) => group.name),
+      ...(await client.groups()).filter((group) => group.paused !== paused).map((group) =>
+        group.name
+      ),
       ...(paused
-        ? client.list({ status: [...UNFINISHED_STATUSES], limit: Number.MAX_SAFE_INTEGER })
+        ? (await client.list({ status: [...UNFINISHED_STATUSES], limit: Number.MAX_SAFE_INTEGER }))
           .map((task) => task.group)
         : []),
     ]),

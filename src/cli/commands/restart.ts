@@ -45,7 +45,8 @@ export function restartCommand() {
           );
         }
         // Read before: once restarted, the supervisor may claim it (and count the attempt).
-        const attempts = new Map(ids.map((id) => [id, _attemptsSoFar(client, id)]));
+        const attempts = new Map<number, number>();
+        for (const id of ids) attempts.set(id, await _attemptsSoFar(client, id));
         const results = await client.restartEach(ids);
         for (const result of results) {
           if (result.ok) {
@@ -57,9 +58,9 @@ export function restartCommand() {
     });
 }
 
-function _attemptsSoFar(client: Client, id: number): number {
+async function _attemptsSoFar(client: Client, id: number): Promise<number> {
   try {
-    return client.get(id).attempt;
+    return (await client.get(id)).attempt;
   } catch {
     return 0; // unknown: restartEach says so
   }

@@ -24,7 +24,7 @@ export function resultCommand() {
       const client = await connect();
       try {
         await superviseForRead(client);
-        const task = client.get(id);
+        const task = await client.get(id);
         if (!isTerminal(task.status)) {
           throw new TaskStateError(
             `Cannot show the result of task ${id}: it is ${task.status}; try 'bgt wait ${id}'`,
@@ -37,7 +37,7 @@ export function resultCommand() {
         }
         process.stdout.write(`${toJson(task.result ?? null)}\n`);
       } finally {
-        client.close();
+        await client.close();
       }
     });
 }

@@ -102,7 +102,7 @@ export function runCommand() {
           process.stderr.write(`bgt: task ${id} ${done.status}: ${done.error.message}\n`);
         }
       } finally {
-        client.close();
+        await client.close();
       }
     });
 }
@@ -166,7 +166,7 @@ async function _forwardStdin(client: Client, id: number): Promise<Error | undefi
     await sent;
     return undefined;
   }
-  return first instanceof Error && !isTerminal(client.get(id).status) ? first : undefined;
+  return first instanceof Error && !isTerminal((await client.get(id)).status) ? first : undefined;
 }
 
 /** Tells the user on stderr what a --key did (stdout keeps just the id). */

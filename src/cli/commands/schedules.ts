@@ -34,8 +34,8 @@ export function schedulesCommand() {
     .description("list the schedules with their next run and last outcome")
     .option("--json", "print a JSON array")
     .action(async (options) => {
-      await withClient((client) => {
-        const schedules = client.schedules();
+      await withClient(async (client) => {
+        const schedules = await client.schedules();
         if (options.json) {
           process.stdout.write(`${toJson(schedules.map(scheduleJson), 2)}\n`);
         } else if (!schedules.length) {
@@ -62,9 +62,9 @@ export function schedulesCommand() {
       .action(async (words) => {
         const ids = parseIds(words, "schedule id");
         await withClient(async (client) => {
-          for (const id of ids) client.getSchedule(id);
+          for (const id of ids) await client.getSchedule(id);
           for (const id of ids) {
-            if (verb === "pause") client.pauseSchedule(id);
+            if (verb === "pause") await client.pauseSchedule(id);
             else if (verb === "resume") await client.resumeSchedule(id);
             else process.stdout.write(`${describeRemoval(id, await client.removeSchedule(id))}\n`);
           }

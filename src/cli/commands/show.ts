@@ -36,11 +36,11 @@ export function showCommand() {
       const client = await connect();
       try {
         await superviseForRead(client);
-        const task = client.get(id);
+        const task = await client.get(id);
         // Each stream's kept window in absolute bytes (start > 0 once --retain dropped some).
-        const streams = client.streams(id);
-        const waiting = client.whyWaiting(task) ?? null;
-        const attempts = options.attempts ? client.attempts(id) : undefined;
+        const streams = await client.streams(id);
+        const waiting = (await client.whyWaiting(task)) ?? null;
+        const attempts = options.attempts ? await client.attempts(id) : undefined;
         if (options.json) {
           const extra = attempts ? { attempts: attempts.map(attemptJson) } : {};
           process.stdout.write(`${toJson({ ...taskJson(task), waiting, streams, ...extra }, 2)}\n`);
@@ -121,7 +121,7 @@ export function showCommand() {
         );
         if (attempts) process.stdout.write(`\n${renderAttempts(attempts, useColor())}\n`);
       } finally {
-        client.close();
+        await client.close();
       }
     });
 }

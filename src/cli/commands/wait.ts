@@ -68,7 +68,7 @@ export function waitCommand() {
         }
         process.exitCode = tasks.map(exitCodeOf).find((code) => code !== 0) ?? 0;
       } finally {
-        client.close();
+        await client.close();
       }
     });
 }

@@ -13,13 +13,13 @@ import type { Request, Response } from "../../ipc/protocol.ts";
 import type { SupervisorContext } from "../supervisor_context.ts";
 
 /** Signals or cancels the task. */
-export function handleKill(
+export async function handleKill(
   context: SupervisorContext,
   request: Extract<Request, { type: "kill" }>,
-): Response {
+): Promise<Response> {
   if (!(request.signal in constants.signals)) {
     throw new RangeError(`Cannot kill task ${request.id}: unknown signal '${request.signal}'`);
   }
-  const { already } = context.dispatcher.kill(request.id, request.signal as NodeJS.Signals);
+  const { already } = await context.dispatcher.kill(request.id, request.signal as NodeJS.Signals);
   return { ok: true, type: "killed", id: request.id, ...(already ? { already } : {}) };
 }

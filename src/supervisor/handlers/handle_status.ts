@@ -4,15 +4,17 @@
  *
  * @example
  * ```ts
- * handleStatus(context).status.running; // 2
+ * (await handleStatus(context)).status.running; // 2
  * ```
  */
 import type { Response } from "../../ipc/protocol.ts";
 import type { SupervisorContext } from "../supervisor_context.ts";
 
 /** Reports this supervisor's state. */
-export function handleStatus(context: SupervisorContext): Extract<Response, { type: "status" }> {
-  const counts = context.store.counts();
+export async function handleStatus(
+  context: SupervisorContext,
+): Promise<Extract<Response, { type: "status" }>> {
+  const counts = await context.store.counts();
   const draining = context.draining();
   return {
     ok: true,
@@ -24,6 +26,7 @@ export function handleStatus(context: SupervisorContext): Extract<Response, { ty
       startedAt: context.startedAt,
       version: context.version,
       home: context.home.dir,
+      store: context.store.description,
       running: context.dispatcher.running,
       queued: (counts.queued ?? 0) + (counts.scheduled ?? 0),
       parallel: context.parallel,
