@@ -3,6 +3,7 @@
  * starts a new supervisor that re-adopts the task and records its end.
  */
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { liveProcessesInGroup, TempHome, waitFor } from "../_helpers/bgt_home.ts";
 
@@ -53,5 +54,48 @@ describe("supervisor crash", () => {
     const shown = JSON.parse(home.ok(["show", id, "--json"]));
     assert.equal(shown.status, "lost");
     assert.match(shown.error.message, /supervisor that ran this task died/);
+  });
+});
+
+describe("supervisor crash after a kill or a pause (issue 13: intent and paused time stored)", () => {
+  let home: TempHome;
+  before(() => (home = TempHome.create()));
+  after(() => home.cleanup());
+
+  test("a task killed just before kill -9 of the supervisor is recorded canceled, not failed", () => {
+    const release = `${home.work}/release`;
+    // Ignores SIGTERM, and exits 1 on its own once released.
+    const id = home.ok([
+      "run",
+      "--",
+      "sh",
+      "-c",
+      `trap '' TERM; while [ ! -e ${release} ]; do sleep 0.05; done; exit 1`,
+    ]);
+    waitFor(() => JSON.parse(home.ok(["show", id, "--json"])).pid !== null);
+    home.ok(["kill", id]); // SIGTERM, ignored: the task runs on
+    const [first] = home.supervisorPids();
+    process.kill(first, "SIGKILL"); // before the grace's SIGKILL
+    home.ok(["ls"]); // a new supervisor re-adopts the task
+    writeFileSync(release, "");
+    home.bgt(["wait", id]);
+    const shown = JSON.parse(home.ok(["show", id, "--json"]));
+    assert.equal(shown.status, "canceled", "the kill's intent outlived the supervisor");
+    assert.equal(shown.attempt, 1);
+  });
+
+  test("a paused task's pause does not count against its timeout after a supervisor crash", () => {
+    // About 1.5 s of running (a stopped loop does not go round), within a 3 s timeout.
+    const loop = "i=0; while [ $i -lt 15 ]; do sleep 0.1; i=$((i+1)); done";
+    const id = home.ok(["run", "--timeout", "3", "--", "sh", "-c", loop]);
+    waitFor(() => JSON.parse(home.ok(["show", id, "--json"])).pid !== null);
+    home.ok(["pause", id]);
+    // Paused longer than the timeout is long, then the supervisor dies.
+    const pausedUntil = Date.now() + 3_200;
+    waitFor(() => Date.now() >= pausedUntil, 10_000);
+    process.kill(home.supervisorPids().at(-1)!, "SIGKILL");
+    home.ok(["resume", id]); // a new supervisor adopts it, paused, and resumes it
+    assert.equal(home.bgt(["wait", id]).code, 0, "it had time left: it succeeded");
+    assert.equal(JSON.parse(home.ok(["show", id, "--json"])).status, "succeeded");
   });
 });
