@@ -22,13 +22,14 @@ import {
   type TaskFiles,
   taskFiles,
 } from "../store/task_files.ts";
-import type { RunEnd, RunStart, TaskStore } from "../store/task_store.ts";
+import type { TaskStore } from "../store/task_store.ts";
 import { coalescedProgress } from "../runner/module_runner.ts";
 import { formatDuration } from "../schedule/duration.ts";
 import { fireDueSchedules } from "../schedule/fire_schedules.ts";
 import { pruneScheduleRuns } from "../schedule/prune_schedule_runs.ts";
 import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
 import { END_EVENT_KINDS, type TaskEvent } from "../task/events.ts";
+import { EndRecorder } from "./end_recorder.ts";
 import {
   isTerminal,
   runsInWorker,
@@ -86,22 +87,23 @@ export class Dispatcher {
   /** A claim pass is in flight; a wake meanwhile asks for one more (`#again`). */
   #pumping = false;
   #again = false;
-  /** Run ends and started pids waiting to be stored (see #flush). */
-  #ends: RunEnd[] = [];
-  #started: RunStart[] = [];
-  /** The ends being stored now (a kill counts them as "just ending"). */
-  #inFlight: readonly RunEnd[] = [];
-  #flushing: Promise<void> | undefined;
-  #flushQueued = false;
-  #pidsTimer: ReturnType<typeof setTimeout> | undefined;
-  #flushFailures = 0;
-  /** Told when the queue of ends has been stored (see stored()). */
-  #storedWaiters: (() => void)[] = [];
+  /** Run ends and started pids, stored in batches (then the next tasks are claimed). */
+  #recorder: EndRecorder;
   /** How many of the running tasks are module tasks in worker hosts. */
   #inWorkers = 0;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
+    this.#recorder = new EndRecorder({
+      store: options.store,
+      owner: options.owner,
+      log: options.log,
+      onStored: (events, ends) => {
+        this.#options.onEvents?.(events);
+        this.#pruneScheduleRuns(events);
+        if (ends.length) this.wake();
+      },
+    });
   }
 
   /** How many tasks run now. */
@@ -200,8 +202,7 @@ export class Dispatcher {
    * database refuses writes, it waits for the retry that succeeds.
    */
   stored(): Promise<void> {
-    if (!this.#ends.length && !this.#started.length && !this.#flushing) return Promise.resolve();
-    return new Promise((resolve) => this.#storedWaiters.push(resolve));
+    return this.#recorder.stored();
   }
 
   /**
@@ -218,7 +219,7 @@ export class Dispatcher {
     }
     if (!entry) {
       // An end not stored yet may queue a retry: store it first, so that the retry is canceled.
-      if (this.#ending(id)) await this.#flush();
+      if (this.#recorder.pending(id)) await this.#recorder.flush();
       const events = await this.#options.store.cancel([id]);
       if (events.length) {
         this.#options.onEvents?.(events);
@@ -244,11 +245,6 @@ export class Dispatcher {
     return [...this.#running.values()].map((entry) => entry.task);
   }
 
-  /** Whether an end of task `id` waits to be stored, or is being stored. */
-  #ending(id: number): boolean {
-    return this.#ends.some((end) => end.id === id) || this.#inFlight.some((end) => end.id === id);
-  }
-
   /** Stores a stop's intent; a store that refuses it does not hold the signal back. */
   async #storeStop(entry: Entry, stop: { reason: "kill" | "timeout"; signal: string }) {
     try {
@@ -262,8 +258,7 @@ export class Dispatcher {
 
   /** A task's state, counting an end not stored yet; throws TaskNotFoundError. */
   async #statusOf(id: number): Promise<TaskStatus> {
-    const end = this.#ends.find((end) => end.id === id) ??
-      this.#inFlight.find((end) => end.id === id);
+    const end = this.#recorder.pending(id);
     if (end) return end.outcome.status;
     const task = await this.#options.store.get(id);
     if (!task) throw new TaskNotFoundError(id);
@@ -274,7 +269,7 @@ export class Dispatcher {
   async #notRunning(verb: string, id: number): Promise<Error> {
     const task = await this.#options.store.get(id);
     if (!task) return new TaskNotFoundError(id);
-    const status = this.#ending(id) ? "just ending" : task.status;
+    const status = this.#recorder.pending(id) ? "just ending" : task.status;
     return new TaskStateError(`Cannot ${verb} task ${id}: it is ${status}, not running`);
   }
 
@@ -338,8 +333,8 @@ export class Dispatcher {
       if (entry.task.status === "paused") await this.#pauseOrResume(entry.task.id, entry, false);
     }
     await Promise.all(awaited.map((entry) => entry.run.done));
-    await this.#flush();
-    await this.stored();
+    await this.#recorder.flush();
+    await this.#recorder.stored();
   }
 
   async #pump(): Promise<void> {
@@ -425,8 +420,7 @@ export class Dispatcher {
     }
     void run.started.then((pid) => {
       if (pid !== null && this.#running.get(task.id) === entry) {
-        this.#started.push({ id: task.id, attempt: task.attempt, pid });
-        this.#scheduleFlush(false);
+        this.#recorder.started({ id: task.id, attempt: task.attempt, pid });
       }
     });
     void run.done.then((outcome) => {
@@ -460,75 +454,7 @@ export class Dispatcher {
 
   /** Queues how a run ended; the queue is stored in one transaction per turn of the loop. */
   #record(task: Pick<Task, "id" | "attempt">, outcome: TaskOutcome): void {
-    this.#ends.push({ id: task.id, attempt: task.attempt, outcome });
-    this.#scheduleFlush();
-  }
-
-  /**
-   * Stores the queue on the next turn of the loop; a started pid alone waits up to 20 ms, to go
-   * with the next end in the same transaction (it is there for `show`: recovery reads the
-   * waiter's own record).
-   */
-  #scheduleFlush(soon = true): void {
-    if (this.#flushQueued) return;
-    if (!soon) {
-      this.#pidsTimer ??= setTimeout(() => {
-        this.#pidsTimer = undefined;
-        this.#scheduleFlush();
-      }, 20);
-      return;
-    }
-    this.#flushQueued = true;
-    setImmediate(() => void this.#flush());
-  }
-
-  /**
-   * Stores the queued starts and ends in one transaction, then claims the next tasks. One batch
-   * is in flight at a time; ends arriving meanwhile form the next (under load, batches grow by
-   * themselves). When the database refuses (a full disk, say), the queue is kept and stored
-   * again later — with a growing delay, up to a minute — until it is stored.
-   */
-  #flush(): Promise<void> {
-    this.#flushQueued = false;
-    this.#flushing ??= this.#flushLoop().finally(() => {
-      this.#flushing = undefined;
-      // Queued between the loop's last look and now: the next turn stores it.
-      if (this.#ends.length || this.#started.length) this.#scheduleFlush();
-      else this.#tellStored();
-    });
-    return this.#flushing;
-  }
-
-  async #flushLoop(): Promise<void> {
-    while (this.#ends.length || this.#started.length) {
-      const ends = this.#ends;
-      const started = this.#started;
-      this.#ends = [];
-      this.#started = [];
-      this.#inFlight = ends;
-      let events: TaskEvent[];
-      try {
-        events = await this.#options.store.finish(this.#options.owner, ends, started);
-        this.#flushFailures = 0;
-      } catch (error) {
-        this.#ends.unshift(...ends);
-        this.#started.unshift(...started);
-        this.#inFlight = [];
-        const delay = Math.min(1000 * 2 ** this.#flushFailures++, 60_000);
-        this.#options.log?.(
-          `cannot record ${ends.length} task end(s) (${
-            (error as Error).message
-          }); retrying in ${delay} ms`,
-        );
-        this.#flushQueued = true;
-        setTimeout(() => void this.#flush(), delay);
-        return;
-      }
-      this.#inFlight = [];
-      this.#options.onEvents?.(events);
-      this.#pruneScheduleRuns(events);
-      if (ends.length) this.wake();
-    }
+    this.#recorder.end({ id: task.id, attempt: task.attempt, outcome });
   }
 
   /** Removes the finished runs that schedules with `--keep` no longer keep. */
@@ -540,13 +466,6 @@ export class Dispatcher {
     pruneScheduleRuns(this.#options.store, this.#options.logsDir, ended).catch((error) =>
       this.#options.log?.(`cannot remove old schedule runs: ${(error as Error).message}`)
     );
-  }
-
-  #tellStored(): void {
-    if (this.#ends.length || this.#started.length || this.#flushing) return;
-    const waiters = this.#storedWaiters;
-    this.#storedWaiters = [];
-    for (const resolve of waiters) resolve();
   }
 
   /** Stores a command's progress reports (from its fd 3), one write in flight at a time. */

@@ -38,35 +38,42 @@ export class TaskWaiters {
     return new TaskWaiters(store, await store.lastEventId());
   }
 
-  /** Resolves when all the tasks have ended; rejects with TaskNotFoundError for an unknown id. */
+  /**
+   * Resolves when all the tasks have ended (or were removed meanwhile); rejects with
+   * TaskNotFoundError for an id of no task.
+   */
   async waitFor(ids: readonly number[], signal?: AbortSignal): Promise<void> {
-    for (const id of ids) {
-      let resolveEnded!: () => void;
-      const ended = new Promise<void>((resolve) => (resolveEnded = resolve));
-      // Listen first, then look: an end between the look and the listening is not missed.
+    // Listen first, then look: an end between the look and the listening is not missed.
+    const ends = [...new Set(ids)].map((id) => {
+      let resolve!: () => void;
+      const ended = new Promise<void>((done) => (resolve = done));
       const listeners = this.#byId.get(id) ?? new Set();
       this.#byId.set(id, listeners);
-      listeners.add(resolveEnded);
+      listeners.add(resolve);
       const forget = () => {
-        listeners.delete(resolveEnded);
+        listeners.delete(resolve);
         if (listeners.size === 0 && this.#byId.get(id) === listeners) this.#byId.delete(id);
       };
-      try {
+      return { id, ended, forget };
+    });
+    try {
+      const open: Promise<void>[] = [];
+      for (const { id, ended } of ends) {
         const task = await this.#store.get(id);
         if (!task) throw new TaskNotFoundError(id);
-        if (isTerminal(task.status)) continue;
-        signal?.throwIfAborted();
-        await new Promise<void>((resolve, reject) => {
-          const abort = () => reject(signal!.reason);
-          signal?.addEventListener("abort", abort, { once: true });
-          void ended.then(() => {
-            signal?.removeEventListener("abort", abort);
-            resolve();
-          });
-        });
-      } finally {
-        forget();
+        if (!isTerminal(task.status)) open.push(ended);
       }
+      signal?.throwIfAborted();
+      await new Promise<void>((resolve, reject) => {
+        const abort = () => reject(signal!.reason);
+        signal?.addEventListener("abort", abort, { once: true });
+        void Promise.all(open).then(() => {
+          signal?.removeEventListener("abort", abort);
+          resolve();
+        });
+      });
+    } finally {
+      for (const { forget } of ends) forget();
     }
   }
 
@@ -79,8 +86,8 @@ export class TaskWaiters {
   }
 
   /**
-   * Reads the events written since the last read (by anyone) and wakes the waits they end;
-   * called on a notify. One read at a time; a call during one reads once more after it.
+   * Reads the waited tasks' events written since the last read (by anyone) and wakes the waits
+   * they end; called on a notify. One read at a time; a call during one reads once more after.
    */
   catchUp(): Promise<void> {
     if (this.#reading) {
@@ -91,12 +98,17 @@ export class TaskWaiters {
       try {
         do {
           this.#again = false;
-          for (;;) {
-            const events = await this.#store.events(this.#cursor, { limit: 1000 });
-            if (!events.length) break;
-            this.#cursor = events[events.length - 1].id;
-            if (this.#byId.size) this.seen(events);
+          // The newest id first, then the waited tasks: a wait that starts after this look
+          // reads its task after it too, so it misses no end up to `last`.
+          const last = await this.#store.lastEventId();
+          const taskIds = [...this.#byId.keys()];
+          for (let after = this.#cursor; taskIds.length;) {
+            const events = await this.#store.events(after, { taskIds, limit: 1000 });
+            this.seen(events);
+            if (events.length < 1000) break;
+            after = events[events.length - 1].id;
           }
+          this.#cursor = Math.max(this.#cursor, last);
         } while (this.#again);
       } finally {
         this.#reading = undefined;

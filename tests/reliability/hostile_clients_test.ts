@@ -323,7 +323,8 @@ describe("hostile clients", () => {
     const { join } = await import("node:path");
     writeFileSync(join(home.work, "answer.ts"), "export default (x: number) => ({ x: x * 2 });\n");
     const ids = [home.ok(["run", "--", "echo", "still here"]), home.ok(["run", "answer.ts", "21"])];
-    assert.equal(home.bgt(["wait", ...ids]).code, 0);
+    const waitedAll = home.bgt(["wait", ...ids]);
+    assert.equal(waitedAll.code, 0, `${waitedAll.stderr} ${home.ok(["show", ids[1], "--json"])}`);
     assert.equal(home.ok(["logs", ids[0]]), "still here");
     assert.equal(home.ok(["result", ids[1]]), '{"x":42}');
     assert.equal(JSON.parse(home.ok(["daemon", "status", "--json"])).pid, supervisor);

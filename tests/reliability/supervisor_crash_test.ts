@@ -99,7 +99,9 @@ describe("supervisor crashes", () => {
   const currentSupervisor = async (): Promise<number | undefined> => {
     const db = await openReadonly(join(home.dir, "home", "bgt.db"));
     try {
-      const [row] = db.all<{ pid: number }>("SELECT pid FROM supervisors ORDER BY started_at DESC LIMIT 1");
+      const [row] = db.all<{ pid: number }>(
+        "SELECT pid FROM supervisors ORDER BY started_at DESC LIMIT 1",
+      );
       return row && isAlive(row.pid) ? row.pid : undefined;
     } finally {
       db.close();
