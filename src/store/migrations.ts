@@ -131,7 +131,9 @@ export const MIGRATIONS: readonly string[] = [
   // 9 (10 once the envs table is merged; issue 13): one row per supervisor (a PostgreSQL store
   // has several), the home that claimed a task, a stop's intent stored before its signal (a kill
   // just before a crash ends canceled), paused time (a pause counts against no timeout after a
-  // crash), and the outbox of events, written in the transaction of each change.
+  // crash), and the outbox of events, written in the transaction of each change. The outbox has
+  // no index but its id (each would cost every write; readers go by id from a cursor), and no
+  // AUTOINCREMENT: ids still only grow, since pruning never deletes the newest row.
   `ALTER TABLE tasks ADD COLUMN home TEXT;
    ALTER TABLE tasks ADD COLUMN stop_reason TEXT;
    ALTER TABLE tasks ADD COLUMN stop_signal TEXT;
@@ -151,15 +153,13 @@ export const MIGRATIONS: readonly string[] = [
      FROM supervisor;
    DROP TABLE supervisor;
    CREATE TABLE events (
-     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     id INTEGER PRIMARY KEY,
      at INTEGER NOT NULL,
      task_id INTEGER,
      schedule_id INTEGER,
      kind TEXT NOT NULL,
      data TEXT
-   );
-   CREATE INDEX events_task ON events (task_id, id) WHERE task_id IS NOT NULL;
-   CREATE INDEX events_at ON events (at);`,
+   );`,
 ];
 
 /** Runs every migration the database has not seen yet. */

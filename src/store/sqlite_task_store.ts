@@ -614,16 +614,15 @@ export class SqliteTaskStore implements TaskStore {
 
   async pruneEvents(): Promise<number> {
     return this.#connection.transaction(() => {
-      const old = this.#db.prepare("DELETE FROM events WHERE at < ?")
-        .run(Date.now() - EVENT_RETENTION.ms).changes;
-      const last = this.#db.prepare("SELECT max(id) AS id FROM events").get<
-        { id: number | null }
-      >();
-      const many = last?.id
-        ? this.#db.prepare("DELETE FROM events WHERE id <= ?")
-          .run(last.id - EVENT_RETENTION.rows).changes
-        : 0;
-      return old + many;
+      const last = this.#db.prepare("SELECT max(id) AS id FROM events").get<{ id: number | null }>()
+        ?.id;
+      if (!last) return 0;
+      // The first event young enough to keep: a walk over the old ones only (ids follow time).
+      const young = this.#db.prepare("SELECT id FROM events WHERE at >= ? ORDER BY id LIMIT 1")
+        .get<{ id: number }>(Date.now() - EVENT_RETENTION.ms)?.id ?? last;
+      // Never the newest row: it keeps the next id above every id a reader has seen.
+      const cut = Math.min(last, Math.max(young, last - EVENT_RETENTION.rows + 1));
+      return this.#db.prepare("DELETE FROM events WHERE id < ?").run(cut).changes;
     });
   }
 

@@ -298,22 +298,41 @@ describe("SqliteTaskStore", () => {
     assert.deepEqual([stopped.stopReason, stopped.stopSignal], ["kill", "SIGINT"]);
   });
 
-  test("pruneEvents() drops events older than the retention, and beyond the newest kept", async () => {
+  test("pruneEvents() drops events older than the retention and beyond the newest kept, never the last", async () => {
     await submitIds(store, [cmd(["a"]), cmd(["b"]), cmd(["c"])]);
     assert.equal(await store.pruneEvents(), 0, "three fresh events stay");
+    const old = Date.now() - EVENT_RETENTION.ms - 1000;
     const db = await openSqlite(join(dir, "bgt.db"));
     try {
-      db.exec(`UPDATE events SET at = at - ${EVENT_RETENTION.ms + 1000} WHERE id = 1`);
-      db.exec(
-        `UPDATE sqlite_sequence SET seq = seq + ${EVENT_RETENTION.rows} WHERE name = 'events'`,
-      );
+      db.exec(`UPDATE events SET at = ${old} WHERE id = 1`);
     } finally {
       db.close();
     }
     assert.equal(await store.pruneEvents(), 1, "the old one");
+    // An event far ahead: the others are now beyond the newest 100,000 ids.
+    const db2 = await openSqlite(join(dir, "bgt.db"));
+    try {
+      db2.exec(
+        `INSERT INTO events (id, at, kind, data) VALUES (${
+          3 + EVENT_RETENTION.rows
+        }, ${Date.now()}, 'removed', '{}')`,
+      );
+    } finally {
+      db2.close();
+    }
+    assert.equal(await store.pruneEvents(), 2);
     const [d] = await submitIds(store, [cmd(["d"])]);
-    assert.equal(await store.pruneEvents(), 2, "the others are beyond the newest 100,000 ids");
-    assert.deepEqual((await store.events(0)).map((event) => event.taskId), [d]);
+    const ids = (await store.events(0)).map((event) => event.id);
+    assert.deepEqual(ids, [3 + EVENT_RETENTION.rows, 4 + EVENT_RETENTION.rows], "ids only grow");
+    assert.equal((await store.events(0)).at(-1)!.taskId, d);
+    const dbOld = await openSqlite(join(dir, "bgt.db"));
+    try {
+      dbOld.exec(`UPDATE events SET at = ${old}`);
+    } finally {
+      dbOld.close();
+    }
+    assert.equal(await store.pruneEvents(), 1, "all old: all but the newest");
+    assert.equal(await store.lastEventId(), 4 + EVENT_RETENTION.rows);
   });
 
   test("concurrent writers in other processes never see SQLITE_BUSY and lose no row", async () => {
