@@ -23,6 +23,7 @@ import {
 } from "../task/types.ts";
 import { SqliteConnection } from "./sqlite_connection.ts";
 import { SqliteScheduleStore } from "./sqlite_schedule_store.ts";
+import { countEnvTasks, tallyEnv } from "./task_envs.ts";
 import {
   endTasks,
   insertTasks,
@@ -91,7 +92,7 @@ export class SqliteTaskStore implements TaskStore {
     const sql = `SELECT ${TASK_COLUMNS} FROM tasks ${where}
       ORDER BY ${column} ${order}${column === "id" ? "" : `, id ${order}`} LIMIT ? OFFSET ?`;
     params.push(filter.limit ?? 50, filter.offset ?? 0);
-    return this.#db.prepare(sql).all<TaskRow>(...params).map(toTask);
+    return this.#db.prepare(sql).all<TaskRow>(...params).map((row) => toTask(this.#db, row));
   }
 
   count(filter: ListFilter = {}): number {
@@ -150,7 +151,9 @@ export class SqliteTaskStore implements TaskStore {
          RETURNING ${TASK_COLUMNS}`,
       ).all<TaskRow>(owner, options.now, options.now, JSON.stringify(ids));
       const order = new Map(ids.map((id, i) => [id, i]));
-      return rows.map(toTask).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+      return rows.map((row) => toTask(this.#db, row)).sort((a, b) =>
+        order.get(a.id)! - order.get(b.id)!
+      );
     });
   }
 
@@ -292,7 +295,7 @@ export class SqliteTaskStore implements TaskStore {
          ORDER BY id`,
       )
       .all<TaskRow>(owner)
-      .map(toTask);
+      .map((row) => toTask(this.#db, row));
   }
 
   adopt(id: number, owner: string): void {
@@ -307,13 +310,17 @@ export class SqliteTaskStore implements TaskStore {
 
   /** The body of remove (inside a transaction). */
   #removeNotRunning(ids: readonly number[]): number[] {
+    const released = new Map<number, number>();
     const removed = ids.filter((id) => {
-      const done = this.#db
-        .prepare("DELETE FROM tasks WHERE id = ? AND status NOT IN ('running', 'paused')")
-        .run(id).changes > 0;
-      if (done) this.#db.prepare("DELETE FROM attempts WHERE task_id = ?").run(id);
-      return done;
+      const row = this.#db.prepare(
+        "DELETE FROM tasks WHERE id = ? AND status NOT IN ('running', 'paused') RETURNING env_id",
+      ).get<{ env_id: number | null }>(id);
+      if (!row) return false;
+      this.#db.prepare("DELETE FROM attempts WHERE task_id = ?").run(id);
+      tallyEnv(released, row.env_id, -1);
+      return true;
     });
+    countEnvTasks(this.#db, released);
     settleDependants(this.#db, removed, Date.now());
     return removed;
   }
@@ -343,7 +350,7 @@ export class SqliteTaskStore implements TaskStore {
       const row = this.#db.prepare(
         `UPDATE tasks SET meta = json_patch(meta, ?) WHERE id = ? RETURNING ${TASK_COLUMNS}`,
       ).get<TaskRow>(JSON.stringify(patch), id);
-      return row && toTask(row);
+      return row && toTask(this.#db, row);
     });
   }
 
@@ -369,7 +376,7 @@ export class SqliteTaskStore implements TaskStore {
          WHERE id = ? AND status IN (SELECT value FROM json_each(?))
          RETURNING ${TASK_COLUMNS}`,
       ).get<TaskRow>(Date.now(), id, JSON.stringify(TERMINAL_STATUSES));
-      return row && toTask(row);
+      return row && toTask(this.#db, row);
     });
   }
 

@@ -1,0 +1,145 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, test } from "node:test";
+import { openSqlite, type SqliteDatabase } from "../../src/runtime/sqlite.ts";
+import { migrate } from "../../src/store/migrations.ts";
+import { SqliteTaskStore } from "../../src/store/sqlite_task_store.ts";
+import { envHash } from "../../src/store/task_envs.ts";
+import type { NewTask } from "../../src/task/types.ts";
+
+/** A captured environment's size: some 30 variables, about 1.3 KB of JSON. */
+const ENV: Record<string, string> = Object.fromEntries(
+  Array.from(
+    { length: 30 },
+    (_, i) => [`VARIABLE_${i}`, `/some/value/of/length/${"x".repeat(20)}`],
+  ),
+);
+
+const cmd = (argv: string[], env?: Record<string, string>): NewTask => ({
+  spec: { kind: "command", argv },
+  env,
+});
+
+async function rows<T>(path: string, sql: string, ...params: (string | number)[]): Promise<T[]> {
+  const db = await openSqlite(path);
+  try {
+    return db.prepare(sql).all<T>(...params);
+  } finally {
+    db.close();
+  }
+}
+
+describe("task environments", () => {
+  let dir: string;
+  let path: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "bgt-envs-"));
+    path = join(dir, "bgt.db");
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("a batch of 1,000 tasks with one env stores one env row, and each task is claimed with it", async () => {
+    const store = await SqliteTaskStore.open(path);
+    try {
+      const ids = store.submit(Array.from({ length: 1000 }, (_, i) => cmd([`${i}`], ENV)));
+      store.submit([cmd(["same env, later"], { ...ENV }), cmd(["none"])]);
+      const envs = await rows<{ json: string; tasks: number }>(
+        path,
+        "SELECT json, tasks FROM envs",
+      );
+      assert.deepEqual(envs, [{ json: JSON.stringify(ENV), tasks: 1001 }]);
+      const claimed = store.claimBatch("me", {
+        now: Date.now(),
+        fullGroups: [],
+        maxProcesses: 2000,
+        maxWorkers: 0,
+      });
+      assert.equal(claimed.length, 1002);
+      for (const task of claimed.slice(0, 1001)) assert.deepEqual(task.env, ENV);
+      assert.deepEqual(claimed[1001].env, {});
+      assert.deepEqual(store.get(ids[500])!.env, ENV);
+      for (const task of claimed) store.finish(task.id, "me", { status: "succeeded" });
+      store.remove(ids.slice(0, 999));
+      assert.deepEqual(await rows(path, "SELECT tasks FROM envs"), [{ tasks: 2 }]);
+      store.remove(claimed.map((task) => task.id));
+      assert.deepEqual(await rows(path, "SELECT * FROM envs"), []);
+    } finally {
+      store.close();
+    }
+  });
+
+  test("a batch's tasks sharing one env object are checked once; another env object is checked too", async () => {
+    const store = await SqliteTaskStore.open(path);
+    try {
+      const bad = { ...ENV, BROKEN: "a\0b" };
+      assert.throws(
+        () => store.submit([cmd(["a"], ENV), cmd(["b"], ENV), cmd(["c"], bad)]),
+        /environment variable BROKEN contains a NUL byte/,
+      );
+      assert.deepEqual(store.list(), []);
+      assert.deepEqual(await rows(path, "SELECT * FROM envs"), []);
+    } finally {
+      store.close();
+    }
+  });
+
+  test("an environment whose hash id another one holds is stored at the next id", async () => {
+    const store = await SqliteTaskStore.open(path);
+    try {
+      const db = await openSqlite(path);
+      db.prepare("INSERT INTO envs (id, json, tasks) VALUES (?, ?, 1)")
+        .run(envHash(JSON.stringify(ENV)), JSON.stringify({ SQUATTER: "1" }));
+      db.close();
+      const [id] = store.submit([cmd(["x"], ENV)]);
+      assert.deepEqual(store.get(id)!.env, ENV);
+      assert.deepEqual(
+        await rows(
+          path,
+          "SELECT id - ? AS offset FROM envs WHERE json = ?",
+          envHash(JSON.stringify(ENV)),
+          JSON.stringify(ENV),
+        ),
+        [{ offset: 1 }],
+      );
+    } finally {
+      store.close();
+    }
+  });
+
+  test("a schema-8 database with tasks opens migrated, its tasks keeping their env", async () => {
+    const old: SqliteDatabase = await openSqlite(path);
+    migrate(old, { to: 8 });
+    const insert = old.prepare(
+      `INSERT INTO tasks (kind, spec, status, run_at, created_at, env, cwd)
+       VALUES ('command', x'00', 'succeeded', 0, 0, ?, '/')`,
+    );
+    const other = JSON.stringify({ ONLY: "this one" });
+    for (const env of [JSON.stringify(ENV), "{}", other, JSON.stringify(ENV)]) insert.run(env);
+    old.close();
+
+    const store = await SqliteTaskStore.open(path);
+    try {
+      assert.deepEqual(store.list({ newestFirst: false }).map((task) => task.env), [
+        ENV,
+        {},
+        { ONLY: "this one" },
+        ENV,
+      ]);
+      const envs = await rows<{ json: string; tasks: number }>(
+        path,
+        "SELECT json, tasks FROM envs ORDER BY tasks DESC",
+      );
+      assert.deepEqual(envs, [{ json: JSON.stringify(ENV), tasks: 2 }, { json: other, tasks: 1 }]);
+      store.submit([cmd(["after the upgrade"], ENV)]);
+      assert.deepEqual(await rows(path, "SELECT tasks FROM envs ORDER BY tasks DESC"), [
+        { tasks: 3 },
+        { tasks: 1 },
+      ], "a new task of a moved environment refers to its row");
+      assert.deepEqual(await rows(path, "PRAGMA user_version"), [{ user_version: 9 }]);
+    } finally {
+      store.close();
+    }
+  });
+});
