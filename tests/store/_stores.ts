@@ -91,6 +91,7 @@ export const STORE_FACTORIES: StoreFactory[] = [postgresFactory];
  */
 export type OpenStore = (sameAs?: TaskStore) => Promise<TaskStore>;
 
+const skipTold = new Set<StoreFactory>();
 const availability = new Map<StoreFactory, string | undefined>();
 for (const factory of STORE_FACTORIES) availability.set(factory, await factory.unavailable());
 
@@ -107,8 +108,9 @@ export function forEachStore(
         test(`${name} (${factory.name})`, () => {
           throw new Error(`BGT_REQUIRE_POSTGRES=1, but ${reason}`);
         });
-      } else {
-        console.log(`skipped '${name}' on ${factory.name}: ${reason}`);
+      } else if (!skipTold.has(factory)) {
+        skipTold.add(factory);
+        console.log(`skipped the store tests on ${factory.name}: ${reason}`);
       }
       continue;
     }

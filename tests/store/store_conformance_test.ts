@@ -1,13 +1,16 @@
 /**
  * The store contract, as every backend must keep it (see tests/store/_stores.ts). Written
- * against the TaskStore interface only: the same tests run on SQLite and PostgreSQL.
+ * against the TaskStore interface only: the same tests run on SQLite and PostgreSQL (but the
+ * last suite, about opening a PostgreSQL store).
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import postgres from "postgres";
+import { PostgresTaskStore } from "../../src/store/postgres/postgres_task_store.ts";
 import type { TaskStore } from "../../src/store/store_contract.ts";
 import type { TaskEventKind } from "../../src/task/events.ts";
 import type { NewTask, TaskOutcome } from "../../src/task/types.ts";
-import { forEachStore } from "./_stores.ts";
+import { forEachStore, postgresFactory, TEST_POSTGRES_URL } from "./_stores.ts";
 
 const cmd = (name: string, extra: Partial<NewTask> = {}): NewTask => ({
   spec: { kind: "command", argv: ["echo", name] },
@@ -21,7 +24,11 @@ const mod = (name: string, extra: Partial<NewTask> = {}): NewTask => ({
 });
 const ROOM = { maxProcesses: 100, maxWorkers: 100 };
 const OK: TaskOutcome = { status: "succeeded", exitCode: 0 };
-const FAILED: TaskOutcome = { status: "failed", exitCode: 1, error: { name: "Error", message: "x" } };
+const FAILED: TaskOutcome = {
+  status: "failed",
+  exitCode: 1,
+  error: { name: "Error", message: "x" },
+};
 
 async function ids(store: TaskStore, tasks: NewTask[]): Promise<number[]> {
   return (await store.submit(tasks)).map((result) => result.id);
@@ -30,11 +37,18 @@ async function ids(store: TaskStore, tasks: NewTask[]): Promise<number[]> {
 /** Claims every due task (as owner) and ends each with `outcome`. */
 async function runAll(store: TaskStore, owner: string, outcome: TaskOutcome = OK) {
   const claimed = await store.claim(owner, ROOM);
-  await store.finish(owner, claimed.map((task) => ({ id: task.id, attempt: task.attempt, outcome })));
+  await store.finish(
+    owner,
+    claimed.map((task) => ({ id: task.id, attempt: task.attempt, outcome })),
+  );
   return claimed.map((task) => task.id);
 }
 
-async function kinds(store: TaskStore, after: number, taskIds?: number[]): Promise<TaskEventKind[]> {
+async function kinds(
+  store: TaskStore,
+  after: number,
+  taskIds?: number[],
+): Promise<TaskEventKind[]> {
   return (await store.events(after, { taskIds })).map((event) => event.kind);
 }
 
@@ -117,7 +131,11 @@ forEachStore("claims", (open) => {
   test("claim keeps to the limit and to groups' parallel; a paused group starts nothing", async () => {
     const store = await open();
     await store.setGroup("g", { parallel: 2 });
-    await ids(store, [cmd("1", { group: "g" }), cmd("2", { group: "g" }), cmd("3", { group: "g" })]);
+    await ids(store, [
+      cmd("1", { group: "g" }),
+      cmd("2", { group: "g" }),
+      cmd("3", { group: "g" }),
+    ]);
     const [other] = await ids(store, [cmd("other", { group: "h" })]);
     await store.setGroup("h", { paused: true });
     assert.equal((await store.claim("s", { ...ROOM, limit: 1 })).length, 1);
@@ -164,7 +182,11 @@ forEachStore("finish, retries and dependencies", (open) => {
     assert.deepEqual(await store.finish("other", [{ id, attempt: task.attempt, outcome: OK }]), []);
     assert.deepEqual(await store.finish("s", [{ id, attempt: task.attempt + 1, outcome: OK }]), []);
     assert.equal((await store.get(id))!.status, "running");
-    const events = await store.finish("s", [{ id, attempt: task.attempt, outcome: { ...OK, result: { n: 1 } } }], [
+    const events = await store.finish("s", [{
+      id,
+      attempt: task.attempt,
+      outcome: { ...OK, result: { n: 1 } },
+    }], [
       { id, attempt: task.attempt, pid: 4242 },
     ]);
     assert.deepEqual(events.map((e) => [e.taskId, e.kind, e.data.attempt]), [[id, "succeeded", 1]]);
@@ -223,7 +245,10 @@ forEachStore("finish, retries and dependencies", (open) => {
     const [task] = await store.claim("s", ROOM);
     assert.equal(task.id, a);
     const ended = await store.finish("s", [{ id: a, attempt: 1, outcome: FAILED }]);
-    assert.deepEqual(ended.map((event) => [event.taskId, event.kind]), [[a, "failed"], [b, "failed"], [c, "failed"]]);
+    assert.deepEqual(ended.map((event) => [event.taskId, event.kind]), [[a, "failed"], [
+      b,
+      "failed",
+    ], [c, "failed"]]);
     assert.equal((await store.get(b))!.error?.name, "DependencyFailed");
     assert.equal((await store.get(d))!.status, "queued");
     assert.equal((await store.get(e))!.status, "queued");
@@ -242,7 +267,10 @@ forEachStore("keys", (open) => {
     const store = await open();
     const [holder] = await ids(store, [cmd("h", { key: "k" })]);
     const [skip] = await store.submit([cmd("s", { key: "k" })]);
-    assert.deepEqual(skip, { id: holder, key: { action: "skipped", holder, holderRunning: false } });
+    assert.deepEqual(skip, {
+      id: holder,
+      key: { action: "skipped", holder, holderRunning: false },
+    });
     const [replace] = await store.submit([cmd("r", { key: "k", onKey: "replace" })]);
     assert.deepEqual(replace.key, { action: "replaced", holder, holderRunning: false });
     assert.equal((await store.get(holder))!.status, "canceled");
@@ -333,7 +361,10 @@ forEachStore("cancel, remove, restart, pause", (open) => {
     assert.equal(now.progress, 0.5);
     assert.equal(now.progressMessage, "half");
     assert.deepEqual(now.checkpoint, { step: 3 });
-    assert.equal(await store.setStop(a, task.attempt + 1, { reason: "kill", signal: "SIGTERM" }), false);
+    assert.equal(
+      await store.setStop(a, task.attempt + 1, { reason: "kill", signal: "SIGTERM" }),
+      false,
+    );
     assert.equal(await store.setStop(a, task.attempt, { reason: "kill", signal: "SIGTERM" }), true);
     assert.deepEqual(await kinds(store, 0, [a]), ["submitted", "started", "paused", "resumed"]);
   });
@@ -345,11 +376,20 @@ forEachStore("schedules", (open) => {
     const one = await open();
     const two = await open(one);
     const now = await one.now();
-    const id = await one.schedules.create({ every: "1m", timeZone: null, template, anchor: now, nextAt: now });
+    const id = await one.schedules.create({
+      every: "1m",
+      timeZone: null,
+      template,
+      anchor: now,
+      nextAt: now,
+    });
     const { due } = await one.schedules.dueSchedules();
     assert.deepEqual(due.map((s) => s.id), [id]);
     const firing = { slots: [now], skipped: 0, lastSlot: now, nextAt: now + 60_000 };
-    const [a, b] = await Promise.all([one.schedules.fire(id, firing), two.schedules.fire(id, firing)]);
+    const [a, b] = await Promise.all([
+      one.schedules.fire(id, firing),
+      two.schedules.fire(id, firing),
+    ]);
     assert.equal(a.length + b.length, 1);
     const schedule = (await one.schedules.get(id))!;
     assert.equal(schedule.runs, 1);
@@ -358,13 +398,23 @@ forEachStore("schedules", (open) => {
     assert.deepEqual((await one.schedules.dueSchedules()).due, []);
     assert.equal((await one.list({ scheduleId: id })).length, 1);
     const fired = (await one.events(0)).filter((e) => e.kind === "schedule_fired");
-    assert.deepEqual(fired.map((e) => [e.taskId, e.data.scheduleId, e.data.slot]), [[null, id, now]]);
+    assert.deepEqual(fired.map((e) => [e.taskId, e.data.scheduleId, e.data.slot]), [[
+      null,
+      id,
+      now,
+    ]]);
   });
 
   test("overlap skip passes a slot over while the last run is active; queue makes one wait", async () => {
     const store = await open();
     const now = await store.now();
-    const skip = await store.schedules.create({ every: "1s", timeZone: null, template, anchor: now, nextAt: now });
+    const skip = await store.schedules.create({
+      every: "1s",
+      timeZone: null,
+      template,
+      anchor: now,
+      nextAt: now,
+    });
     const queue = await store.schedules.create({
       every: "1s",
       timeZone: null,
@@ -401,7 +451,12 @@ forEachStore("schedules", (open) => {
       overlap: "allow",
       keep: 1,
     });
-    const runs = await store.schedules.fire(id, { slots: [now - 2000, now - 1000, now], skipped: 0, lastSlot: now, nextAt: null });
+    const runs = await store.schedules.fire(id, {
+      slots: [now - 2000, now - 1000, now],
+      skipped: 0,
+      lastSlot: now,
+      nextAt: null,
+    });
     assert.equal(runs.length, 3);
     await runAll(store, "s");
     assert.deepEqual(await store.schedules.runsPastKeep([runs[2]]), [runs[0], runs[1]]);
@@ -419,7 +474,13 @@ forEachStore("events, supervisors and timing", (open) => {
     await runAll(store, "s", FAILED);
     await runAll(store, "s", OK);
     const events = await store.events(start);
-    assert.deepEqual(events.map((e) => e.kind), ["submitted", "started", "retrying", "started", "succeeded"]);
+    assert.deepEqual(events.map((e) => e.kind), [
+      "submitted",
+      "started",
+      "retrying",
+      "started",
+      "succeeded",
+    ]);
     assert.ok(events.every((e, i) => i === 0 || e.id > events[i - 1].id));
     assert.ok(events.every((e) => e.taskId === a));
     assert.deepEqual(events[0].data, { group: "default", name: "a" });
@@ -442,13 +503,19 @@ forEachStore("events, supervisors and timing", (open) => {
       heartbeatAt: now,
     });
     assert.equal((await store.takeSupervisor(record("dead", "/home1"), () => false)).owner, "dead");
-    assert.equal((await store.takeSupervisor(record("other", "/home2"), () => false)).owner, "other");
+    assert.equal(
+      (await store.takeSupervisor(record("other", "/home2"), () => false)).owner,
+      "other",
+    );
     const [mine, theirs] = await ids(store, [cmd("mine"), cmd("theirs")]);
     await store.claim("dead", { ...ROOM, limit: 1 });
     await store.claim("other", { ...ROOM, limit: 1 });
     assert.equal((await store.supervisorOf("/home1"))!.owner, "dead");
     assert.deepEqual(await store.adoptOrphans("new", "/home1"), []); // its owner still has a row
-    const alive = await store.takeSupervisor(record("new", "/home1"), (holder) => holder.owner === "dead");
+    const alive = await store.takeSupervisor(
+      record("new", "/home1"),
+      (holder) => holder.owner === "dead",
+    );
     assert.equal(alive.owner, "dead");
     const taken = await store.takeSupervisor(record("new", "/home1"), () => false);
     assert.equal(taken.owner, "new");
@@ -468,7 +535,13 @@ forEachStore("events, supervisors and timing", (open) => {
     await ids(store, [cmd("later", { runAt: now + 60_000 })]);
     const ms = (await store.nextWakeIn())!;
     assert.ok(ms > 0 && ms <= 60_000, `ms ${ms}`);
-    await store.schedules.create({ every: "1m", timeZone: null, template: cmd("t"), anchor: now, nextAt: now - 1 });
+    await store.schedules.create({
+      every: "1m",
+      timeZone: null,
+      template: cmd("t"),
+      anchor: now,
+      nextAt: now - 1,
+    });
     assert.equal(await store.nextWakeIn(), 0);
   });
 
@@ -485,3 +558,44 @@ forEachStore("events, supervisors and timing", (open) => {
     await stop();
   });
 });
+
+forEachStore("opening a PostgreSQL store", () => {
+  const urlOf = (schema: string, database = new URL(TEST_POSTGRES_URL).pathname.slice(1)) => {
+    const url = new URL(TEST_POSTGRES_URL);
+    url.pathname = `/${database}`;
+    url.searchParams.set("schema", schema);
+    return url.toString();
+  };
+
+  test("a schema newer than this bgt knows is refused in one line", async () => {
+    const schema = `bgt_t${Math.random().toString(36).slice(2, 12)}`;
+    const admin = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
+    try {
+      await (await PostgresTaskStore.open(urlOf(schema))).close();
+      await admin.unsafe(`UPDATE "${schema}".meta SET schema_version = 99`);
+      await assert.rejects(PostgresTaskStore.open(urlOf(schema)), (error: Error) => {
+        assert.match(
+          error.message,
+          /^Cannot use postgres:\/\/.*\?schema=bgt_t\w+: its schema version 99 is newer than this bgt knows \(\d+\); upgrade bgt$/,
+        );
+        return true;
+      });
+    } finally {
+      await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end({ timeout: 1 });
+    }
+  });
+
+  test("a database that does not exist, or a port nobody listens on, is one line", async () => {
+    await assert.rejects(PostgresTaskStore.open(urlOf("bgt", "bgt_no_such_db")), {
+      code: "STORE_UNAVAILABLE",
+      message:
+        /^Cannot reach the store postgres:\/\/\w+@[^/]+\/bgt_no_such_db: database bgt_no_such_db does not exist$/,
+    });
+    await assert.rejects(PostgresTaskStore.open("postgres://postgres@127.0.0.1:1/x"), {
+      code: "STORE_UNAVAILABLE",
+      message:
+        "Cannot reach the store postgres://postgres@127.0.0.1:1/x: 127.0.0.1:1 refused the connection (is PostgreSQL running?)",
+    });
+  });
+}, [postgresFactory]);

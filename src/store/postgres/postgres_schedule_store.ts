@@ -80,7 +80,10 @@ export class PostgresScheduleStore implements ScheduleStore {
       const { tx } = w;
       const [locked] = await tx`SELECT last_slot, paused FROM schedules WHERE id = ${id}
         FOR UPDATE`;
-      if (!locked || locked.paused || (locked.last_slot !== null && firing.lastSlot <= locked.last_slot)) {
+      if (
+        !locked || locked.paused ||
+        (locked.last_slot !== null && firing.lastSlot <= locked.last_slot)
+      ) {
         return [];
       }
       const [row] = await tx`SELECT ${tx.unsafe(SCHEDULE_COLUMNS)} FROM ${tx.unsafe(SCHEDULE_FROM)}

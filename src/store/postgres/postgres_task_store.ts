@@ -38,7 +38,11 @@ import type {
   SupervisorRecord,
   TaskStore,
 } from "../store_contract.ts";
-import { connectPostgres, type PostgresConnection, type PostgresRole } from "./postgres_connection.ts";
+import {
+  connectPostgres,
+  type PostgresConnection,
+  type PostgresRole,
+} from "./postgres_connection.ts";
 import { listenWithPolling } from "./postgres_listener.ts";
 import { migratePostgres } from "./postgres_migrations.ts";
 import { TASK_COLUMNS, toAttempt, toEvent, toSupervisor, toTask } from "./postgres_rows.ts";
@@ -228,7 +232,12 @@ export class PostgresTaskStore implements TaskStore {
           priority: row.priority,
           runAt: row.run_at,
         })),
-        { maxProcesses: room.maxProcesses, maxWorkers: room.maxWorkers, limit: room.limit, room: groupsRoom },
+        {
+          maxProcesses: room.maxProcesses,
+          maxWorkers: room.maxWorkers,
+          limit: room.limit,
+          room: groupsRoom,
+        },
       );
       if (!ids.length) return [];
       const rows = await tx`
@@ -278,7 +287,12 @@ export class PostgresTaskStore implements TaskStore {
         if (!row) continue; // stale (another attempt, another owner, or already ended)
         live.delete(id);
         const next = afterRun(
-          { attempt: row.attempt, maxAttempts: row.max_attempts, backoffMs: row.backoff_ms, runAt: row.run_at },
+          {
+            attempt: row.attempt,
+            maxAttempts: row.max_attempts,
+            backoffMs: row.backoff_ms,
+            runAt: row.run_at,
+          },
           outcome,
           w.now,
         );

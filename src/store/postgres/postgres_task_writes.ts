@@ -82,10 +82,12 @@ export async function insertTasks(w: Write, tasks: readonly NewTask[]): Promise<
       await tx`
         INSERT INTO dependencies (task_id, dep_id, any_outcome)
         SELECT ${id}, d.dep, bool_and(d.any_outcome)
-        FROM jsonb_to_recordset(${tx.json([
+        FROM jsonb_to_recordset(${
+        tx.json([
           ...after.map((dep) => ({ dep, any_outcome: false })),
           ...afterAnyOf.map((dep) => ({ dep, any_outcome: true })),
-        ])}) AS d(dep bigint, any_outcome boolean)
+        ])
+      }) AS d(dep bigint, any_outcome boolean)
         GROUP BY d.dep
         ON CONFLICT DO NOTHING`;
     }
