@@ -262,6 +262,39 @@ forEachStore("finish, retries and dependencies", (open) => {
   });
 });
 
+forEachStore("concurrent settlement", (open) => {
+  test("a dependant submitted while its dependency ends is never left blocked", async () => {
+    const one = await open();
+    const two = await open(one);
+    for (let round = 0; round < 10; round++) {
+      const [dep] = await ids(one, [cmd(`dep${round}`)]);
+      const [task] = await one.claim("s", ROOM);
+      const [, [dependant]] = await Promise.all([
+        one.finish("s", [{ id: dep, attempt: task.attempt, outcome: OK }]),
+        two.submit([cmd(`after${round}`, { after: [dep] })]),
+      ]);
+      assert.equal((await one.get(dependant.id))!.status, "queued");
+    }
+  });
+
+  test("two dependencies ending in two transactions at once release their dependant", async () => {
+    const one = await open();
+    const two = await open(one);
+    for (let round = 0; round < 10; round++) {
+      const [a, b] = await ids(one, [cmd(`a${round}`), cmd(`b${round}`)]);
+      const [c] = await ids(one, [cmd(`c${round}`, { after: [a, b] })]);
+      const claimed = await one.claim("s", ROOM);
+      assert.deepEqual(claimed.map((t) => t.id), [a, b]);
+      await Promise.all([
+        one.finish("s", [{ id: a, attempt: 1, outcome: OK }]),
+        two.finish("s", [{ id: b, attempt: 1, outcome: OK }]),
+      ]);
+      assert.equal((await one.get(c))!.status, "queued");
+      await runAll(one, "s");
+    }
+  });
+});
+
 forEachStore("keys", (open) => {
   test("skip returns the holder; replace cancels a waiting holder; queue waits for it", async () => {
     const store = await open();
