@@ -1,0 +1,207 @@
+/**
+ * The asynchronous store contract of issue 13, which both the SQLite and the PostgreSQL stores
+ * implement. It stands beside today's synchronous interfaces in task_store.ts until the merge
+ * folds it in there (under the same names).
+ *
+ * @example
+ * ```ts
+ * const store: TaskStore = await PostgresTaskStore.open("postgres://postgres@127.0.0.1/bgt");
+ * const [{ id }] = await store.submit([{ spec: { kind: "command", argv: ["true"] } }]);
+ * const [task] = await store.claim("me", { maxProcesses: 1, maxWorkers: 0 });
+ * await store.finish("me", [{ id, attempt: task.attempt, outcome: { status: "succeeded" } }]);
+ * ```
+ */
+import type { TaskEvent } from "../task/events.ts";
+import type { FiringRecord, NewSchedule, Schedule } from "../task/schedule.ts";
+import type {
+  Attempt,
+  NewTask,
+  SubmitResult,
+  Task,
+  TaskOutcome,
+  TaskStatus,
+} from "../task/types.ts";
+import type {
+  GroupSetting,
+  ListFilter as TodaysListFilter,
+  ScheduleRemoval,
+  StatusCounts,
+} from "./task_store.ts";
+
+export type { GroupSetting, ScheduleRemoval, StatusCounts };
+
+/** Filters for {@linkcode TaskStore.list}: today's, and `ids` (only these tasks). */
+export interface ListFilter extends TodaysListFilter {
+  ids?: number[];
+}
+
+/** Which store to open: `BGT_STORE=postgres://user@host:port/db[?schema=NAME]`, else the home's bgt.db. */
+export type StoreConfig =
+  | { kind: "sqlite"; path: string }
+  | { kind: "postgres"; url: string; schema: string };
+
+// export function storeConfig(env: Record<string, string | undefined>, home: BgtHome): StoreConfig;
+// export function openStore(config: StoreConfig, options?: { role?: "client" | "supervisor" | "runner" }): Promise<TaskStore>;
+//   (src/store/open_store.ts; imports the PostgreSQL module, and postgres.js, only when asked for)
+
+/** Who runs a supervisor: one row per running supervisor (several per store on PostgreSQL). */
+export interface SupervisorRecord {
+  /** Unique per start: `${host}/${pid}/${random}`. */
+  owner: string;
+  /** The BGT_HOME it serves (its local files and socket). */
+  home: string;
+  host: string;
+  pid: number;
+  startTime: string | null;
+  startedAt: number;
+  heartbeatAt: number;
+}
+
+/** What one claim may take. The groups' room is derived inside the claim (exact across supervisors). */
+export interface ClaimRoom {
+  /** Most processes (commands, shell lines, isolated modules). */
+  maxProcesses: number;
+  /** Most module tasks for the worker hosts. */
+  maxWorkers: number;
+  /** Most tasks in all. @default no limit */
+  limit?: number;
+}
+
+/** How one run ended; `attempt` fences it. `at`: when it ended, if earlier than the store's now. */
+export interface RunEnd {
+  id: number;
+  attempt: number;
+  outcome: TaskOutcome;
+}
+
+/** A run that started: its process id, once known. */
+export interface RunStart {
+  id: number;
+  attempt: number;
+  pid: number | null;
+}
+
+/** A stop asked of a running task, stored before the signal so a crash keeps the intent. */
+export interface RunStop {
+  reason: "kill" | "timeout";
+  signal: string;
+}
+
+/** What remove() did with each id asked for. */
+export interface RemoveResult {
+  removed: number[];
+  /** Kept because they run (running, paused). */
+  running: { id: number; status: TaskStatus }[];
+  missing: number[];
+  events: TaskEvent[];
+}
+
+/** The operations on tasks. Every method is one transaction. */
+export interface TaskStore {
+  readonly kind: "sqlite" | "postgres";
+  /** Where it is, for `daemon status --json`, with no password: `sqlite:/…/bgt.db`, `postgres://user@host:5432/db?schema=bgt`. */
+  readonly description: string;
+  readonly schedules: ScheduleStore;
+  /** The store's clock, epoch ms. */
+  now(): Promise<number>;
+
+  // reads
+  get(id: number): Promise<Task | undefined>;
+  list(filter?: ListFilter): Promise<Task[]>;
+  count(filter?: ListFilter): Promise<number>;
+  counts(): Promise<StatusCounts>;
+  attempts(id: number): Promise<Attempt[]>;
+  groups(): Promise<GroupSetting[]>;
+  runningByGroup(): Promise<Record<string, number>>;
+  /** Events with id > `after`, oldest first (default limit 1000). */
+  events(
+    after: number,
+    filter?: { taskIds?: readonly number[]; limit?: number },
+  ): Promise<TaskEvent[]>;
+  /** The newest event id (0: none), for a reader that starts "from now". */
+  lastEventId(): Promise<number>;
+
+  // batches
+  /** Inserts atomically (all or none), saying for each what its key policy did. Events: submitted (+ canceled for a replaced holder). */
+  submit(tasks: readonly NewTask[]): Promise<SubmitResult[]>;
+  /** Claims due tasks in (priority desc, run_at, id) order within the room. Events: started. */
+  claim(owner: string, room: ClaimRoom): Promise<Task[]>;
+  /**
+   * Records ends (fenced by owner + attempt) and the pids of runs that started, in one
+   * transaction; failures with attempts left go back to queued at now + backoff. Settles the
+   * dependants. Returns the events written (retrying / the end, and dependants failed).
+   */
+  finish(
+    owner: string,
+    ends: readonly RunEnd[],
+    started?: readonly RunStart[],
+  ): Promise<TaskEvent[]>;
+  /** Cancels tasks that have not started (queued, scheduled, blocked); settles their dependants. */
+  cancel(ids: readonly number[]): Promise<TaskEvent[]>;
+  /** Removes tasks that do not run, saying why each other id stays. Events: removed. */
+  remove(ids: readonly number[]): Promise<RemoveResult>;
+  /** Ids of finished tasks matching the filter (for `bgt clean`). */
+  finishedIds(
+    filter: { before?: number; status?: TaskStatus[]; group?: string },
+  ): Promise<number[]>;
+  /** Hands to `owner` the running tasks of this home whose owner no longer has a supervisor row. */
+  adoptOrphans(owner: string, home: string): Promise<Task[]>;
+
+  // one task
+  /** Running ⇄ paused; false if it was in neither state. Keeps paused time. Events: paused / resumed. */
+  setPaused(id: number, paused: boolean): Promise<boolean>;
+  /** Stores a stop's intent before its signal (a crash after it keeps it: a killed task ends canceled). */
+  setStop(id: number, attempt: number, stop: RunStop): Promise<boolean>;
+  setProgress(id: number, fraction: number, message: string | null): Promise<void>;
+  mergeMeta(id: number, patch: Record<string, unknown>): Promise<Task | undefined>;
+  setCheckpoint(id: number, value: unknown): Promise<void>;
+  /** Queues a finished task once more as a new attempt. Events: submitted { restart: true }. */
+  restart(id: number): Promise<Task | undefined>;
+  setGroup(
+    name: string,
+    change: { parallel?: number | null; paused?: boolean },
+  ): Promise<GroupSetting>;
+
+  // timing and supervisors
+  /** Ms until the next run_at or schedule firing ahead (0: due now), undefined: none. */
+  nextWakeIn(): Promise<number | undefined>;
+  /** Renews `owner`'s heartbeat; false if its row is gone (it was declared dead). */
+  heartbeat(owner: string): Promise<boolean>;
+  /** Takes the role for `me.home` when its holder is not alive; returns who holds it. */
+  takeSupervisor(
+    me: SupervisorRecord,
+    isHolderAlive: (holder: SupervisorRecord) => boolean,
+  ): Promise<SupervisorRecord>;
+  releaseSupervisor(owner: string): Promise<void>;
+  /** The supervisor serving this home, if any. */
+  supervisorOf(home: string): Promise<SupervisorRecord | undefined>;
+  /** Deletes old events (retention: older than 7 days, or beyond the newest 100,000). Returns how many. */
+  pruneEvents(): Promise<number>;
+  /**
+   * Calls `onWake` on each hint that work is due ("work": a submit, restart, resume or group
+   * change made a task runnable now) or that events were written ("events"); returns a stop
+   * function. PostgreSQL: LISTEN on the NOTIFYs its own writes send (ids only), reconnecting, plus a
+   * poll (1 s while the listener is down, 5 s while healthy) — polling is the guarantee. SQLite:
+   * resolves a no-op (one host: the supervisor's socket and signals wake it, as today).
+   */
+  listen(topic: "work" | "events", onWake: () => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** The operations on schedules. Every method is one transaction. */
+export interface ScheduleStore {
+  create(schedule: NewSchedule): Promise<number>;
+  get(id: number): Promise<Schedule | undefined>;
+  list(): Promise<Schedule[]>;
+  /** Unpaused schedules due now, with the store's now to plan their firings with. */
+  dueSchedules(): Promise<{ now: number; due: Schedule[] }>;
+  /** Creates the firings' tasks (overlap policy applied) unless `lastSlot` was handled already. Events: schedule_fired / _skipped, submitted. */
+  fire(id: number, firing: FiringRecord): Promise<number[]>;
+  setPaused(
+    id: number,
+    paused: boolean,
+    resume?: { lastSlot: number; nextAt: number | null },
+  ): Promise<boolean>;
+  remove(id: number): Promise<ScheduleRemoval | undefined>;
+  runsPastKeep(taskIds: readonly number[]): Promise<number[]>;
+}
