@@ -109,13 +109,13 @@ const GENERATE = (() => {
   const u = (salt: number) => `(((g.id * 2654435761 + ${salt} * 40503) % 1000003) / 1000003.0)`;
   return `
   INSERT INTO tasks (id, kind, spec, name, grp, priority, status, run_at, created_at, started_at,
-    finished_at, attempt, max_attempts, env, cwd, meta, pid, exit_code, signal, result, error)
+    finished_at, attempt, max_attempts, env_id, cwd, meta, pid, exit_code, signal, result, error)
   SELECT id, kind, (SELECT spec FROM gen_spec WHERE gen_spec.kind = r.kind AND n = id % 64),
     name, grp, priority, status,
     CASE status WHEN 'scheduled' THEN :now + 30 * 86400000 + id ELSE created END, created,
     started, CASE WHEN status = 'scheduled' THEN NULL ELSE coalesce(started, created) + took END,
     CASE WHEN status = 'scheduled' THEN 0 ELSE 1 END, tries,
-    CASE kind WHEN 'module' THEN '{}' ELSE :env END, '/home/ana/projects/pipeline', meta,
+    CASE kind WHEN 'module' THEN NULL ELSE :env_id END, '/home/ana/projects/pipeline', meta,
     CASE WHEN started IS NULL THEN NULL ELSE 10000 + id % 50000 END,
     CASE status WHEN 'succeeded' THEN 0 WHEN 'failed' THEN 1 END,
     CASE status WHEN 'canceled' THEN 'SIGTERM' END,
@@ -168,6 +168,10 @@ function grow(path: string, from: number, total: number, origin: number): number
     `WITH RECURSIVE generate_ids(id) AS (SELECT :first UNION ALL
        SELECT id + 1 FROM generate_ids WHERE id < :last) ${GENERATE}`,
   );
+  // The one environment of the generated commands, stored once as the store stores it.
+  db.prepare("INSERT OR IGNORE INTO envs (json) VALUES (?)").run(ENV_JSON);
+  const envId =
+    (db.prepare("SELECT id FROM envs WHERE json = ?").get(ENV_JSON) as { id: number }).id;
   const attempts = db.prepare(
     `INSERT INTO attempts (task_id, attempt, status, started_at, finished_at, exit_code)
      SELECT id, attempt, status, started_at, finished_at, exit_code FROM tasks
@@ -181,13 +185,15 @@ function grow(path: string, from: number, total: number, origin: number): number
       last,
       now: Date.now(),
       origin,
-      env: ENV_JSON,
+      env_id: envId,
       result: RESULT,
       error: ERROR,
     });
     attempts.run(first, last);
     db.exec("COMMIT");
   }
+  db.prepare("UPDATE envs SET tasks = (SELECT count(*) FROM tasks WHERE env_id = ?) WHERE id = ?")
+    .run(envId, envId);
   for (const index of indexes) db.exec(index.sql);
   db.exec("PRAGMA journal_mode = WAL");
   db.close();

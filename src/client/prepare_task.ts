@@ -40,11 +40,20 @@ export function prepareTasks(
 ): NewTask[] {
   const base = _definedEntries(options.env ?? process.env);
   const from = options.cwd ?? process.cwd();
+  const here = resolve(from);
   const checked = new Set<string>();
-  const once = (key: string, check: () => void) => {
-    if (checked.has(key)) return;
-    check();
-    checked.add(key);
+  const lastOfKind = new Map<string, readonly string[]>();
+  /** Runs `check` once per key: [kind, ...what it depends on]. */
+  const once = (key: readonly string[], check: () => void) => {
+    // A batch's tasks usually repeat the check before of its kind: compare parts, join none.
+    const last = lastOfKind.get(key[0]);
+    if (last && key.every((part, i) => part === last[i])) return;
+    const joined = key.join("\0");
+    if (!checked.has(joined)) {
+      check();
+      checked.add(joined);
+    }
+    lastOfKind.set(key[0], key);
   };
   return tasks.map((task) => {
     if (task.cwd !== undefined && typeof task.cwd !== "string") {
@@ -53,20 +62,17 @@ export function prepareTasks(
     if (task.env !== undefined && (typeof task.env !== "object" || task.env === null)) {
       throw new InvalidTaskError("Cannot submit the task: its env is not an object");
     }
-    const cwd = resolve(from, task.cwd ?? ".");
-    once(`cwd\0${cwd}`, () => checkCwd(cwd));
+    const cwd = task.cwd === undefined ? here : resolve(from, task.cwd);
+    once(["cwd", cwd], () => checkCwd(cwd));
     const env = task.env === undefined ? base : { ...base, ...task.env };
     const spec = task.spec;
     if (spec?.kind === "command" && Array.isArray(spec.argv) && typeof spec.argv[0] === "string") {
-      once(
-        `command\0${spec.argv[0]}\0${cwd}\0${env.PATH}`,
-        () => _checkCommand(spec.argv, cwd, env),
-      );
+      once(["command", spec.argv[0], cwd, env.PATH], () => _checkCommand(spec.argv, cwd, env));
     } else if (
       spec?.kind === "module" && spec.pinned === undefined && typeof spec.module === "string" &&
       typeof spec.export === "string"
     ) {
-      once(`module\0${spec.module}\0${spec.export}\0${cwd}`, () => _checkModule(spec, cwd));
+      once(["module", spec.module, spec.export, cwd], () => _checkModule(spec, cwd));
     }
     const shell = spec?.kind === "shell" && spec.shell === undefined
       ? { ...spec, shell: "sh" as const }

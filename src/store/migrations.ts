@@ -5,12 +5,17 @@
  * @example
  * ```ts
  * migrate(db); // brings any older bgt.db up to MIGRATIONS.length
+ * migrate(other, { to: 8 }); // a bgt.db as bgt with 8 migrations left it
  * ```
  */
 import type { SqliteDatabase } from "../runtime/sqlite.ts";
+import { moveTaskEnvs } from "./task_envs.ts";
+
+/** A schema step: SQL, or a function for a step SQL alone cannot do (it runs the SQL it needs). */
+export type Migration = string | ((db: SqliteDatabase) => void);
 
 /** Schema steps, in order; step i brings user_version from i to i + 1. */
-export const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly Migration[] = [
   `CREATE TABLE tasks (
      id INTEGER PRIMARY KEY AUTOINCREMENT,
      kind TEXT NOT NULL,
@@ -128,7 +133,11 @@ export const MIGRATIONS: readonly string[] = [
      WHERE status IN ('queued', 'scheduled');`,
   // 8: a schedule's --keep: how many of its finished runs to keep (null: all).
   `ALTER TABLE schedules ADD COLUMN keep INTEGER;`,
-  // 9 (10 once the envs table is merged; issue 13): one row per supervisor (a PostgreSQL store
+  // 9: each distinct environment stored once (ids are hashes of the JSON, see task_envs.ts), with
+  // how many tasks refer to it; a task row holds its env_id (null: none). tasks.env stays, '{}'
+  // on every row: no longer written or read.
+  moveTaskEnvs,
+  // 10 (issue 13): one row per supervisor (a PostgreSQL store
   // has several), the home that claimed a task, a stop's intent stored before its signal (a kill
   // just before a crash ends canceled), paused time (a pause counts against no timeout after a
   // crash), and the outbox of events, written in the transaction of each change. The outbox has
@@ -162,8 +171,15 @@ export const MIGRATIONS: readonly string[] = [
    );`,
 ];
 
-/** Runs every migration the database has not seen yet. */
-export function migrate(db: SqliteDatabase): void {
+/** Options for {@linkcode migrate}. */
+export interface MigrateOptions {
+  /** The schema version to stop at (tests build older databases). @default MIGRATIONS.length */
+  to?: number;
+}
+
+/** Runs every migration the database has not seen yet (up to `options.to`). */
+export function migrate(db: SqliteDatabase, options: MigrateOptions = {}): void {
+  const to = options.to ?? MIGRATIONS.length;
   const row = db.prepare("PRAGMA user_version").get<{ user_version: number }>();
   const version = row?.user_version ?? 0;
   if (version > MIGRATIONS.length) {
@@ -171,12 +187,14 @@ export function migrate(db: SqliteDatabase): void {
       `Cannot open bgt.db: its schema version ${version} is newer than this bgt knows (${MIGRATIONS.length}); upgrade bgt`,
     );
   }
-  for (let step = version; step < MIGRATIONS.length; step++) {
+  for (let step = version; step < to; step++) {
     db.exec("BEGIN IMMEDIATE");
     try {
       const current = db.prepare("PRAGMA user_version").get<{ user_version: number }>();
       if ((current?.user_version ?? 0) === step) {
-        db.exec(MIGRATIONS[step]);
+        const migration = MIGRATIONS[step];
+        if (typeof migration === "string") db.exec(migration);
+        else migration(db);
         db.exec(`PRAGMA user_version = ${step + 1}`);
       }
       db.exec("COMMIT");

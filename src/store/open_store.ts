@@ -49,12 +49,14 @@ export function storeConfig(
 /** Opens (creating and migrating) the store `config` names. */
 export async function openStore(
   config: StoreConfig,
-  _options: { role?: "client" | "supervisor" | "runner" } = {},
+  options: { role?: "client" | "supervisor" | "runner" } = {},
 ): Promise<TaskStore> {
   if (config.kind === "sqlite") return await SqliteTaskStore.open(config.path);
-  throw new StoreConfigError(
-    `Cannot open ${_redact(config.url)}: the PostgreSQL store is not built in`,
-  );
+  // Loaded only when asked for: postgres.js stays out of every SQLite start.
+  const { PostgresTaskStore } = await import("./postgres/postgres_task_store.ts");
+  const url = new URL(config.url);
+  url.searchParams.set("schema", config.schema);
+  return await PostgresTaskStore.open(url.toString(), options.role ?? "client");
 }
 
 /** A store that cannot be used as configured (the message is one line for the user). */

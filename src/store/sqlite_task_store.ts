@@ -27,6 +27,7 @@ import {
 } from "../task/types.ts";
 import { SqliteConnection } from "./sqlite_connection.ts";
 import { SqliteScheduleStore } from "./sqlite_schedule_store.ts";
+import { countEnvTasks, tallyEnv } from "./task_envs.ts";
 import {
   endData,
   endTasks,
@@ -104,7 +105,7 @@ export class SqliteTaskStore implements TaskStore {
     const sql = `SELECT ${TASK_COLUMNS} FROM tasks ${where}
       ORDER BY ${column} ${order}${column === "id" ? "" : `, id ${order}`} LIMIT ? OFFSET ?`;
     params.push(filter.limit ?? 50, filter.offset ?? 0);
-    return this.#db.prepare(sql).all<TaskRow>(...params).map(toTask);
+    return this.#db.prepare(sql).all<TaskRow>(...params).map((row) => toTask(this.#db, row));
   }
 
   async count(filter: ListFilter = {}): Promise<number> {
@@ -177,15 +178,18 @@ export class SqliteTaskStore implements TaskStore {
       }
       if (!ids.length) return [];
       const rows = this.#db.prepare(
-        `UPDATE tasks SET status = 'running', owner = ?, home = ?, started_at = ?,
+        `UPDATE tasks SET status = 'running', owner = ?,
+           home = coalesce((SELECT home FROM supervisors WHERE owner = ?), ?), started_at = ?,
            attempt = attempt + 1, lease_until = NULL, pid = NULL, exit_code = NULL, signal = NULL,
            error = NULL, finished_at = NULL, stop_reason = NULL, stop_signal = NULL,
            paused_at = NULL, paused_ms = 0
          WHERE id IN (SELECT value FROM json_each(?))
          RETURNING ${TASK_COLUMNS}`,
-      ).all<TaskRow>(owner, this.#home(), now, JSON.stringify(ids));
+      ).all<TaskRow>(owner, owner, this.#home(), now, JSON.stringify(ids));
       const order = new Map(ids.map((id, i) => [id, i]));
-      const tasks = rows.map(toTask).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+      const tasks = rows.map((row) => toTask(this.#db, row)).sort((a, b) =>
+        order.get(a.id)! - order.get(b.id)!
+      );
       for (const task of tasks) {
         writeEvent(this.#db, now, task.id, "started", { attempt: task.attempt, owner });
       }
@@ -193,7 +197,7 @@ export class SqliteTaskStore implements TaskStore {
     });
   }
 
-  /** The home a claim records: this database's directory (one home per SQLite file). */
+  /** The home a claim records without a supervisor row: this database's directory. */
   #home(): string {
     return this.description.slice("sqlite:".length).replace(/\/[^/]*$/, "");
   }
@@ -373,14 +377,15 @@ export class SqliteTaskStore implements TaskStore {
 
   async adoptOrphans(owner: string, home: string): Promise<Task[]> {
     return this.#connection.transaction(() => {
-      // One home per SQLite file: the running tasks of every owner that holds no supervisor
-      // row (home is null for tasks claimed before it was recorded).
+      // This home's running tasks whose owner holds no supervisor row (home is null for tasks
+      // claimed before it was recorded).
       const rows = this.#db.prepare(
         `UPDATE tasks SET owner = ?, home = ? WHERE status IN ('running', 'paused')
-           AND owner IS NOT ? AND (owner IS NULL OR owner NOT IN (SELECT owner FROM supervisors))
+           AND (home = ? OR home IS NULL OR home = '') AND owner IS NOT ?
+           AND (owner IS NULL OR owner NOT IN (SELECT owner FROM supervisors))
          RETURNING ${TASK_COLUMNS}`,
-      ).all<TaskRow>(owner, home, owner);
-      return rows.map(toTask).sort((a, b) => a.id - b.id);
+      ).all<TaskRow>(owner, home, home, owner);
+      return rows.map((row) => toTask(this.#db, row)).sort((a, b) => a.id - b.id);
     });
   }
 
@@ -399,16 +404,18 @@ export class SqliteTaskStore implements TaskStore {
       }
       const now = Date.now();
       const events: TaskEvent[] = [];
+      const released = new Map<number, number>();
       const removed = removable.filter((id) => {
-        const done = this.#db
-          .prepare("DELETE FROM tasks WHERE id = ? AND status NOT IN ('running', 'paused')")
-          .run(id).changes > 0;
-        if (done) {
-          this.#db.prepare("DELETE FROM attempts WHERE task_id = ?").run(id);
-          events.push(writeEvent(this.#db, now, id, "removed"));
-        }
-        return done;
+        const row = this.#db.prepare(
+          "DELETE FROM tasks WHERE id = ? AND status NOT IN ('running', 'paused') RETURNING env_id",
+        ).get<{ env_id: number | null }>(id);
+        if (!row) return false;
+        this.#db.prepare("DELETE FROM attempts WHERE task_id = ?").run(id);
+        tallyEnv(released, row.env_id, -1);
+        events.push(writeEvent(this.#db, now, id, "removed"));
+        return true;
       });
+      countEnvTasks(this.#db, released);
       settleDependants(this.#db, removed, now, events);
       return { removed, running, missing, events };
     });
@@ -419,7 +426,7 @@ export class SqliteTaskStore implements TaskStore {
       const row = this.#db.prepare(
         `UPDATE tasks SET meta = json_patch(meta, ?) WHERE id = ? RETURNING ${TASK_COLUMNS}`,
       ).get<TaskRow>(JSON.stringify(patch), id);
-      return row && toTask(row);
+      return row && toTask(this.#db, row);
     });
   }
 
@@ -466,7 +473,7 @@ export class SqliteTaskStore implements TaskStore {
          RETURNING ${TASK_COLUMNS}`,
       ).get<TaskRow>(now, id, JSON.stringify(TERMINAL_STATUSES));
       if (!row) return undefined;
-      const task = toTask(row);
+      const task = toTask(this.#db, row);
       writeEvent(this.#db, now, id, "submitted", {
         group: task.group,
         name: task.name,
@@ -565,10 +572,11 @@ export class SqliteTaskStore implements TaskStore {
     isHolderAlive: (holder: SupervisorRecord) => boolean,
   ): Promise<SupervisorRecord> {
     return this.#connection.transaction(() => {
-      // One home per SQLite file, so one holder: any other row is a dead supervisor's.
-      const holder = this.#holder();
+      const holder = this.#holder(me.home);
       if (holder && holder.owner !== me.owner && isHolderAlive(holder)) return holder;
-      this.#db.prepare("DELETE FROM supervisors").run();
+      // The dead holders of this home ('': a row from before homes were recorded).
+      this.#db.prepare("DELETE FROM supervisors WHERE home = ? OR home = '' OR owner = ?")
+        .run(me.home, me.owner);
       this.#db.prepare(
         `INSERT INTO supervisors (owner, home, host, pid, start_time, started_at, heartbeat_at)
          VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -583,15 +591,15 @@ export class SqliteTaskStore implements TaskStore {
     );
   }
 
-  async supervisorOf(_home: string): Promise<SupervisorRecord | undefined> {
-    return this.#holder();
+  async supervisorOf(home: string): Promise<SupervisorRecord | undefined> {
+    return this.#holder(home);
   }
 
-  /** The supervisor of this file's home (the newest row; there is one but after a crash). */
-  #holder(): SupervisorRecord | undefined {
+  /** The supervisor of `home` (the newest row; '': a row from before homes were recorded). */
+  #holder(home: string): SupervisorRecord | undefined {
     const row = this.#db.prepare(
       `SELECT owner, home, host, pid, start_time, started_at, heartbeat_at FROM supervisors
-       ORDER BY started_at DESC LIMIT 1`,
+       WHERE home = ? OR home = '' ORDER BY started_at DESC LIMIT 1`,
     ).get<{
       owner: string;
       home: string;
@@ -600,7 +608,7 @@ export class SqliteTaskStore implements TaskStore {
       start_time: string | null;
       started_at: number;
       heartbeat_at: number;
-    }>();
+    }>(home);
     return row && {
       owner: row.owner,
       home: row.home,

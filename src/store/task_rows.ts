@@ -11,6 +11,7 @@
 import type { SqliteDatabase } from "../runtime/sqlite.ts";
 import { decode, encode } from "../task/codec.ts";
 import type { TaskEvent, TaskEventKind } from "../task/events.ts";
+import { countEnvTasks, envById, storeEnv, tallyEnv } from "./task_envs.ts";
 import { validateTask } from "../task/validate_task.ts";
 import {
   isTerminal,
@@ -25,7 +26,7 @@ import {
 /** The columns every task query selects (with the dependency list joined in). */
 export const TASK_COLUMNS = `id, kind, spec, name, grp, priority, status, run_at, created_at,
   started_at, finished_at, attempt, max_attempts, backoff_ms, timeout_ms, after_any, task_key,
-  schedule_id, retain, stdin, checkpoint, env, cwd, meta, pid, exit_code, signal, result, error, progress, progress_message,
+  schedule_id, retain, stdin, checkpoint, env_id, cwd, meta, pid, exit_code, signal, result, error, progress, progress_message,
   owner, lease_until, home, stop_reason, stop_signal, paused_at, paused_ms,
   (SELECT json_group_array(dep_id) FROM dependencies WHERE task_id = tasks.id) AS after_ids`;
 
@@ -52,7 +53,7 @@ export interface TaskRow {
   retain: number | null;
   stdin: number;
   checkpoint: Uint8Array | null;
-  env: string;
+  env_id: number | null;
   cwd: string;
   meta: string;
   pid: number | null;
@@ -76,8 +77,8 @@ export interface TaskRow {
 export const ACTIVE_STATUSES = ["scheduled", "queued", "blocked", "running", "paused"] as const;
 const ACTIVE_SQL = ACTIVE_STATUSES.map((status) => `'${status}'`).join(", ");
 
-/** Maps a row to a Task. */
-export function toTask(row: TaskRow): Task {
+/** Maps a row to a Task (its environment from `db`'s cache). */
+export function toTask(db: SqliteDatabase, row: TaskRow): Task {
   return {
     id: row.id,
     kind: row.kind as TaskKind,
@@ -101,7 +102,7 @@ export function toTask(row: TaskRow): Task {
     retain: row.retain,
     stdin: row.stdin === 1,
     checkpoint: row.checkpoint ? decode(row.checkpoint) : undefined,
-    env: JSON.parse(row.env),
+    env: envById(db, row.env_id) as Task["env"],
     cwd: row.cwd,
     meta: JSON.parse(row.meta),
     pid: row.pid,
@@ -153,7 +154,7 @@ export function endData(
 /** Reads one task. */
 export function selectTask(db: SqliteDatabase, id: number): Task | undefined {
   const row = db.prepare(`SELECT ${TASK_COLUMNS} FROM tasks WHERE id = ?`).get<TaskRow>(id);
-  return row && toTask(row);
+  return row && toTask(db, row);
 }
 
 /** Thrown inside a submission that must not be stored (the transaction rolls back). */
@@ -174,7 +175,7 @@ export function insertTasks(
 ): SubmitResult[] {
   const insert = db.prepare(
     `INSERT INTO tasks (kind, spec, name, grp, priority, status, run_at, created_at, max_attempts,
-       backoff_ms, timeout_ms, after_any, task_key, schedule_id, retain, stdin, env, cwd, meta,
+       backoff_ms, timeout_ms, after_any, task_key, schedule_id, retain, stdin, env_id, cwd, meta,
        in_worker)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
@@ -182,16 +183,21 @@ export function insertTasks(
     "INSERT OR IGNORE INTO dependencies (task_id, dep_id, any_outcome) VALUES (?, ?, ?)",
   );
   const exists = db.prepare("SELECT 1 AS one FROM tasks WHERE id = ?");
-  // A batch's tasks usually share one captured environment: encode it once.
+  // A batch's tasks usually share one captured environment: store (or find) it once, then
+  // count its other tasks at the end.
   let lastEnv: unknown;
-  let lastEnvJson = "{}";
-  const envJson = (env: Record<string, string> | undefined) => {
-    if (env === undefined) return "{}";
-    if (env !== lastEnv) [lastEnv, lastEnvJson] = [env, JSON.stringify(env)];
-    return lastEnvJson;
+  let lastEnvId: number | null = null;
+  const moreEnvTasks = new Map<number, number>();
+  const envId = (env: Record<string, string> | undefined) => {
+    if (env === undefined) return null;
+    if (env === lastEnv) tallyEnv(moreEnvTasks, lastEnvId);
+    else [lastEnv, lastEnvId] = [env, storeEnv(db, env, 1)];
+    return lastEnvId;
   };
-  return tasks.map((task) => {
-    validateTask(task);
+  let checkedEnv: unknown;
+  const results = tasks.map((task) => {
+    validateTask(task, { envChecked: task.env !== undefined && task.env === checkedEnv });
+    checkedEnv = task.env;
     const after = [...(task.after ?? [])];
     const afterAnyOf = [...(task.afterAnyOf ?? [])];
     for (const dep of [...after, ...afterAnyOf]) {
@@ -223,6 +229,7 @@ export function insertTasks(
     }
     const runAt = task.runAt ?? now;
     const waits = after.length + afterAnyOf.length > 0;
+    const env = envId(task.env);
     const id = Number(
       insert.run(
         task.spec.kind,
@@ -241,7 +248,7 @@ export function insertTasks(
         task.scheduleId ?? null,
         task.retain ?? null,
         task.stdin ? 1 : 0,
-        envJson(task.env),
+        env,
         task.cwd ?? process.cwd(),
         JSON.stringify(task.meta ?? {}),
         runsInWorker(task.spec) ? 1 : 0,
@@ -256,6 +263,8 @@ export function insertTasks(
     if (waits) _settle(db, id, now, events);
     return keyAction ? { id, key: keyAction } : { id };
   });
+  countEnvTasks(db, moreEnvTasks);
+  return results;
 }
 
 function _keyHolder(db: SqliteDatabase, key: string): { id: number; status: string } | undefined {
@@ -285,7 +294,7 @@ export function endTasks(
   for (const id of ids) {
     const row = update.get<TaskRow>(status, now, error && JSON.stringify(error), id);
     if (row) {
-      const task = toTask(row);
+      const task = toTask(db, row);
       ended.push(task);
       events.push(writeEvent(db, now, id, status, endData(task.attempt, task)));
     }
@@ -364,7 +373,7 @@ function _settle(
     `UPDATE tasks SET status = ?, error = ?, finished_at = ? WHERE id = ? RETURNING ${TASK_COLUMNS}`,
   ).get<TaskRow>(status, error, status === "failed" ? now : null, id);
   if (!row) return undefined;
-  const settled = toTask(row);
+  const settled = toTask(db, row);
   if (status === "failed") {
     events.push(writeEvent(db, now, id, "failed", endData(settled.attempt, settled)));
   }

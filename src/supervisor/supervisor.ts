@@ -109,6 +109,14 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   });
 
   wake = () => dispatcher.wake();
+  // A store shared by several hosts says when work or events come from elsewhere (PostgreSQL:
+  // its NOTIFYs and a poll); SQLite's one host wakes us by signal and socket (a no-op here).
+  const unlisten = await Promise.all([
+    store.listen("work", () => dispatcher.wake()),
+    store.listen("events", () => {
+      waiters.catchUp().catch((error) => log(`cannot read events: ${(error as Error).message}`));
+    }),
+  ]);
   // The heartbeat says this supervisor lives; the outbox keeps 7 days and 100,000 events.
   const housekeeping = setInterval(() => {
     store.heartbeat(owner).then(() => store.pruneEvents()).catch((error) =>
@@ -164,6 +172,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
         serversClosed = true;
         for (const server of servers) server.close();
         clearInterval(housekeeping);
+        await Promise.all(unlisten.map((stop) => stop().catch(() => {})));
         await store.releaseSupervisor(owner);
         await store.close();
         log("stopped");

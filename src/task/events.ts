@@ -1,12 +1,14 @@
 /**
- * The outbox's events: every state change of a task (or a schedule's firing) is one row, written
- * in the transaction that makes the change, so a reader that follows ids misses none.
+ * The outbox's events: every state change of a task or schedule, written in the transaction that
+ * made it, with ids that increase in commit order (so a reader's `id > cursor` misses nothing).
  *
  * @example
  * ```ts
- * const ended = (await store.events(0)).filter((event) => END_EVENT_KINDS.includes(event.kind));
+ * const events = await store.events(cursor);
+ * const ended = events.filter((event) => END_EVENT_KINDS.includes(event.kind));
  * ```
  */
+
 /** Every kind of event the outbox holds. */
 export type TaskEventKind =
   | "submitted"

@@ -20,8 +20,18 @@ export class InvalidTaskError extends TypeError {
 /** Deepest nesting of a module task's arguments. */
 export const MAX_ARGS_DEPTH = 1000;
 
+/** Options for {@linkcode validateTask}. */
+export interface ValidateOptions {
+  /**
+   * Whether `task.env` was already checked (it is the very object of a task checked just before,
+   * as a batch's tasks share one captured environment): then it is not walked again.
+   * @default false
+   */
+  envChecked?: boolean;
+}
+
 /** Throws InvalidTaskError naming the first problem of the task. */
-export function validateTask(task: NewTask): void {
+export function validateTask(task: NewTask, options: ValidateOptions = {}): void {
   const spec = task.spec;
   switch (spec?.kind) {
     case "command":
@@ -58,16 +68,21 @@ export function validateTask(task: NewTask): void {
         }': expected module, command or shell`,
       );
   }
-  for (const [key, value] of Object.entries(task.env ?? {})) {
+  if (!options.envChecked) _validateEnv(task.env ?? {});
+  if (task.cwd !== undefined) _text("the working directory", task.cwd);
+}
+
+function _validateEnv(env: Record<string, string>): void {
+  for (const key of Object.keys(env)) {
+    const value: unknown = env[key];
+    // The common case (all fine) without building a message per variable.
+    if (typeof value === "string" && !value.includes("\0") && !/[=\0]/.test(key)) continue;
     _text(`the environment variable name '${key}'`, key);
     _text(`the environment variable ${key}`, value);
-    if (key.includes("=")) {
-      throw new InvalidTaskError(
-        `Cannot submit a task: environment variable name '${key}' contains '='`,
-      );
-    }
+    throw new InvalidTaskError(
+      `Cannot submit a task: environment variable name '${key}' contains '='`,
+    );
   }
-  if (task.cwd !== undefined) _text("the working directory", task.cwd);
 }
 
 function _text(what: string, value: unknown): void {

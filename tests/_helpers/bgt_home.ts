@@ -112,14 +112,21 @@ export class TempHome {
       }
     }
     const hosts = this.workerHostPids();
-    for (const pid of [...this.supervisorPids(), ...pids, ...hosts]) {
+    // A supervisor that has not logged its start yet is found by its argv (`supervise <home>`).
+    const supervisors = [
+      ...new Set([
+        ...this.supervisorPids(),
+        ...pidsWithArgvTail(["supervise", join(this.dir, "home")]),
+      ]),
+    ];
+    for (const pid of [...supervisors, ...pids, ...hosts]) {
       try {
         process.kill(pid, "SIGKILL");
       } catch { /* already gone */ }
     }
-    // A host's worker may be writing to logs/ until the kernel has ended it.
-    waitFor(() => hosts.every((pid) => !isAlive(pid)), 5_000);
-    rmSync(this.dir, { recursive: true, force: true });
+    // A host's worker, or a supervisor, may be writing to the home until the kernel has ended it.
+    waitFor(() => [...hosts, ...supervisors].every((pid) => !isAlive(pid)), 5_000);
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
   }
 
   /** The worker hosts (`bgt __host <home>`) of this home's supervisors, found in /proc. */

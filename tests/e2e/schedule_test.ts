@@ -201,14 +201,17 @@ describe("bgt scheduling end to end", () => {
   });
 
   test("a diamond joins after both branches; --after-any runs after a failure", () => {
-    const top = ok(["run", "--", "sleep", "0.3"]);
+    // The top task runs until the test lets it go, so the join surely waits when shown.
+    const go = join(home.work, "diamond-go");
+    const top = ok(["run", "--", "sh", "-c", `while [ ! -e ${go} ]; do sleep 0.02; done`]);
     const left = ok(["run", "--after", top, "--", "true"]);
     const right = ok(["run", "--after", top, "--", "false"]);
-    const join = ok(["run", "--after", `${left},${right}`, "--after-any", "--", "true"]);
-    assert.match(ok(["show", join]), /waiting on #\d+ \((queued|running|blocked)\)/);
-    bgt(["wait", join]);
-    assert.equal(show(join).status, "succeeded");
-    assert.ok(Date.parse(show(join).startedAt) >= Date.parse(show(right).finishedAt));
+    const joined = ok(["run", "--after", `${left},${right}`, "--after-any", "--", "true"]);
+    assert.match(ok(["show", joined]), /waiting on #\d+ \((queued|running|blocked)\)/);
+    writeFileSync(go, "");
+    bgt(["wait", joined]);
+    assert.equal(show(joined).status, "succeeded");
+    assert.ok(Date.parse(show(joined).startedAt) >= Date.parse(show(right).finishedAt));
   });
 
   test("--retries with --backoff retries a failing command, keeping every attempt", () => {

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, test } from "node:test";
 import { openSqlite } from "../../src/runtime/sqlite.ts";
 import { pruneScheduleRuns } from "../../src/schedule/prune_schedule_runs.ts";
 import { encode } from "../../src/task/codec.ts";
-import { MIGRATIONS } from "../../src/store/migrations.ts";
+import { migrate } from "../../src/store/migrations.ts";
 import { SqliteTaskStore } from "../../src/store/sqlite_task_store.ts";
 import { claimOne, finishOne, submitIds } from "../_helpers/store.ts";
 import { taskFiles } from "../../src/store/task_files.ts";
@@ -182,8 +182,7 @@ describe("SqliteScheduleStore", () => {
   test("a bgt.db of schema 7 with a schedule opens, and the schedule keeps every run", async () => {
     const path = join(dir, "v7.db");
     const db = await openSqlite(path);
-    for (const step of MIGRATIONS.slice(0, 7)) db.exec(step);
-    db.exec("PRAGMA user_version = 7");
+    migrate(db, { to: 7 });
     db.prepare(
       `INSERT INTO schedules (every, time_zone, template, overlap, catch_up, anchor, next_at,
          created_at) VALUES ('1h', NULL, ?, 'skip', 'once', ?, ?, ?)`,

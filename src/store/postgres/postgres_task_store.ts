@@ -1,0 +1,553 @@
+/**
+ * The PostgreSQL TaskStore: several supervisors and clients on one database, every method one
+ * transaction on the database's clock (`now_ms()`), claims with FOR UPDATE SKIP LOCKED, writes
+ * about a running task fenced by (owner, attempt), and every state change's event written in
+ * the same transaction (the outbox).
+ *
+ * @example
+ * ```ts
+ * const store = await PostgresTaskStore.open("postgres://postgres@127.0.0.1/jobs?schema=bgt");
+ * const [{ id }] = await store.submit([{ spec: { kind: "command", argv: ["true"] } }]);
+ * (await store.get(id))?.status; // "queued"
+ * await store.close();
+ * ```
+ */
+import { groupRoom, pickClaims } from "../../task/claims.ts";
+import { encode } from "../../task/codec.ts";
+import type { TaskEvent } from "../../task/events.ts";
+import { globToRegExp } from "../../task/glob.ts";
+import { mergePatch } from "../../task/merge_patch.ts";
+import { afterRun } from "../../task/retry.ts";
+import {
+  type Attempt,
+  type NewTask,
+  type SubmitResult,
+  type Task,
+  type TaskStatus,
+  TERMINAL_STATUSES,
+} from "../../task/types.ts";
+import type {
+  ClaimRoom,
+  GroupSetting,
+  ListFilter,
+  RemoveResult,
+  RunEnd,
+  RunStart,
+  RunStop,
+  StatusCounts,
+  SupervisorRecord,
+  TaskStore,
+} from "../task_store.ts";
+import {
+  connectPostgres,
+  type PostgresConnection,
+  type PostgresRole,
+} from "./postgres_connection.ts";
+import { listenWithPolling } from "./postgres_listener.ts";
+import { migratePostgres } from "./postgres_migrations.ts";
+import { TASK_COLUMNS, toAttempt, toEvent, toSupervisor, toTask } from "./postgres_rows.ts";
+import { PostgresScheduleStore } from "./postgres_schedule_store.ts";
+import { endNotStarted, insertTasks, settleDependants } from "./postgres_task_writes.ts";
+import { EVENT_CHANNEL, WAKE_CHANNEL, type Write, writeTransaction } from "./postgres_write.ts";
+import { storeUnavailable } from "./store_unavailable.ts";
+
+/** Events older than this are pruned. */
+export const EVENT_RETENTION_MS = 7 * 24 * 3600_000;
+/** At most this many events are kept. */
+export const EVENT_RETENTION_COUNT = 100_000;
+
+/** The column behind each `ListFilter.sort`. */
+const SORT_COLUMNS = {
+  id: "id",
+  priority: "priority",
+  runAt: "run_at",
+  startedAt: "started_at",
+  finishedAt: "finished_at",
+} as const;
+
+/** PostgreSQL implementation of {@linkcode TaskStore}. */
+export class PostgresTaskStore implements TaskStore {
+  readonly kind = "postgres" as const;
+  readonly description: string;
+  readonly schedules: PostgresScheduleStore;
+  #connection: PostgresConnection;
+
+  private constructor(connection: PostgresConnection) {
+    this.#connection = connection;
+    this.description = connection.description;
+    this.schedules = new PostgresScheduleStore(connection);
+  }
+
+  /**
+   * Connects and migrates (`?schema=NAME` in the URL, default `bgt`). A store that cannot be
+   * reached throws one line with `code` "STORE_UNAVAILABLE".
+   */
+  static async open(url: string, role: PostgresRole = "client"): Promise<PostgresTaskStore> {
+    const connection = connectPostgres(url, role);
+    try {
+      await migratePostgres(connection);
+    } catch (error) {
+      await connection.sql.end({ timeout: 0 }).catch(() => {});
+      throw storeUnavailable(error, connection.target) ?? error;
+    }
+    return new PostgresTaskStore(connection);
+  }
+
+  get #sql() {
+    return this.#connection.sql;
+  }
+
+  #write<T>(body: (w: Write) => Promise<T>) {
+    return writeTransaction(this.#connection, body);
+  }
+
+  async now(): Promise<number> {
+    const [{ now }] = await this.#sql`SELECT now_ms() AS now`;
+    return now;
+  }
+
+  // ------------------------------------------------------------------------------------ reads
+
+  async get(id: number): Promise<Task | undefined> {
+    const [row] = await this.#sql`SELECT ${this.#sql.unsafe(TASK_COLUMNS)} FROM tasks
+      WHERE id = ${id}`;
+    return row && toTask(row);
+  }
+
+  async list(filter: ListFilter = {}): Promise<Task[]> {
+    const sql = this.#sql;
+    const desc = filter.newestFirst !== false;
+    const column = SORT_COLUMNS[filter.sort ?? "id"];
+    // SQLite orders NULL lowest: first ascending, last descending.
+    const order = desc ? "DESC NULLS LAST" : "ASC NULLS FIRST";
+    const by = column === "id" ? `id ${order}` : `${column} ${order}, id ${order}`;
+    const rows = await sql`SELECT ${sql.unsafe(TASK_COLUMNS)} FROM tasks
+      WHERE ${this.#where(filter)} ORDER BY ${sql.unsafe(by)}
+      LIMIT ${filter.limit ?? 50} OFFSET ${filter.offset ?? 0}`;
+    return rows.map(toTask);
+  }
+
+  async count(filter: ListFilter = {}): Promise<number> {
+    const [{ n }] = await this.#sql`SELECT count(*) AS n FROM tasks WHERE ${this.#where(filter)}`;
+    return n;
+  }
+
+  /** The conditions of a list filter (not its order or page), as one SQL fragment. */
+  #where(filter: ListFilter) {
+    const sql = this.#sql;
+    const parts = [sql`true`];
+    if (filter.ids) parts.push(sql`id = ANY (${filter.ids}::bigint[])`);
+    if (filter.status?.length) parts.push(sql`status = ANY (${filter.status}::text[])`);
+    if (filter.group !== undefined) parts.push(sql`grp = ${filter.group}`);
+    if (filter.scheduleId !== undefined) parts.push(sql`schedule_id = ${filter.scheduleId}`);
+    if (filter.name !== undefined) parts.push(sql`name ~ ${globToRegExp(filter.name)}`);
+    if (filter.since !== undefined) parts.push(sql`created_at >= ${filter.since}`);
+    if (filter.until !== undefined) parts.push(sql`created_at < ${filter.until}`);
+    for (const [key, value] of Object.entries(filter.meta ?? {})) {
+      // Text values compare as they are; numbers, booleans and objects as their JSON text.
+      parts.push(sql`(CASE jsonb_typeof(meta -> ${key}) WHEN 'string' THEN meta ->> ${key}
+        ELSE (meta -> ${key})::text END) = ${value}`);
+    }
+    return parts.reduce((all, part) => sql`${all} AND ${part}`);
+  }
+
+  async counts(): Promise<StatusCounts> {
+    const rows = await this.#sql`SELECT status, count(*) AS n FROM tasks GROUP BY status`;
+    return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  }
+
+  async attempts(id: number): Promise<Attempt[]> {
+    const rows = await this.#sql`SELECT * FROM attempts WHERE task_id = ${id} ORDER BY attempt`;
+    return rows.map(toAttempt);
+  }
+
+  async groups(): Promise<GroupSetting[]> {
+    const rows = await this.#sql`SELECT name, parallel, paused FROM groups ORDER BY name`;
+    return rows.map((row) => ({ name: row.name, parallel: row.parallel, paused: row.paused }));
+  }
+
+  async runningByGroup(): Promise<Record<string, number>> {
+    const rows = await this.#sql`SELECT grp, count(*) AS n FROM tasks
+      WHERE status IN ('running', 'paused') GROUP BY grp`;
+    return Object.fromEntries(rows.map((row) => [row.grp, row.n]));
+  }
+
+  async events(
+    after: number,
+    filter: { taskIds?: readonly number[]; limit?: number } = {},
+  ): Promise<TaskEvent[]> {
+    const sql = this.#sql;
+    const rows = await sql`SELECT id, at, task_id, kind, data FROM events WHERE id > ${after}
+      ${filter.taskIds ? sql`AND task_id = ANY (${[...filter.taskIds]}::bigint[])` : sql``}
+      ORDER BY id LIMIT ${filter.limit ?? 1000}`;
+    return rows.map(toEvent);
+  }
+
+  async lastEventId(): Promise<number> {
+    const [{ id }] = await this.#sql`SELECT coalesce(max(id), 0) AS id FROM events`;
+    return id;
+  }
+
+  // ---------------------------------------------------------------------------------- batches
+
+  async submit(tasks: readonly NewTask[]): Promise<SubmitResult[]> {
+    return (await this.#write((w) => insertTasks(w, tasks))).value;
+  }
+
+  async claim(owner: string, room: ClaimRoom): Promise<Task[]> {
+    if (room.maxProcesses <= 0 && room.maxWorkers <= 0) return [];
+    if (room.limit !== undefined && room.limit <= 0) return [];
+    const { value } = await this.#write(async (w) => {
+      const { tx } = w;
+      // Limited groups' rows are locked, so claimers of those groups take turns and each sees
+      // the others' claims: a group's limit holds across supervisors.
+      const limited = await tx`SELECT name, parallel FROM groups WHERE parallel IS NOT NULL
+        ORDER BY name FOR UPDATE`;
+      const running = limited.length
+        ? await tx`SELECT grp, count(*) AS n FROM tasks WHERE status IN ('running', 'paused')
+            AND grp = ANY (${limited.map((group) => group.name)}::text[]) GROUP BY grp`
+        : [];
+      const { full, room: groupsRoom } = groupRoom(
+        limited as unknown as GroupSetting[],
+        Object.fromEntries(running.map((row) => [row.grp, row.n])),
+      );
+      const extra = Object.keys(groupsRoom).length ? 32 : 0;
+      const candidates = async (inWorker: boolean, budget: number) =>
+        budget <= 0 ? [] : await tx`
+          SELECT t.id, t.grp, t.in_worker, t.priority, t.run_at FROM tasks t
+          WHERE t.in_worker = ${inWorker} AND t.status IN ('queued', 'scheduled')
+            AND t.run_at <= now_ms() AND t.grp <> ALL (${full}::text[])
+            AND NOT EXISTS (SELECT 1 FROM groups g WHERE g.name = t.grp AND g.paused)
+          ORDER BY t.in_worker, t.priority DESC, t.run_at, t.id
+          LIMIT ${budget + extra} FOR UPDATE OF t SKIP LOCKED`;
+      const found = [
+        ...await candidates(false, room.maxProcesses),
+        ...await candidates(true, room.maxWorkers),
+      ];
+      const ids = pickClaims(
+        found.map((row) => ({
+          id: row.id,
+          grp: row.grp,
+          inWorker: row.in_worker,
+          priority: row.priority,
+          runAt: row.run_at,
+        })),
+        {
+          maxProcesses: room.maxProcesses,
+          maxWorkers: room.maxWorkers,
+          limit: room.limit,
+          room: groupsRoom,
+        },
+      );
+      if (!ids.length) return [];
+      const rows = await tx`
+        UPDATE tasks SET status = 'running', owner = ${owner},
+          home = (SELECT s.home FROM supervisors s WHERE s.owner = ${owner}),
+          started_at = ${w.now}, attempt = attempt + 1, lease_until = NULL, pid = NULL,
+          exit_code = NULL, signal = NULL, error = NULL, finished_at = NULL, stop_reason = NULL,
+          stop_signal = NULL, paused_at = NULL, paused_ms = 0
+        WHERE id = ANY (${ids}::bigint[]) AND status IN ('queued', 'scheduled')
+        RETURNING ${tx.unsafe(TASK_COLUMNS)}`;
+      const order = new Map(ids.map((id, i) => [id, i]));
+      const tasks = rows.map(toTask).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+      for (const task of tasks) w.emit(task.id, "started", { attempt: task.attempt, owner });
+      return tasks;
+    });
+    return value;
+  }
+
+  async finish(
+    owner: string,
+    ends: readonly RunEnd[],
+    started: readonly RunStart[] = [],
+  ): Promise<TaskEvent[]> {
+    if (!ends.length && !started.length) return [];
+    const { events } = await this.#write(async (w) => {
+      const { tx } = w;
+      if (started.length) {
+        await tx`
+          UPDATE tasks SET pid = x.pid
+          FROM jsonb_to_recordset(${tx.json(started as any)}) AS x(id bigint, attempt int, pid int)
+          WHERE tasks.id = x.id AND tasks.attempt = x.attempt AND tasks.owner = ${owner}
+            AND tasks.status IN ('running', 'paused')`;
+      }
+      if (!ends.length) return;
+      const fences = ends.map(({ id, attempt }) => ({ id, attempt }));
+      const rows = await tx`
+        SELECT t.id, t.attempt, t.max_attempts, t.backoff_ms, t.started_at, t.run_at, t.pid
+        FROM tasks t
+        WHERE t.owner = ${owner} AND t.status IN ('running', 'paused')
+          AND (t.id, t.attempt) IN (SELECT e.id, e.attempt
+            FROM jsonb_to_recordset(${tx.json(fences as any)}) AS e(id bigint, attempt int))
+        ORDER BY t.id FOR UPDATE OF t`;
+      const live = new Map(rows.map((row) => [row.id as number, row]));
+      const ended: number[] = [];
+      for (const { id, outcome } of ends) {
+        const row = live.get(id);
+        if (!row) continue; // stale (another attempt, another owner, or already ended)
+        live.delete(id);
+        const next = afterRun(
+          {
+            attempt: row.attempt,
+            maxAttempts: row.max_attempts,
+            backoffMs: row.backoff_ms,
+            runAt: row.run_at,
+          },
+          outcome,
+          w.now,
+        );
+        const error = outcome.error ?? null;
+        const result = outcome.result === undefined ? null : encode(outcome.result);
+        const slice = (stream: "stdout" | "stderr" | "data") =>
+          outcome.slices?.[stream] ?? [null, null];
+        const [stdoutStart, stdoutEnd] = slice("stdout");
+        const [stderrStart, stderrEnd] = slice("stderr");
+        const [dataStart, dataEnd] = slice("data");
+        const errorJson = error === null ? null : tx.json(error as any);
+        await tx`
+          INSERT INTO attempts (task_id, attempt, status, started_at, finished_at, exit_code,
+            signal, error, pid, result, stdout_start, stdout_end, stderr_start, stderr_end,
+            data_start, data_end)
+          VALUES (${id}, ${row.attempt}, ${outcome.status}, ${row.started_at}, ${w.now},
+            ${outcome.exitCode ?? null}, ${outcome.signal ?? null}, ${errorJson}, ${row.pid},
+            ${result}, ${stdoutStart}, ${stdoutEnd}, ${stderrStart}, ${stderrEnd}, ${dataStart},
+            ${dataEnd})
+          ON CONFLICT (task_id, attempt) DO UPDATE SET status = excluded.status,
+            finished_at = excluded.finished_at, exit_code = excluded.exit_code,
+            signal = excluded.signal, error = excluded.error, result = excluded.result,
+            stdout_start = excluded.stdout_start, stdout_end = excluded.stdout_end,
+            stderr_start = excluded.stderr_start, stderr_end = excluded.stderr_end,
+            data_start = excluded.data_start, data_end = excluded.data_end`;
+        await tx`
+          UPDATE tasks SET status = ${next.status}, run_at = ${next.runAt},
+            finished_at = ${next.finishedAt}, exit_code = ${outcome.exitCode ?? null},
+            signal = ${outcome.signal ?? null}, result = ${result}, error = ${errorJson},
+            owner = NULL, lease_until = NULL, stop_reason = NULL, stop_signal = NULL,
+            paused_at = NULL
+          WHERE id = ${id}`;
+        const common = {
+          attempt: row.attempt,
+          exitCode: outcome.exitCode ?? null,
+          signal: outcome.signal ?? null,
+          error,
+        };
+        if (next.event === "retrying") w.emit(id, "retrying", { ...common, runAt: next.runAt });
+        else {
+          w.emit(id, next.event, common);
+          ended.push(id);
+        }
+      }
+      await settleDependants(w, ended);
+    });
+    return events;
+  }
+
+  async cancel(ids: readonly number[]): Promise<TaskEvent[]> {
+    if (!ids.length) return [];
+    return (await this.#write((w) => endNotStarted(w, ids, "canceled", null))).events;
+  }
+
+  async remove(ids: readonly number[]): Promise<RemoveResult> {
+    const { value, events } = await this.#write(async (w) => {
+      const { tx } = w;
+      const rows = ids.length
+        ? await tx`SELECT id, status FROM tasks WHERE id = ANY (${[...ids]}::bigint[])
+            ORDER BY id FOR UPDATE`
+        : [];
+      const status = new Map(rows.map((row) => [row.id as number, row.status as TaskStatus]));
+      const running: RemoveResult["running"] = [];
+      const missing: number[] = [];
+      const removable: number[] = [];
+      for (const id of ids) {
+        const state = status.get(id);
+        if (state === undefined) missing.push(id);
+        else if (state === "running" || state === "paused") running.push({ id, status: state });
+        else removable.push(id);
+      }
+      const removed = [...new Set(removable)];
+      if (removed.length) {
+        await tx`DELETE FROM tasks WHERE id = ANY (${removed}::bigint[])`;
+        await tx`DELETE FROM attempts WHERE task_id = ANY (${removed}::bigint[])`;
+        for (const id of removed) w.emit(id, "removed", {});
+        await settleDependants(w, removed);
+      }
+      return { removed, running, missing };
+    });
+    return { ...value, events };
+  }
+
+  async finishedIds(
+    filter: { before?: number; status?: TaskStatus[]; group?: string },
+  ): Promise<number[]> {
+    const statuses = filter.status?.length ? filter.status : [...TERMINAL_STATUSES];
+    const rows = await this.#sql`
+      SELECT id FROM tasks WHERE status = ANY (${statuses}::text[])
+        AND finished_at IS NOT NULL AND finished_at < ${filter.before ?? Number.MAX_SAFE_INTEGER}
+        AND (${filter.group ?? null}::text IS NULL OR grp = ${filter.group ?? null})
+      ORDER BY id`;
+    return rows.map((row) => row.id);
+  }
+
+  async adoptOrphans(owner: string, home: string): Promise<Task[]> {
+    const { value } = await this.#write(async ({ tx }) => {
+      const rows = await tx`
+        UPDATE tasks SET owner = ${owner}, home = ${home}
+        WHERE status IN ('running', 'paused') AND (home = ${home} OR home IS NULL)
+          AND owner IS DISTINCT FROM ${owner}
+          AND NOT EXISTS (SELECT 1 FROM supervisors s WHERE s.owner = tasks.owner)
+        RETURNING ${tx.unsafe(TASK_COLUMNS)}`;
+      return rows.map(toTask).sort((a, b) => a.id - b.id);
+    });
+    return value;
+  }
+
+  // --------------------------------------------------------------------------------- one task
+
+  async setPaused(id: number, paused: boolean): Promise<boolean> {
+    const { value } = await this.#write(async (w) => {
+      const rows = paused
+        ? await w.tx`UPDATE tasks SET status = 'paused', paused_at = ${w.now}
+            WHERE id = ${id} AND status = 'running' RETURNING id`
+        : await w.tx`UPDATE tasks SET status = 'running', paused_at = NULL,
+            paused_ms = paused_ms + greatest(0, ${w.now} - coalesce(paused_at, ${w.now}))
+            WHERE id = ${id} AND status = 'paused' RETURNING id`;
+      if (rows.length) w.emit(id, paused ? "paused" : "resumed", {});
+      return rows.length > 0;
+    });
+    return value;
+  }
+
+  async setStop(id: number, attempt: number, stop: RunStop): Promise<boolean> {
+    const rows = await this.#sql`UPDATE tasks SET stop_reason = ${stop.reason},
+        stop_signal = ${stop.signal}
+      WHERE id = ${id} AND attempt = ${attempt} AND status IN ('running', 'paused')
+      RETURNING id`;
+    return rows.length > 0;
+  }
+
+  async setProgress(id: number, fraction: number, message: string | null): Promise<void> {
+    await this.#sql`UPDATE tasks SET progress = ${fraction}, progress_message = ${message}
+      WHERE id = ${id}`;
+  }
+
+  async mergeMeta(id: number, patch: Record<string, unknown>): Promise<Task | undefined> {
+    const { value } = await this.#write(async ({ tx }) => {
+      const [row] = await tx`SELECT meta FROM tasks WHERE id = ${id} FOR UPDATE`;
+      if (!row) return undefined;
+      const meta = mergePatch(row.meta, patch);
+      const [updated] = await tx`UPDATE tasks SET meta = ${tx.json(meta as any)}
+        WHERE id = ${id} RETURNING ${tx.unsafe(TASK_COLUMNS)}`;
+      return toTask(updated);
+    });
+    return value;
+  }
+
+  async setCheckpoint(id: number, value: unknown): Promise<void> {
+    await this.#sql`UPDATE tasks SET checkpoint = ${encode(value)} WHERE id = ${id}`;
+  }
+
+  async restart(id: number): Promise<Task | undefined> {
+    const { value } = await this.#write(async (w) => {
+      const [row] = await w.tx`
+        UPDATE tasks SET status = 'queued', run_at = ${w.now}, max_attempts = attempt + 1,
+          finished_at = NULL, exit_code = NULL, signal = NULL, result = NULL, error = NULL,
+          pid = NULL, progress = NULL, progress_message = NULL
+        WHERE id = ${id} AND status = ANY (${[...TERMINAL_STATUSES]}::text[])
+        RETURNING ${w.tx.unsafe(TASK_COLUMNS)}`;
+      if (!row) return undefined;
+      const task = toTask(row);
+      w.emit(id, "submitted", { group: task.group, name: task.name, restart: true });
+      w.wake();
+      return task;
+    });
+    return value;
+  }
+
+  async setGroup(
+    name: string,
+    change: { parallel?: number | null; paused?: boolean },
+  ): Promise<GroupSetting> {
+    const { value } = await this.#write(async (w) => {
+      const { tx } = w;
+      await tx`INSERT INTO groups (name) VALUES (${name}) ON CONFLICT DO NOTHING`;
+      if (change.parallel !== undefined) {
+        await tx`UPDATE groups SET parallel = ${change.parallel} WHERE name = ${name}`;
+      }
+      if (change.paused !== undefined) {
+        await tx`UPDATE groups SET paused = ${change.paused} WHERE name = ${name}`;
+      }
+      const [row] = await tx`SELECT name, parallel, paused FROM groups WHERE name = ${name}`;
+      w.wake();
+      return { name: row.name, parallel: row.parallel, paused: row.paused } as GroupSetting;
+    });
+    return value;
+  }
+
+  // ---------------------------------------------------------------- timing and supervisors
+
+  async nextWakeIn(): Promise<number | undefined> {
+    const [{ ms }] = await this.#sql`
+      SELECT least(
+        (SELECT min(run_at) FROM tasks WHERE status IN ('queued', 'scheduled') AND run_at > now_ms()),
+        (SELECT min(next_at) FROM schedules WHERE NOT paused AND next_at IS NOT NULL)
+      ) - now_ms() AS ms`;
+    return ms === null ? undefined : Math.max(0, ms);
+  }
+
+  async heartbeat(owner: string): Promise<boolean> {
+    const rows = await this.#sql`UPDATE supervisors SET heartbeat_at = now_ms()
+      WHERE owner = ${owner} RETURNING owner`;
+    return rows.length > 0;
+  }
+
+  async takeSupervisor(
+    me: SupervisorRecord,
+    isHolderAlive: (holder: SupervisorRecord) => boolean,
+  ): Promise<SupervisorRecord> {
+    const { value } = await this.#write(async ({ tx }) => {
+      await tx`SELECT pg_advisory_xact_lock(hashtext(${`bgt.home:${this.#connection.schema}:${me.home}`}))`;
+      const rows = await tx`SELECT * FROM supervisors WHERE home = ${me.home}
+        ORDER BY started_at, owner`;
+      for (const holder of rows.map(toSupervisor)) {
+        if (holder.owner !== me.owner && isHolderAlive(holder)) return holder;
+      }
+      await tx`DELETE FROM supervisors WHERE home = ${me.home}`;
+      const [row] = await tx`
+        INSERT INTO supervisors (owner, home, host, pid, start_time, started_at, heartbeat_at)
+        VALUES (${me.owner}, ${me.home}, ${me.host}, ${me.pid}, ${me.startTime}, ${me.startedAt},
+          now_ms())
+        RETURNING *`;
+      return toSupervisor(row);
+    });
+    return value;
+  }
+
+  async releaseSupervisor(owner: string): Promise<void> {
+    await this.#sql`DELETE FROM supervisors WHERE owner = ${owner}`;
+  }
+
+  async supervisorOf(home: string): Promise<SupervisorRecord | undefined> {
+    const [row] = await this.#sql`SELECT * FROM supervisors WHERE home = ${home}
+      ORDER BY started_at DESC, owner LIMIT 1`;
+    return row && toSupervisor(row);
+  }
+
+  async pruneEvents(): Promise<number> {
+    const rows = await this.#sql`
+      DELETE FROM events WHERE at < now_ms() - ${EVENT_RETENTION_MS}
+        OR id <= (SELECT id FROM events ORDER BY id DESC OFFSET ${EVENT_RETENTION_COUNT} LIMIT 1)`;
+    return rows.count;
+  }
+
+  listen(topic: "work" | "events", onWake: () => void): Promise<() => Promise<void>> {
+    return listenWithPolling(
+      this.#connection,
+      topic === "work" ? WAKE_CHANNEL : EVENT_CHANNEL,
+      onWake,
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.#sql.end({ timeout: 5 });
+  }
+}

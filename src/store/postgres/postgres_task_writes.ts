@@ -1,0 +1,183 @@
+/**
+ * The task writes several PostgreSQL operations share, inside their transaction: inserting
+ * submissions (key policy under a per-key advisory lock, dependencies locked FOR SHARE so none
+ * can end unseen), ending tasks that have not started, and settling blocked dependants (locked
+ * first, so two dependencies ending in two transactions settle them once, seeing both).
+ *
+ * @example
+ * ```ts
+ * await writeTransaction(connection, (w) => insertTasks(w, [{ spec }]));
+ * ```
+ */
+import { encode } from "../../task/codec.ts";
+import { keyDecision, replacedError } from "../../task/keys.ts";
+import { type DependencyState, initialStatus, settle } from "../../task/settle.ts";
+import {
+  isTerminal,
+  type NewTask,
+  runsInWorker,
+  type SubmitResult,
+  type TaskError,
+  type TaskStatus,
+} from "../../task/types.ts";
+import { validateTask } from "../../task/validate_task.ts";
+import { SubmitRefusedError } from "../task_rows.ts";
+import type { Write } from "./postgres_write.ts";
+
+/** Inserts the tasks in order, applying each one's key policy and recording its dependencies. */
+export async function insertTasks(w: Write, tasks: readonly NewTask[]): Promise<SubmitResult[]> {
+  const { tx } = w;
+  const results: SubmitResult[] = [];
+  for (const task of tasks) {
+    validateTask(task);
+    const after = [...(task.after ?? [])];
+    const afterAnyOf = [...(task.afterAnyOf ?? [])];
+    const deps = [...new Set([...after, ...afterAnyOf])];
+    if (deps.length) {
+      const found = await tx`SELECT id FROM tasks WHERE id = ANY (${deps}::bigint[])
+        ORDER BY id FOR SHARE`;
+      const have = new Set(found.map((row) => row.id));
+      const missing = [...after, ...afterAnyOf].find((dep) => !have.has(dep));
+      if (missing !== undefined) {
+        throw new SubmitRefusedError(`Cannot wait for task ${missing}: no such id (see 'bgt ls')`);
+      }
+    }
+    let keyAction: SubmitResult["key"];
+    if (task.key) {
+      await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`bgt.key:${w.schema}:${task.key}`}, 0))`;
+      const [holder] = await tx`
+        SELECT id, status FROM tasks
+        WHERE task_key = ${task.key}
+          AND status IN ('scheduled', 'queued', 'blocked', 'running', 'paused')
+        ORDER BY id DESC LIMIT 1 FOR SHARE`;
+      const decision = keyDecision(task.onKey, holder as { id: number; status: TaskStatus });
+      if (decision.action === "skip") {
+        results.push(decision.result);
+        continue;
+      }
+      if (decision.action === "replace") {
+        keyAction = decision.key;
+        await endNotStarted(w, [decision.holder], "canceled", replacedError(task.key));
+      } else if (decision.action === "wait") {
+        keyAction = decision.key;
+        afterAnyOf.push(decision.holder);
+      }
+    }
+    const runAt = task.runAt ?? w.now;
+    const waits = after.length + afterAnyOf.length > 0;
+    const status = initialStatus({ runAt, waits }, w.now);
+    const [{ id }] = await tx`
+      INSERT INTO tasks (kind, spec, name, grp, priority, status, run_at, created_at, max_attempts,
+        backoff_ms, timeout_ms, after_any, task_key, schedule_id, retain, stdin, env, cwd, meta,
+        in_worker)
+      VALUES (${task.spec.kind}, ${encode(task.spec)}, ${task.name ?? null},
+        ${task.group ?? "default"}, ${task.priority ?? 0}, ${status}, ${runAt}, ${w.now},
+        ${task.maxAttempts ?? 1}, ${task.backoffMs ?? 1000}, ${task.timeoutMs ?? null},
+        ${task.afterAny ?? false}, ${task.key ?? null}, ${task.scheduleId ?? null},
+        ${task.retain ?? null}, ${task.stdin ?? false}, ${tx.json(task.env ?? {})},
+        ${task.cwd ?? process.cwd()}, ${tx.json((task.meta ?? {}) as any)},
+        ${runsInWorker(task.spec)})
+      RETURNING id`;
+    if (waits) {
+      await tx`
+        INSERT INTO dependencies (task_id, dep_id, any_outcome)
+        SELECT ${id}, d.dep, bool_and(d.any_outcome)
+        FROM jsonb_to_recordset(${
+        tx.json([
+          ...after.map((dep) => ({ dep, any_outcome: false })),
+          ...afterAnyOf.map((dep) => ({ dep, any_outcome: true })),
+        ])
+      }) AS d(dep bigint, any_outcome boolean)
+        GROUP BY d.dep
+        ON CONFLICT DO NOTHING`;
+    }
+    w.emit(id, "submitted", { group: task.group ?? "default", name: task.name ?? null });
+    if (status === "queued") w.wake();
+    if (waits) await settleTasks(w, [id]);
+    results.push(keyAction ? { id, key: keyAction } : { id });
+  }
+  return results;
+}
+
+/**
+ * Ends tasks that have not started (queued, scheduled, blocked) as canceled or failed, and
+ * settles their dependants; returns the ids that ended (dependants included).
+ */
+export async function endNotStarted(
+  w: Write,
+  ids: readonly number[],
+  status: "canceled" | "failed",
+  error: TaskError | null,
+): Promise<number[]> {
+  if (!ids.length) return [];
+  const rows = await w.tx`
+    UPDATE tasks SET status = ${status}, finished_at = ${w.now},
+      error = ${error === null ? null : w.tx.json(error as any)}
+    WHERE id = ANY (${[...ids]}::bigint[]) AND status IN ('queued', 'scheduled', 'blocked')
+    RETURNING id, attempt`;
+  const order = new Map(ids.map((id, i) => [id, i]));
+  const ended = [...rows].sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+  for (const row of ended) {
+    w.emit(row.id, status, { attempt: row.attempt, exitCode: null, signal: null, error });
+  }
+  const endedIds = ended.map((row) => row.id as number);
+  return [...endedIds, ...await settleDependants(w, endedIds)];
+}
+
+/**
+ * Moves on the blocked dependants of tasks that just ended (or were removed): to queued or
+ * scheduled once all their dependencies ended as they require, to failed when one they needed
+ * did not succeed (and so on down the chain). Returns the dependants that failed.
+ */
+export async function settleDependants(w: Write, endedIds: readonly number[]): Promise<number[]> {
+  const failed: number[] = [];
+  let pending = [...endedIds];
+  while (pending.length) {
+    const rows = await w.tx`
+      SELECT DISTINCT d.task_id AS id FROM dependencies d
+      WHERE d.dep_id = ANY (${pending}::bigint[]) ORDER BY d.task_id`;
+    pending = await settleTasks(w, rows.map((row) => row.id));
+    failed.push(...pending);
+  }
+  return failed;
+}
+
+/** Settles these tasks if blocked (locking them first); returns the ones that failed. */
+async function settleTasks(w: Write, ids: readonly number[]): Promise<number[]> {
+  if (!ids.length) return [];
+  const { tx } = w;
+  const tasks = await tx`
+    SELECT id, after_any, run_at, attempt FROM tasks
+    WHERE id = ANY (${[...ids]}::bigint[]) AND status = 'blocked' ORDER BY id FOR UPDATE`;
+  if (!tasks.length) return [];
+  const depRows = await tx`
+    SELECT d.task_id, d.dep_id, d.any_outcome, s.status FROM dependencies d
+    LEFT JOIN tasks s ON s.id = d.dep_id
+    WHERE d.task_id = ANY (${tasks.map((task) => task.id)}::bigint[])
+    ORDER BY d.task_id, d.dep_id`;
+  const failed: number[] = [];
+  for (const task of tasks) {
+    const deps: DependencyState[] = depRows.filter((row) => row.task_id === task.id).map((row) => ({
+      id: row.dep_id,
+      anyOutcome: row.any_outcome,
+      status: row.status ?? null,
+    }));
+    const decision = settle({ afterAny: task.after_any, runAt: task.run_at }, deps, w.now);
+    if (!decision) continue;
+    await tx`
+      UPDATE tasks SET status = ${decision.status},
+        error = ${decision.error ? tx.json(decision.error as any) : null},
+        finished_at = ${isTerminal(decision.status) ? w.now : null}
+      WHERE id = ${task.id}`;
+    if (decision.status === "failed") {
+      failed.push(task.id);
+      w.emit(task.id, "failed", {
+        attempt: task.attempt,
+        exitCode: null,
+        signal: null,
+        error: decision.error,
+      });
+    } else if (decision.status === "queued") w.wake();
+  }
+  return failed;
+}

@@ -1,0 +1,101 @@
+/**
+ * One writing transaction of the PostgreSQL store: its time (the database's, read once), the
+ * events it will write, and the wake-ups it will send. At the end, the events go in under a
+ * per-schema advisory lock held to the commit, so event ids increase in commit order (a reader
+ * of `id > cursor` never skips a late commit); NOTIFYs carry the schema and ids only.
+ * Deadlocks and serialization failures rerun the whole transaction.
+ *
+ * @example
+ * ```ts
+ * const { value, events } = await writeTransaction(connection, async (w) => {
+ *   w.emit(7, "paused", {});
+ *   return true;
+ * });
+ * ```
+ */
+import type { TaskEvent, TaskEventKind } from "../../task/events.ts";
+import type { PostgresConnection, TransactionSql } from "./postgres_connection.ts";
+import { toEvent } from "./postgres_rows.ts";
+
+/** The channel a "work" wake-up (a task became runnable now) is sent on; payload: the schema. */
+export const WAKE_CHANNEL = "bgt_wake";
+/** The channel new events are announced on; payload: `schema:lastEventId`. */
+export const EVENT_CHANNEL = "bgt_event";
+
+/** What a writing transaction's body gets. */
+export interface Write {
+  tx: TransactionSql;
+  schema: string;
+  /** The database's now (epoch ms), as `now_ms()` returns it in this transaction. */
+  now: number;
+  /** Queues an event (written at the end, in call order). */
+  emit(
+    taskId: number | null,
+    kind: TaskEventKind,
+    data: Record<string, unknown>,
+    scheduleId?: number,
+  ): void;
+  /** Says that a task became runnable now (a "work" NOTIFY at commit). */
+  wake(): void;
+}
+
+const RETRY_CODES = new Set(["40P01", "40001"]);
+
+/** Runs `body` in one transaction, then writes its events; returns its value and the events. */
+export async function writeTransaction<T>(
+  connection: PostgresConnection,
+  body: (w: Write) => Promise<T>,
+): Promise<{ value: T; events: TaskEvent[] }> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await connection.sql.begin(async (tx) => {
+        const [{ now }] = await tx`SELECT now_ms() AS now`;
+        const pending: {
+          task_id: number | null;
+          schedule_id: number | null;
+          kind: TaskEventKind;
+          data: Record<string, unknown>;
+          ord: number;
+        }[] = [];
+        let wake = false;
+        const w: Write = {
+          tx,
+          schema: connection.schema,
+          now,
+          emit: (taskId, kind, data, scheduleId) =>
+            pending.push({
+              task_id: taskId,
+              schedule_id: scheduleId ?? null,
+              kind,
+              data,
+              ord: pending.length,
+            }),
+          wake: () => {
+            wake = true;
+          },
+        };
+        const value = await body(w);
+        let events: TaskEvent[] = [];
+        if (pending.length) {
+          await tx`SELECT pg_advisory_xact_lock(hashtext(${"bgt.events:" + connection.schema}))`;
+          const rows = await tx`
+            INSERT INTO events (at, task_id, schedule_id, kind, data)
+            SELECT now_ms(), e.task_id, e.schedule_id, e.kind, e.data
+            FROM jsonb_to_recordset(${tx.json(pending as any)}) AS e(task_id bigint,
+              schedule_id bigint, kind text, data jsonb, ord int)
+            ORDER BY e.ord
+            RETURNING id, at, task_id, kind, data`;
+          events = rows.map(toEvent).sort((a, b) => a.id - b.id);
+          const last = events[events.length - 1].id;
+          await tx`SELECT pg_notify(${EVENT_CHANNEL}, ${`${connection.schema}:${last}`})`;
+        }
+        if (wake) await tx`SELECT pg_notify(${WAKE_CHANNEL}, ${connection.schema})`;
+        return { value, events };
+      }) as { value: T; events: TaskEvent[] };
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt < 5 && code !== undefined && RETRY_CODES.has(code)) continue;
+      throw error;
+    }
+  }
+}
