@@ -281,11 +281,21 @@ test("context carries id, attempt and meta into the worker", opts, async () => {
 
 test("resize() grows and shrinks the pool while it runs", opts, async () => {
   const pool = new Pool({ size: 1 });
-  const sleep = () => new Promise((r) => setTimeout(r, 100));
-  const t0 = performance.now();
+  // Each task counts itself in and waits until all four are in: only four workers at once can.
+  const meet = (shared: SharedArrayBuffer) => {
+    const count = new Int32Array(shared);
+    Atomics.add(count, 0, 1);
+    Atomics.notify(count, 0);
+    const giveUp = Date.now() + 10_000;
+    while (Atomics.load(count, 0) < 4 && Date.now() < giveUp) {
+      Atomics.wait(count, 0, Atomics.load(count, 0), 50);
+    }
+    return Atomics.load(count, 0) >= 4;
+  };
+  const shared = new SharedArrayBuffer(4);
   pool.size = 4;
-  await Promise.all([1, 2, 3, 4].map(() => pool.run(sleep)));
-  assert.ok(performance.now() - t0 < 350, "four sleeps ran in parallel");
+  const met = await Promise.all([1, 2, 3, 4].map(() => pool.run(meet, [shared])));
+  assert.deepEqual(met, [true, true, true, true], "four tasks ran at once");
   assert.equal(pool.workers, 4);
   pool.resize(2);
   assert.equal(pool.workers, 2);
