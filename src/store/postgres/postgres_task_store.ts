@@ -45,9 +45,22 @@ import {
 } from "./postgres_connection.ts";
 import { listenWithPolling } from "./postgres_listener.ts";
 import { migratePostgres } from "./postgres_migrations.ts";
-import { TASK_COLUMNS, toAttempt, toEvent, toSupervisor, toTask } from "./postgres_rows.ts";
+import {
+  TASK_COLUMNS,
+  toAttempt,
+  toEvent,
+  toHex,
+  toSupervisor,
+  toTask,
+} from "./postgres_rows.ts";
 import { PostgresScheduleStore } from "./postgres_schedule_store.ts";
-import { endNotStarted, insertTasks, settleDependants } from "./postgres_task_writes.ts";
+import {
+  dependantsOf,
+  endNotStarted,
+  insertTasks,
+  settleDependants,
+  settleFound,
+} from "./postgres_task_writes.ts";
 import { EVENT_CHANNEL, WAKE_CHANNEL, type Write, writeTransaction } from "./postgres_write.ts";
 import { storeUnavailable } from "./store_unavailable.ts";
 
@@ -264,28 +277,35 @@ export class PostgresTaskStore implements TaskStore {
     if (!ends.length && !started.length) return [];
     const { events } = await this.#write(async (w) => {
       const { tx } = w;
-      if (started.length) {
-        await tx`
+      const pids = started.length
+        ? tx`
           UPDATE tasks SET pid = x.pid
           FROM jsonb_to_recordset(${tx.json(started as any)}) AS x(id bigint, attempt int, pid int)
           WHERE tasks.id = x.id AND tasks.attempt = x.attempt AND tasks.owner = ${owner}
-            AND tasks.status IN ('running', 'paused')`;
+            AND tasks.status IN ('running', 'paused')`
+        : undefined;
+      if (!ends.length) {
+        await pids;
+        return;
       }
-      if (!ends.length) return;
       const fences = ends.map(({ id, attempt }) => ({ id, attempt }));
-      const rows = await tx`
+      const live = tx`
         SELECT t.id, t.attempt, t.max_attempts, t.backoff_ms, t.started_at, t.run_at, t.pid
         FROM tasks t
         WHERE t.owner = ${owner} AND t.status IN ('running', 'paused')
           AND (t.id, t.attempt) IN (SELECT e.id, e.attempt
             FROM jsonb_to_recordset(${tx.json(fences as any)}) AS e(id bigint, attempt int))
         ORDER BY t.id FOR UPDATE OF t`;
-      const live = new Map(rows.map((row) => [row.id as number, row]));
+      // The pid update and the fenced read go out together (one round trip), in that order.
+      const rows = pids ? (await Promise.all([pids, live]))[1] : await live;
+      const byId = new Map(rows.map((row) => [row.id as number, row]));
+      const attempts: Record<string, unknown>[] = [];
+      const updates: Record<string, unknown>[] = [];
       const ended: number[] = [];
       for (const { id, outcome } of ends) {
-        const row = live.get(id);
+        const row = byId.get(id);
         if (!row) continue; // stale (another attempt, another owner, or already ended)
-        live.delete(id);
+        byId.delete(id);
         const next = afterRun(
           {
             attempt: row.attempt,
@@ -297,47 +317,81 @@ export class PostgresTaskStore implements TaskStore {
           w.now,
         );
         const error = outcome.error ?? null;
-        const result = outcome.result === undefined ? null : encode(outcome.result);
+        const result = outcome.result === undefined ? null : toHex(encode(outcome.result));
         const slice = (stream: "stdout" | "stderr" | "data") =>
           outcome.slices?.[stream] ?? [null, null];
         const [stdoutStart, stdoutEnd] = slice("stdout");
         const [stderrStart, stderrEnd] = slice("stderr");
         const [dataStart, dataEnd] = slice("data");
-        const errorJson = error === null ? null : tx.json(error as any);
-        await tx`
-          INSERT INTO attempts (task_id, attempt, status, started_at, finished_at, exit_code,
-            signal, error, pid, result, stdout_start, stdout_end, stderr_start, stderr_end,
-            data_start, data_end)
-          VALUES (${id}, ${row.attempt}, ${outcome.status}, ${row.started_at}, ${w.now},
-            ${outcome.exitCode ?? null}, ${outcome.signal ?? null}, ${errorJson}, ${row.pid},
-            ${result}, ${stdoutStart}, ${stdoutEnd}, ${stderrStart}, ${stderrEnd}, ${dataStart},
-            ${dataEnd})
-          ON CONFLICT (task_id, attempt) DO UPDATE SET status = excluded.status,
-            finished_at = excluded.finished_at, exit_code = excluded.exit_code,
-            signal = excluded.signal, error = excluded.error, result = excluded.result,
-            stdout_start = excluded.stdout_start, stdout_end = excluded.stdout_end,
-            stderr_start = excluded.stderr_start, stderr_end = excluded.stderr_end,
-            data_start = excluded.data_start, data_end = excluded.data_end`;
-        await tx`
-          UPDATE tasks SET status = ${next.status}, run_at = ${next.runAt},
-            finished_at = ${next.finishedAt}, exit_code = ${outcome.exitCode ?? null},
-            signal = ${outcome.signal ?? null}, result = ${result}, error = ${errorJson},
-            owner = NULL, lease_until = NULL, stop_reason = NULL, stop_signal = NULL,
-            paused_at = NULL
-          WHERE id = ${id}`;
-        const common = {
+        const exitCode = outcome.exitCode ?? null;
+        const signal = outcome.signal ?? null;
+        attempts.push({
+          id,
           attempt: row.attempt,
-          exitCode: outcome.exitCode ?? null,
-          signal: outcome.signal ?? null,
+          status: outcome.status,
+          started_at: row.started_at,
+          exit_code: exitCode,
+          signal,
           error,
-        };
+          pid: row.pid,
+          result,
+          stdout_start: stdoutStart,
+          stdout_end: stdoutEnd,
+          stderr_start: stderrStart,
+          stderr_end: stderrEnd,
+          data_start: dataStart,
+          data_end: dataEnd,
+        });
+        updates.push({
+          id,
+          status: next.status,
+          run_at: next.runAt,
+          finished_at: next.finishedAt,
+          exit_code: exitCode,
+          signal,
+          result,
+          error,
+        });
+        const common = { attempt: row.attempt, exitCode, signal, error };
         if (next.event === "retrying") w.emit(id, "retrying", { ...common, runAt: next.runAt });
         else {
           w.emit(id, next.event, common);
           ended.push(id);
         }
       }
-      await settleDependants(w, ended);
+      if (!attempts.length) return;
+      // The attempts, the tasks and the ended tasks' dependants: one round trip, set-based.
+      const [, , dependants] = await Promise.all([
+        tx`
+          INSERT INTO attempts (task_id, attempt, status, started_at, finished_at, exit_code,
+            signal, error, pid, result, stdout_start, stdout_end, stderr_start, stderr_end,
+            data_start, data_end)
+          SELECT a.id, a.attempt, a.status, a.started_at, ${w.now}, a.exit_code, a.signal,
+            a.error, a.pid, decode(a.result, 'hex'), a.stdout_start, a.stdout_end,
+            a.stderr_start, a.stderr_end, a.data_start, a.data_end
+          FROM jsonb_to_recordset(${tx.json(attempts as any)}) AS a(id bigint, attempt int,
+            status text, started_at bigint, exit_code int, signal text, error jsonb, pid int,
+            result text, stdout_start bigint, stdout_end bigint, stderr_start bigint,
+            stderr_end bigint, data_start bigint, data_end bigint)
+          ORDER BY a.id
+          ON CONFLICT (task_id, attempt) DO UPDATE SET status = excluded.status,
+            finished_at = excluded.finished_at, exit_code = excluded.exit_code,
+            signal = excluded.signal, error = excluded.error, result = excluded.result,
+            stdout_start = excluded.stdout_start, stdout_end = excluded.stdout_end,
+            stderr_start = excluded.stderr_start, stderr_end = excluded.stderr_end,
+            data_start = excluded.data_start, data_end = excluded.data_end`,
+        tx`
+          UPDATE tasks SET status = x.status, run_at = x.run_at, finished_at = x.finished_at,
+            exit_code = x.exit_code, signal = x.signal, result = decode(x.result, 'hex'),
+            error = x.error, owner = NULL, lease_until = NULL, stop_reason = NULL,
+            stop_signal = NULL, paused_at = NULL
+          FROM jsonb_to_recordset(${tx.json(updates as any)}) AS x(id bigint, status text,
+            run_at bigint, finished_at bigint, exit_code int, signal text, result text,
+            error jsonb)
+          WHERE tasks.id = x.id`,
+        ended.length ? dependantsOf(w, ended) : [],
+      ]);
+      if (dependants.length) await settleFound(w, dependants.map((row) => row.id as number));
     });
     return events;
   }

@@ -133,13 +133,26 @@ export async function settleDependants(w: Write, endedIds: readonly number[]): P
   const failed: number[] = [];
   let pending = [...endedIds];
   while (pending.length) {
-    const rows = await w.tx`
-      SELECT DISTINCT d.task_id AS id FROM dependencies d
-      WHERE d.dep_id = ANY (${pending}::bigint[]) ORDER BY d.task_id`;
+    const rows = await dependantsOf(w, pending);
     pending = await settleTasks(w, rows.map((row) => row.id));
     failed.push(...pending);
   }
   return failed;
+}
+
+/**
+ * Settles these dependants of tasks that just ended (their ids, as `dependantsOf` finds them),
+ * then theirs, down the chain; returns the dependants that failed.
+ */
+export async function settleFound(w: Write, dependantIds: readonly number[]): Promise<number[]> {
+  const failed = await settleTasks(w, dependantIds);
+  return failed.length ? [...failed, ...await settleDependants(w, failed)] : failed;
+}
+
+/** The statement that lists the blocked-or-not dependants of these tasks (rows of `id`). */
+export function dependantsOf(w: Write, ids: readonly number[]) {
+  return w.tx`SELECT DISTINCT d.task_id AS id FROM dependencies d
+    WHERE d.dep_id = ANY (${[...ids]}::bigint[]) ORDER BY d.task_id`;
 }
 
 /** Settles these tasks if blocked (locking them first); returns the ones that failed. */

@@ -77,19 +77,25 @@ export async function writeTransaction<T>(
         const value = await body(w);
         let events: TaskEvent[] = [];
         if (pending.length) {
-          await tx`SELECT pg_advisory_xact_lock(hashtext(${"bgt.events:" + connection.schema}))`;
+          // One statement: the lock (taken before any id is drawn: the sort reads every row
+          // first), the events, their NOTIFY and the wake-up.
           const rows = await tx`
-            INSERT INTO events (at, task_id, schedule_id, kind, data)
-            SELECT now_ms(), e.task_id, e.schedule_id, e.kind, e.data
-            FROM jsonb_to_recordset(${tx.json(pending as any)}) AS e(task_id bigint,
-              schedule_id bigint, kind text, data jsonb, ord int)
-            ORDER BY e.ord
-            RETURNING id, at, task_id, kind, data`;
-          events = rows.map(toEvent).sort((a, b) => a.id - b.id);
-          const last = events[events.length - 1].id;
-          await tx`SELECT pg_notify(${EVENT_CHANNEL}, ${`${connection.schema}:${last}`})`;
-        }
-        if (wake) await tx`SELECT pg_notify(${WAKE_CHANNEL}, ${connection.schema})`;
+            WITH lock AS MATERIALIZED (
+              SELECT pg_advisory_xact_lock(hashtext(${"bgt.events:" + connection.schema}))),
+            ins AS (
+              INSERT INTO events (at, task_id, schedule_id, kind, data)
+              SELECT now_ms(), e.task_id, e.schedule_id, e.kind, e.data
+              FROM lock, jsonb_to_recordset(${tx.json(pending as any)}) AS e(task_id bigint,
+                schedule_id bigint, kind text, data jsonb, ord int)
+              ORDER BY e.ord
+              RETURNING id, at, task_id, kind, data),
+            note AS (
+              SELECT pg_notify(${EVENT_CHANNEL}, ${connection.schema + ":"} || max(id)) AS n
+              FROM ins UNION ALL
+              SELECT pg_notify(${WAKE_CHANNEL}, ${connection.schema}) WHERE ${wake})
+            SELECT ins.*, (SELECT count(*) FROM note) AS notes FROM ins ORDER BY id`;
+          events = rows.map(toEvent);
+        } else if (wake) await tx`SELECT pg_notify(${WAKE_CHANNEL}, ${connection.schema})`;
         return { value, events };
       }) as { value: T; events: TaskEvent[] };
     } catch (error) {
