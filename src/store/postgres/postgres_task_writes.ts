@@ -22,10 +22,85 @@ import {
 } from "../../task/types.ts";
 import { validateTask } from "../../task/validate_task.ts";
 import { SubmitRefusedError } from "../task_rows.ts";
+import { toHex } from "./postgres_rows.ts";
 import type { Write } from "./postgres_write.ts";
 
 /** Inserts the tasks in order, applying each one's key policy and recording its dependencies. */
 export async function insertTasks(w: Write, tasks: readonly NewTask[]): Promise<SubmitResult[]> {
+  const results: SubmitResult[] = [];
+  // Runs of plain tasks (no key, no dependencies) go in one statement each; the others one by
+  // one, in their place, so the order of ids, events and refusals is the submission's.
+  for (let i = 0; i < tasks.length;) {
+    let end = i;
+    while (end < tasks.length && isPlain(tasks[end])) end++;
+    if (end > i) {
+      results.push(...await insertPlain(w, tasks.slice(i, end)));
+      i = end;
+    } else {
+      results.push(...await insertEach(w, [tasks[i]]));
+      i++;
+    }
+  }
+  return results;
+}
+
+/** A task with no key and no dependencies: it needs no lock and no settling. */
+function isPlain(task: NewTask): boolean {
+  return !task.key && !task.after?.length && !task.afterAnyOf?.length;
+}
+
+/** Inserts plain tasks in one multi-row INSERT (ids in order); events and wake as one by one. */
+async function insertPlain(w: Write, tasks: readonly NewTask[]): Promise<SubmitResult[]> {
+  const { tx } = w;
+  const rows = tasks.map((task, ord) => {
+    validateTask(task);
+    const runAt = task.runAt ?? w.now;
+    return {
+      ord,
+      kind: task.spec.kind,
+      spec: toHex(encode(task.spec)),
+      name: task.name ?? null,
+      grp: task.group ?? "default",
+      priority: task.priority ?? 0,
+      status: initialStatus({ runAt, waits: false }, w.now),
+      run_at: runAt,
+      max_attempts: task.maxAttempts ?? 1,
+      backoff_ms: task.backoffMs ?? 1000,
+      timeout_ms: task.timeoutMs ?? null,
+      after_any: task.afterAny ?? false,
+      schedule_id: task.scheduleId ?? null,
+      retain: task.retain ?? null,
+      stdin: task.stdin ?? false,
+      env: task.env ?? {},
+      cwd: task.cwd ?? process.cwd(),
+      meta: task.meta ?? {},
+      in_worker: runsInWorker(task.spec),
+    };
+  });
+  // Identities are drawn in insertion order, which the ORDER BY fixes: ascending ids are `ord`'s.
+  const inserted = await tx`
+    INSERT INTO tasks (kind, spec, name, grp, priority, status, run_at, created_at, max_attempts,
+      backoff_ms, timeout_ms, after_any, task_key, schedule_id, retain, stdin, env, cwd, meta,
+      in_worker)
+    SELECT t.kind, decode(t.spec, 'hex'), t.name, t.grp, t.priority, t.status, t.run_at,
+      ${w.now}, t.max_attempts, t.backoff_ms, t.timeout_ms, t.after_any, NULL, t.schedule_id,
+      t.retain, t.stdin, t.env, t.cwd, t.meta, t.in_worker
+    FROM jsonb_to_recordset(${tx.json(rows as any)}) AS t(ord int, kind text, spec text,
+      name text, grp text, priority int, status text, run_at bigint, max_attempts int,
+      backoff_ms bigint, timeout_ms bigint, after_any boolean, schedule_id bigint, retain bigint,
+      stdin boolean, env jsonb, cwd text, meta jsonb, in_worker boolean)
+    ORDER BY t.ord
+    RETURNING id`;
+  const ids = inserted.map((row) => row.id as number).sort((a, b) => a - b);
+  return rows.map((row, i) => {
+    w.emit(ids[i], "submitted", { group: row.grp, name: row.name });
+    if (row.status === "queued") w.wake();
+    return { id: ids[i] };
+  });
+}
+
+/** Inserts the tasks one by one, applying each one's key policy and recording its dependencies. */
+async function insertEach(w: Write, tasks: readonly NewTask[]): Promise<SubmitResult[]> {
   const { tx } = w;
   const results: SubmitResult[] = [];
   for (const task of tasks) {
@@ -164,10 +239,15 @@ async function settleTasks(w: Write, ids: readonly number[]): Promise<number[]> 
     WHERE id = ANY (${[...ids]}::bigint[]) AND status = 'blocked' ORDER BY id FOR UPDATE`;
   if (!tasks.length) return [];
   const depRows = await tx`
-    SELECT d.task_id, d.dep_id, d.any_outcome, s.status FROM dependencies d
+    SELECT d.task_id, d.dep_id, d.any_outcome, s.status,
+      (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS clock
+    FROM dependencies d
     LEFT JOIN tasks s ON s.id = d.dep_id
     WHERE d.task_id = ANY (${tasks.map((task) => task.id)}::bigint[])
     ORDER BY d.task_id, d.dep_id`;
+  // A dependant another transaction submitted after this one began (its run_at later than
+  // w.now) is runnable now: settle on the clock as read after its lock, not on w.now.
+  const now = Math.max(w.now, depRows[0]?.clock ?? w.now);
   const failed: number[] = [];
   for (const task of tasks) {
     const deps: DependencyState[] = depRows.filter((row) => row.task_id === task.id).map((row) => ({
@@ -175,7 +255,7 @@ async function settleTasks(w: Write, ids: readonly number[]): Promise<number[]> 
       anyOutcome: row.any_outcome,
       status: row.status ?? null,
     }));
-    const decision = settle({ afterAny: task.after_any, runAt: task.run_at }, deps, w.now);
+    const decision = settle({ afterAny: task.after_any, runAt: task.run_at }, deps, now);
     if (!decision) continue;
     await tx`
       UPDATE tasks SET status = ${decision.status},
