@@ -45,14 +45,7 @@ import {
 } from "./postgres_connection.ts";
 import { listenWithPolling } from "./postgres_listener.ts";
 import { migratePostgres } from "./postgres_migrations.ts";
-import {
-  TASK_COLUMNS,
-  toAttempt,
-  toEvent,
-  toHex,
-  toSupervisor,
-  toTask,
-} from "./postgres_rows.ts";
+import { TASK_COLUMNS, toAttempt, toEvent, toHex, toSupervisor, toTask } from "./postgres_rows.ts";
 import { PostgresScheduleStore } from "./postgres_schedule_store.ts";
 import {
   dependantsOf,
@@ -61,7 +54,13 @@ import {
   settleDependants,
   settleFound,
 } from "./postgres_task_writes.ts";
-import { EVENT_CHANNEL, WAKE_CHANNEL, type Write, writeTransaction } from "./postgres_write.ts";
+import {
+  EVENT_CHANNEL,
+  retryOnConflict,
+  WAKE_CHANNEL,
+  type Write,
+  writeTransaction,
+} from "./postgres_write.ts";
 import { storeUnavailable } from "./store_unavailable.ts";
 
 /** Events older than this are pruned. */
@@ -210,6 +209,8 @@ export class PostgresTaskStore implements TaskStore {
   async claim(owner: string, room: ClaimRoom): Promise<Task[]> {
     if (room.maxProcesses <= 0 && room.maxWorkers <= 0) return [];
     if (room.limit !== undefined && room.limit <= 0) return [];
+    const fast = await this.#claimUnlimited(owner, room);
+    if (fast) return fast;
     const { value } = await this.#write(async (w) => {
       const { tx } = w;
       // Limited groups' rows are locked, so claimers of those groups take turns and each sees
@@ -267,6 +268,57 @@ export class PostgresTaskStore implements TaskStore {
       return tasks;
     });
     return value;
+  }
+
+  /**
+   * The claim when no group has a limit: one statement, run as its own transaction (candidates
+   * locked SKIP LOCKED, claimed, their events written under the events lock and announced).
+   * Undefined when some group has a limit (the caller then takes the groups' locks).
+   */
+  async #claimUnlimited(owner: string, room: ClaimRoom): Promise<Task[] | undefined> {
+    const sql = this.#sql;
+    const schema = this.#connection.schema;
+    const candidates = (inWorker: boolean, budget: number) =>
+      sql`SELECT t.id, t.priority, t.run_at FROM tasks t
+        WHERE NOT (SELECT limited FROM lim) AND t.in_worker = ${inWorker}
+          AND t.status IN ('queued', 'scheduled') AND t.run_at <= now_ms()
+          AND NOT EXISTS (SELECT 1 FROM groups g WHERE g.name = t.grp AND g.paused)
+        ORDER BY t.in_worker, t.priority DESC, t.run_at, t.id
+        LIMIT ${Math.max(0, budget)} FOR UPDATE OF t SKIP LOCKED`;
+    const rows = await retryOnConflict(() =>
+      sql`
+      WITH lim AS MATERIALIZED (
+        SELECT EXISTS (SELECT 1 FROM groups WHERE parallel IS NOT NULL) AS limited),
+      c0 AS (${candidates(false, room.maxProcesses)}),
+      c1 AS (${candidates(true, room.maxWorkers)}),
+      picked AS (
+        SELECT id FROM (SELECT * FROM c0 UNION ALL SELECT * FROM c1) c
+        ORDER BY c.priority DESC, c.run_at, c.id LIMIT ${room.limit ?? null}),
+      claimed AS (
+        UPDATE tasks SET status = 'running', owner = ${owner},
+          home = (SELECT s.home FROM supervisors s WHERE s.owner = ${owner}),
+          started_at = now_ms(), attempt = attempt + 1, lease_until = NULL, pid = NULL,
+          exit_code = NULL, signal = NULL, error = NULL, finished_at = NULL, stop_reason = NULL,
+          stop_signal = NULL, paused_at = NULL, paused_ms = 0
+        FROM picked WHERE tasks.id = picked.id AND tasks.status IN ('queued', 'scheduled')
+        RETURNING ${sql.unsafe(TASK_COLUMNS)}),
+      lock AS MATERIALIZED (
+        SELECT pg_advisory_xact_lock(hashtext(${"bgt.events:" + schema}))
+        WHERE EXISTS (SELECT 1 FROM claimed)),
+      ins AS (
+        INSERT INTO events (at, task_id, kind, data)
+        SELECT now_ms(), c.id, 'started', jsonb_build_object('attempt', c.attempt, 'owner', ${owner}::text)
+        FROM lock, claimed c
+        ORDER BY c.priority DESC, c.run_at, c.id
+        RETURNING id),
+      note AS (
+        SELECT pg_notify(${EVENT_CHANNEL}, ${schema + ":"} || max(id)) FROM ins HAVING count(*) > 0)
+      SELECT lim.limited, (SELECT count(*) FROM note) AS notes, c.*
+      FROM lim LEFT JOIN claimed c ON true
+      ORDER BY c.priority DESC, c.run_at, c.id`
+    );
+    if (rows[0].limited) return undefined;
+    return rows.filter((row) => row.id !== null).map(toTask);
   }
 
   async finish(

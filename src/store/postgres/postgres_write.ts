@@ -41,45 +41,57 @@ export interface Write {
 
 const RETRY_CODES = new Set(["40P01", "40001"]);
 
+/** Runs `run` again (up to 5 times in all) when it ends in a deadlock or serialization failure. */
+export async function retryOnConflict<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt < 5 && code !== undefined && RETRY_CODES.has(code)) continue;
+      throw error;
+    }
+  }
+}
+
 /** Runs `body` in one transaction, then writes its events; returns its value and the events. */
 export async function writeTransaction<T>(
   connection: PostgresConnection,
   body: (w: Write) => Promise<T>,
 ): Promise<{ value: T; events: TaskEvent[] }> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      return await connection.sql.begin(async (tx) => {
-        const [{ now }] = await tx`SELECT now_ms() AS now`;
-        const pending: {
-          task_id: number | null;
-          schedule_id: number | null;
-          kind: TaskEventKind;
-          data: Record<string, unknown>;
-          ord: number;
-        }[] = [];
-        let wake = false;
-        const w: Write = {
-          tx,
-          schema: connection.schema,
-          now,
-          emit: (taskId, kind, data, scheduleId) =>
-            pending.push({
-              task_id: taskId,
-              schedule_id: scheduleId ?? null,
-              kind,
-              data,
-              ord: pending.length,
-            }),
-          wake: () => {
-            wake = true;
-          },
-        };
-        const value = await body(w);
-        let events: TaskEvent[] = [];
-        if (pending.length) {
-          // One statement: the lock (taken before any id is drawn: the sort reads every row
-          // first), the events, their NOTIFY and the wake-up.
-          const rows = await tx`
+  return retryOnConflict(() =>
+    connection.sql.begin(async (tx) => {
+      const [{ now }] = await tx`SELECT now_ms() AS now`;
+      const pending: {
+        task_id: number | null;
+        schedule_id: number | null;
+        kind: TaskEventKind;
+        data: Record<string, unknown>;
+        ord: number;
+      }[] = [];
+      let wake = false;
+      const w: Write = {
+        tx,
+        schema: connection.schema,
+        now,
+        emit: (taskId, kind, data, scheduleId) =>
+          pending.push({
+            task_id: taskId,
+            schedule_id: scheduleId ?? null,
+            kind,
+            data,
+            ord: pending.length,
+          }),
+        wake: () => {
+          wake = true;
+        },
+      };
+      const value = await body(w);
+      let events: TaskEvent[] = [];
+      if (pending.length) {
+        // One statement: the lock (taken before any id is drawn: the sort reads every row
+        // first), the events, their NOTIFY and the wake-up.
+        const rows = await tx`
             WITH lock AS MATERIALIZED (
               SELECT pg_advisory_xact_lock(hashtext(${"bgt.events:" + connection.schema}))),
             ins AS (
@@ -94,14 +106,9 @@ export async function writeTransaction<T>(
               FROM ins UNION ALL
               SELECT pg_notify(${WAKE_CHANNEL}, ${connection.schema}) WHERE ${wake})
             SELECT ins.*, (SELECT count(*) FROM note) AS notes FROM ins ORDER BY id`;
-          events = rows.map(toEvent);
-        } else if (wake) await tx`SELECT pg_notify(${WAKE_CHANNEL}, ${connection.schema})`;
-        return { value, events };
-      }) as { value: T; events: TaskEvent[] };
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (attempt < 5 && code !== undefined && RETRY_CODES.has(code)) continue;
-      throw error;
-    }
-  }
+        events = rows.map(toEvent);
+      } else if (wake) await tx`SELECT pg_notify(${WAKE_CHANNEL}, ${connection.schema})`;
+      return { value, events };
+    }) as Promise<{ value: T; events: TaskEvent[] }>
+  );
 }
