@@ -54,14 +54,30 @@ export async function retryOnConflict<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Runs `body` in one transaction, then writes its events; returns its value and the events. */
+/**
+ * Runs `body` in one transaction, then writes its events; returns its value and the events.
+ * The transaction runs on a reserved connection so that its first and last round trips carry
+ * two statements each: BEGIN with the clock read, and the events' statement with COMMIT (a
+ * statement that fails makes the pipelined COMMIT a rollback, and its error is thrown).
+ */
 export async function writeTransaction<T>(
   connection: PostgresConnection,
   body: (w: Write) => Promise<T>,
 ): Promise<{ value: T; events: TaskEvent[] }> {
-  return retryOnConflict(() =>
-    connection.sql.begin(async (tx) => {
-      const [{ now }] = await tx`SELECT now_ms() AS now`;
+  return retryOnConflict(async () => {
+    const tx = await connection.sql.reserve();
+    const inFlight: Promise<unknown>[] = [];
+    /** Sends the statements together (one round trip); resolves to their results in order. */
+    const together = <R extends unknown[]>(...queries: { [K in keyof R]: PromiseLike<R[K]> }) => {
+      const all = queries.map((query) => Promise.resolve(query));
+      inFlight.push(...all);
+      return Promise.all(all) as Promise<R>;
+    };
+    try {
+      const [, [{ now }]] = await together<[unknown, { now: number }[]]>(
+        tx`BEGIN`,
+        tx`SELECT now_ms() AS now`,
+      );
       const pending: {
         task_id: number | null;
         schedule_id: number | null;
@@ -71,7 +87,7 @@ export async function writeTransaction<T>(
       }[] = [];
       let wake = false;
       const w: Write = {
-        tx,
+        tx: tx as unknown as TransactionSql,
         schema: connection.schema,
         now,
         emit: (taskId, kind, data, scheduleId) =>
@@ -90,8 +106,9 @@ export async function writeTransaction<T>(
       let events: TaskEvent[] = [];
       if (pending.length) {
         // One statement: the lock (taken before any id is drawn: the sort reads every row
-        // first), the events, their NOTIFY and the wake-up.
-        const rows = await tx`
+        // first), the events, their NOTIFY and the wake-up; then COMMIT, in the same trip.
+        const [rows] = await together<[Record<string, any>[], unknown]>(
+          tx`
             WITH lock AS MATERIALIZED (
               SELECT pg_advisory_xact_lock(hashtext(${"bgt.events:" + connection.schema}))),
             ins AS (
@@ -105,10 +122,22 @@ export async function writeTransaction<T>(
               SELECT pg_notify(${EVENT_CHANNEL}, ${connection.schema + ":"} || max(id)) AS n
               FROM ins UNION ALL
               SELECT pg_notify(${WAKE_CHANNEL}, ${connection.schema}) WHERE ${wake})
-            SELECT ins.*, (SELECT count(*) FROM note) AS notes FROM ins ORDER BY id`;
+            SELECT ins.*, (SELECT count(*) FROM note) AS notes FROM ins ORDER BY id`,
+          tx`COMMIT`,
+        );
         events = rows.map(toEvent);
-      } else if (wake) await tx`SELECT pg_notify(${WAKE_CHANNEL}, ${connection.schema})`;
+      } else if (wake) {
+        await together(tx`SELECT pg_notify(${WAKE_CHANNEL}, ${connection.schema})`, tx`COMMIT`);
+      } else await together(tx`COMMIT`);
       return { value, events };
-    }) as Promise<{ value: T; events: TaskEvent[] }>
-  );
+    } catch (error) {
+      // Let every statement sent settle, then end the transaction (only a warning when there
+      // is none: BEGIN failed, or COMMIT ran).
+      await Promise.allSettled(inFlight);
+      await tx`ROLLBACK`.catch(() => {});
+      throw error;
+    } finally {
+      tx.release();
+    }
+  });
 }
