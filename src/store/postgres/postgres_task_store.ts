@@ -51,8 +51,10 @@ import {
   dependantsOf,
   endNotStarted,
   insertTasks,
+  isPlain,
   settleDependants,
   settleFound,
+  submitPlain,
 } from "./postgres_task_writes.ts";
 import {
   EVENT_CHANNEL,
@@ -203,6 +205,8 @@ export class PostgresTaskStore implements TaskStore {
   // ---------------------------------------------------------------------------------- batches
 
   async submit(tasks: readonly NewTask[]): Promise<SubmitResult[]> {
+    if (!tasks.length) return [];
+    if (tasks.every(isPlain)) return await submitPlain(this.#connection, tasks);
     return (await this.#write((w) => insertTasks(w, tasks))).value;
   }
 

@@ -23,7 +23,8 @@ import {
 import { validateTask } from "../../task/validate_task.ts";
 import { SubmitRefusedError } from "../task_rows.ts";
 import { toHex } from "./postgres_rows.ts";
-import type { Write } from "./postgres_write.ts";
+import type { PostgresConnection, Sql, TransactionSql } from "./postgres_connection.ts";
+import { EVENT_CHANNEL, retryOnConflict, WAKE_CHANNEL, type Write } from "./postgres_write.ts";
 
 /** Inserts the tasks in order, applying each one's key policy and recording its dependencies. */
 export async function insertTasks(w: Write, tasks: readonly NewTask[]): Promise<SubmitResult[]> {
@@ -45,16 +46,17 @@ export async function insertTasks(w: Write, tasks: readonly NewTask[]): Promise<
 }
 
 /** A task with no key and no dependencies: it needs no lock and no settling. */
-function isPlain(task: NewTask): boolean {
+export function isPlain(task: NewTask): boolean {
   return !task.key && !task.after?.length && !task.afterAnyOf?.length;
 }
 
-/** Inserts plain tasks in one multi-row INSERT (ids in order); events and wake as one by one. */
-async function insertPlain(w: Write, tasks: readonly NewTask[]): Promise<SubmitResult[]> {
-  const { tx } = w;
-  const rows = tasks.map((task, ord) => {
+/**
+ * Plain tasks (validated) as the records of a `jsonb_to_recordset` batch: bytea as hex, and
+ * `run_at` null for "now" (the statement's `now_ms()`, which is the transaction's).
+ */
+function plainRecords(tasks: readonly NewTask[]) {
+  return tasks.map((task, ord) => {
     validateTask(task);
-    const runAt = task.runAt ?? w.now;
     return {
       ord,
       kind: task.spec.kind,
@@ -62,8 +64,7 @@ async function insertPlain(w: Write, tasks: readonly NewTask[]): Promise<SubmitR
       name: task.name ?? null,
       grp: task.group ?? "default",
       priority: task.priority ?? 0,
-      status: initialStatus({ runAt, waits: false }, w.now),
-      run_at: runAt,
+      run_at: task.runAt ?? null,
       max_attempts: task.maxAttempts ?? 1,
       backoff_ms: task.backoffMs ?? 1000,
       timeout_ms: task.timeoutMs ?? null,
@@ -77,26 +78,69 @@ async function insertPlain(w: Write, tasks: readonly NewTask[]): Promise<SubmitR
       in_worker: runsInWorker(task.spec),
     };
   });
-  // Identities are drawn in insertion order, which the ORDER BY fixes: ascending ids are `ord`'s.
-  const inserted = await tx`
+}
+
+/**
+ * The multi-row INSERT of plain tasks, `RETURNING id, grp, name, status`. Identities are drawn
+ * in insertion order, which the ORDER BY fixes: ascending ids are the records' order. The
+ * status is `initialStatus` of a task that waits for nothing (scheduled when run_at is later).
+ */
+function insertPlainSql(sql: Sql | TransactionSql, records: ReturnType<typeof plainRecords>) {
+  return sql`
     INSERT INTO tasks (kind, spec, name, grp, priority, status, run_at, created_at, max_attempts,
       backoff_ms, timeout_ms, after_any, task_key, schedule_id, retain, stdin, env, cwd, meta,
       in_worker)
-    SELECT t.kind, decode(t.spec, 'hex'), t.name, t.grp, t.priority, t.status, t.run_at,
-      ${w.now}, t.max_attempts, t.backoff_ms, t.timeout_ms, t.after_any, NULL, t.schedule_id,
-      t.retain, t.stdin, t.env, t.cwd, t.meta, t.in_worker
-    FROM jsonb_to_recordset(${tx.json(rows as any)}) AS t(ord int, kind text, spec text,
-      name text, grp text, priority int, status text, run_at bigint, max_attempts int,
-      backoff_ms bigint, timeout_ms bigint, after_any boolean, schedule_id bigint, retain bigint,
-      stdin boolean, env jsonb, cwd text, meta jsonb, in_worker boolean)
+    SELECT t.kind, decode(t.spec, 'hex'), t.name, t.grp, t.priority,
+      CASE WHEN coalesce(t.run_at, now_ms()) > now_ms() THEN 'scheduled' ELSE 'queued' END,
+      coalesce(t.run_at, now_ms()), now_ms(), t.max_attempts, t.backoff_ms, t.timeout_ms,
+      t.after_any, NULL, t.schedule_id, t.retain, t.stdin, t.env, t.cwd, t.meta, t.in_worker
+    FROM jsonb_to_recordset(${sql.json(records as any)}) AS t(ord int, kind text, spec text,
+      name text, grp text, priority int, run_at bigint, max_attempts int, backoff_ms bigint,
+      timeout_ms bigint, after_any boolean, schedule_id bigint, retain bigint, stdin boolean,
+      env jsonb, cwd text, meta jsonb, in_worker boolean)
     ORDER BY t.ord
-    RETURNING id`;
-  const ids = inserted.map((row) => row.id as number).sort((a, b) => a - b);
-  return rows.map((row, i) => {
-    w.emit(ids[i], "submitted", { group: row.grp, name: row.name });
+    RETURNING id, grp, name, status`;
+}
+
+/** Inserts plain tasks in one multi-row INSERT (ids in order); events and wake as one by one. */
+async function insertPlain(w: Write, tasks: readonly NewTask[]): Promise<SubmitResult[]> {
+  const rows = [...await insertPlainSql(w.tx, plainRecords(tasks))].sort((a, b) => a.id - b.id);
+  return rows.map((row) => {
+    w.emit(row.id, "submitted", { group: row.grp, name: row.name });
     if (row.status === "queued") w.wake();
-    return { id: ids[i] };
+    return { id: row.id };
   });
+}
+
+/**
+ * Submits plain tasks (see `isPlain`) in one statement, its own transaction: the tasks, their
+ * "submitted" events under the events lock, the events' NOTIFY and the wake-up when one can run
+ * now — what `insertTasks` inside `writeTransaction` does for them, in one round trip.
+ */
+export async function submitPlain(
+  connection: PostgresConnection,
+  tasks: readonly NewTask[],
+): Promise<SubmitResult[]> {
+  const { sql, schema } = connection;
+  const records = plainRecords(tasks);
+  const rows = await retryOnConflict(() =>
+    sql`
+    WITH ins AS (${insertPlainSql(sql, records)}),
+    lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext(${"bgt.events:" + schema}))),
+    ev AS (
+      INSERT INTO events (at, task_id, kind, data)
+      SELECT now_ms(), i.id, 'submitted', jsonb_build_object('group', i.grp, 'name', i.name)
+      FROM lock, ins i
+      ORDER BY i.id
+      RETURNING id),
+    note AS (
+      SELECT pg_notify(${EVENT_CHANNEL}, ${schema + ":"} || max(id)) FROM ev
+      UNION ALL
+      SELECT pg_notify(${WAKE_CHANNEL}, ${schema})
+      WHERE EXISTS (SELECT 1 FROM ins WHERE status = 'queued'))
+    SELECT i.id, (SELECT count(*) FROM note) AS notes FROM ins i ORDER BY i.id`
+  );
+  return rows.map((row) => ({ id: row.id as number }));
 }
 
 /** Inserts the tasks one by one, applying each one's key policy and recording its dependencies. */
