@@ -42,6 +42,7 @@ import {
   connectPostgres,
   type PostgresConnection,
   type PostgresRole,
+  type TransactionSql,
 } from "./postgres_connection.ts";
 import { listenWithPolling } from "./postgres_listener.ts";
 import { migratePostgres } from "./postgres_migrations.ts";
@@ -331,29 +332,29 @@ export class PostgresTaskStore implements TaskStore {
     started: readonly RunStart[] = [],
   ): Promise<TaskEvent[]> {
     if (!ends.length && !started.length) return [];
-    const { events } = await this.#write(async (w) => {
-      const { tx } = w;
-      const pids = started.length
+    const fences = ends.map(({ id, attempt }) => ({ id, attempt }));
+    // The pid update and the fenced read need not the clock: they go out with BEGIN.
+    const opening = (tx: TransactionSql) => [
+      started.length
         ? tx`
           UPDATE tasks SET pid = x.pid
           FROM jsonb_to_recordset(${tx.json(started as any)}) AS x(id bigint, attempt int, pid int)
           WHERE tasks.id = x.id AND tasks.attempt = x.attempt AND tasks.owner = ${owner}
             AND tasks.status IN ('running', 'paused')`
-        : undefined;
-      if (!ends.length) {
-        await pids;
-        return;
-      }
-      const fences = ends.map(({ id, attempt }) => ({ id, attempt }));
-      const live = tx`
-        SELECT t.id, t.attempt, t.max_attempts, t.backoff_ms, t.started_at, t.run_at, t.pid
-        FROM tasks t
-        WHERE t.owner = ${owner} AND t.status IN ('running', 'paused')
-          AND (t.id, t.attempt) IN (SELECT e.id, e.attempt
-            FROM jsonb_to_recordset(${tx.json(fences as any)}) AS e(id bigint, attempt int))
-        ORDER BY t.id FOR UPDATE OF t`;
-      // The pid update and the fenced read go out together (one round trip), in that order.
-      const rows = pids ? (await Promise.all([pids, live]))[1] : await live;
+        : Promise.resolve([]),
+      ends.length
+        ? tx`
+          SELECT t.id, t.attempt, t.max_attempts, t.backoff_ms, t.started_at, t.run_at, t.pid
+          FROM tasks t
+          WHERE t.owner = ${owner} AND t.status IN ('running', 'paused')
+            AND (t.id, t.attempt) IN (SELECT e.id, e.attempt
+              FROM jsonb_to_recordset(${tx.json(fences as any)}) AS e(id bigint, attempt int))
+          ORDER BY t.id FOR UPDATE OF t`
+        : Promise.resolve([]),
+    ];
+    const { events } = await writeTransaction(this.#connection, async (w, opened) => {
+      const { tx } = w;
+      const rows = opened[1] as Record<string, any>[];
       const byId = new Map(rows.map((row) => [row.id as number, row]));
       const attempts: Record<string, unknown>[] = [];
       const updates: Record<string, unknown>[] = [];
@@ -448,7 +449,7 @@ export class PostgresTaskStore implements TaskStore {
         ended.length ? dependantsOf(w, ended) : [],
       ]);
       if (dependants.length) await settleFound(w, dependants.map((row) => row.id as number));
-    });
+    }, opening);
     return events;
   }
 

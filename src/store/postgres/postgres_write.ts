@@ -57,12 +57,14 @@ export async function retryOnConflict<T>(run: () => Promise<T>): Promise<T> {
 /**
  * Runs `body` in one transaction, then writes its events; returns its value and the events.
  * The transaction runs on a reserved connection so that its first and last round trips carry
- * two statements each: BEGIN with the clock read, and the events' statement with COMMIT (a
+ * several statements: BEGIN with the clock read and the `opening` statements (which need not
+ * the clock; their results are `body`'s `opened`), and the events' statement with COMMIT (a
  * statement that fails makes the pipelined COMMIT a rollback, and its error is thrown).
  */
 export async function writeTransaction<T>(
   connection: PostgresConnection,
-  body: (w: Write) => Promise<T>,
+  body: (w: Write, opened: any[]) => Promise<T>,
+  opening?: (tx: TransactionSql) => PromiseLike<unknown>[],
 ): Promise<{ value: T; events: TaskEvent[] }> {
   return retryOnConflict(async () => {
     const tx = await connection.sql.reserve();
@@ -74,9 +76,10 @@ export async function writeTransaction<T>(
       return Promise.all(all) as Promise<R>;
     };
     try {
-      const [, [{ now }]] = await together<[unknown, { now: number }[]]>(
+      const [, [{ now }], ...opened] = await together<[unknown, { now: number }[], ...any[]]>(
         tx`BEGIN`,
         tx`SELECT now_ms() AS now`,
+        ...(opening?.(tx as unknown as TransactionSql) ?? []),
       );
       const pending: {
         task_id: number | null;
@@ -102,7 +105,7 @@ export async function writeTransaction<T>(
           wake = true;
         },
       };
-      const value = await body(w);
+      const value = await body(w, opened);
       let events: TaskEvent[] = [];
       if (pending.length) {
         // One statement: the lock (taken before any id is drawn: the sort reads every row
