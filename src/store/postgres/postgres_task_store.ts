@@ -59,7 +59,7 @@ import {
 } from "./postgres_task_writes.ts";
 import {
   EVENT_CHANNEL,
-  retryOnConflict,
+  pipelinedTransaction,
   WAKE_CHANNEL,
   type Write,
   writeTransaction,
@@ -276,54 +276,62 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   /**
-   * The claim when no group has a limit: one statement, run as its own transaction (candidates
-   * locked SKIP LOCKED, claimed, their events written under the events lock and announced).
-   * Undefined when some group has a limit (the caller then takes the groups' locks).
+   * The claim when no group has a limit: one statement in a transaction of one round trip
+   * (candidates locked SKIP LOCKED, claimed, their events written under the events lock and
+   * announced). Undefined when some group has a limit (the caller then takes the groups'
+   * locks). Bitmap scans are off for it: on a table not yet analyzed the planner guesses a
+   * handful of due rows and would rather read and sort the whole queue than walk
+   * `tasks_due_kind` in order; the paused check is a per-row lookup for the same reason (an
+   * anti-join would lose the index order).
    */
   async #claimUnlimited(owner: string, room: ClaimRoom): Promise<Task[] | undefined> {
-    const sql = this.#sql;
     const schema = this.#connection.schema;
-    const candidates = (inWorker: boolean, budget: number) =>
-      sql`SELECT t.id, t.priority, t.run_at FROM tasks t
-        WHERE NOT (SELECT limited FROM lim) AND t.in_worker = ${inWorker}
-          AND t.status IN ('queued', 'scheduled') AND t.run_at <= now_ms()
-          AND NOT EXISTS (SELECT 1 FROM groups g WHERE g.name = t.grp AND g.paused)
-        ORDER BY t.in_worker, t.priority DESC, t.run_at, t.id
-        LIMIT ${Math.max(0, budget)} FOR UPDATE OF t SKIP LOCKED`;
-    const rows = await retryOnConflict(() =>
-      sql`
-      WITH lim AS MATERIALIZED (
-        SELECT EXISTS (SELECT 1 FROM groups WHERE parallel IS NOT NULL) AS limited),
-      c0 AS (${candidates(false, room.maxProcesses)}),
-      c1 AS (${candidates(true, room.maxWorkers)}),
-      picked AS (
-        SELECT id FROM (SELECT * FROM c0 UNION ALL SELECT * FROM c1) c
-        ORDER BY c.priority DESC, c.run_at, c.id LIMIT ${room.limit ?? null}),
-      claimed AS (
-        UPDATE tasks SET status = 'running', owner = ${owner},
-          home = (SELECT s.home FROM supervisors s WHERE s.owner = ${owner}),
-          started_at = now_ms(), attempt = attempt + 1, lease_until = NULL, pid = NULL,
-          exit_code = NULL, signal = NULL, error = NULL, finished_at = NULL, stop_reason = NULL,
-          stop_signal = NULL, paused_at = NULL, paused_ms = 0
-        FROM picked WHERE tasks.id = picked.id AND tasks.status IN ('queued', 'scheduled')
-        RETURNING ${sql.unsafe(TASK_COLUMNS)}),
-      lock AS MATERIALIZED (
-        SELECT pg_advisory_xact_lock(hashtext(${"bgt.events:" + schema}))
-        WHERE EXISTS (SELECT 1 FROM claimed)),
-      ins AS (
-        INSERT INTO events (at, task_id, kind, data)
-        SELECT now_ms(), c.id, 'started', jsonb_build_object('attempt', c.attempt, 'owner', ${owner}::text)
-        FROM lock, claimed c
-        ORDER BY c.priority DESC, c.run_at, c.id
-        RETURNING id),
-      note AS (
-        SELECT pg_notify(${EVENT_CHANNEL}, ${schema + ":"} || max(id)) FROM ins HAVING count(*) > 0)
-      SELECT lim.limited, (SELECT count(*) FROM note) AS notes, c.*
-      FROM lim LEFT JOIN claimed c ON true
-      ORDER BY c.priority DESC, c.run_at, c.id`
-    );
+    const [, rows] = await pipelinedTransaction(this.#connection, (tx) => {
+      const candidates = (inWorker: boolean, budget: number) =>
+        tx`SELECT t.id, t.priority, t.run_at FROM tasks t
+          WHERE NOT (SELECT limited FROM lim) AND t.in_worker = ${inWorker}
+            AND t.status IN ('queued', 'scheduled') AND t.run_at <= now_ms()
+            AND NOT coalesce((SELECT g.paused FROM groups g WHERE g.name = t.grp), false)
+          ORDER BY t.in_worker, t.priority DESC, t.run_at, t.id
+          LIMIT ${Math.max(0, budget)} FOR UPDATE OF t SKIP LOCKED`;
+      return [
+        tx`SET LOCAL enable_bitmapscan = off`,
+        tx`
+        WITH lim AS MATERIALIZED (
+          SELECT EXISTS (SELECT 1 FROM groups WHERE parallel IS NOT NULL) AS limited),
+        c0 AS (${candidates(false, room.maxProcesses)}),
+        c1 AS (${candidates(true, room.maxWorkers)}),
+        picked AS (
+          SELECT id FROM (SELECT * FROM c0 UNION ALL SELECT * FROM c1) c
+          ORDER BY c.priority DESC, c.run_at, c.id LIMIT ${room.limit ?? null}),
+        claimed AS (
+          UPDATE tasks SET status = 'running', owner = ${owner},
+            home = (SELECT s.home FROM supervisors s WHERE s.owner = ${owner}),
+            started_at = now_ms(), attempt = attempt + 1, lease_until = NULL, pid = NULL,
+            exit_code = NULL, signal = NULL, error = NULL, finished_at = NULL,
+            stop_reason = NULL, stop_signal = NULL, paused_at = NULL, paused_ms = 0
+          FROM picked WHERE tasks.id = picked.id AND tasks.status IN ('queued', 'scheduled')
+          RETURNING ${tx.unsafe(TASK_COLUMNS)}),
+        lock AS MATERIALIZED (
+          SELECT pg_advisory_xact_lock(hashtext(${"bgt.events:" + schema}))
+          WHERE EXISTS (SELECT 1 FROM claimed)),
+        ins AS (
+          INSERT INTO events (at, task_id, kind, data)
+          SELECT now_ms(), c.id, 'started',
+            jsonb_build_object('attempt', c.attempt, 'owner', ${owner}::text)
+          FROM lock, claimed c
+          ORDER BY c.priority DESC, c.run_at, c.id
+          RETURNING id),
+        note AS (
+          SELECT pg_notify(${EVENT_CHANNEL}, ${schema + ":"} || max(id)) FROM ins
+          HAVING count(*) > 0)
+        SELECT lim.limited, (SELECT count(*) FROM note) AS notes, c.*
+        FROM lim LEFT JOIN claimed c ON true
+        ORDER BY c.priority DESC, c.run_at, c.id`,
+      ];
+    });
     if (rows[0].limited) return undefined;
-    return rows.filter((row) => row.id !== null).map(toTask);
+    return rows.filter((row: Record<string, any>) => row.id !== null).map(toTask);
   }
 
   async finish(
@@ -333,20 +341,24 @@ export class PostgresTaskStore implements TaskStore {
   ): Promise<TaskEvent[]> {
     if (!ends.length && !started.length) return [];
     const fences = ends.map(({ id, attempt }) => ({ id, attempt }));
-    // The pid update and the fenced read need not the clock: they go out with BEGIN.
+    // The pid update and the fenced read need not the clock: they go out with BEGIN. Each
+    // statement names its ids as an array too, so that tasks is read by its key, not scanned
+    // and hashed against the batch.
     const opening = (tx: TransactionSql) => [
       started.length
         ? tx`
           UPDATE tasks SET pid = x.pid
           FROM jsonb_to_recordset(${tx.json(started as any)}) AS x(id bigint, attempt int, pid int)
-          WHERE tasks.id = x.id AND tasks.attempt = x.attempt AND tasks.owner = ${owner}
+          WHERE tasks.id = ANY (${started.map((run) => run.id)}::bigint[])
+            AND tasks.id = x.id AND tasks.attempt = x.attempt AND tasks.owner = ${owner}
             AND tasks.status IN ('running', 'paused')`
         : Promise.resolve([]),
       ends.length
         ? tx`
           SELECT t.id, t.attempt, t.max_attempts, t.backoff_ms, t.started_at, t.run_at, t.pid
           FROM tasks t
-          WHERE t.owner = ${owner} AND t.status IN ('running', 'paused')
+          WHERE t.id = ANY (${fences.map((fence) => fence.id)}::bigint[])
+            AND t.owner = ${owner} AND t.status IN ('running', 'paused')
             AND (t.id, t.attempt) IN (SELECT e.id, e.attempt
               FROM jsonb_to_recordset(${tx.json(fences as any)}) AS e(id bigint, attempt int))
           ORDER BY t.id FOR UPDATE OF t`
@@ -445,7 +457,7 @@ export class PostgresTaskStore implements TaskStore {
           FROM jsonb_to_recordset(${tx.json(updates as any)}) AS x(id bigint, status text,
             run_at bigint, finished_at bigint, exit_code int, signal text, result text,
             error jsonb)
-          WHERE tasks.id = x.id`,
+          WHERE tasks.id = ANY (${updates.map((row) => row.id)}::bigint[]) AND tasks.id = x.id`,
         ended.length ? dependantsOf(w, ended) : [],
       ]);
       if (dependants.length) await settleFound(w, dependants.map((row) => row.id as number));

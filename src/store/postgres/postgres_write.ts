@@ -55,6 +55,32 @@ export async function retryOnConflict<T>(run: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * Runs the statements `build` makes as one transaction in one round trip (BEGIN, they, COMMIT,
+ * pipelined on a reserved connection); returns their results. A statement that fails makes
+ * the COMMIT a rollback, and its error is thrown.
+ */
+export function pipelinedTransaction(
+  connection: PostgresConnection,
+  build: (tx: TransactionSql) => PromiseLike<unknown>[],
+): Promise<any[]> {
+  return retryOnConflict(async () => {
+    const tx = await connection.sql.reserve();
+    const sent = [tx`BEGIN`, ...build(tx as unknown as TransactionSql), tx`COMMIT`].map((query) =>
+      Promise.resolve(query)
+    );
+    try {
+      return (await Promise.all(sent)).slice(1, -1);
+    } catch (error) {
+      await Promise.allSettled(sent);
+      await tx`ROLLBACK`.catch(() => {});
+      throw error;
+    } finally {
+      tx.release();
+    }
+  });
+}
+
+/**
  * Runs `body` in one transaction, then writes its events; returns its value and the events.
  * The transaction runs on a reserved connection so that its first and last round trips carry
  * several statements: BEGIN with the clock read and the `opening` statements (which need not
