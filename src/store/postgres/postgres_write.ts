@@ -87,7 +87,7 @@ export function pipelinedTransaction(
  * the clock; their results are `body`'s `opened`), and the events' statement with COMMIT (a
  * statement that fails makes the pipelined COMMIT a rollback, and its error is thrown).
  */
-export async function writeTransaction<T>(
+export function writeTransaction<T>(
   connection: PostgresConnection,
   body: (w: Write, opened: any[]) => Promise<T>,
   opening?: (tx: TransactionSql) => PromiseLike<unknown>[],
