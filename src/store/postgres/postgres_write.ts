@@ -3,7 +3,9 @@
  * events it will write, and the wake-ups it will send. At the end, the events go in under a
  * per-schema advisory lock held to the commit, so event ids increase in commit order (a reader
  * of `id > cursor` never skips a late commit); NOTIFYs carry the schema and ids only.
- * Deadlocks and serialization failures rerun the whole transaction.
+ * Deadlocks and serialization failures rerun the whole transaction. Statements that do not
+ * wait for each other's results go out together (pipelined on one reserved connection), so a
+ * transaction costs few round trips; `pipelinedTransaction` is one of fixed statements, in one.
  *
  * @example
  * ```ts
