@@ -144,3 +144,12 @@ export function toSupervisor(row: Record<string, any>): SupervisorRecord {
     heartbeatAt: row.heartbeat_at,
   };
 }
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** Bytes as hex text, for a bytea inside a JSON batch (`decode(x.col, 'hex')` in SQL). */
+export function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]];
+  return out;
+}

@@ -42,13 +42,28 @@ import {
   connectPostgres,
   type PostgresConnection,
   type PostgresRole,
+  type TransactionSql,
 } from "./postgres_connection.ts";
 import { listenWithPolling } from "./postgres_listener.ts";
 import { migratePostgres } from "./postgres_migrations.ts";
-import { TASK_COLUMNS, toAttempt, toEvent, toSupervisor, toTask } from "./postgres_rows.ts";
+import { TASK_COLUMNS, toAttempt, toEvent, toHex, toSupervisor, toTask } from "./postgres_rows.ts";
 import { PostgresScheduleStore } from "./postgres_schedule_store.ts";
-import { endNotStarted, insertTasks, settleDependants } from "./postgres_task_writes.ts";
-import { EVENT_CHANNEL, WAKE_CHANNEL, type Write, writeTransaction } from "./postgres_write.ts";
+import {
+  dependantsOf,
+  endNotStarted,
+  insertTasks,
+  isPlain,
+  settleDependants,
+  settleFound,
+  submitPlain,
+} from "./postgres_task_writes.ts";
+import {
+  EVENT_CHANNEL,
+  pipelinedTransaction,
+  WAKE_CHANNEL,
+  type Write,
+  writeTransaction,
+} from "./postgres_write.ts";
 import { storeUnavailable } from "./store_unavailable.ts";
 
 /** Events older than this are pruned. */
@@ -191,12 +206,16 @@ export class PostgresTaskStore implements TaskStore {
   // ---------------------------------------------------------------------------------- batches
 
   async submit(tasks: readonly NewTask[]): Promise<SubmitResult[]> {
+    if (!tasks.length) return [];
+    if (tasks.every(isPlain)) return await submitPlain(this.#connection, tasks);
     return (await this.#write((w) => insertTasks(w, tasks))).value;
   }
 
   async claim(owner: string, room: ClaimRoom): Promise<Task[]> {
     if (room.maxProcesses <= 0 && room.maxWorkers <= 0) return [];
     if (room.limit !== undefined && room.limit <= 0) return [];
+    const fast = await this.#claimUnlimited(owner, room);
+    if (fast) return fast;
     const { value } = await this.#write(async (w) => {
       const { tx } = w;
       // Limited groups' rows are locked, so claimers of those groups take turns and each sees
@@ -256,36 +275,106 @@ export class PostgresTaskStore implements TaskStore {
     return value;
   }
 
+  /**
+   * The claim when no group has a limit: one statement in a transaction of one round trip
+   * (candidates locked SKIP LOCKED, claimed, their events written under the events lock and
+   * announced). Undefined when some group has a limit (the caller then takes the groups'
+   * locks). Bitmap scans are off for it: on a table not yet analyzed the planner guesses a
+   * handful of due rows and would rather read and sort the whole queue than walk
+   * `tasks_due_kind` in order; the paused check is a per-row lookup for the same reason (an
+   * anti-join would lose the index order).
+   */
+  async #claimUnlimited(owner: string, room: ClaimRoom): Promise<Task[] | undefined> {
+    const schema = this.#connection.schema;
+    const [, rows] = await pipelinedTransaction(this.#connection, (tx) => {
+      const candidates = (inWorker: boolean, budget: number) =>
+        tx`SELECT t.id, t.priority, t.run_at FROM tasks t
+          WHERE NOT (SELECT limited FROM lim) AND t.in_worker = ${inWorker}
+            AND t.status IN ('queued', 'scheduled') AND t.run_at <= now_ms()
+            AND NOT coalesce((SELECT g.paused FROM groups g WHERE g.name = t.grp), false)
+          ORDER BY t.in_worker, t.priority DESC, t.run_at, t.id
+          LIMIT ${Math.max(0, budget)} FOR UPDATE OF t SKIP LOCKED`;
+      return [
+        tx`SET LOCAL enable_bitmapscan = off`,
+        tx`
+        WITH lim AS MATERIALIZED (
+          SELECT EXISTS (SELECT 1 FROM groups WHERE parallel IS NOT NULL) AS limited),
+        c0 AS (${candidates(false, room.maxProcesses)}),
+        c1 AS (${candidates(true, room.maxWorkers)}),
+        picked AS (
+          SELECT id FROM (SELECT * FROM c0 UNION ALL SELECT * FROM c1) c
+          ORDER BY c.priority DESC, c.run_at, c.id LIMIT ${room.limit ?? null}),
+        claimed AS (
+          UPDATE tasks SET status = 'running', owner = ${owner},
+            home = (SELECT s.home FROM supervisors s WHERE s.owner = ${owner}),
+            started_at = now_ms(), attempt = attempt + 1, lease_until = NULL, pid = NULL,
+            exit_code = NULL, signal = NULL, error = NULL, finished_at = NULL,
+            stop_reason = NULL, stop_signal = NULL, paused_at = NULL, paused_ms = 0
+          FROM picked WHERE tasks.id = picked.id AND tasks.status IN ('queued', 'scheduled')
+          RETURNING ${tx.unsafe(TASK_COLUMNS)}),
+        lock AS MATERIALIZED (
+          SELECT pg_advisory_xact_lock(hashtext(${"bgt.events:" + schema}))
+          WHERE EXISTS (SELECT 1 FROM claimed)),
+        ins AS (
+          INSERT INTO events (at, task_id, kind, data)
+          SELECT now_ms(), c.id, 'started',
+            jsonb_build_object('attempt', c.attempt, 'owner', ${owner}::text)
+          FROM lock, claimed c
+          ORDER BY c.priority DESC, c.run_at, c.id
+          RETURNING id),
+        note AS (
+          SELECT pg_notify(${EVENT_CHANNEL}, ${schema + ":"} || max(id)) FROM ins
+          HAVING count(*) > 0)
+        SELECT lim.limited, (SELECT count(*) FROM note) AS notes, c.*
+        FROM lim LEFT JOIN claimed c ON true
+        ORDER BY c.priority DESC, c.run_at, c.id`,
+      ];
+    });
+    if (rows[0].limited) return undefined;
+    return rows.filter((row: Record<string, any>) => row.id !== null).map(toTask);
+  }
+
   async finish(
     owner: string,
     ends: readonly RunEnd[],
     started: readonly RunStart[] = [],
   ): Promise<TaskEvent[]> {
     if (!ends.length && !started.length) return [];
-    const { events } = await this.#write(async (w) => {
-      const { tx } = w;
-      if (started.length) {
-        await tx`
+    const fences = ends.map(({ id, attempt }) => ({ id, attempt }));
+    // The pid update and the fenced read need not the clock: they go out with BEGIN. Each
+    // statement names its ids as an array too, so that tasks is read by its key, not scanned
+    // and hashed against the batch.
+    const opening = (tx: TransactionSql) => [
+      started.length
+        ? tx`
           UPDATE tasks SET pid = x.pid
           FROM jsonb_to_recordset(${tx.json(started as any)}) AS x(id bigint, attempt int, pid int)
-          WHERE tasks.id = x.id AND tasks.attempt = x.attempt AND tasks.owner = ${owner}
-            AND tasks.status IN ('running', 'paused')`;
-      }
-      if (!ends.length) return;
-      const fences = ends.map(({ id, attempt }) => ({ id, attempt }));
-      const rows = await tx`
-        SELECT t.id, t.attempt, t.max_attempts, t.backoff_ms, t.started_at, t.run_at, t.pid
-        FROM tasks t
-        WHERE t.owner = ${owner} AND t.status IN ('running', 'paused')
-          AND (t.id, t.attempt) IN (SELECT e.id, e.attempt
-            FROM jsonb_to_recordset(${tx.json(fences as any)}) AS e(id bigint, attempt int))
-        ORDER BY t.id FOR UPDATE OF t`;
-      const live = new Map(rows.map((row) => [row.id as number, row]));
+          WHERE tasks.id = ANY (${started.map((run) => run.id)}::bigint[])
+            AND tasks.id = x.id AND tasks.attempt = x.attempt AND tasks.owner = ${owner}
+            AND tasks.status IN ('running', 'paused')`
+        : Promise.resolve([]),
+      ends.length
+        ? tx`
+          SELECT t.id, t.attempt, t.max_attempts, t.backoff_ms, t.started_at, t.run_at, t.pid
+          FROM tasks t
+          WHERE t.id = ANY (${fences.map((fence) => fence.id)}::bigint[])
+            AND t.owner = ${owner} AND t.status IN ('running', 'paused')
+            AND (t.id, t.attempt) IN (SELECT e.id, e.attempt
+              FROM jsonb_to_recordset(${tx.json(fences as any)}) AS e(id bigint, attempt int))
+          ORDER BY t.id FOR UPDATE OF t`
+        : Promise.resolve([]),
+    ];
+    const { events } = await writeTransaction(this.#connection, async (w, opened) => {
+      const { tx } = w;
+      const rows = opened[1] as Record<string, any>[];
+      const byId = new Map(rows.map((row) => [row.id as number, row]));
+      const attempts: Record<string, unknown>[] = [];
+      const updates: Record<string, unknown>[] = [];
       const ended: number[] = [];
       for (const { id, outcome } of ends) {
-        const row = live.get(id);
+        const row = byId.get(id);
         if (!row) continue; // stale (another attempt, another owner, or already ended)
-        live.delete(id);
+        byId.delete(id);
         const next = afterRun(
           {
             attempt: row.attempt,
@@ -297,48 +386,82 @@ export class PostgresTaskStore implements TaskStore {
           w.now,
         );
         const error = outcome.error ?? null;
-        const result = outcome.result === undefined ? null : encode(outcome.result);
+        const result = outcome.result === undefined ? null : toHex(encode(outcome.result));
         const slice = (stream: "stdout" | "stderr" | "data") =>
           outcome.slices?.[stream] ?? [null, null];
         const [stdoutStart, stdoutEnd] = slice("stdout");
         const [stderrStart, stderrEnd] = slice("stderr");
         const [dataStart, dataEnd] = slice("data");
-        const errorJson = error === null ? null : tx.json(error as any);
-        await tx`
-          INSERT INTO attempts (task_id, attempt, status, started_at, finished_at, exit_code,
-            signal, error, pid, result, stdout_start, stdout_end, stderr_start, stderr_end,
-            data_start, data_end)
-          VALUES (${id}, ${row.attempt}, ${outcome.status}, ${row.started_at}, ${w.now},
-            ${outcome.exitCode ?? null}, ${outcome.signal ?? null}, ${errorJson}, ${row.pid},
-            ${result}, ${stdoutStart}, ${stdoutEnd}, ${stderrStart}, ${stderrEnd}, ${dataStart},
-            ${dataEnd})
-          ON CONFLICT (task_id, attempt) DO UPDATE SET status = excluded.status,
-            finished_at = excluded.finished_at, exit_code = excluded.exit_code,
-            signal = excluded.signal, error = excluded.error, result = excluded.result,
-            stdout_start = excluded.stdout_start, stdout_end = excluded.stdout_end,
-            stderr_start = excluded.stderr_start, stderr_end = excluded.stderr_end,
-            data_start = excluded.data_start, data_end = excluded.data_end`;
-        await tx`
-          UPDATE tasks SET status = ${next.status}, run_at = ${next.runAt},
-            finished_at = ${next.finishedAt}, exit_code = ${outcome.exitCode ?? null},
-            signal = ${outcome.signal ?? null}, result = ${result}, error = ${errorJson},
-            owner = NULL, lease_until = NULL, stop_reason = NULL, stop_signal = NULL,
-            paused_at = NULL
-          WHERE id = ${id}`;
-        const common = {
+        const exitCode = outcome.exitCode ?? null;
+        const signal = outcome.signal ?? null;
+        attempts.push({
+          id,
           attempt: row.attempt,
-          exitCode: outcome.exitCode ?? null,
-          signal: outcome.signal ?? null,
+          status: outcome.status,
+          started_at: row.started_at,
+          exit_code: exitCode,
+          signal,
           error,
-        };
+          pid: row.pid,
+          result,
+          stdout_start: stdoutStart,
+          stdout_end: stdoutEnd,
+          stderr_start: stderrStart,
+          stderr_end: stderrEnd,
+          data_start: dataStart,
+          data_end: dataEnd,
+        });
+        updates.push({
+          id,
+          status: next.status,
+          run_at: next.runAt,
+          finished_at: next.finishedAt,
+          exit_code: exitCode,
+          signal,
+          result,
+          error,
+        });
+        const common = { attempt: row.attempt, exitCode, signal, error };
         if (next.event === "retrying") w.emit(id, "retrying", { ...common, runAt: next.runAt });
         else {
           w.emit(id, next.event, common);
           ended.push(id);
         }
       }
-      await settleDependants(w, ended);
-    });
+      if (!attempts.length) return;
+      // The attempts, the tasks and the ended tasks' dependants: one round trip, set-based.
+      const [, , dependants] = await Promise.all([
+        tx`
+          INSERT INTO attempts (task_id, attempt, status, started_at, finished_at, exit_code,
+            signal, error, pid, result, stdout_start, stdout_end, stderr_start, stderr_end,
+            data_start, data_end)
+          SELECT a.id, a.attempt, a.status, a.started_at, ${w.now}, a.exit_code, a.signal,
+            a.error, a.pid, decode(a.result, 'hex'), a.stdout_start, a.stdout_end,
+            a.stderr_start, a.stderr_end, a.data_start, a.data_end
+          FROM jsonb_to_recordset(${tx.json(attempts as any)}) AS a(id bigint, attempt int,
+            status text, started_at bigint, exit_code int, signal text, error jsonb, pid int,
+            result text, stdout_start bigint, stdout_end bigint, stderr_start bigint,
+            stderr_end bigint, data_start bigint, data_end bigint)
+          ORDER BY a.id
+          ON CONFLICT (task_id, attempt) DO UPDATE SET status = excluded.status,
+            finished_at = excluded.finished_at, exit_code = excluded.exit_code,
+            signal = excluded.signal, error = excluded.error, result = excluded.result,
+            stdout_start = excluded.stdout_start, stdout_end = excluded.stdout_end,
+            stderr_start = excluded.stderr_start, stderr_end = excluded.stderr_end,
+            data_start = excluded.data_start, data_end = excluded.data_end`,
+        tx`
+          UPDATE tasks SET status = x.status, run_at = x.run_at, finished_at = x.finished_at,
+            exit_code = x.exit_code, signal = x.signal, result = decode(x.result, 'hex'),
+            error = x.error, owner = NULL, lease_until = NULL, stop_reason = NULL,
+            stop_signal = NULL, paused_at = NULL
+          FROM jsonb_to_recordset(${tx.json(updates as any)}) AS x(id bigint, status text,
+            run_at bigint, finished_at bigint, exit_code int, signal text, result text,
+            error jsonb)
+          WHERE tasks.id = ANY (${updates.map((row) => row.id)}::bigint[]) AND tasks.id = x.id`,
+        ended.length ? dependantsOf(w, ended) : [],
+      ]);
+      if (dependants.length) await settleFound(w, dependants.map((row) => row.id as number));
+    }, opening);
     return events;
   }
 

@@ -22,10 +22,129 @@ import {
 } from "../../task/types.ts";
 import { validateTask } from "../../task/validate_task.ts";
 import { SubmitRefusedError } from "../task_rows.ts";
-import type { Write } from "./postgres_write.ts";
+import { toHex } from "./postgres_rows.ts";
+import type { PostgresConnection, Sql, TransactionSql } from "./postgres_connection.ts";
+import { EVENT_CHANNEL, retryOnConflict, WAKE_CHANNEL, type Write } from "./postgres_write.ts";
 
 /** Inserts the tasks in order, applying each one's key policy and recording its dependencies. */
 export async function insertTasks(w: Write, tasks: readonly NewTask[]): Promise<SubmitResult[]> {
+  const results: SubmitResult[] = [];
+  // Runs of plain tasks (no key, no dependencies) go in one statement each; the others one by
+  // one, in their place, so the order of ids, events and refusals is the submission's.
+  for (let i = 0; i < tasks.length;) {
+    let end = i;
+    while (end < tasks.length && isPlain(tasks[end])) end++;
+    if (end > i) {
+      results.push(...await insertPlain(w, tasks.slice(i, end)));
+      i = end;
+    } else {
+      results.push(...await insertEach(w, [tasks[i]]));
+      i++;
+    }
+  }
+  return results;
+}
+
+/** A task with no key and no dependencies: it needs no lock and no settling. */
+export function isPlain(task: NewTask): boolean {
+  return !task.key && !task.after?.length && !task.afterAnyOf?.length;
+}
+
+/**
+ * Plain tasks (validated) as the records of a `jsonb_to_recordset` batch: bytea as hex, and
+ * `run_at` null for "now" (the statement's `now_ms()`, which is the transaction's).
+ */
+function plainRecords(tasks: readonly NewTask[]) {
+  return tasks.map((task, ord) => {
+    validateTask(task);
+    return {
+      ord,
+      kind: task.spec.kind,
+      spec: toHex(encode(task.spec)),
+      name: task.name ?? null,
+      grp: task.group ?? "default",
+      priority: task.priority ?? 0,
+      run_at: task.runAt ?? null,
+      max_attempts: task.maxAttempts ?? 1,
+      backoff_ms: task.backoffMs ?? 1000,
+      timeout_ms: task.timeoutMs ?? null,
+      after_any: task.afterAny ?? false,
+      schedule_id: task.scheduleId ?? null,
+      retain: task.retain ?? null,
+      stdin: task.stdin ?? false,
+      env: task.env ?? {},
+      cwd: task.cwd ?? process.cwd(),
+      meta: task.meta ?? {},
+      in_worker: runsInWorker(task.spec),
+    };
+  });
+}
+
+/**
+ * The multi-row INSERT of plain tasks, `RETURNING id, grp, name, status`. Identities are drawn
+ * in insertion order, which the ORDER BY fixes: ascending ids are the records' order. The
+ * status is `initialStatus` of a task that waits for nothing (scheduled when run_at is later).
+ */
+function insertPlainSql(sql: Sql | TransactionSql, records: ReturnType<typeof plainRecords>) {
+  return sql`
+    INSERT INTO tasks (kind, spec, name, grp, priority, status, run_at, created_at, max_attempts,
+      backoff_ms, timeout_ms, after_any, task_key, schedule_id, retain, stdin, env, cwd, meta,
+      in_worker)
+    SELECT t.kind, decode(t.spec, 'hex'), t.name, t.grp, t.priority,
+      CASE WHEN coalesce(t.run_at, now_ms()) > now_ms() THEN 'scheduled' ELSE 'queued' END,
+      coalesce(t.run_at, now_ms()), now_ms(), t.max_attempts, t.backoff_ms, t.timeout_ms,
+      t.after_any, NULL, t.schedule_id, t.retain, t.stdin, t.env, t.cwd, t.meta, t.in_worker
+    FROM jsonb_to_recordset(${sql.json(records as any)}) AS t(ord int, kind text, spec text,
+      name text, grp text, priority int, run_at bigint, max_attempts int, backoff_ms bigint,
+      timeout_ms bigint, after_any boolean, schedule_id bigint, retain bigint, stdin boolean,
+      env jsonb, cwd text, meta jsonb, in_worker boolean)
+    ORDER BY t.ord
+    RETURNING id, grp, name, status`;
+}
+
+/** Inserts plain tasks in one multi-row INSERT (ids in order); events and wake as one by one. */
+async function insertPlain(w: Write, tasks: readonly NewTask[]): Promise<SubmitResult[]> {
+  const rows = [...await insertPlainSql(w.tx, plainRecords(tasks))].sort((a, b) => a.id - b.id);
+  return rows.map((row) => {
+    w.emit(row.id, "submitted", { group: row.grp, name: row.name });
+    if (row.status === "queued") w.wake();
+    return { id: row.id };
+  });
+}
+
+/**
+ * Submits plain tasks (see `isPlain`) in one statement, its own transaction: the tasks, their
+ * "submitted" events under the events lock, the events' NOTIFY and the wake-up when one can run
+ * now — what `insertTasks` inside `writeTransaction` does for them, in one round trip.
+ */
+export async function submitPlain(
+  connection: PostgresConnection,
+  tasks: readonly NewTask[],
+): Promise<SubmitResult[]> {
+  const { sql, schema } = connection;
+  const records = plainRecords(tasks);
+  const rows = await retryOnConflict(() =>
+    sql`
+    WITH ins AS (${insertPlainSql(sql, records)}),
+    lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext(${"bgt.events:" + schema}))),
+    ev AS (
+      INSERT INTO events (at, task_id, kind, data)
+      SELECT now_ms(), i.id, 'submitted', jsonb_build_object('group', i.grp, 'name', i.name)
+      FROM lock, ins i
+      ORDER BY i.id
+      RETURNING id),
+    note AS (
+      SELECT pg_notify(${EVENT_CHANNEL}, ${schema + ":"} || max(id)) FROM ev
+      UNION ALL
+      SELECT pg_notify(${WAKE_CHANNEL}, ${schema})
+      WHERE EXISTS (SELECT 1 FROM ins WHERE status = 'queued'))
+    SELECT i.id, (SELECT count(*) FROM note) AS notes FROM ins i ORDER BY i.id`
+  );
+  return rows.map((row) => ({ id: row.id as number }));
+}
+
+/** Inserts the tasks one by one, applying each one's key policy and recording its dependencies. */
+async function insertEach(w: Write, tasks: readonly NewTask[]): Promise<SubmitResult[]> {
   const { tx } = w;
   const results: SubmitResult[] = [];
   for (const task of tasks) {
@@ -133,13 +252,26 @@ export async function settleDependants(w: Write, endedIds: readonly number[]): P
   const failed: number[] = [];
   let pending = [...endedIds];
   while (pending.length) {
-    const rows = await w.tx`
-      SELECT DISTINCT d.task_id AS id FROM dependencies d
-      WHERE d.dep_id = ANY (${pending}::bigint[]) ORDER BY d.task_id`;
+    const rows = await dependantsOf(w, pending);
     pending = await settleTasks(w, rows.map((row) => row.id));
     failed.push(...pending);
   }
   return failed;
+}
+
+/**
+ * Settles these dependants of tasks that just ended (their ids, as `dependantsOf` finds them),
+ * then theirs, down the chain; returns the dependants that failed.
+ */
+export async function settleFound(w: Write, dependantIds: readonly number[]): Promise<number[]> {
+  const failed = await settleTasks(w, dependantIds);
+  return failed.length ? [...failed, ...await settleDependants(w, failed)] : failed;
+}
+
+/** The statement that lists the blocked-or-not dependants of these tasks (rows of `id`). */
+export function dependantsOf(w: Write, ids: readonly number[]) {
+  return w.tx`SELECT DISTINCT d.task_id AS id FROM dependencies d
+    WHERE d.dep_id = ANY (${[...ids]}::bigint[]) ORDER BY d.task_id`;
 }
 
 /** Settles these tasks if blocked (locking them first); returns the ones that failed. */
@@ -151,10 +283,15 @@ async function settleTasks(w: Write, ids: readonly number[]): Promise<number[]> 
     WHERE id = ANY (${[...ids]}::bigint[]) AND status = 'blocked' ORDER BY id FOR UPDATE`;
   if (!tasks.length) return [];
   const depRows = await tx`
-    SELECT d.task_id, d.dep_id, d.any_outcome, s.status FROM dependencies d
+    SELECT d.task_id, d.dep_id, d.any_outcome, s.status,
+      (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS clock
+    FROM dependencies d
     LEFT JOIN tasks s ON s.id = d.dep_id
     WHERE d.task_id = ANY (${tasks.map((task) => task.id)}::bigint[])
     ORDER BY d.task_id, d.dep_id`;
+  // A dependant another transaction submitted after this one began (its run_at later than
+  // w.now) is runnable now: settle on the clock as read after its lock, not on w.now.
+  const now = Math.max(w.now, depRows[0]?.clock ?? w.now);
   const failed: number[] = [];
   for (const task of tasks) {
     const deps: DependencyState[] = depRows.filter((row) => row.task_id === task.id).map((row) => ({
@@ -162,7 +299,7 @@ async function settleTasks(w: Write, ids: readonly number[]): Promise<number[]> 
       anyOutcome: row.any_outcome,
       status: row.status ?? null,
     }));
-    const decision = settle({ afterAny: task.after_any, runAt: task.run_at }, deps, w.now);
+    const decision = settle({ afterAny: task.after_any, runAt: task.run_at }, deps, now);
     if (!decision) continue;
     await tx`
       UPDATE tasks SET status = ${decision.status},
