@@ -14,6 +14,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { isAlive, pidsWithArgvTail } from "../../src/runtime/process.ts";
+import { openStore, storeConfig } from "../../src/store/open_store.ts";
+import type { TaskStore } from "../../src/store/task_store.ts";
 import { skipWithReason } from "./skip.ts";
 
 /** The compiled binary under test (`npm run compile` builds it). */
@@ -119,6 +121,21 @@ export class TempHome {
       ...(this.storeUrl === undefined ? {} : { BGT_STORE: this.storeUrl }),
       ...extra,
     };
+  }
+
+  /**
+   * A store handle onto this home's store (its bgt.db, or its PostgreSQL schema), as a client
+   * holds: to write rows the CLI cannot. Close it after.
+   *
+   * @example
+   * ```ts
+   * const store = await home.openStore();
+   * await store.close();
+   * ```
+   */
+  async openStore(): Promise<TaskStore> {
+    const config = storeConfig(this.env(), { db: join(this.dir, "home", "bgt.db") });
+    return await openStore(config, { role: "client" });
   }
 
   /** Runs bgt synchronously with these words, in the work directory. */
