@@ -107,9 +107,15 @@ export async function main(given: readonly string[]): Promise<number> {
 /** `bgt` alone: the task list, or help (on stdout, exit 0) when there is no task yet. */
 async function _bare(): Promise<number> {
   const { bgtHome } = await import("../store/home.ts");
-  const { existsSync } = await import("node:fs");
+  const { storeExists } = await import("../store/open_store.ts");
   let hasTasks = false;
-  if (existsSync(bgtHome(process.env).db)) {
+  let exists: boolean;
+  try {
+    exists = storeExists(process.env, bgtHome(process.env));
+  } catch (error) {
+    return reportError(error);
+  }
+  if (exists) {
     try {
       const { withClient } = await import("./with_client.ts");
       hasTasks = await withClient(async (client) => (await client.count()) > 0);

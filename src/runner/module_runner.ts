@@ -70,10 +70,18 @@ export function storeReports(
   store: TaskStore,
   id: number,
 ): Pick<ModuleRunOptions, "onProgress" | "onMeta" | "onCheckpoint"> {
+  // Meta and checkpoints are stored one after another, in the order reported: two writes in
+  // flight at once may land in either order on a store with several connections (PostgreSQL).
+  let last: Promise<unknown> = Promise.resolve();
+  const inOrder = (write: () => Promise<unknown>): Promise<unknown> => {
+    const next = last.then(write, write);
+    last = next.catch(() => {});
+    return next;
+  };
   return {
     onProgress: coalescedProgress(store, id),
-    onMeta: (patch) => store.mergeMeta(id, patch),
-    onCheckpoint: (value) => store.setCheckpoint(id, value),
+    onMeta: (patch) => inOrder(() => store.mergeMeta(id, patch)),
+    onCheckpoint: (value) => inOrder(() => store.setCheckpoint(id, value)),
   };
 }
 
@@ -133,6 +141,13 @@ export function startModule(
   // With --retain, the same keeper as a command's trims the files the worker appends to.
   const keeper = options.isolated ? undefined : keepStreams(files, { retain: task.retain });
   const abort = new AbortController();
+  /** Report writes (progress, meta, checkpoint) not yet stored. */
+  const reports = new Set<Promise<unknown>>();
+  const track = (written: unknown) => {
+    if (!(written instanceof Promise)) return;
+    const settled = written.then(() => {}, () => {}).finally(() => reports.delete(settled));
+    reports.add(settled);
+  };
   /** The signal the task was killed with, if it was. */
   let killedWith: string | undefined;
   const done: Promise<TaskOutcome> = pool
@@ -154,15 +169,22 @@ export function startModule(
       },
       onEvent: (event) => {
         if (event.type === "progress") {
-          options.onProgress?.(event.fraction, event.message ?? null);
-        } else if (event.type === "meta") options.onMeta?.(event.patch);
-        else if (event.type === "checkpoint") options.onCheckpoint?.(event.value);
+          track(options.onProgress?.(event.fraction, event.message ?? null));
+        } else if (event.type === "meta") track(options.onMeta?.(event.patch));
+        else if (event.type === "checkpoint") track(options.onCheckpoint?.(event.value));
       },
     })
     .then(
       (result): TaskOutcome => ({ status: "succeeded", result }),
       (error: Error): TaskOutcome => taskFailure(error, files, killedWith),
     )
+    .then(async (outcome) => {
+      // The task's last reports are stored before its end is: on a store with several
+      // connections (PostgreSQL) a checkpoint still in flight could otherwise land after the
+      // next attempt has read the row.
+      while (reports.size) await Promise.allSettled([...reports]);
+      return outcome;
+    })
     .finally(async () => {
       await keeper?.stop();
     });

@@ -45,7 +45,13 @@ type HostedRunOptions = Pick<ModuleRunOptions, "onProgress" | "onMeta" | "onChec
 interface Host {
   child: ChildProcess;
   /** The task it runs now. */
-  task?: { files: TaskFiles; options: HostedRunOptions; finish: (outcome: TaskOutcome) => void };
+  task?: {
+    files: TaskFiles;
+    options: HostedRunOptions;
+    /** Its report writes not yet stored: its end waits for them. */
+    reports: Set<Promise<void>>;
+    finish: (outcome: TaskOutcome) => void;
+  };
   idleTimer?: ReturnType<typeof setTimeout>;
   /** Set while stopped by a pause: a host whose task ended meanwhile is continued before reuse. */
   stopped?: boolean;
@@ -78,13 +84,17 @@ export class WorkerHosts {
     const host = this.#takeIdle() ?? this.#spawn();
     let ended = false;
     const done = new Promise<TaskOutcome>((resolve) => {
+      const reports = new Set<Promise<void>>();
       host.task = {
         files,
         options,
+        reports,
         finish: (outcome) => {
           ended = true;
           host.task = undefined;
-          resolve(outcome);
+          // Its last reports are stored before its end is: on a store with several connections
+          // (PostgreSQL) a checkpoint still in flight could land after the next attempt read it.
+          void Promise.allSettled([...reports]).then(() => resolve(outcome));
         },
       };
     });
@@ -228,7 +238,10 @@ export class WorkerHosts {
           : event.type === "meta"
           ? task.options.onMeta?.(event.patch)
           : task.options.onCheckpoint?.(event.value);
-        void Promise.resolve(stored).catch(refused);
+        const settled: Promise<void> = Promise.resolve(stored).then(() => {}, refused).finally(
+          () => task.reports.delete(settled),
+        );
+        task.reports.add(settled);
       } catch (error) {
         refused(error);
       }

@@ -9,6 +9,7 @@
  * store.description; // "sqlite:/home/me/.local/state/bgt/bgt.db"
  * ```
  */
+import { existsSync } from "node:fs";
 import type { BgtHome } from "./home.ts";
 import { SqliteTaskStore } from "./sqlite_task_store.ts";
 import type { StoreConfig, TaskStore } from "./task_store.ts";
@@ -44,6 +45,24 @@ export function storeConfig(
   }
   url.searchParams.delete("schema");
   return { kind: "postgres", url: url.toString(), schema };
+}
+
+/**
+ * Whether the store the environment names may hold tasks without opening it: the home's bgt.db
+ * exists, or a PostgreSQL store is named (asking it would mean connecting). Throws
+ * StoreConfigError for a BGT_STORE that cannot be used.
+ *
+ * @example
+ * ```ts
+ * if (!storeExists(process.env, bgtHome(process.env))) console.log("no tasks yet");
+ * ```
+ */
+export function storeExists(
+  env: Record<string, string | undefined>,
+  home: Pick<BgtHome, "db">,
+): boolean {
+  const config = storeConfig(env, home);
+  return config.kind === "postgres" || existsSync(config.path);
 }
 
 /** Opens (creating and migrating) the store `config` names. */

@@ -14,9 +14,38 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { isAlive, pidsWithArgvTail } from "../../src/runtime/process.ts";
+import { openStore, storeConfig } from "../../src/store/open_store.ts";
+import type { TaskStore } from "../../src/store/task_store.ts";
+import { skipWithReason } from "./skip.ts";
 
 /** The compiled binary under test (`npm run compile` builds it). */
 export const BGT = resolve(import.meta.dirname ?? ".", "../../dist/bgt");
+
+/** The PostgreSQL the end-to-end tests use on `BGT_TEST_STORE=postgres`. */
+export const TEST_POSTGRES_URL = process.env.BGT_TEST_POSTGRES_URL ??
+  "postgres://postgres@127.0.0.1:5432/postgres";
+
+/** Whether this run drives every TempHome against PostgreSQL (`BGT_TEST_STORE=postgres`). */
+export const ON_POSTGRES = process.env.BGT_TEST_STORE === "postgres";
+
+/**
+ * Skips a SQLite-only test on a PostgreSQL run, with its reason printed; returns whether it did.
+ *
+ * @example
+ * ```ts
+ * test("bgt.db is 0600", (t) => {
+ *   if (sqliteOnly(t, "it reads bgt.db")) return;
+ * });
+ * ```
+ */
+export function sqliteOnly(
+  t: { name?: string; skip(message?: string): void },
+  why: string,
+): boolean {
+  if (!ON_POSTGRES) return false;
+  skipWithReason(t, `SQLite only (${why}); this run uses PostgreSQL`);
+  return true;
+}
 
 /** What one CLI call printed and returned. */
 export interface CliResult {
@@ -29,10 +58,49 @@ export interface CliResult {
 export class TempHome {
   readonly dir: string;
   readonly work: string;
+  /** On a PostgreSQL run: the schema of this home's store (`bgt_e<random>`), dropped at cleanup. */
+  readonly pgSchema: string | undefined;
 
   private constructor(dir: string) {
     this.dir = dir;
     this.work = join(dir, "work");
+    this.pgSchema = ON_POSTGRES ? `bgt_e${Math.random().toString(36).slice(2, 12)}` : undefined;
+  }
+
+  /** The BGT_STORE of this home's bgt calls (PostgreSQL runs), else undefined (its bgt.db). */
+  get storeUrl(): string | undefined {
+    if (this.pgSchema === undefined) return undefined;
+    const url = new URL(TEST_POSTGRES_URL);
+    url.searchParams.set("schema", this.pgSchema);
+    return url.toString();
+  }
+
+  /**
+   * Runs one SQL text on this home's PostgreSQL store (with psql), returning its unaligned rows.
+   *
+   * @example
+   * ```ts
+   * home.psql("SELECT count(*) FROM tasks"); // "3"
+   * ```
+   */
+  psql(sql: string): string {
+    if (this.pgSchema === undefined) throw new Error("psql: this home uses SQLite");
+    const result = spawnSync(
+      "psql",
+      [
+        TEST_POSTGRES_URL,
+        "-XAtq",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-c",
+        `SET search_path TO "${this.pgSchema}"`,
+        "-c",
+        sql,
+      ],
+      { encoding: "utf8", timeout: 30_000 },
+    );
+    if (result.status !== 0) throw new Error(`psql failed: ${result.stderr}`);
+    return result.stdout.trim();
   }
 
   /** Makes a fresh home (and a work directory beside it for task files). */
@@ -50,8 +118,24 @@ export class TempHome {
       ...(process.env as Record<string, string>),
       BGT_HOME: join(this.dir, "home"),
       NO_COLOR: "1",
+      ...(this.storeUrl === undefined ? {} : { BGT_STORE: this.storeUrl }),
       ...extra,
     };
+  }
+
+  /**
+   * A store handle onto this home's store (its bgt.db, or its PostgreSQL schema), as a client
+   * holds: to write rows the CLI cannot. Close it after.
+   *
+   * @example
+   * ```ts
+   * const store = await home.openStore();
+   * await store.close();
+   * ```
+   */
+  async openStore(): Promise<TaskStore> {
+    const config = storeConfig(this.env(), { db: join(this.dir, "home", "bgt.db") });
+    return await openStore(config, { role: "client" });
   }
 
   /** Runs bgt synchronously with these words, in the work directory. */
@@ -127,6 +211,16 @@ export class TempHome {
     // A host's worker, or a supervisor, may be writing to the home until the kernel has ended it.
     waitFor(() => [...hosts, ...supervisors].every((pid) => !isAlive(pid)), 5_000);
     rmSync(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+    if (this.pgSchema !== undefined) {
+      spawnSync("psql", [
+        TEST_POSTGRES_URL,
+        "-Xq",
+        "-c",
+        `DROP SCHEMA IF EXISTS "${this.pgSchema}" CASCADE`,
+      ], {
+        timeout: 30_000,
+      });
+    }
   }
 
   /** The worker hosts (`bgt __host <home>`) of this home's supervisors, found in /proc. */

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BGT, type CliResult, TempHome, waitFor } from "../_helpers/bgt_home.ts";
@@ -300,9 +300,17 @@ describe("per-id and bulk control", () => {
  */
 function _hasSocket(pid: number): boolean {
   try {
+    // A Unix socket (the supervisor's): on PostgreSQL the client holds TCP sockets before it
+    // has chosen its tasks.
+    const unix = new Set(
+      readFileSync("/proc/net/unix", "utf8").split("\n").slice(1).map((line) =>
+        line.trim().split(/\s+/)[6]
+      ),
+    );
     return readdirSync(`/proc/${pid}/fd`).filter((fd) => Number(fd) > 2).some((fd) => {
       try {
-        return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith("socket:");
+        const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        return /^socket:\[\d+\]$/.test(link) && unix.has(link.slice(8, -1));
       } catch {
         return false;
       }

@@ -9,7 +9,6 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { openSqlite } from "../../src/runtime/sqlite.ts";
-import { SqliteTaskStore } from "../../src/store/sqlite_task_store.ts";
 import type { NewTask } from "../../src/task/types.ts";
 import { BGT, TempHome } from "../_helpers/bgt_home.ts";
 
@@ -34,14 +33,15 @@ function throughSlowPipe(home: TempHome, words: string[]): { code: number; stdou
 /** Adds `count` tasks waiting a day (so no supervisor runs them) straight to the home's store. */
 async function addWaitingTasks(home: TempHome, count: number, firstId?: number): Promise<void> {
   home.ok(["ls"]); // creates the home and its database
-  const path = join(home.dir, "home", "bgt.db");
-  if (firstId !== undefined) {
+  if (firstId !== undefined && home.pgSchema !== undefined) {
+    home.psql(`ALTER TABLE tasks ALTER COLUMN id RESTART WITH ${firstId}`);
+  } else if (firstId !== undefined) {
     // A home that has seen many tasks: long ids (so `ls -q` prints over 1 MiB sooner).
-    const db = await openSqlite(path);
+    const db = await openSqlite(join(home.dir, "home", "bgt.db"));
     db.exec(`INSERT INTO sqlite_sequence (name, seq) VALUES ('tasks', ${firstId - 1})`);
     db.close();
   }
-  const store = await SqliteTaskStore.open(path);
+  const store = await home.openStore();
   const runAt = Date.now() + 86_400_000;
   for (let done = 0; done < count; done += 5_000) {
     const batch: NewTask[] = Array.from({ length: Math.min(5_000, count - done) }, (_, i) => ({

@@ -5,9 +5,7 @@
  * still runs under dax. Through the compiled binary, the home cleaned up.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { SqliteTaskStore } from "../../src/store/sqlite_task_store.ts";
 import { TempHome, waitFor } from "../_helpers/bgt_home.ts";
 
 describe("--shell runs the line with sh -c; --shell=dax with dax", () => {
@@ -89,7 +87,7 @@ describe("--shell runs the line with sh -c; --shell=dax with dax", () => {
 
   test("a shell row stored before --shell=dax existed (no shell named) still runs under dax", async () => {
     home.ok(["ls"]); // the home and its database
-    const store = await SqliteTaskStore.open(join(home.dir, "home", "bgt.db"));
+    const store = await home.openStore();
     let id: number;
     try {
       [{ id }] = await store.submit([{

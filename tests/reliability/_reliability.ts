@@ -12,6 +12,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { appendFileSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { BGT, type TempHome } from "../_helpers/bgt_home.ts";
 import { isAlive } from "../../src/runtime/process.ts";
 
@@ -77,6 +78,31 @@ export function report(suite: string, figures: Record<string, unknown>): void {
 export interface ReadonlyDb {
   all<T = Record<string, unknown>>(sql: string): T[];
   close(): void;
+}
+
+/**
+ * Read access to a home's store, whichever it is: its bgt.db read-only, or (a PostgreSQL run)
+ * its schema through psql. Queries are plain SQL both accept.
+ *
+ * @example
+ * ```ts
+ * const db = await openHomeStore(home);
+ * db.all<{ n: number }>("SELECT count(*) AS n FROM tasks");
+ * ```
+ */
+export async function openHomeStore(home: TempHome): Promise<ReadonlyDb> {
+  if (home.pgSchema === undefined) return await openReadonly(join(home.dir, "home", "bgt.db"));
+  return {
+    all: <T>(sql: string) =>
+      JSON.parse(home.psql(`SELECT coalesce(json_agg(q), '[]') FROM (${sql}) q`)) as T[],
+    close: () => {},
+  };
+}
+
+/** `PRAGMA integrity_check` of a home's bgt.db; "ok" on PostgreSQL (which keeps its own). */
+export async function homeIntegrity(home: TempHome): Promise<string> {
+  if (home.pgSchema !== undefined) return "ok";
+  return await integrityCheck(join(home.dir, "home", "bgt.db"));
 }
 
 /** Opens `path` read-only, so a check never changes what it checks. */

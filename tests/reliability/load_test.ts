@@ -11,9 +11,9 @@ import { join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { TempHome } from "../_helpers/bgt_home.ts";
 import {
-  integrityCheck,
+  homeIntegrity,
   isAlive,
-  openReadonly,
+  openHomeStore,
   peakRssKiB,
   report,
   rssKiB,
@@ -86,11 +86,10 @@ describe("load", () => {
     assert.equal(new Set(ids).size, ids.length, "no id was given twice");
 
     // The supervisor drains them all; poll the table (read-only) until nothing waits or runs.
-    const db = join(home.dir, "home", "bgt.db");
     const deadline = Date.now() + (SOAK ? 900_000 : 240_000);
     let counts: Record<string, number> = {};
     for (;;) {
-      const reader = await openReadonly(db);
+      const reader = await openHomeStore(home);
       const rows = reader.all<{ status: string; n: number }>(
         "SELECT status, count(*) AS n FROM tasks GROUP BY status",
       );
@@ -103,7 +102,7 @@ describe("load", () => {
     }
     clearInterval(sampler);
     const drainedMs = Date.now() - started;
-    const reader = await openReadonly(db);
+    const reader = await openHomeStore(home);
     const stored = reader.all<{ id: number }>("SELECT id FROM tasks").map((row) => Number(row.id));
     reader.close();
     assert.equal(stored.length, ids.length, "every row is there, and no other");
@@ -113,7 +112,7 @@ describe("load", () => {
     assert.ok(peakMiB < RSS_LIMIT_MIB, `supervisor peak RSS ${peakMiB} MiB`);
     assert.equal(JSON.parse(home.ok(["daemon", "status", "--json"])).pid, supervisor);
     home.ok(["daemon", "stop"]);
-    assert.equal(await integrityCheck(db), "ok");
+    assert.equal(await homeIntegrity(home), "ok");
     report("load", {
       clients: CLIENTS,
       perClient: PER_CLIENT,

@@ -15,9 +15,9 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { TempHome } from "../_helpers/bgt_home.ts";
 import {
-  integrityCheck,
+  homeIntegrity,
   isAlive,
-  openReadonly,
+  openHomeStore,
   pause,
   report,
   seededRandom,
@@ -97,7 +97,7 @@ describe("supervisor crashes", () => {
 
   /** The live supervisor's pid, from the role row of the table (what clients read). */
   const currentSupervisor = async (): Promise<number | undefined> => {
-    const db = await openReadonly(join(home.dir, "home", "bgt.db"));
+    const db = await openHomeStore(home);
     try {
       const [row] = db.all<{ pid: number }>(
         "SELECT pid FROM supervisors ORDER BY started_at DESC LIMIT 1",
@@ -186,7 +186,7 @@ describe("supervisor crashes", () => {
     home.bgt(["daemon", "stop"], { env });
 
     // Every task is in one terminal state; none vanished.
-    const db = await openReadonly(join(home.dir, "home", "bgt.db"));
+    const db = await openHomeStore(home);
     const rows = db.all<{ id: number; status: string; attempt: number; exit_code: number | null }>(
       "SELECT id, status, attempt, exit_code FROM tasks ORDER BY id",
     );
@@ -265,7 +265,7 @@ describe("supervisor crashes", () => {
     const recoveries = [...log.matchAll(/re-adopted (\d+), lost (\d+)/g)];
     const readopted = recoveries.reduce((sum, m) => sum + Number(m[1]), 0);
     const lostAtRestart = recoveries.reduce((sum, m) => sum + Number(m[2]), 0);
-    const integrity = await integrityCheck(join(home.dir, "home", "bgt.db"));
+    const integrity = await homeIntegrity(home);
 
     report("supervisor crashes", {
       seed,

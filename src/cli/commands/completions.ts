@@ -10,8 +10,8 @@
  * ```
  */
 import { Command } from "@commander-js/extra-typings";
-import { existsSync } from "node:fs";
 import { bgtHome } from "../../store/home.ts";
+import { storeExists } from "../../store/open_store.ts";
 import { ALL_STATUSES } from "../../task/types.ts";
 import { ALIASES } from "../aliases.ts";
 import { parseChoice } from "../parse_options.ts";
@@ -82,7 +82,11 @@ export function completeCommand() {
 export async function completionValues(kind: ValueKind): Promise<string[]> {
   if (kind === "states") return [...ALL_STATUSES];
   if (kind === "shells") return [...SHELLS];
-  if (!existsSync(bgtHome(process.env).db)) return [];
+  try {
+    if (!storeExists(process.env, bgtHome(process.env))) return [];
+  } catch {
+    return []; // a BGT_STORE that cannot be used: nothing to complete
+  }
   return await withClient(async (client) => {
     const tasks = await client.list({ limit: MAX_IDS });
     if (kind === "ids") return tasks.map((task) => String(task.id));
