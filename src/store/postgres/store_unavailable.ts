@@ -32,7 +32,8 @@ export function storeUnavailable(
   const where = `${target.host}:${target.port}`;
   const reasons: Record<string, string> = {
     "28P01": `password rejected for user ${target.user}`,
-    "28000": `user ${target.user} may not connect (pg_hba.conf)`,
+    // 28000 is also what PostgreSQL answers for a role that does not exist (under trust auth).
+    "28000": `user ${target.user} does not exist or may not connect (pg_hba.conf)`,
     "3D000": `database ${target.database} does not exist`,
     ECONNREFUSED: `${where} refused the connection (is PostgreSQL running?)`,
     ENOTFOUND: `unknown host ${target.host}`,
