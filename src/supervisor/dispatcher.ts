@@ -1,8 +1,9 @@
 /**
- * The dispatcher: fires due schedules, claims due tasks in (priority desc, run_at, id) order up
- * to the global and per-group parallelism limits, runs them (ending those that outlive their
- * timeout), records how they ended, and sleeps until a wake-up (a notify, a task's end, the next
- * run_at or schedule firing) — never polling the table.
+ * The dispatcher: claims due tasks in (priority desc, run_at, id) order up to the global and
+ * per-group parallelism limits, starts them, kills, pauses and resumes them, takes over the runs
+ * of a dead supervisor, and drains. Its parts: the {@linkcode ClaimLoop} (when to claim), the
+ * {@linkcode RunTimers} (timeouts and the kill grace) and the {@linkcode EndRecorder} (storing
+ * how runs ended, in batches).
  *
  * @example
  * ```ts
@@ -25,11 +26,12 @@ import {
 import type { TaskStore } from "../store/task_store.ts";
 import { coalescedProgress } from "../runner/module_runner.ts";
 import { formatDuration } from "../schedule/duration.ts";
-import { fireDueSchedules } from "../schedule/fire_schedules.ts";
 import { pruneScheduleRuns } from "../schedule/prune_schedule_runs.ts";
 import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
 import { END_EVENT_KINDS, type TaskEvent } from "../task/events.ts";
+import { ClaimLoop } from "./claim_loop.ts";
 import { EndRecorder } from "./end_recorder.ts";
+import { RunTimers } from "./run_timers.ts";
 import {
   isTerminal,
   runsInWorker,
@@ -66,13 +68,6 @@ interface Entry {
   run: RunningTask;
   /** The signal a user asked for; its effect ends the task as `canceled`. */
   killedWith?: string;
-  /** Set when the task outlived its timeout; it ends as `timed_out`. */
-  timedOut?: boolean;
-  timeout?: ReturnType<typeof setTimeout>;
-  /** When the timeout fires (epoch ms), while running. */
-  deadline?: number;
-  /** The time left of the timeout while paused. */
-  remainingMs?: number;
   /** Where each stream ended when this attempt started (its log slice begins there). */
   offsets?: Record<StreamName, number>;
 }
@@ -81,12 +76,10 @@ interface Entry {
 export class Dispatcher {
   #options: DispatcherOptions;
   #running = new Map<number, Entry>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #wakeQueued = false;
-  #draining = false;
-  /** A claim pass is in flight; a wake meanwhile asks for one more (`#again`). */
-  #pumping = false;
-  #again = false;
+  /** When to claim: on wakes, one pass at a time, and at the next run time. */
+  #loop: ClaimLoop;
+  /** The running tasks' timeouts, and the grace before SIGKILL. */
+  #timers: RunTimers;
   /** Run ends and started pids, stored in batches (then the next tasks are claimed). */
   #recorder: EndRecorder;
   /** How many of the running tasks are module tasks in worker hosts. */
@@ -94,6 +87,16 @@ export class Dispatcher {
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
+    this.#loop = new ClaimLoop({
+      store: options.store,
+      claim: () => this.#claim(),
+      log: options.log,
+    });
+    this.#timers = new RunTimers({
+      store: options.store,
+      killGraceMs: options.killGraceMs,
+      log: options.log,
+    });
     this.#recorder = new EndRecorder({
       store: options.store,
       owner: options.owner,
@@ -116,36 +119,7 @@ export class Dispatcher {
    * time (two would both see the same free slots); a wake during one runs one more after it.
    */
   wake(): void {
-    if (this.#draining) return;
-    if (this.#pumping) {
-      this.#again = true;
-      return;
-    }
-    if (this.#wakeQueued) return;
-    this.#wakeQueued = true;
-    queueMicrotask(() => {
-      this.#wakeQueued = false;
-      void this.#pumpLoop();
-    });
-  }
-
-  async #pumpLoop(): Promise<void> {
-    if (this.#pumping) {
-      this.#again = true;
-      return;
-    }
-    this.#pumping = true;
-    try {
-      do {
-        this.#again = false;
-        await this.#pump();
-      } while (this.#again && !this.#draining);
-    } catch (error) {
-      // The next wake (an end, a notify, the timer) tries again.
-      this.#options.log?.(`cannot claim tasks: ${(error as Error).message}`);
-    } finally {
-      this.#pumping = false;
-    }
+    this.#loop.wake();
   }
 
   /**
@@ -169,9 +143,10 @@ export class Dispatcher {
         : adoptCommand(task, files, { onProgress: this.#progress(task.id) });
       if (run) {
         adopted++;
-        const entry = this.#track({ ...task, owner }, files, run);
+        const entry = this.#track({ ...task, owner }, files, run, {
+          timedOut: task.stopReason === "timeout",
+        });
         if (task.stopReason === "kill") entry.killedWith = task.stopSignal ?? "SIGTERM";
-        else if (task.stopReason === "timeout") entry.timedOut = true;
         if (readStatus(files.status)?.attempt === task.attempt) ended.push(run.done);
       } else if (task.stopReason === "kill") {
         // Killed just before the crash: the kill's effect, not a loss.
@@ -232,9 +207,7 @@ export class Dispatcher {
     }
     entry.killedWith = signal;
     // The intent first: a crash between the two still ends the task canceled, not lost.
-    await this.#storeStop(entry, { reason: "kill", signal });
-    if (this.#running.get(id) !== entry) return {}; // ended meanwhile
-    this.#signal(entry, signal);
+    if (!(await this.#timers.stop(id, { reason: "kill", signal }))) return {}; // ended meanwhile
     // A stopped process keeps the signal pending until it continues.
     if (entry.task.status === "paused") entry.run.kill("SIGCONT");
     return {};
@@ -243,17 +216,6 @@ export class Dispatcher {
   /** The running tasks, in the order they started. */
   get runningTasks(): Task[] {
     return [...this.#running.values()].map((entry) => entry.task);
-  }
-
-  /** Stores a stop's intent; a store that refuses it does not hold the signal back. */
-  async #storeStop(entry: Entry, stop: { reason: "kill" | "timeout"; signal: string }) {
-    try {
-      await this.#options.store.setStop(entry.task.id, entry.task.attempt, stop);
-    } catch (error) {
-      this.#options.log?.(
-        `cannot store the ${stop.reason} of task ${entry.task.id}: ${(error as Error).message}`,
-      );
-    }
   }
 
   /** A task's state, counting an end not stored yet; throws TaskNotFoundError. */
@@ -290,34 +252,9 @@ export class Dispatcher {
       this.#options.log?.(`cannot store the ${verb} of task ${id}: ${(error as Error).message}`)
     );
     // A paused task's timeout stops counting, and goes on from where it was.
-    if (pause) {
-      clearTimeout(entry.timeout);
-      if (entry.deadline !== undefined) entry.remainingMs = entry.deadline - Date.now();
-    } else if (entry.remainingMs !== undefined) {
-      this.#armTimeout(entry, entry.remainingMs);
-    }
+    if (pause) this.#timers.pause(id);
+    else this.#timers.resume(id);
     return {};
-  }
-
-  #armTimeout(entry: Entry, ms: number): void {
-    clearTimeout(entry.timeout);
-    entry.deadline = Date.now() + ms;
-    entry.remainingMs = undefined;
-    entry.timeout = setTimeout(async () => {
-      if (this.#running.get(entry.task.id) !== entry) return;
-      entry.timedOut = true;
-      await this.#storeStop(entry, { reason: "timeout", signal: "SIGTERM" });
-      if (this.#running.get(entry.task.id) === entry) this.#signal(entry, "SIGTERM");
-    }, Math.min(Math.max(0, ms), 2 ** 31 - 1));
-  }
-
-  /** Sends `signal`, then SIGKILL after the grace if the task is still running. */
-  #signal(entry: Entry, signal: NodeJS.Signals): void {
-    entry.run.kill(signal);
-    if (signal === "SIGKILL") return;
-    // After the grace, SIGKILL the whole group even if the task has been recorded meanwhile:
-    // its command may have died of the signal while a child that ignores it lives on.
-    setTimeout(() => entry.run.kill("SIGKILL"), this.#options.killGraceMs ?? 5000);
   }
 
   /**
@@ -325,8 +262,7 @@ export class Dispatcher {
    * ones are resumed) and every end is stored.
    */
   async drain(which: (task: Task) => boolean): Promise<void> {
-    this.#draining = true;
-    clearTimeout(this.#timer);
+    this.#loop.stop();
     const awaited = [...this.#running.values()].filter((entry) => which(entry.task));
     for (const entry of awaited) {
       // A paused task cannot end: it goes on, to end within the drain.
@@ -337,13 +273,9 @@ export class Dispatcher {
     await this.#recorder.stored();
   }
 
-  async #pump(): Promise<void> {
+  /** One claim pass's claim: what fits the free slots, started. */
+  async #claim(): Promise<void> {
     const { store, owner, parallel } = this.#options;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#draining) return;
-    await this.#fireSchedules();
-    if (this.#draining) return;
     // `parallel` bounds processes (commands, shell lines, isolated modules) and, separately,
     // module tasks in up to `parallel` worker hosts; one transaction claims for both (the
     // groups' room is derived inside it).
@@ -356,31 +288,11 @@ export class Dispatcher {
       });
       for (const task of tasks) this.#start(task);
     }
-    await this.#armTimer();
   }
 
   /** Running processes: commands, shell lines and isolated module tasks. */
   get #processes(): number {
     return this.#running.size - this.#inWorkers;
-  }
-
-  async #fireSchedules(): Promise<void> {
-    try {
-      await fireDueSchedules(this.#options.store, this.#options.log);
-    } catch (error) {
-      this.#options.log?.(`cannot fire schedules: ${(error as Error).message}`);
-    }
-  }
-
-  /** Sleeps until the next run_at or schedule firing (a task's end also wakes the pump). */
-  async #armTimer(): Promise<void> {
-    // Only a run time still ahead: a task already due that the pump did not claim waits for a
-    // slot, its group or a resume, and each of those wakes the pump. A delay, not an instant:
-    // the store's clock decides.
-    const delay = await this.#options.store.nextWakeIn();
-    if (delay === undefined || this.#draining) return;
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.wake(), Math.min(delay, 2 ** 31 - 1));
   }
 
   #start(task: Task): void {
@@ -400,24 +312,20 @@ export class Dispatcher {
       });
       return;
     }
-    this.#track(task, files, run, offsets);
+    this.#track(task, files, run, { offsets });
   }
 
   #track(
     task: Task,
     files: TaskFiles,
     run: RunningTask,
-    offsets?: Record<StreamName, number>,
+    { offsets, timedOut }: { offsets?: Record<StreamName, number>; timedOut?: boolean } = {},
   ): Entry {
     const entry: Entry = { task, files, run, offsets };
     this.#running.set(task.id, entry);
     const inWorker = runsInWorker(task.spec);
     if (inWorker) this.#inWorkers++;
-    if (task.timeoutMs !== null) {
-      const left = task.timeoutMs - _ranMs(task, Date.now());
-      if (task.status === "paused") entry.remainingMs = Math.max(0, left);
-      else this.#armTimeout(entry, left);
-    }
+    this.#timers.start(task, run, { timedOut });
     void run.started.then((pid) => {
       if (pid !== null && this.#running.get(task.id) === entry) {
         this.#recorder.started({ id: task.id, attempt: task.attempt, pid });
@@ -426,10 +334,10 @@ export class Dispatcher {
     void run.done.then((outcome) => {
       this.#running.delete(task.id);
       if (inWorker) this.#inWorkers--;
-      clearTimeout(entry.timeout);
+      const { timedOut } = this.#timers.end(task.id);
       if (entry.killedWith && outcome.status !== "succeeded") {
         outcome = { ...outcome, status: "canceled", signal: outcome.signal ?? entry.killedWith };
-      } else if (entry.timedOut && outcome.status !== "succeeded") {
+      } else if (timedOut && outcome.status !== "succeeded") {
         outcome = {
           ...outcome,
           status: "timed_out",
@@ -477,13 +385,6 @@ export class Dispatcher {
       );
     };
   }
-}
-
-/** How long a run has run, its pauses aside (those before a crash included), at `now`. */
-function _ranMs(task: Task, now: number): number {
-  const paused = (task.pausedMs ?? 0) +
-    (task.status === "paused" && task.pausedAt != null ? Math.max(0, now - task.pausedAt) : 0);
-  return now - (task.startedAt ?? now) - paused;
 }
 
 /** The current end of each of a task's streams (one look when it has no files yet). */
