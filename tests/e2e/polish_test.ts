@@ -29,9 +29,15 @@ function inPty(home: TempHome, line: string, env: Record<string, string> = {}): 
  * its exit code (as a shell sees it: some runtimes' child_process report 130 as a signal) and
  * stderr. Job control (`set -m`) keeps SIGINT unignored in the background job.
  */
+let interrupts = 0;
+
 function interruptWhenShown(home: TempHome, words: string[], text: string): CliResult {
-  const out = join(home.dir, "interrupt.out");
-  const err = join(home.dir, "interrupt.err");
+  // Files of their own for each call: an earlier call's "started" must not trigger this one.
+  const n = ++interrupts;
+  const out = join(home.dir, `interrupt-${n}.out`);
+  const err = join(home.dir, `interrupt-${n}.err`);
+  writeFileSync(out, "");
+  writeFileSync(err, "");
   const script = `set -m; "$0" "$@" > '${out}' 2> '${err}' & p=$!
     until grep -q '${text}' '${out}' || ! kill -0 $p 2>/dev/null; do sleep 0.02; done
     kill -INT $p; wait $p; echo $?`;
