@@ -22,7 +22,8 @@ export const TASK_COLUMNS = `tasks.id, tasks.kind, tasks.spec, tasks.name, tasks
   tasks.after_any, tasks.task_key, tasks.schedule_id, tasks.retain, tasks.stdin,
   tasks.checkpoint, tasks.env, tasks.cwd, tasks.meta, tasks.pid, tasks.exit_code, tasks.signal,
   tasks.result, tasks.error, tasks.progress, tasks.progress_message, tasks.owner,
-  tasks.lease_until,
+  tasks.lease_until, tasks.home, tasks.stop_reason, tasks.stop_signal, tasks.paused_at,
+  tasks.paused_ms,
   (SELECT coalesce(json_agg(d.dep_id ORDER BY d.dep_id), '[]') FROM dependencies d
     WHERE d.task_id = tasks.id) AS after_ids`;
 
@@ -63,6 +64,11 @@ export function toTask(row: Record<string, any>): Task {
     progressMessage: row.progress_message,
     owner: row.owner,
     leaseUntil: row.lease_until,
+    home: row.home ?? null,
+    stopReason: (row.stop_reason ?? null) as Task["stopReason"],
+    stopSignal: row.stop_signal ?? null,
+    pausedAt: row.paused_at ?? null,
+    pausedMs: row.paused_ms ?? 0,
   };
 }
 
