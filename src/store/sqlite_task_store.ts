@@ -16,8 +16,7 @@
 import type { SqlValue } from "../runtime/sqlite.ts";
 import { type ClaimCandidate, groupRoom, pickClaims } from "../task/claims.ts";
 import { encode } from "../task/codec.ts";
-import { endData, type TaskEvent } from "../task/events.ts";
-import { afterRun } from "../task/retry.ts";
+import type { TaskEvent } from "../task/events.ts";
 import { DUE, ENDED, inSet, RUNNING, sqlSet } from "../task/statuses.ts";
 import {
   type Attempt,
@@ -30,6 +29,8 @@ import { SqliteConnection } from "./sqlite_connection.ts";
 import { SqliteScheduleStore } from "./sqlite_schedule_store.ts";
 import {
   ATTEMPT_COLUMNS,
+  runEnded,
+  SORT_COLUMNS,
   SUPERVISOR_COLUMNS,
   toAttempt,
   toEvent,
@@ -58,15 +59,6 @@ import type {
   SupervisorRecord,
   TaskStore,
 } from "./task_store.ts";
-
-/** The column behind each `ListFilter.sort`. */
-const SORT_COLUMNS = {
-  id: "id",
-  priority: "priority",
-  runAt: "run_at",
-  startedAt: "started_at",
-  finishedAt: "finished_at",
-} as const;
 
 /** Events kept: those of the last 7 days, and at most the newest 100,000 (see pruneEvents). */
 export const EVENT_RETENTION = { ms: 7 * 24 * 3600_000, rows: 100_000 } as const;
@@ -324,16 +316,7 @@ export class SqliteTaskStore implements TaskStore {
       ...slice("stderr"),
       ...slice("data"),
     );
-    const next = afterRun(
-      {
-        attempt: row.attempt,
-        maxAttempts: row.max_attempts,
-        backoffMs: row.backoff_ms,
-        runAt: row.run_at,
-      },
-      outcome,
-      now,
-    );
+    const next = runEnded(row, outcome, now);
     this.#db.prepare(
       `UPDATE tasks SET status = ?, run_at = ?, finished_at = ?, exit_code = ?, signal = ?,
          result = ?, error = ?, owner = NULL, lease_until = NULL, paused_at = NULL,
@@ -350,12 +333,8 @@ export class SqliteTaskStore implements TaskStore {
       row.paused_ms + (row.paused_at === null ? 0 : Math.max(0, now - row.paused_at)),
       id,
     );
-    const data = endData(row.attempt, outcome);
-    const retry = next.event === "retrying";
-    events.push(
-      writeEvent(this.#db, now, id, next.event, retry ? { ...data, runAt: next.runAt } : data),
-    );
-    return !retry;
+    events.push(writeEvent(this.#db, now, id, next.event, next.data));
+    return next.event !== "retrying";
   }
 
   async cancel(ids: readonly number[]): Promise<TaskEvent[]> {

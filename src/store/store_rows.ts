@@ -11,9 +11,10 @@
  * ```
  */
 import { decode } from "../task/codec.ts";
-import type { TaskEvent, TaskEventKind } from "../task/events.ts";
+import { endData, type TaskEvent, type TaskEventKind } from "../task/events.ts";
+import { type AfterRun, afterRun } from "../task/retry.ts";
 import type { CatchUpPolicy, OverlapPolicy, Schedule } from "../task/schedule.ts";
-import type { Attempt, NewTask, Task, TaskKind, TaskStatus } from "../task/types.ts";
+import type { Attempt, NewTask, Task, TaskKind, TaskOutcome, TaskStatus } from "../task/types.ts";
 import type { SupervisorRecord } from "./task_store.ts";
 
 // deno-lint-ignore no-explicit-any -- a row's columns, as either driver returns them
@@ -24,6 +25,15 @@ type Row = Record<string, any>;
 function _json(value: unknown): any {
   return typeof value === "string" ? JSON.parse(value) : value;
 }
+
+/** The column behind each `ListFilter.sort`. */
+export const SORT_COLUMNS = {
+  id: "id",
+  priority: "priority",
+  runAt: "run_at",
+  startedAt: "started_at",
+  finishedAt: "finished_at",
+} as const;
 
 /** Maps a task row (the columns both stores select) to a Task with its environment. */
 export function toTask(row: Row, env: Task["env"]): Task {
@@ -65,6 +75,29 @@ export function toTask(row: Row, env: Task["env"]): Task {
     owner: row.owner,
     leaseUntil: row.lease_until,
   };
+}
+
+/**
+ * What a run's end does to the task of `row` (its attempt, max_attempts, backoff_ms and
+ * run_at), with the data of the event to write (`retrying`'s with the new run_at).
+ */
+export function runEnded(
+  row: Row,
+  outcome: TaskOutcome,
+  now: number,
+): AfterRun & { data: Record<string, unknown> } {
+  const next = afterRun(
+    {
+      attempt: row.attempt,
+      maxAttempts: row.max_attempts,
+      backoffMs: row.backoff_ms,
+      runAt: row.run_at,
+    },
+    outcome,
+    now,
+  );
+  const data = endData(row.attempt, outcome);
+  return { ...next, data: next.event === "retrying" ? { ...data, runAt: next.runAt } : data };
 }
 
 /** The columns an attempt query selects, from `attempts`. */

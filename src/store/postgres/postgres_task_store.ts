@@ -14,10 +14,9 @@
  */
 import { groupRoom, pickClaims } from "../../task/claims.ts";
 import { encode } from "../../task/codec.ts";
-import { endData, type TaskEvent } from "../../task/events.ts";
+import type { TaskEvent } from "../../task/events.ts";
 import { globToRegExp } from "../../task/glob.ts";
 import { mergePatch } from "../../task/merge_patch.ts";
-import { afterRun } from "../../task/retry.ts";
 import { DUE, ENDED, RUNNING, sqlSet } from "../../task/statuses.ts";
 import {
   type Attempt,
@@ -48,6 +47,7 @@ import { listenWithPolling } from "./postgres_listener.ts";
 import { migratePostgres } from "./postgres_migrations.ts";
 import { TASK_COLUMNS, toAttempt, toEvent, toHex, toSupervisor, toTask } from "./postgres_rows.ts";
 import { PostgresScheduleStore } from "./postgres_schedule_store.ts";
+import { runEnded, SORT_COLUMNS } from "../store_rows.ts";
 import {
   dependantsOf,
   endNotStarted,
@@ -70,15 +70,6 @@ import { storeUnavailable } from "./store_unavailable.ts";
 export const EVENT_RETENTION_MS = 7 * 24 * 3600_000;
 /** At most this many events are kept. */
 export const EVENT_RETENTION_COUNT = 100_000;
-
-/** The column behind each `ListFilter.sort`. */
-const SORT_COLUMNS = {
-  id: "id",
-  priority: "priority",
-  runAt: "run_at",
-  startedAt: "started_at",
-  finishedAt: "finished_at",
-} as const;
 
 /** PostgreSQL implementation of {@linkcode TaskStore}. */
 export class PostgresTaskStore implements TaskStore {
@@ -377,16 +368,7 @@ export class PostgresTaskStore implements TaskStore {
         const row = byId.get(id);
         if (!row) continue; // stale (another attempt, another owner, or already ended)
         byId.delete(id);
-        const next = afterRun(
-          {
-            attempt: row.attempt,
-            maxAttempts: row.max_attempts,
-            backoffMs: row.backoff_ms,
-            runAt: row.run_at,
-          },
-          outcome,
-          w.now,
-        );
+        const next = runEnded(row, outcome, w.now);
         const error = outcome.error ?? null;
         const result = outcome.result === undefined ? null : toHex(encode(outcome.result));
         const slice = (stream: "stdout" | "stderr" | "data") =>
@@ -423,12 +405,8 @@ export class PostgresTaskStore implements TaskStore {
           result,
           error,
         });
-        const common = endData(row.attempt, outcome);
-        if (next.event === "retrying") w.emit(id, "retrying", { ...common, runAt: next.runAt });
-        else {
-          w.emit(id, next.event, common);
-          ended.push(id);
-        }
+        w.emit(id, next.event, next.data);
+        if (next.event !== "retrying") ended.push(id);
       }
       if (!attempts.length) return;
       // The attempts, the tasks and the ended tasks' dependants: one round trip, set-based.
