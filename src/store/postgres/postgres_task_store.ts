@@ -17,7 +17,7 @@ import { encode } from "../../task/codec.ts";
 import type { TaskEvent } from "../../task/events.ts";
 import { globToRegExp } from "../../task/glob.ts";
 import { mergePatch } from "../../task/merge_patch.ts";
-import { DUE, ENDED, RUNNING, sqlSet } from "../../task/statuses.ts";
+import { DUE, ENDED, inSet, RUNNING, sqlSet } from "../../task/statuses.ts";
 import {
   type Attempt,
   type NewTask,
@@ -464,7 +464,7 @@ export class PostgresTaskStore implements TaskStore {
       for (const id of ids) {
         const state = status.get(id);
         if (state === undefined) missing.push(id);
-        else if (state === "running" || state === "paused") running.push({ id, status: state });
+        else if (inSet(RUNNING, state)) running.push({ id, status: state });
         else removable.push(id);
       }
       const removed = [...new Set(removable)];
