@@ -11,46 +11,17 @@
  * await store.schedules.fire(id, { slots: [nextAt], skipped: 0, lastSlot: nextAt, nextAt: nextAt + 2000 });
  * ```
  */
-import { decode, encode } from "../task/codec.ts";
-import type {
-  CatchUpPolicy,
-  FiringRecord,
-  NewSchedule,
-  OverlapPolicy,
-  Schedule,
-} from "../task/schedule.ts";
-import { type NewTask, type TaskStatus, TERMINAL_STATUSES } from "../task/types.ts";
+import type { SqlValue } from "../runtime/sqlite.ts";
+import { encode } from "../task/codec.ts";
+import type { FiringRecord, NewSchedule, Schedule } from "../task/schedule.ts";
+import type { TaskStatus } from "../task/types.ts";
 import type { SqliteConnection } from "./sqlite_connection.ts";
 import type { TaskEvent } from "../task/events.ts";
-import { ACTIVE_STATUSES, endTasks, insertTasks, writeEvent } from "./task_rows.ts";
+import { FiringPlan, staleFiring } from "../task/firing_plan.ts";
+import { ACTIVE, ENDED, inSet, NOT_STARTED, sqlSet } from "../task/statuses.ts";
+import { SCHEDULE_COLUMNS, SCHEDULE_FROM, toSchedule } from "./store_rows.ts";
+import { endTasks, insertTasks, writeEvent } from "./task_rows.ts";
 import type { ScheduleRemoval, ScheduleStore } from "./task_store.ts";
-
-const COLUMNS = `s.id, s.every, s.time_zone, s.template, s.overlap, s.catch_up, s.anchor,
-  s.start_at, s.stop_at, s.max_runs, s.keep, s.runs, s.skipped, s.last_slot, s.next_at, s.paused,
-  s.created_at, s.last_task_id, t.status AS last_status`;
-const FROM = "schedules s LEFT JOIN tasks t ON t.id = s.last_task_id";
-
-interface ScheduleRow {
-  id: number;
-  every: string;
-  time_zone: string | null;
-  template: Uint8Array;
-  overlap: string;
-  catch_up: string;
-  anchor: number;
-  start_at: number | null;
-  stop_at: number | null;
-  max_runs: number | null;
-  keep: number | null;
-  runs: number;
-  skipped: number;
-  last_slot: number | null;
-  next_at: number | null;
-  paused: number;
-  created_at: number;
-  last_task_id: number | null;
-  last_status: string | null;
-}
 
 /** SQLite implementation of {@linkcode ScheduleStore}. */
 export class SqliteScheduleStore implements ScheduleStore {
@@ -89,26 +60,26 @@ export class SqliteScheduleStore implements ScheduleStore {
   }
 
   async get(id: number): Promise<Schedule | undefined> {
-    const row = this.#db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE s.id = ?`)
-      .get<ScheduleRow>(id);
-    return row && _toSchedule(row);
+    const row = this.#db.prepare(`SELECT ${SCHEDULE_COLUMNS} FROM ${SCHEDULE_FROM} WHERE s.id = ?`)
+      .get<Record<string, SqlValue>>(id);
+    return row && toSchedule(row);
   }
 
   async list(): Promise<Schedule[]> {
-    return this.#db.prepare(`SELECT ${COLUMNS} FROM ${FROM} ORDER BY s.id`)
-      .all<ScheduleRow>()
-      .map(_toSchedule);
+    return this.#db.prepare(`SELECT ${SCHEDULE_COLUMNS} FROM ${SCHEDULE_FROM} ORDER BY s.id`)
+      .all<Record<string, SqlValue>>()
+      .map(toSchedule);
   }
 
   async dueSchedules(): Promise<{ now: number; due: Schedule[] }> {
     const now = Date.now();
     const due = this.#db
       .prepare(
-        `SELECT ${COLUMNS} FROM ${FROM}
+        `SELECT ${SCHEDULE_COLUMNS} FROM ${SCHEDULE_FROM}
          WHERE s.paused = 0 AND s.next_at IS NOT NULL AND s.next_at <= ? ORDER BY s.next_at`,
       )
-      .all<ScheduleRow>(now)
-      .map(_toSchedule);
+      .all<Record<string, SqlValue>>(now)
+      .map(toSchedule);
     return { now, due };
   }
 
@@ -116,67 +87,26 @@ export class SqliteScheduleStore implements ScheduleStore {
     return this.#connection.transaction(() => {
       const now = Date.now();
       const events: TaskEvent[] = [];
-      const row = this.#db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE s.id = ?`)
-        .get<ScheduleRow>(id);
-      if (!row || row.paused || (row.last_slot !== null && firing.lastSlot <= row.last_slot)) {
-        return [];
-      }
-      const schedule = _toSchedule(row);
-      let lastTaskId = schedule.lastTaskId;
-      let lastActive = _isActive(schedule.lastStatus);
-      // queue: while a run already waits, a firing is passed over, so runs never pile up (the
-      // missed slots one catch-up firing makes under --catch-up all still run one after another).
-      const oneWaits = schedule.overlap === "queue" && _isWaiting(schedule.lastStatus);
-      let skipped = firing.skipped;
-      const ids: number[] = [];
+      const row = this.#db.prepare(
+        `SELECT ${SCHEDULE_COLUMNS} FROM ${SCHEDULE_FROM} WHERE s.id = ?`,
+      )
+        .get<Record<string, SqlValue>>(id);
+      const schedule = row && toSchedule(row);
+      if (staleFiring(schedule, firing)) return [];
+      const plan = new FiringPlan(schedule!, firing);
       for (const slot of firing.slots) {
-        if (oneWaits || (lastActive && schedule.overlap === "skip")) {
-          skipped++;
-          continue;
-        }
-        const waitForLast = lastActive && schedule.overlap === "queue" && lastTaskId !== null;
-        const task: NewTask = {
-          ...schedule.template,
-          runAt: slot,
-          scheduleId: id,
-          afterAnyOf: [
-            ...(schedule.template.afterAnyOf ?? []),
-            ...(waitForLast ? [lastTaskId!] : []),
-          ],
-        };
-        const [result] = insertTasks(this.#db, [task], now, events);
-        if (result.key?.action === "skipped") {
-          skipped++;
-          continue;
-        }
-        ids.push(result.id);
-        lastTaskId = result.id;
-        lastActive = true;
+        const task = plan.taskFor(slot);
+        if (task) plan.inserted(insertTasks(this.#db, [task], now, events)[0]);
       }
-      const runs = schedule.runs + ids.length;
-      const exhausted = schedule.maxRuns !== null && runs >= schedule.maxRuns;
+      const fired = plan.row();
       this.#db.prepare(
         `UPDATE schedules SET runs = ?, skipped = ?, last_slot = ?, next_at = ?, last_task_id = ?
          WHERE id = ?`,
-      ).run(
-        runs,
-        schedule.skipped + skipped,
-        firing.lastSlot,
-        exhausted ? null : firing.nextAt,
-        lastTaskId,
-        id,
-      );
-      if (ids.length) {
-        writeEvent(this.#db, now, null, "schedule_fired", {
-          scheduleId: id,
-          slot: firing.lastSlot,
-          taskIds: ids,
-        }, id);
+      ).run(fired.runs, fired.skipped, fired.lastSlot, fired.nextAt, fired.lastTaskId, id);
+      for (const event of plan.events()) {
+        writeEvent(this.#db, now, null, event.kind, event.data, id);
       }
-      if (skipped) {
-        writeEvent(this.#db, now, null, "schedule_skipped", { scheduleId: id, count: skipped }, id);
-      }
-      return ids;
+      return plan.ids;
     });
   }
 
@@ -204,16 +134,20 @@ export class SqliteScheduleStore implements ScheduleStore {
       }
       const unfinished = this.#db.prepare(
         `SELECT id, status FROM tasks WHERE schedule_id = ?
-           AND status IN ('scheduled', 'queued', 'blocked', 'running', 'paused') ORDER BY id`,
+           AND status IN ${sqlSet(ACTIVE)} ORDER BY id`,
       ).all<{ id: number; status: TaskStatus }>(id);
-      const waiting = unfinished.filter((task) => _isWaiting(task.status)).map((task) => task.id);
+      const waiting = unfinished.filter((task) => inSet(NOT_STARTED, task.status)).map((task) =>
+        task.id
+      );
       const ended = endTasks(this.#db, waiting, "canceled", now, {
         name: "Error",
         message: `Schedule ${id} was removed before this run started`,
       });
       return {
         canceled: ended.map((task) => task.id).filter((taskId) => waiting.includes(taskId)),
-        running: unfinished.filter((task) => !_isWaiting(task.status)).map((task) => task.id),
+        running: unfinished.filter((task) => !inSet(NOT_STARTED, task.status)).map((task) =>
+          task.id
+        ),
       };
     });
   }
@@ -228,42 +162,9 @@ export class SqliteScheduleStore implements ScheduleStore {
       `SELECT id FROM tasks WHERE schedule_id = ? AND status IN (SELECT value FROM json_each(?))
        ORDER BY id DESC LIMIT -1 OFFSET ?`,
     );
-    const finished = JSON.stringify(TERMINAL_STATUSES);
+    const finished = JSON.stringify(ENDED);
     return schedules.flatMap((schedule) =>
       older.all<{ id: number }>(schedule.id, finished, schedule.keep).map((row) => row.id)
     ).sort((a, b) => a - b);
   }
-}
-
-/** Not started yet: a run that waits for its time, a slot or the run before it. */
-function _isWaiting(status: TaskStatus | null): boolean {
-  return status === "scheduled" || status === "queued" || status === "blocked";
-}
-
-function _isActive(status: TaskStatus | null): boolean {
-  return status !== null && (ACTIVE_STATUSES as readonly string[]).includes(status);
-}
-
-function _toSchedule(row: ScheduleRow): Schedule {
-  return {
-    id: row.id,
-    every: row.every,
-    timeZone: row.time_zone,
-    template: decode(row.template) as NewTask,
-    overlap: row.overlap as OverlapPolicy,
-    catchUp: row.catch_up as CatchUpPolicy,
-    anchor: row.anchor,
-    startAt: row.start_at,
-    stopAt: row.stop_at,
-    maxRuns: row.max_runs,
-    keep: row.keep,
-    runs: row.runs,
-    skipped: row.skipped,
-    lastSlot: row.last_slot,
-    nextAt: row.next_at,
-    paused: row.paused === 1,
-    createdAt: row.created_at,
-    lastTaskId: row.last_task_id,
-    lastStatus: row.last_status as TaskStatus | null,
-  };
 }

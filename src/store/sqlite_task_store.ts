@@ -14,22 +14,30 @@
  * ```
  */
 import type { SqlValue } from "../runtime/sqlite.ts";
-import { decode, encode } from "../task/codec.ts";
-import type { TaskEvent, TaskEventKind } from "../task/events.ts";
-import { retryDelay } from "../task/retry_delay.ts";
+import { type ClaimCandidate, groupRoom, pickClaims } from "../task/claims.ts";
+import { encode } from "../task/codec.ts";
+import type { TaskEvent } from "../task/events.ts";
+import { DUE, ENDED, inSet, RUNNING, sqlSet } from "../task/statuses.ts";
 import {
   type Attempt,
   type NewTask,
   type SubmitResult,
   type Task,
   type TaskStatus,
-  TERMINAL_STATUSES,
 } from "../task/types.ts";
 import { SqliteConnection } from "./sqlite_connection.ts";
 import { SqliteScheduleStore } from "./sqlite_schedule_store.ts";
+import {
+  ATTEMPT_COLUMNS,
+  runEnded,
+  SORT_COLUMNS,
+  SUPERVISOR_COLUMNS,
+  toAttempt,
+  toEvent,
+  toSupervisor,
+} from "./store_rows.ts";
 import { countEnvTasks, tallyEnv } from "./task_envs.ts";
 import {
-  endData,
   endTasks,
   insertTasks,
   selectTask,
@@ -51,15 +59,6 @@ import type {
   SupervisorRecord,
   TaskStore,
 } from "./task_store.ts";
-
-/** The column behind each `ListFilter.sort`. */
-const SORT_COLUMNS = {
-  id: "id",
-  priority: "priority",
-  runAt: "run_at",
-  startedAt: "started_at",
-  finishedAt: "finished_at",
-} as const;
 
 /** Events kept: those of the last 7 days, and at most the newest 100,000 (see pruneEvents). */
 export const EVENT_RETENTION = { ms: 7 * 24 * 3600_000, rows: 100_000 } as const;
@@ -132,17 +131,11 @@ export class SqliteTaskStore implements TaskStore {
       `SELECT id, at, task_id, kind, data FROM events WHERE id > ?
          ${byTask ? "AND task_id IN (SELECT value FROM json_each(?))" : ""}
        ORDER BY id LIMIT ?`,
-    ).all<{ id: number; at: number; task_id: number | null; kind: string; data: string | null }>(
+    ).all<Record<string, SqlValue>>(
       after,
       ...(byTask ? [JSON.stringify(filter.taskIds)] : []),
       filter.limit ?? 1000,
-    ).map((row) => ({
-      id: row.id,
-      at: row.at,
-      taskId: row.task_id,
-      kind: row.kind as TaskEventKind,
-      data: row.data ? JSON.parse(row.data) : {},
-    }));
+    ).map(toEvent);
   }
 
   async lastEventId(): Promise<number> {
@@ -151,31 +144,24 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async claim(owner: string, room: ClaimRoom): Promise<Task[]> {
-    let { maxProcesses, maxWorkers } = room;
-    const limit = room.limit ?? Infinity;
+    const { maxProcesses, maxWorkers } = room;
     if (maxProcesses <= 0 && maxWorkers <= 0) return [];
     return this.#connection.transaction(() => {
       const now = Date.now();
-      const { full, groupRoom } = this.#groupRoom();
+      const { full, room: groupsRoom } = this.#groupRoom();
       // Each kind (processes, workers) from its own due index, then in one due order: a claim
       // with room for one kind never reads the other's waiting tasks, and a queue headed by one
       // kind does not hide the other.
       const candidates = [
-        ...this.#dueCandidates(0, maxProcesses, now, full, groupRoom),
-        ...this.#dueCandidates(1, maxWorkers, now, full, groupRoom),
-      ].sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.id - b.id);
-      const ids: number[] = [];
-      for (const { id, grp, in_worker: inWorker } of candidates) {
-        if ((maxProcesses <= 0 && maxWorkers <= 0) || ids.length >= limit) break;
-        if ((inWorker ? maxWorkers : maxProcesses) <= 0) continue;
-        if (groupRoom[grp] !== undefined) {
-          if (groupRoom[grp] <= 0) continue;
-          groupRoom[grp]--;
-        }
-        if (inWorker) maxWorkers--;
-        else maxProcesses--;
-        ids.push(id);
-      }
+        ...this.#dueCandidates(0, maxProcesses, now, full, groupsRoom),
+        ...this.#dueCandidates(1, maxWorkers, now, full, groupsRoom),
+      ];
+      const ids = pickClaims(candidates, {
+        maxProcesses,
+        maxWorkers,
+        limit: room.limit,
+        room: groupsRoom,
+      });
       if (!ids.length) return [];
       const rows = this.#db.prepare(
         `UPDATE tasks SET status = 'running', owner = ?,
@@ -203,20 +189,11 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   /** The groups with a limit: those that are full, and the room the others have left. */
-  #groupRoom(): { full: string[]; groupRoom: Record<string, number> } {
-    const full: string[] = [];
-    const groupRoom: Record<string, number> = {};
+  #groupRoom(): { full: string[]; room: Record<string, number> } {
     const limited = this.#db.prepare(
       "SELECT name, parallel FROM groups WHERE parallel IS NOT NULL ORDER BY name",
     ).all<{ name: string; parallel: number }>();
-    if (!limited.length) return { full, groupRoom };
-    const running = this.#runningByGroup();
-    for (const group of limited) {
-      const room = group.parallel - (running[group.name] ?? 0);
-      if (room <= 0) full.push(group.name);
-      else groupRoom[group.name] = room;
-    }
-    return { full, groupRoom };
+    return limited.length ? groupRoom(limited, this.#runningByGroup()) : { full: [], room: {} };
   }
 
   /** The first due tasks of one kind (`inWorker` 0 or 1) that a claim may take, in due order. */
@@ -225,18 +202,19 @@ export class SqliteTaskStore implements TaskStore {
     budget: number,
     now: number,
     full: readonly string[],
-    groupRoom: Record<string, number>,
-  ): DueCandidate[] {
+    groupsRoom: Record<string, number>,
+  ): ClaimCandidate[] {
     if (budget <= 0) return [];
     // A few more than wanted when some may belong to a group with little room.
-    const extra = Object.keys(groupRoom).length ? 32 : 0;
+    const extra = Object.keys(groupsRoom).length ? 32 : 0;
     return this.#db.prepare(
-      `SELECT id, grp, in_worker, priority, run_at FROM tasks INDEXED BY tasks_due_kind
-       WHERE in_worker = ? AND status IN ('queued', 'scheduled') AND run_at <= ?
+      `SELECT id, grp, in_worker AS inWorker, priority, run_at AS runAt
+       FROM tasks INDEXED BY tasks_due_kind
+       WHERE in_worker = ? AND status IN ${sqlSet(DUE)} AND run_at <= ?
          ${full.length ? "AND grp NOT IN (SELECT value FROM json_each(?))" : ""}
          AND grp NOT IN (SELECT name FROM groups WHERE paused = 1)
        ORDER BY in_worker, priority DESC, run_at, id LIMIT ?`,
-    ).all<DueCandidate>(
+    ).all<ClaimCandidate>(
       inWorker,
       now,
       ...(full.length ? [JSON.stringify(full)] : []),
@@ -248,7 +226,7 @@ export class SqliteTaskStore implements TaskStore {
     const now = Date.now();
     const task = this.#db.prepare(
       `SELECT min(run_at) AS at FROM tasks INDEXED BY tasks_waiting_run_at
-       WHERE status IN ('queued', 'scheduled') AND run_at > ?`,
+       WHERE status IN ${sqlSet(DUE)} AND run_at > ?`,
     ).get<{ at: number | null }>(now);
     const firing = this.#db.prepare(
       "SELECT min(next_at) AS at FROM schedules WHERE paused = 0 AND next_at IS NOT NULL",
@@ -299,7 +277,7 @@ export class SqliteTaskStore implements TaskStore {
     const row = this.#db
       .prepare(
         `SELECT attempt, max_attempts, backoff_ms, started_at, run_at, pid, paused_at, paused_ms
-         FROM tasks WHERE id = ? AND owner = ? AND attempt = ? AND status IN ('running', 'paused')`,
+         FROM tasks WHERE id = ? AND owner = ? AND attempt = ? AND status IN ${sqlSet(RUNNING)}`,
       )
       .get<
         Pick<
@@ -338,19 +316,16 @@ export class SqliteTaskStore implements TaskStore {
       ...slice("stderr"),
       ...slice("data"),
     );
-    const retry = (outcome.status === "failed" || outcome.status === "timed_out" ||
-      outcome.status === "lost") && row.attempt < row.max_attempts;
-    const status: TaskStatus = retry ? "queued" : outcome.status;
-    const runAt = retry ? now + retryDelay(row.backoff_ms, row.attempt) : row.run_at;
+    const next = runEnded(row, outcome, now);
     this.#db.prepare(
       `UPDATE tasks SET status = ?, run_at = ?, finished_at = ?, exit_code = ?, signal = ?,
          result = ?, error = ?, owner = NULL, lease_until = NULL, paused_at = NULL,
          paused_ms = ?
        WHERE id = ?`,
     ).run(
-      status,
-      runAt,
-      retry ? null : now,
+      next.status,
+      next.runAt,
+      next.finishedAt,
       outcome.exitCode ?? null,
       outcome.signal ?? null,
       result,
@@ -358,13 +333,8 @@ export class SqliteTaskStore implements TaskStore {
       row.paused_ms + (row.paused_at === null ? 0 : Math.max(0, now - row.paused_at)),
       id,
     );
-    const data = endData(row.attempt, outcome);
-    events.push(
-      retry
-        ? writeEvent(this.#db, now, id, "retrying", { ...data, runAt })
-        : writeEvent(this.#db, now, id, outcome.status, data),
-    );
-    return !retry;
+    events.push(writeEvent(this.#db, now, id, next.event, next.data));
+    return next.event !== "retrying";
   }
 
   async cancel(ids: readonly number[]): Promise<TaskEvent[]> {
@@ -380,7 +350,7 @@ export class SqliteTaskStore implements TaskStore {
       // This home's running tasks whose owner holds no supervisor row (home is null for tasks
       // claimed before it was recorded).
       const rows = this.#db.prepare(
-        `UPDATE tasks SET owner = ?, home = ? WHERE status IN ('running', 'paused')
+        `UPDATE tasks SET owner = ?, home = ? WHERE status IN ${sqlSet(RUNNING)}
            AND (home = ? OR home IS NULL OR home = '') AND owner IS NOT ?
            AND (owner IS NULL OR owner NOT IN (SELECT owner FROM supervisors))
          RETURNING ${TASK_COLUMNS}`,
@@ -398,7 +368,7 @@ export class SqliteTaskStore implements TaskStore {
       for (const id of ids) {
         const row = look.get<{ status: TaskStatus }>(id);
         if (!row) missing.push(id);
-        else if (row.status === "running" || row.status === "paused") {
+        else if (inSet(RUNNING, row.status)) {
           running.push({ id, status: row.status });
         } else removable.push(id);
       }
@@ -407,7 +377,7 @@ export class SqliteTaskStore implements TaskStore {
       const released = new Map<number, number>();
       const removed = removable.filter((id) => {
         const row = this.#db.prepare(
-          "DELETE FROM tasks WHERE id = ? AND status NOT IN ('running', 'paused') RETURNING env_id",
+          `DELETE FROM tasks WHERE id = ? AND status NOT IN ${sqlSet(RUNNING)} RETURNING env_id`,
         ).get<{ env_id: number | null }>(id);
         if (!row) return false;
         this.#db.prepare("DELETE FROM attempts WHERE task_id = ?").run(id);
@@ -457,7 +427,7 @@ export class SqliteTaskStore implements TaskStore {
     return this.#connection.transaction(() =>
       this.#db.prepare(
         `UPDATE tasks SET stop_reason = ?, stop_signal = ?
-         WHERE id = ? AND attempt = ? AND status IN ('running', 'paused')`,
+         WHERE id = ? AND attempt = ? AND status IN ${sqlSet(RUNNING)}`,
       ).run(stop.reason, stop.signal, id, attempt).changes > 0
     );
   }
@@ -471,7 +441,7 @@ export class SqliteTaskStore implements TaskStore {
            pid = NULL, progress = NULL, progress_message = NULL
          WHERE id = ? AND status IN (SELECT value FROM json_each(?))
          RETURNING ${TASK_COLUMNS}`,
-      ).get<TaskRow>(now, id, JSON.stringify(TERMINAL_STATUSES));
+      ).get<TaskRow>(now, id, JSON.stringify(ENDED));
       if (!row) return undefined;
       const task = toTask(this.#db, row);
       writeEvent(this.#db, now, id, "submitted", {
@@ -486,7 +456,7 @@ export class SqliteTaskStore implements TaskStore {
   async finishedIds(
     filter: { before?: number; status?: TaskStatus[]; group?: string },
   ): Promise<number[]> {
-    const statuses = filter.status?.length ? filter.status : TERMINAL_STATUSES;
+    const statuses = filter.status?.length ? filter.status : ENDED;
     return this.#db.prepare(
       `SELECT id FROM tasks WHERE status IN (SELECT value FROM json_each(?))
          AND finished_at IS NOT NULL AND finished_at < ? AND (? IS NULL OR grp = ?) ORDER BY id`,
@@ -500,25 +470,8 @@ export class SqliteTaskStore implements TaskStore {
 
   async attempts(id: number): Promise<Attempt[]> {
     return this.#db.prepare(
-      `SELECT attempt, status, started_at, finished_at, exit_code, signal, error, pid, result,
-         stdout_start, stdout_end, stderr_start, stderr_end, data_start, data_end
-       FROM attempts WHERE task_id = ? ORDER BY attempt`,
-    ).all<AttemptRow>(id).map((row) => ({
-      attempt: row.attempt,
-      status: row.status as TaskStatus,
-      startedAt: row.started_at,
-      finishedAt: row.finished_at,
-      exitCode: row.exit_code,
-      signal: row.signal,
-      error: row.error ? JSON.parse(row.error) : null,
-      pid: row.pid,
-      result: row.result ? decode(row.result) : undefined,
-      slices: {
-        stdout: _slice(row.stdout_start, row.stdout_end),
-        stderr: _slice(row.stderr_start, row.stderr_end),
-        data: _slice(row.data_start, row.data_end),
-      },
-    }));
+      `SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE task_id = ? ORDER BY attempt`,
+    ).all<Record<string, SqlValue>>(id).map(toAttempt);
   }
 
   async groups(): Promise<GroupSetting[]> {
@@ -561,7 +514,7 @@ export class SqliteTaskStore implements TaskStore {
   #runningByGroup(): Record<string, number> {
     const rows = this.#db
       .prepare(
-        "SELECT grp, count(*) AS n FROM tasks WHERE status IN ('running', 'paused') GROUP BY grp",
+        `SELECT grp, count(*) AS n FROM tasks WHERE status IN ${sqlSet(RUNNING)} GROUP BY grp`,
       )
       .all<{ grp: string; n: number }>();
     return Object.fromEntries(rows.map((row) => [row.grp, row.n]));
@@ -598,26 +551,10 @@ export class SqliteTaskStore implements TaskStore {
   /** The supervisor of `home` (the newest row; '': a row from before homes were recorded). */
   #holder(home: string): SupervisorRecord | undefined {
     const row = this.#db.prepare(
-      `SELECT owner, home, host, pid, start_time, started_at, heartbeat_at FROM supervisors
+      `SELECT ${SUPERVISOR_COLUMNS} FROM supervisors
        WHERE home = ? OR home = '' ORDER BY started_at DESC LIMIT 1`,
-    ).get<{
-      owner: string;
-      home: string;
-      host: string;
-      pid: number;
-      start_time: string | null;
-      started_at: number;
-      heartbeat_at: number;
-    }>(home);
-    return row && {
-      owner: row.owner,
-      home: row.home,
-      host: row.host,
-      pid: row.pid,
-      startTime: row.start_time,
-      startedAt: row.started_at,
-      heartbeatAt: row.heartbeat_at,
-    };
+    ).get<Record<string, SqlValue>>(home);
+    return row && toSupervisor(row);
   }
 
   async pruneEvents(): Promise<number> {
@@ -642,37 +579,6 @@ export class SqliteTaskStore implements TaskStore {
   async close(): Promise<void> {
     this.#connection.close();
   }
-}
-
-/** A waiting task a claim may take: what the claim needs to choose, in due order. */
-interface DueCandidate {
-  id: number;
-  grp: string;
-  in_worker: number;
-  priority: number;
-  run_at: number;
-}
-
-interface AttemptRow {
-  attempt: number;
-  status: string;
-  started_at: number | null;
-  finished_at: number | null;
-  exit_code: number | null;
-  signal: string | null;
-  error: string | null;
-  pid: number | null;
-  result: Uint8Array | null;
-  stdout_start: number | null;
-  stdout_end: number | null;
-  stderr_start: number | null;
-  stderr_end: number | null;
-  data_start: number | null;
-  data_end: number | null;
-}
-
-function _slice(start: number | null, end: number | null): [number, number] | null {
-  return start === null || end === null ? null : [start, end];
 }
 
 /** The WHERE clause (with its parameters) of a list filter's conditions (not its order or page). */

@@ -9,9 +9,13 @@
  * ```
  */
 import type { SqliteDatabase } from "../runtime/sqlite.ts";
-import { decode, encode } from "../task/codec.ts";
-import type { TaskEvent, TaskEventKind } from "../task/events.ts";
+import { encode } from "../task/codec.ts";
+import { endData, type TaskEvent, type TaskEventKind } from "../task/events.ts";
+import { keyDecision, replacedError } from "../task/keys.ts";
+import { initialStatus, settle } from "../task/settle.ts";
+import { ACTIVE, NOT_STARTED, sqlSet } from "../task/statuses.ts";
 import { countEnvTasks, envById, storeEnv, tallyEnv } from "./task_envs.ts";
+import { toTask as toStoredTask } from "./store_rows.ts";
 import { validateTask } from "../task/validate_task.ts";
 import {
   isTerminal,
@@ -19,7 +23,6 @@ import {
   runsInWorker,
   type SubmitResult,
   type Task,
-  type TaskKind,
   type TaskStatus,
 } from "../task/types.ts";
 
@@ -31,7 +34,7 @@ export const TASK_COLUMNS = `id, kind, spec, name, grp, priority, status, run_at
   (SELECT json_group_array(dep_id) FROM dependencies WHERE task_id = tasks.id) AS after_ids`;
 
 /** A task row as SQLite returns it. */
-export interface TaskRow {
+export type TaskRow = {
   id: number;
   kind: string;
   spec: Uint8Array;
@@ -71,55 +74,11 @@ export interface TaskRow {
   paused_at: number | null;
   paused_ms: number;
   after_ids: string;
-}
+};
 
-/** The states in which a task holds its key and counts as unfinished. */
-export const ACTIVE_STATUSES = ["scheduled", "queued", "blocked", "running", "paused"] as const;
-const ACTIVE_SQL = ACTIVE_STATUSES.map((status) => `'${status}'`).join(", ");
-
-/** Maps a row to a Task (its environment from `db`'s cache). */
+/** Maps a row to a Task (its environment from `db`'s cache, with SQLite's own columns). */
 export function toTask(db: SqliteDatabase, row: TaskRow): Task {
-  return {
-    id: row.id,
-    kind: row.kind as TaskKind,
-    spec: decode(row.spec) as Task["spec"],
-    name: row.name,
-    group: row.grp,
-    priority: row.priority,
-    status: row.status as TaskStatus,
-    runAt: row.run_at,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    attempt: row.attempt,
-    maxAttempts: row.max_attempts,
-    backoffMs: row.backoff_ms,
-    timeoutMs: row.timeout_ms,
-    after: JSON.parse(row.after_ids ?? "[]"),
-    afterAny: row.after_any === 1,
-    key: row.task_key,
-    scheduleId: row.schedule_id,
-    retain: row.retain,
-    stdin: row.stdin === 1,
-    checkpoint: row.checkpoint ? decode(row.checkpoint) : undefined,
-    env: envById(db, row.env_id) as Task["env"],
-    cwd: row.cwd,
-    meta: JSON.parse(row.meta),
-    pid: row.pid,
-    exitCode: row.exit_code,
-    signal: row.signal,
-    result: row.result ? decode(row.result) : undefined,
-    error: row.error ? JSON.parse(row.error) : null,
-    progress: row.progress,
-    progressMessage: row.progress_message,
-    owner: row.owner,
-    leaseUntil: row.lease_until,
-    home: row.home,
-    stopReason: row.stop_reason as Task["stopReason"],
-    stopSignal: row.stop_signal,
-    pausedAt: row.paused_at,
-    pausedMs: row.paused_ms,
-  };
+  return toStoredTask(row, envById(db, row.env_id) as Task["env"]);
 }
 
 /** Writes one event row (inside the caller's transaction) and returns it. */
@@ -136,19 +95,6 @@ export function writeEvent(
       .run(at, taskId, scheduleId, kind, JSON.stringify(data)).lastInsertRowid,
   );
   return { id, at, taskId, kind, data };
-}
-
-/** The data of an end event (and of `retrying`, with its run_at). */
-export function endData(
-  attempt: number,
-  task: { exitCode?: number | null; signal?: string | null; error?: unknown },
-): Record<string, unknown> {
-  return {
-    attempt,
-    exitCode: task.exitCode ?? null,
-    signal: task.signal ?? null,
-    error: task.error ?? null,
-  };
 }
 
 /** Reads one task. */
@@ -205,28 +151,11 @@ export function insertTasks(
         throw new SubmitRefusedError(`Cannot wait for task ${dep}: no such id (see 'bgt ls')`);
       }
     }
-    const holder = task.key ? _keyHolder(db, task.key) : undefined;
-    let keyAction: NonNullable<SubmitResult["key"]> | undefined;
-    if (holder) {
-      const policy = task.onKey ?? "skip";
-      const holderRunning = holder.status === "running" || holder.status === "paused";
-      keyAction = {
-        action: policy === "skip" ? "skipped" : policy === "replace" ? "replaced" : "queued",
-        holder: holder.id,
-        holderRunning,
-      };
-      if (policy === "skip") return { id: holder.id, key: keyAction };
-      if (policy === "replace" && !holderRunning) {
-        endTasks(db, [holder.id], "canceled", now, {
-          name: "Replaced",
-          message: `Replaced by a newer task with key '${task.key}'`,
-        }, events);
-      } else {
-        // queue, or replace of a running holder (the client kills it): run after it ends,
-        // however it ends.
-        afterAnyOf.push(holder.id);
-      }
-    }
+    const decision = keyDecision(task.onKey, task.key ? _keyHolder(db, task.key) : undefined);
+    if (decision.action === "skip") return decision.result;
+    if (decision.action === "replace") {
+      endTasks(db, [decision.holder], "canceled", now, replacedError(task.key!), events);
+    } else if (decision.action === "wait") afterAnyOf.push(decision.holder);
     const runAt = task.runAt ?? now;
     const waits = after.length + afterAnyOf.length > 0;
     const env = envId(task.env);
@@ -237,7 +166,7 @@ export function insertTasks(
         task.name ?? null,
         task.group ?? "default",
         task.priority ?? 0,
-        waits ? "blocked" : runAt > now ? "scheduled" : "queued",
+        initialStatus({ runAt, waits }, now),
         runAt,
         now,
         task.maxAttempts ?? 1,
@@ -261,17 +190,20 @@ export function insertTasks(
     for (const dep of after) addDependency.run(id, dep, 0);
     for (const dep of afterAnyOf) addDependency.run(id, dep, 1);
     if (waits) _settle(db, id, now, events);
-    return keyAction ? { id, key: keyAction } : { id };
+    return decision.action === "insert" ? { id } : { id, key: decision.key };
   });
   countEnvTasks(db, moreEnvTasks);
   return results;
 }
 
-function _keyHolder(db: SqliteDatabase, key: string): { id: number; status: string } | undefined {
+function _keyHolder(
+  db: SqliteDatabase,
+  key: string,
+): { id: number; status: TaskStatus } | undefined {
   return db.prepare(
-    `SELECT id, status FROM tasks WHERE task_key = ? AND status IN (${ACTIVE_SQL})
+    `SELECT id, status FROM tasks WHERE task_key = ? AND status IN ${sqlSet(ACTIVE)}
      ORDER BY id DESC LIMIT 1`,
-  ).get<{ id: number; status: string }>(key);
+  ).get<{ id: number; status: TaskStatus }>(key);
 }
 
 /**
@@ -289,7 +221,7 @@ export function endTasks(
   const ended: Task[] = [];
   const update = db.prepare(
     `UPDATE tasks SET status = ?, finished_at = ?, error = ?
-     WHERE id = ? AND status IN ('queued', 'scheduled', 'blocked') RETURNING ${TASK_COLUMNS}`,
+     WHERE id = ? AND status IN ${sqlSet(NOT_STARTED)} RETURNING ${TASK_COLUMNS}`,
   );
   for (const id of ids) {
     const row = update.get<TaskRow>(status, now, error && JSON.stringify(error), id);
@@ -347,28 +279,14 @@ function _settle(
     `SELECT d.dep_id AS id, d.any_outcome AS anyOutcome, t.status AS status FROM dependencies d
      LEFT JOIN tasks t ON t.id = d.dep_id WHERE d.task_id = ? ORDER BY d.dep_id`,
   ).all<{ id: number; anyOutcome: number; status: TaskStatus | null }>(id);
-  const broken = deps.find((dep) =>
-    dep.status === null ||
-    (task.after_any === 0 && dep.anyOutcome === 0 && isTerminal(dep.status) &&
-      dep.status !== "succeeded")
+  const decision = settle(
+    { afterAny: task.after_any === 1, runAt: task.run_at },
+    deps.map((dep) => ({ id: dep.id, anyOutcome: dep.anyOutcome === 1, status: dep.status })),
+    now,
   );
-  let status: TaskStatus;
-  let error: string | null = null;
-  if (broken) {
-    status = "failed";
-    error = JSON.stringify({
-      name: "DependencyFailed",
-      message: broken.status === null
-        ? `Dependency #${broken.id} was removed`
-        : `Dependency #${broken.id} ${
-          broken.status === "failed" ? "failed" : `ended ${broken.status}`
-        }`,
-    });
-  } else if (deps.every((dep) => isTerminal(dep.status!))) {
-    status = task.run_at > now ? "scheduled" : "queued";
-  } else {
-    return undefined;
-  }
+  if (!decision) return undefined;
+  const { status } = decision;
+  const error = decision.error ? JSON.stringify(decision.error) : null;
   const row = db.prepare(
     `UPDATE tasks SET status = ?, error = ?, finished_at = ? WHERE id = ? RETURNING ${TASK_COLUMNS}`,
   ).get<TaskRow>(status, error, status === "failed" ? now : null, id);

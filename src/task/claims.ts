@@ -14,7 +14,8 @@
 export interface ClaimCandidate {
   id: number;
   grp: string;
-  inWorker: boolean;
+  /** A worker module (true, or 1 as SQLite returns it) or a process. */
+  inWorker: boolean | number;
   priority: number;
   runAt: number;
 }

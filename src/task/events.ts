@@ -52,3 +52,23 @@ export interface TaskEvent {
   kind: TaskEventKind;
   data: Record<string, unknown>;
 }
+
+/**
+ * The data of an end event, and of `retrying` (to which the store adds its `runAt`).
+ *
+ * @example
+ * ```ts
+ * endData(2, { exitCode: 1 }); // { attempt: 2, exitCode: 1, signal: null, error: null }
+ * ```
+ */
+export function endData(
+  attempt: number,
+  run: { exitCode?: number | null; signal?: string | null; error?: unknown },
+): Record<string, unknown> {
+  return {
+    attempt,
+    exitCode: run.exitCode ?? null,
+    signal: run.signal ?? null,
+    error: run.error ?? null,
+  };
+}

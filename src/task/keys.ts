@@ -8,6 +8,7 @@
  * // { action: "replace", holder: 4, key: { action: "replaced", holder: 4, holderRunning: false } }
  * ```
  */
+import { inSet, RUNNING } from "./statuses.ts";
 import type { KeyPolicy, SubmitResult, TaskError, TaskStatus } from "./types.ts";
 
 /** What a submission does about the key's holder. */
@@ -28,7 +29,7 @@ export function keyDecision(
 ): KeyDecision {
   if (!holder) return { action: "insert" };
   const chosen = policy ?? "skip";
-  const holderRunning = holder.status === "running" || holder.status === "paused";
+  const holderRunning = inSet(RUNNING, holder.status);
   const key = {
     action: chosen === "skip" ? "skipped" : chosen === "replace" ? "replaced" : "queued",
     holder: holder.id,

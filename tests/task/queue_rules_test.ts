@@ -6,6 +6,18 @@ import { keyDecision } from "../../src/task/keys.ts";
 import { mergePatch } from "../../src/task/merge_patch.ts";
 import { afterRun } from "../../src/task/retry.ts";
 import { initialStatus, openDependencies, settle } from "../../src/task/settle.ts";
+import { FiringPlan, staleFiring } from "../../src/task/firing_plan.ts";
+import type { Schedule } from "../../src/task/schedule.ts";
+import {
+  ACTIVE,
+  DUE,
+  ENDED,
+  inSet,
+  NOT_STARTED,
+  RUNNING,
+  sqlSet,
+} from "../../src/task/statuses.ts";
+import { ALL_STATUSES } from "../../src/task/types.ts";
 
 describe("queue rules", () => {
   test("afterRun retries a retryable end with attempts left, after the backoff", () => {
@@ -97,5 +109,94 @@ describe("queue rules", () => {
     assert.ok(glob("a?c", "abc"));
     assert.ok(glob("[ab]x", "bx") && !glob("[^ab]x", "bx"));
     assert.ok(glob("a.b(1)", "a.b(1)") && !glob("a.b", "axb"));
+  });
+
+  test("status sets: waiting and running make up the active states, the rest have ended", () => {
+    assert.deepEqual([...ACTIVE].sort(), [...NOT_STARTED, ...RUNNING].sort());
+    assert.deepEqual(
+      ALL_STATUSES.filter((status) => !inSet(ACTIVE, status)).sort(),
+      [...ENDED].sort(),
+    );
+    assert.ok(DUE.every((status) => inSet(NOT_STARTED, status)));
+    assert.ok(!inSet(ACTIVE, null));
+    // The order the partial indexes name them in (a query must match its index word for word).
+    assert.equal(sqlSet(DUE), "('queued', 'scheduled')");
+    assert.equal(sqlSet(ACTIVE), "('scheduled', 'queued', 'blocked', 'running', 'paused')");
+  });
+
+  test("FiringPlan: skip passes slots over while the last run is active, queue chains them", () => {
+    const schedule: Schedule = {
+      id: 7,
+      every: "1m",
+      timeZone: null,
+      template: { spec: { kind: "command", argv: ["true"] } },
+      overlap: "skip",
+      catchUp: "all",
+      anchor: 0,
+      startAt: null,
+      stopAt: null,
+      maxRuns: 3,
+      keep: null,
+      runs: 1,
+      skipped: 0,
+      lastSlot: 0,
+      nextAt: 60,
+      paused: false,
+      createdAt: 0,
+      lastTaskId: 4,
+      lastStatus: "running",
+    };
+    const firing = { slots: [60, 120], skipped: 1, lastSlot: 120, nextAt: 180 };
+    const skip = new FiringPlan(schedule, firing);
+    assert.equal(skip.taskFor(60), undefined);
+    assert.equal(skip.taskFor(120), undefined);
+    assert.deepEqual(skip.row(), {
+      runs: 1,
+      skipped: 3,
+      lastSlot: 120,
+      nextAt: 180,
+      lastTaskId: 4,
+    });
+    assert.deepEqual(skip.events(), [{
+      kind: "schedule_skipped",
+      data: { scheduleId: 7, count: 3 },
+    }]);
+
+    const queue = new FiringPlan({ ...schedule, overlap: "queue" }, firing);
+    assert.deepEqual(queue.taskFor(60)?.afterAnyOf, [4]);
+    queue.inserted({ id: 8 });
+    assert.deepEqual(queue.taskFor(120), {
+      ...schedule.template,
+      runAt: 120,
+      scheduleId: 7,
+      afterAnyOf: [8],
+    });
+    queue.inserted({ id: 9 });
+    // maxRuns 3 reached: no next firing.
+    assert.deepEqual(queue.row(), {
+      runs: 3,
+      skipped: 1,
+      lastSlot: 120,
+      nextAt: null,
+      lastTaskId: 9,
+    });
+    assert.deepEqual(queue.events()[0], {
+      kind: "schedule_fired",
+      data: { scheduleId: 7, slot: 120, taskIds: [8, 9] },
+    });
+
+    // queue with a run still waiting: the firing is passed over.
+    const waiting = new FiringPlan({ ...schedule, overlap: "queue", lastStatus: "queued" }, firing);
+    assert.equal(waiting.taskFor(60), undefined);
+    // A key's holder that skips the task counts as a skipped slot.
+    const keyed = new FiringPlan({ ...schedule, lastStatus: "succeeded" }, firing);
+    assert.deepEqual(keyed.taskFor(60)?.afterAnyOf, []);
+    keyed.inserted({ id: 3, key: { action: "skipped", holder: 3, holderRunning: false } });
+    assert.equal(keyed.row().skipped, 2);
+
+    assert.ok(staleFiring(undefined, firing));
+    assert.ok(staleFiring({ paused: true, lastSlot: null }, firing));
+    assert.ok(staleFiring({ paused: false, lastSlot: 120 }, firing));
+    assert.ok(!staleFiring({ paused: false, lastSlot: 60 }, firing));
   });
 });

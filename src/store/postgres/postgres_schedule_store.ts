@@ -11,21 +11,13 @@
  */
 import { encode } from "../../task/codec.ts";
 import type { FiringRecord, NewSchedule, Schedule } from "../../task/schedule.ts";
-import { type NewTask, type TaskStatus, TERMINAL_STATUSES } from "../../task/types.ts";
+import { FiringPlan, staleFiring } from "../../task/firing_plan.ts";
+import { ACTIVE, ENDED, inSet, NOT_STARTED, sqlSet } from "../../task/statuses.ts";
 import type { ScheduleRemoval, ScheduleStore } from "../task_store.ts";
 import type { PostgresConnection } from "./postgres_connection.ts";
 import { SCHEDULE_COLUMNS, SCHEDULE_FROM, toSchedule } from "./postgres_rows.ts";
 import { endNotStarted, insertTasks } from "./postgres_task_writes.ts";
 import { writeTransaction } from "./postgres_write.ts";
-
-const ACTIVE: readonly (TaskStatus | null)[] = [
-  "scheduled",
-  "queued",
-  "blocked",
-  "running",
-  "paused",
-];
-const WAITING: readonly (TaskStatus | null)[] = ["scheduled", "queued", "blocked"];
 
 /** PostgreSQL implementation of {@linkcode ScheduleStore}. */
 export class PostgresScheduleStore implements ScheduleStore {
@@ -80,10 +72,7 @@ export class PostgresScheduleStore implements ScheduleStore {
       const { tx } = w;
       const [locked] = await tx`SELECT last_slot, paused FROM schedules WHERE id = ${id}
         FOR UPDATE`;
-      if (
-        !locked || locked.paused ||
-        (locked.last_slot !== null && firing.lastSlot <= locked.last_slot)
-      ) {
+      if (staleFiring(locked && { paused: locked.paused, lastSlot: locked.last_slot }, firing)) {
         return [];
       }
       const [row] = await tx`SELECT ${tx.unsafe(SCHEDULE_COLUMNS)} FROM ${tx.unsafe(SCHEDULE_FROM)}
@@ -93,48 +82,17 @@ export class PostgresScheduleStore implements ScheduleStore {
         const [last] = await tx`SELECT status FROM tasks WHERE id = ${row.last_task_id} FOR SHARE`;
         row.last_status = last?.status ?? null;
       }
-      const schedule = toSchedule(row);
-      let lastTaskId = schedule.lastTaskId;
-      let lastActive = ACTIVE.includes(schedule.lastStatus);
-      // queue: while a run already waits, a firing is passed over, so runs never pile up.
-      const oneWaits = schedule.overlap === "queue" && WAITING.includes(schedule.lastStatus);
-      let skipped = firing.skipped;
-      const ids: number[] = [];
+      const plan = new FiringPlan(toSchedule(row), firing);
       for (const slot of firing.slots) {
-        if (oneWaits || (lastActive && schedule.overlap === "skip")) {
-          skipped++;
-          continue;
-        }
-        const waitForLast = lastActive && schedule.overlap === "queue" && lastTaskId !== null;
-        const task: NewTask = {
-          ...schedule.template,
-          runAt: slot,
-          scheduleId: id,
-          afterAnyOf: [
-            ...(schedule.template.afterAnyOf ?? []),
-            ...(waitForLast ? [lastTaskId!] : []),
-          ],
-        };
-        const [result] = await insertTasks(w, [task]);
-        if (result.key?.action === "skipped") {
-          skipped++;
-          continue;
-        }
-        ids.push(result.id);
-        lastTaskId = result.id;
-        lastActive = true;
+        const task = plan.taskFor(slot);
+        if (task) plan.inserted((await insertTasks(w, [task]))[0]);
       }
-      const runs = schedule.runs + ids.length;
-      const exhausted = schedule.maxRuns !== null && runs >= schedule.maxRuns;
-      await tx`UPDATE schedules SET runs = ${runs}, skipped = ${schedule.skipped + skipped},
-          last_slot = ${firing.lastSlot}, next_at = ${exhausted ? null : firing.nextAt},
-          last_task_id = ${lastTaskId}
+      const fired = plan.row();
+      await tx`UPDATE schedules SET runs = ${fired.runs}, skipped = ${fired.skipped},
+          last_slot = ${fired.lastSlot}, next_at = ${fired.nextAt}, last_task_id = ${fired.lastTaskId}
         WHERE id = ${id}`;
-      if (ids.length) {
-        w.emit(null, "schedule_fired", { scheduleId: id, slot: firing.lastSlot, taskIds: ids }, id);
-      }
-      if (skipped) w.emit(null, "schedule_skipped", { scheduleId: id, count: skipped }, id);
-      return ids;
+      for (const event of plan.events()) w.emit(null, event.kind, event.data, id);
+      return plan.ids;
     });
     return value;
   }
@@ -157,9 +115,9 @@ export class PostgresScheduleStore implements ScheduleStore {
       if (!deleted.length) return undefined;
       const unfinished = await w.tx`
         SELECT id, status FROM tasks WHERE schedule_id = ${id}
-          AND status IN ('scheduled', 'queued', 'blocked', 'running', 'paused')
+          AND status IN ${w.tx.unsafe(sqlSet(ACTIVE))}
         ORDER BY id FOR UPDATE`;
-      const waiting = unfinished.filter((task) => WAITING.includes(task.status)).map((task) =>
+      const waiting = unfinished.filter((task) => inSet(NOT_STARTED, task.status)).map((task) =>
         task.id as number
       );
       const ended = await endNotStarted(w, waiting, "canceled", {
@@ -168,7 +126,7 @@ export class PostgresScheduleStore implements ScheduleStore {
       });
       return {
         canceled: ended.filter((taskId) => waiting.includes(taskId)),
-        running: unfinished.filter((task) => !WAITING.includes(task.status)).map((task) =>
+        running: unfinished.filter((task) => !inSet(NOT_STARTED, task.status)).map((task) =>
           task.id as number
         ),
       };
@@ -182,7 +140,7 @@ export class PostgresScheduleStore implements ScheduleStore {
       SELECT r.id FROM schedules s
       CROSS JOIN LATERAL (
         SELECT t.id FROM tasks t
-        WHERE t.schedule_id = s.id AND t.status = ANY (${[...TERMINAL_STATUSES]}::text[])
+        WHERE t.schedule_id = s.id AND t.status = ANY (${[...ENDED]}::text[])
         ORDER BY t.id DESC OFFSET s.keep) r
       WHERE s.keep IS NOT NULL
         AND s.id IN (SELECT schedule_id FROM tasks WHERE id = ANY (${[...taskIds]}::bigint[]))

@@ -17,14 +17,13 @@ import { encode } from "../../task/codec.ts";
 import type { TaskEvent } from "../../task/events.ts";
 import { globToRegExp } from "../../task/glob.ts";
 import { mergePatch } from "../../task/merge_patch.ts";
-import { afterRun } from "../../task/retry.ts";
+import { DUE, ENDED, inSet, RUNNING, sqlSet } from "../../task/statuses.ts";
 import {
   type Attempt,
   type NewTask,
   type SubmitResult,
   type Task,
   type TaskStatus,
-  TERMINAL_STATUSES,
 } from "../../task/types.ts";
 import type {
   ClaimRoom,
@@ -48,6 +47,7 @@ import { listenWithPolling } from "./postgres_listener.ts";
 import { migratePostgres } from "./postgres_migrations.ts";
 import { TASK_COLUMNS, toAttempt, toEvent, toHex, toSupervisor, toTask } from "./postgres_rows.ts";
 import { PostgresScheduleStore } from "./postgres_schedule_store.ts";
+import { runEnded, SORT_COLUMNS } from "../store_rows.ts";
 import {
   dependantsOf,
   endNotStarted,
@@ -70,15 +70,6 @@ import { storeUnavailable } from "./store_unavailable.ts";
 export const EVENT_RETENTION_MS = 7 * 24 * 3600_000;
 /** At most this many events are kept. */
 export const EVENT_RETENTION_COUNT = 100_000;
-
-/** The column behind each `ListFilter.sort`. */
-const SORT_COLUMNS = {
-  id: "id",
-  priority: "priority",
-  runAt: "run_at",
-  startedAt: "started_at",
-  finishedAt: "finished_at",
-} as const;
 
 /** PostgreSQL implementation of {@linkcode TaskStore}. */
 export class PostgresTaskStore implements TaskStore {
@@ -183,7 +174,7 @@ export class PostgresTaskStore implements TaskStore {
 
   async runningByGroup(): Promise<Record<string, number>> {
     const rows = await this.#sql`SELECT grp, count(*) AS n FROM tasks
-      WHERE status IN ('running', 'paused') GROUP BY grp`;
+      WHERE status IN ${this.#sql.unsafe(sqlSet(RUNNING))} GROUP BY grp`;
     return Object.fromEntries(rows.map((row) => [row.grp, row.n]));
   }
 
@@ -223,7 +214,9 @@ export class PostgresTaskStore implements TaskStore {
       const limited = await tx`SELECT name, parallel FROM groups WHERE parallel IS NOT NULL
         ORDER BY name FOR UPDATE`;
       const running = limited.length
-        ? await tx`SELECT grp, count(*) AS n FROM tasks WHERE status IN ('running', 'paused')
+        ? await tx`SELECT grp, count(*) AS n FROM tasks WHERE status IN ${
+          tx.unsafe(sqlSet(RUNNING))
+        }
             AND grp = ANY (${limited.map((group) => group.name)}::text[]) GROUP BY grp`
         : [];
       const { full, room: groupsRoom } = groupRoom(
@@ -234,7 +227,7 @@ export class PostgresTaskStore implements TaskStore {
       const candidates = async (inWorker: boolean, budget: number) =>
         budget <= 0 ? [] : await tx`
           SELECT t.id, t.grp, t.in_worker, t.priority, t.run_at FROM tasks t
-          WHERE t.in_worker = ${inWorker} AND t.status IN ('queued', 'scheduled')
+          WHERE t.in_worker = ${inWorker} AND t.status IN ${tx.unsafe(sqlSet(DUE))}
             AND t.run_at <= now_ms() AND t.grp <> ALL (${full}::text[])
             AND NOT EXISTS (SELECT 1 FROM groups g WHERE g.name = t.grp AND g.paused)
           ORDER BY t.in_worker, t.priority DESC, t.run_at, t.id
@@ -265,7 +258,7 @@ export class PostgresTaskStore implements TaskStore {
           started_at = ${w.now}, attempt = attempt + 1, lease_until = NULL, pid = NULL,
           exit_code = NULL, signal = NULL, error = NULL, finished_at = NULL, stop_reason = NULL,
           stop_signal = NULL, paused_at = NULL, paused_ms = 0
-        WHERE id = ANY (${ids}::bigint[]) AND status IN ('queued', 'scheduled')
+        WHERE id = ANY (${ids}::bigint[]) AND status IN ${tx.unsafe(sqlSet(DUE))}
         RETURNING ${tx.unsafe(TASK_COLUMNS)}`;
       const order = new Map(ids.map((id, i) => [id, i]));
       const tasks = rows.map(toTask).sort((a, b) => order.get(a.id)! - order.get(b.id)!);
@@ -290,7 +283,7 @@ export class PostgresTaskStore implements TaskStore {
       const candidates = (inWorker: boolean, budget: number) =>
         tx`SELECT t.id, t.priority, t.run_at FROM tasks t
           WHERE NOT (SELECT limited FROM lim) AND t.in_worker = ${inWorker}
-            AND t.status IN ('queued', 'scheduled') AND t.run_at <= now_ms()
+            AND t.status IN ${tx.unsafe(sqlSet(DUE))} AND t.run_at <= now_ms()
             AND NOT coalesce((SELECT g.paused FROM groups g WHERE g.name = t.grp), false)
           ORDER BY t.in_worker, t.priority DESC, t.run_at, t.id
           LIMIT ${Math.max(0, budget)} FOR UPDATE OF t SKIP LOCKED`;
@@ -310,7 +303,7 @@ export class PostgresTaskStore implements TaskStore {
             started_at = now_ms(), attempt = attempt + 1, lease_until = NULL, pid = NULL,
             exit_code = NULL, signal = NULL, error = NULL, finished_at = NULL,
             stop_reason = NULL, stop_signal = NULL, paused_at = NULL, paused_ms = 0
-          FROM picked WHERE tasks.id = picked.id AND tasks.status IN ('queued', 'scheduled')
+          FROM picked WHERE tasks.id = picked.id AND tasks.status IN ${tx.unsafe(sqlSet(DUE))}
           RETURNING ${tx.unsafe(TASK_COLUMNS)}),
         lock AS MATERIALIZED (
           SELECT pg_advisory_xact_lock(hashtext(${"bgt.events:" + schema}))
@@ -351,14 +344,14 @@ export class PostgresTaskStore implements TaskStore {
           FROM jsonb_to_recordset(${tx.json(started as any)}) AS x(id bigint, attempt int, pid int)
           WHERE tasks.id = ANY (${started.map((run) => run.id)}::bigint[])
             AND tasks.id = x.id AND tasks.attempt = x.attempt AND tasks.owner = ${owner}
-            AND tasks.status IN ('running', 'paused')`
+            AND tasks.status IN ${tx.unsafe(sqlSet(RUNNING))}`
         : Promise.resolve([]),
       ends.length
         ? tx`
           SELECT t.id, t.attempt, t.max_attempts, t.backoff_ms, t.started_at, t.run_at, t.pid
           FROM tasks t
           WHERE t.id = ANY (${fences.map((fence) => fence.id)}::bigint[])
-            AND t.owner = ${owner} AND t.status IN ('running', 'paused')
+            AND t.owner = ${owner} AND t.status IN ${tx.unsafe(sqlSet(RUNNING))}
             AND (t.id, t.attempt) IN (SELECT e.id, e.attempt
               FROM jsonb_to_recordset(${tx.json(fences as any)}) AS e(id bigint, attempt int))
           ORDER BY t.id FOR UPDATE OF t`
@@ -375,16 +368,7 @@ export class PostgresTaskStore implements TaskStore {
         const row = byId.get(id);
         if (!row) continue; // stale (another attempt, another owner, or already ended)
         byId.delete(id);
-        const next = afterRun(
-          {
-            attempt: row.attempt,
-            maxAttempts: row.max_attempts,
-            backoffMs: row.backoff_ms,
-            runAt: row.run_at,
-          },
-          outcome,
-          w.now,
-        );
+        const next = runEnded(row, outcome, w.now);
         const error = outcome.error ?? null;
         const result = outcome.result === undefined ? null : toHex(encode(outcome.result));
         const slice = (stream: "stdout" | "stderr" | "data") =>
@@ -421,12 +405,8 @@ export class PostgresTaskStore implements TaskStore {
           result,
           error,
         });
-        const common = { attempt: row.attempt, exitCode, signal, error };
-        if (next.event === "retrying") w.emit(id, "retrying", { ...common, runAt: next.runAt });
-        else {
-          w.emit(id, next.event, common);
-          ended.push(id);
-        }
+        w.emit(id, next.event, next.data);
+        if (next.event !== "retrying") ended.push(id);
       }
       if (!attempts.length) return;
       // The attempts, the tasks and the ended tasks' dependants: one round trip, set-based.
@@ -484,7 +464,7 @@ export class PostgresTaskStore implements TaskStore {
       for (const id of ids) {
         const state = status.get(id);
         if (state === undefined) missing.push(id);
-        else if (state === "running" || state === "paused") running.push({ id, status: state });
+        else if (inSet(RUNNING, state)) running.push({ id, status: state });
         else removable.push(id);
       }
       const removed = [...new Set(removable)];
@@ -502,7 +482,7 @@ export class PostgresTaskStore implements TaskStore {
   async finishedIds(
     filter: { before?: number; status?: TaskStatus[]; group?: string },
   ): Promise<number[]> {
-    const statuses = filter.status?.length ? filter.status : [...TERMINAL_STATUSES];
+    const statuses = filter.status?.length ? filter.status : [...ENDED];
     const rows = await this.#sql`
       SELECT id FROM tasks WHERE status = ANY (${statuses}::text[])
         AND finished_at IS NOT NULL AND finished_at < ${filter.before ?? Number.MAX_SAFE_INTEGER}
@@ -515,7 +495,7 @@ export class PostgresTaskStore implements TaskStore {
     const { value } = await this.#write(async ({ tx }) => {
       const rows = await tx`
         UPDATE tasks SET owner = ${owner}, home = ${home}
-        WHERE status IN ('running', 'paused') AND (home = ${home} OR home IS NULL)
+        WHERE status IN ${tx.unsafe(sqlSet(RUNNING))} AND (home = ${home} OR home IS NULL)
           AND owner IS DISTINCT FROM ${owner}
           AND NOT EXISTS (SELECT 1 FROM supervisors s WHERE s.owner = tasks.owner)
         RETURNING ${tx.unsafe(TASK_COLUMNS)}`;
@@ -543,7 +523,7 @@ export class PostgresTaskStore implements TaskStore {
   async setStop(id: number, attempt: number, stop: RunStop): Promise<boolean> {
     const rows = await this.#sql`UPDATE tasks SET stop_reason = ${stop.reason},
         stop_signal = ${stop.signal}
-      WHERE id = ${id} AND attempt = ${attempt} AND status IN ('running', 'paused')
+      WHERE id = ${id} AND attempt = ${attempt} AND status IN ${this.#sql.unsafe(sqlSet(RUNNING))}
       RETURNING id`;
     return rows.length > 0;
   }
@@ -575,7 +555,7 @@ export class PostgresTaskStore implements TaskStore {
         UPDATE tasks SET status = 'queued', run_at = ${w.now}, max_attempts = attempt + 1,
           finished_at = NULL, exit_code = NULL, signal = NULL, result = NULL, error = NULL,
           pid = NULL, progress = NULL, progress_message = NULL
-        WHERE id = ${id} AND status = ANY (${[...TERMINAL_STATUSES]}::text[])
+        WHERE id = ${id} AND status = ANY (${[...ENDED]}::text[])
         RETURNING ${w.tx.unsafe(TASK_COLUMNS)}`;
       if (!row) return undefined;
       const task = toTask(row);
@@ -611,7 +591,9 @@ export class PostgresTaskStore implements TaskStore {
   async nextWakeIn(): Promise<number | undefined> {
     const [{ ms }] = await this.#sql`
       SELECT least(
-        (SELECT min(run_at) FROM tasks WHERE status IN ('queued', 'scheduled') AND run_at > now_ms()),
+        (SELECT min(run_at) FROM tasks WHERE status IN ${
+      this.#sql.unsafe(sqlSet(DUE))
+    } AND run_at > now_ms()),
         (SELECT min(next_at) FROM schedules WHERE NOT paused AND next_at IS NOT NULL)
       ) - now_ms() AS ms`;
     return ms === null ? undefined : Math.max(0, ms);

@@ -10,7 +10,9 @@
  * ```
  */
 import { encode } from "../../task/codec.ts";
+import { endData } from "../../task/events.ts";
 import { keyDecision, replacedError } from "../../task/keys.ts";
+import { ACTIVE, NOT_STARTED, sqlSet } from "../../task/statuses.ts";
 import { type DependencyState, initialStatus, settle } from "../../task/settle.ts";
 import {
   isTerminal,
@@ -167,7 +169,7 @@ async function insertEach(w: Write, tasks: readonly NewTask[]): Promise<SubmitRe
       const [holder] = await tx`
         SELECT id, status FROM tasks
         WHERE task_key = ${task.key}
-          AND status IN ('scheduled', 'queued', 'blocked', 'running', 'paused')
+          AND status IN ${tx.unsafe(sqlSet(ACTIVE))}
         ORDER BY id DESC LIMIT 1 FOR SHARE`;
       const decision = keyDecision(task.onKey, holder as { id: number; status: TaskStatus });
       if (decision.action === "skip") {
@@ -232,12 +234,12 @@ export async function endNotStarted(
   const rows = await w.tx`
     UPDATE tasks SET status = ${status}, finished_at = ${w.now},
       error = ${error === null ? null : w.tx.json(error as any)}
-    WHERE id = ANY (${[...ids]}::bigint[]) AND status IN ('queued', 'scheduled', 'blocked')
+    WHERE id = ANY (${[...ids]}::bigint[]) AND status IN ${w.tx.unsafe(sqlSet(NOT_STARTED))}
     RETURNING id, attempt`;
   const order = new Map(ids.map((id, i) => [id, i]));
   const ended = [...rows].sort((a, b) => order.get(a.id)! - order.get(b.id)!);
   for (const row of ended) {
-    w.emit(row.id, status, { attempt: row.attempt, exitCode: null, signal: null, error });
+    w.emit(row.id, status, endData(row.attempt, { error }));
   }
   const endedIds = ended.map((row) => row.id as number);
   return [...endedIds, ...await settleDependants(w, endedIds)];
@@ -308,12 +310,7 @@ async function settleTasks(w: Write, ids: readonly number[]): Promise<number[]> 
       WHERE id = ${task.id}`;
     if (decision.status === "failed") {
       failed.push(task.id);
-      w.emit(task.id, "failed", {
-        attempt: task.attempt,
-        exitCode: null,
-        signal: null,
-        error: decision.error,
-      });
+      w.emit(task.id, "failed", endData(task.attempt, decision));
     } else if (decision.status === "queued") w.wake();
   }
   return failed;
