@@ -137,7 +137,8 @@ export function staleBinary(): string | undefined {
   const dir = mkdtempSync(join(tmpdir(), "bgt-bench-schema-"));
   try {
     const env = { ...process.env, BGT_HOME: join(dir, "home") };
-    spawnSync(BGT, ["ls"], { env, stdio: "ignore", timeout: 20_000 });
+    // `daemon status` opens (and migrates) the store but starts no supervisor, as `ls` would.
+    spawnSync(BGT, ["daemon", "status"], { env, stdio: "ignore", timeout: 20_000 });
     const db = new Database(join(dir, "home/bgt.db"), { readonly: true });
     const version = (db.prepare("PRAGMA user_version").get() as { user_version: number })
       .user_version;
