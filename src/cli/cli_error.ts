@@ -7,6 +7,7 @@
  * throw new UsageError("Cannot parse --priority 'x': expected an integer");
  * ```
  */
+import { printable } from "./format.ts";
 
 /** Bad command-line input (exit code 2). */
 export class UsageError extends Error {
@@ -18,7 +19,7 @@ export class UsageError extends Error {
 /** Prints the error as one line (plus the stack with BGT_DEBUG=1); returns the exit code. */
 export function reportError(error: unknown): number {
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`bgt: ${message.split("\n")[0]}\n`);
+  process.stderr.write(`bgt: ${printable(message.split("\n")[0])}\n`);
   if (process.env.BGT_DEBUG === "1" && error instanceof Error && error.stack) {
     process.stderr.write(`${error.stack}\n`);
   }

@@ -63,10 +63,47 @@ export function table(rows: readonly (readonly string[])[]): string {
     .join("\n");
 }
 
-/** Shortens text to `max` characters with an ellipsis. */
+// deno-lint-ignore no-control-regex
+const CONTROLS = /[\x00-\x1f\x7f-\x9f]/g;
+
+/**
+ * Text a task controls (its name, command, progress message, meta, error), made safe for a
+ * terminal: every control character is shown escaped (`\x1b`, `\x07`, `\u009b`), so that an
+ * `ESC ]0;…BEL` or `ESC [2J` in it cannot retitle or clear the user's screen. Every human
+ * formatter prints task text through this (or through `truncate()`, which calls it); `--json`
+ * output keeps the text exact.
+ *
+ * @example
+ * ```ts
+ * printable("a\x1b[2Jb"); // "a\\x1b[2Jb"
+ * printable("done\x07"); // "done\\x07"
+ * ```
+ */
+export function printable(text: string): string {
+  return text.replace(CONTROLS, _escapeControl);
+}
+
+function _escapeControl(char: string): string {
+  const code = char.charCodeAt(0);
+  return code < 0x80
+    ? `\\x${code.toString(16).padStart(2, "0")}`
+    : `\\u${code.toString(16).padStart(4, "0")}`;
+}
+
+/**
+ * Shortens text to `max` characters with an ellipsis, whitespace flattened and control
+ * characters escaped (see `printable()`); a cut never splits an escape.
+ */
 export function truncate(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, " ");
-  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+  const flat = printable(text.replace(/\s+/g, " "));
+  if (flat.length <= max) return flat;
+  let end = max - 1;
+  // An escape is 4 (\xNN) or 6 (\uNNNN) characters: cut before one the end would split.
+  const escape = /\\(x[0-9a-f]{2}|u[0-9a-f]{4})/g;
+  for (let match; (match = escape.exec(flat)) && match.index < end;) {
+    if (match.index + match[0].length > end) end = match.index;
+  }
+  return `${flat.slice(0, end)}…`;
 }
 
 /** An epoch-ms time as ISO 8601 for JSON output (null stays null). */

@@ -375,7 +375,18 @@ export class Client {
       try {
         const task = await this.get(id);
         if (!await this.#store.restart(id)) {
-          throw new TaskStateError(`Cannot restart task ${id}: it is ${task.status}, not finished`);
+          if (!isTerminal(task.status)) {
+            throw new TaskStateError(
+              `Cannot restart task ${id}: it is ${task.status}, not finished`,
+            );
+          }
+          // Finished when read, not when restarted: another restart came first.
+          const now = await this.get(id);
+          throw new TaskStateError(
+            isTerminal(now.status)
+              ? `Cannot restart task ${id}: it was restarted meanwhile (and is ${now.status} now)`
+              : `Cannot restart task ${id}: it is already ${now.status} again (restarted meanwhile)`,
+          );
         }
         results.push({ id, ok: true });
       } catch (error) {

@@ -8,6 +8,7 @@
  * ```
  */
 import { Packr } from "msgpackr/pack"; // the plain JS build: no native add-on probe at start-up
+import { plainErrors } from "./plain_errors.ts";
 
 const packr = new Packr({
   useRecords: false,
@@ -16,9 +17,9 @@ const packr = new Packr({
   int64AsType: "number",
 });
 
-/** Encodes a value to MessagePack bytes. */
+/** Encodes a value to MessagePack bytes; an Error in it becomes `{ name, message, stack? }`. */
 export function encode(value: unknown): Uint8Array {
-  return packr.pack(value);
+  return packr.pack(plainErrors(value));
 }
 
 /** Decodes MessagePack bytes. */

@@ -15,7 +15,7 @@ import { type Client, connect } from "../../client/client.ts";
 import { exitCodeOf } from "../../task/exit_code.ts";
 import { isTerminal, type SubmitResult } from "../../task/types.ts";
 import { UsageError } from "../cli_error.ts";
-import { localTime, toJson } from "../format.ts";
+import { localTime, printable, toJson } from "../format.ts";
 import { noteInterrupt } from "../interrupt_note.ts";
 import { parseChoice } from "../parse_options.ts";
 import {
@@ -99,7 +99,9 @@ export function runCommand() {
         if (error) process.stderr.write(`bgt: ${error.message}\n`);
         process.exitCode = exitCodeOf(done);
         if (done.error) {
-          process.stderr.write(`bgt: task ${id} ${done.status}: ${done.error.message}\n`);
+          process.stderr.write(
+            `bgt: task ${id} ${done.status}: ${printable(done.error.message)}\n`,
+          );
         }
       } finally {
         await client.close();

@@ -16,6 +16,7 @@ import {
   duration,
   iso,
   localTime,
+  printable,
   table,
   taskJson,
   toJson,
@@ -52,7 +53,7 @@ export function showCommand() {
           ["id", String(task.id)],
           [
             "status",
-            colorStatus(task.status, useColor()) + (waiting ? ` (${waiting})` : ""),
+            colorStatus(task.status, useColor()) + (waiting ? ` (${printable(waiting)})` : ""),
           ],
           ["kind", task.kind],
           ["task", describeTask({ name: null, spec: task.spec })],
@@ -117,7 +118,10 @@ export function showCommand() {
         if (task.stdin) lines.push(["stdin", "yes (bgt send)"]);
         const width = Math.max(...lines.map(([key]) => key.length));
         process.stdout.write(
-          lines.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join("\n") + "\n",
+          lines.map(([key, value]) =>
+            // The status row is coloured (its task text escaped above); the rest is task text.
+            `${key.padEnd(width)}  ${key === "status" ? value : printable(value)}`
+          ).join("\n") + "\n",
         );
         if (attempts) process.stdout.write(`\n${renderAttempts(attempts, useColor())}\n`);
       } finally {
@@ -147,7 +151,7 @@ export function renderAttempts(
       attempt.signal ?? (attempt.exitCode === null ? "-" : String(attempt.exitCode)),
       slice(attempt.slices.stdout),
       slice(attempt.slices.stderr),
-      attempt.error ? `${attempt.error.name}: ${attempt.error.message}` : "",
+      attempt.error ? printable(`${attempt.error.name}: ${attempt.error.message}`) : "",
     ]),
   ]);
 }

@@ -11,7 +11,7 @@ import { Command } from "@commander-js/extra-typings";
 import { connect } from "../../client/client.ts";
 import { exitCodeOf } from "../../task/exit_code.ts";
 import { describeTask } from "../../task/types.ts";
-import { colorStatus, taskJson, toJson, useColor } from "../format.ts";
+import { colorStatus, printable, taskJson, toJson, useColor } from "../format.ts";
 import { showLiveProgress } from "../live_progress.ts";
 import {
   checkSelection,
@@ -62,7 +62,9 @@ export function waitCommand() {
               ? ` (${task.signal})`
               : "";
             process.stdout.write(
-              `${task.id} ${colorStatus(task.status, color)}${code} ${describeTask(task)}\n`,
+              `${task.id} ${colorStatus(task.status, color)}${code} ${
+                printable(describeTask(task))
+              }\n`,
             );
           }
         }
