@@ -1,6 +1,7 @@
 /**
  * Issue 19, hardening of results: a value the JSON output cannot hold exactly (a bigint beyond
- * 2^53) is printed as a string, never rounded — by `bgt result`, `run --wait --json` and `show --json`.
+ * 2^53) is printed as a string, never rounded — by `bgt result` and `run --wait --json`; a list
+ * (`ls`, `ls -q`, `ls --json`, the store's `list`) reads no result, `show`/`result` read one.
  */
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
@@ -38,4 +39,48 @@ describe("hardening: results", () => {
     const id = home.ok(["run", "--wait", "--json", `${file}#big`]);
     assert.equal(id, '"12345678901234567890"', "run --wait --json");
   });
+
+  test("a list reads no result column; show and result read one", async () => {
+    const home = TempHome.create();
+    try {
+      await _listsReadNoResult(home);
+    } finally {
+      home.cleanup();
+    }
+  });
 });
+
+/** Three tasks with 256 KiB results: lists carry none of them, `show`/`result` one. */
+async function _listsReadNoResult(home: TempHome): Promise<void> {
+  const file = join(home.work, "large.ts");
+  const size = 256 << 10; // under spawnSync's 1 MiB output buffer
+  writeFileSync(file, `export default () => "x".repeat(${size});\n`);
+  const ids = [0, 1, 2].map(() => home.ok(["run", file]));
+  assert.equal(home.bgt(["wait", ...ids]).code, 0);
+
+  const store = await home.openStore();
+  try {
+    const listed = await store.list({ limit: 100 });
+    assert.equal(listed.length, 3);
+    for (const task of listed) {
+      assert.equal(task.status, "succeeded");
+      assert.equal(task.result, undefined, `list() carries no result (task ${task.id})`);
+    }
+    const one = await store.get(Number(ids[0]));
+    assert.equal((one?.result as string).length, size, "get() reads the result");
+  } finally {
+    await store.close();
+  }
+
+  const json = home.bgt(["ls", "--json"]);
+  assert.equal(json.code, 0);
+  assert.ok(json.stdout.length < 64 * 1024, `ls --json stays small: ${json.stdout.length} bytes`);
+  const rows = JSON.parse(json.stdout) as Record<string, unknown>[];
+  assert.equal(rows.length, 3);
+  for (const row of rows) assert.ok(!("result" in row), "ls --json has no result field");
+  assert.deepEqual(home.ok(["ls", "-q"]).split("\n").sort(), [...ids].sort());
+
+  assert.equal(home.ok(["result", ids[1]]).length, size + 2, "bgt result prints it");
+  const shown = JSON.parse(home.ok(["show", "--json", ids[2]])) as { result: string };
+  assert.equal(shown.result.length, size, "show --json carries it");
+}
