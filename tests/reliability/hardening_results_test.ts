@@ -40,6 +40,15 @@ describe("hardening: results", () => {
     assert.equal(id, '"12345678901234567890"', "run --wait --json");
   });
 
+  test("a result over the cap (BGT_MAX_RESULT_BYTES) fails its task with the reason", async () => {
+    const home = TempHome.create();
+    try {
+      await _resultOverCapFails(home);
+    } finally {
+      home.cleanup();
+    }
+  });
+
   test("a list reads no result column; show and result read one", async () => {
     const home = TempHome.create();
     try {
@@ -49,6 +58,37 @@ describe("hardening: results", () => {
     }
   });
 });
+
+/** Runs bgt in `home` with a 1000-byte result cap; returns its trimmed stdout, throws on failure. */
+function _capped(home: TempHome, words: string[]): string {
+  const result = home.bgt(words, { env: { BGT_MAX_RESULT_BYTES: "1000" } });
+  if (result.code !== 0 && words[0] !== "wait") {
+    throw new Error(`bgt ${words.join(" ")} exited ${result.code}: ${result.stderr}`);
+  }
+  return result.stdout.trim();
+}
+
+/** Over the cap a task fails with the reason (worker host and --isolate); the queue goes on. */
+async function _resultOverCapFails(home: TempHome): Promise<void> {
+  const file = join(home.work, "sized.ts");
+  writeFileSync(file, "export default (n: number) => 'x'.repeat(n);\n");
+  for (const isolate of [[], ["--isolate"]]) {
+    const over = _capped(home, ["run", ...isolate, file, "5000"]);
+    const under = _capped(home, ["run", ...isolate, file, "500"]);
+    _capped(home, ["wait", over, under]);
+    const failed = JSON.parse(_capped(home, ["show", "--json", over])) as {
+      status: string;
+      error: { message: string } | null;
+    };
+    const how = isolate.length ? "--isolate" : "worker host";
+    assert.equal(failed.status, "failed", `${how}: a result over the cap fails its task`);
+    assert.match(
+      failed.error?.message ?? "",
+      /^Cannot keep the task's result: it is 5,00\d bytes, over the cap of 1,000 bytes \(BGT_MAX_RESULT_BYTES\)$/,
+    );
+    assert.equal(_capped(home, ["result", under]).length, 502, `${how}: one under it is kept`);
+  }
+}
 
 /** Three tasks with 256 KiB results: lists carry none of them, `show`/`result` one. */
 async function _listsReadNoResult(home: TempHome): Promise<void> {
