@@ -111,8 +111,25 @@ export function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
-/** The stable JSON shape of a task (DESIGN §3 names, camelCase, ISO times). */
-export function taskJson(task: Task): Record<string, unknown> {
+/**
+ * The stable JSON shape of a task (DESIGN §3 names, camelCase, ISO times). A list (`ls --json`)
+ * passes `{ result: false }`: its tasks are read without results, so the field is left out.
+ *
+ * @example
+ * ```ts
+ * "result" in taskJson(task, { result: false }); // false
+ * ```
+ */
+export function taskJson(
+  task: Task,
+  options: { result?: boolean } = {},
+): Record<string, unknown> {
+  const json = _taskJson(task);
+  if (options.result === false) delete json.result;
+  return json;
+}
+
+function _taskJson(task: Task): Record<string, unknown> {
   const spec = task.spec;
   return {
     id: task.id,

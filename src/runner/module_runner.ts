@@ -16,6 +16,7 @@ import { pathToFileURL } from "node:url";
 import type { Pool } from "../pool/pool.ts";
 import { prepareTaskFiles, type TaskFiles } from "../store/task_files.ts";
 import type { TaskStore } from "../store/task_store.ts";
+import { maxResultBytes, resultOverCap } from "../task/result_cap.ts";
 import type { Task, TaskOutcome } from "../task/types.ts";
 import type { RunningTask } from "./running_task.ts";
 import { keepStreams } from "./stream_keeper.ts";
@@ -175,7 +176,15 @@ export function startModule(
       },
     })
     .then(
-      (result): TaskOutcome => ({ status: "succeeded", result }),
+      (result): TaskOutcome => {
+        // A result over the cap fails the task here, on both paths (worker host, --isolate):
+        // no frame or store write is tried with it.
+        const problem = resultOverCap(result, maxResultBytes(process.env));
+        if (problem === undefined) return { status: "succeeded", result };
+        const message = `Cannot keep the task's result: ${problem}`;
+        appendTaskStderr(files, `bgt: ${message}\n`);
+        return { status: "failed", error: { name: "RangeError", message } };
+      },
       (error: Error): TaskOutcome => taskFailure(error, files, killedWith),
     )
     .then(async (outcome) => {

@@ -40,6 +40,7 @@ import { countEnvTasks, tallyEnv } from "./task_envs.ts";
 import {
   endTasks,
   insertTasks,
+  LIST_COLUMNS,
   selectTask,
   settleDependants,
   TASK_COLUMNS,
@@ -101,7 +102,7 @@ export class SqliteTaskStore implements TaskStore {
     const { where, params } = _whereOf(filter);
     const order = filter.newestFirst === false ? "ASC" : "DESC";
     const column = SORT_COLUMNS[filter.sort ?? "id"];
-    const sql = `SELECT ${TASK_COLUMNS} FROM tasks ${where}
+    const sql = `SELECT ${LIST_COLUMNS} FROM tasks ${where}
       ORDER BY ${column} ${order}${column === "id" ? "" : `, id ${order}`} LIMIT ? OFFSET ?`;
     params.push(filter.limit ?? 50, filter.offset ?? 0);
     return this.#db.prepare(sql).all<TaskRow>(...params).map((row) => toTask(this.#db, row));

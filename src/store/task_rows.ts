@@ -33,6 +33,12 @@ export const TASK_COLUMNS = `id, kind, spec, name, grp, priority, status, run_at
   owner, lease_until, home, stop_reason, stop_signal, paused_at, paused_ms,
   (SELECT json_group_array(dep_id) FROM dependencies WHERE task_id = tasks.id) AS after_ids`;
 
+/**
+ * The columns of a list query: every task column but the result, read as NULL (a list never
+ * carries results, so listing tasks with large results stays small; `get` reads one).
+ */
+export const LIST_COLUMNS = TASK_COLUMNS.replace(" result,", " NULL AS result,");
+
 /** A task row as SQLite returns it. */
 export type TaskRow = {
   id: number;

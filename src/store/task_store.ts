@@ -132,6 +132,7 @@ export interface TaskStore {
 
   // reads
   get(id: number): Promise<Task | undefined>;
+  /** The tasks a filter keeps, without their results (`result` is undefined): `get` reads one. */
   list(filter?: ListFilter): Promise<Task[]>;
   count(filter?: ListFilter): Promise<number>;
   counts(): Promise<StatusCounts>;

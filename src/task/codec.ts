@@ -1,6 +1,8 @@
 /**
  * MessagePack as bgt stores and sends values: standard MessagePack (no msgpackr records), so any
- * MessagePack reader can decode a task's result or a frame.
+ * MessagePack reader can decode a task's result or a frame. A 64-bit integer decodes to a number
+ * when a number holds it exactly, else to a bigint (never rounded); a bigint wider than 64 bits is
+ * stored as its decimal string.
  *
  * @example
  * ```ts
@@ -14,7 +16,9 @@ const packr = new Packr({
   useRecords: false,
   variableMapSize: true,
   moreTypes: false,
-  int64AsType: "number",
+  // "auto": a number when it is exact, else a bigint (msgpackr ≥ 2.0; missing from its types)
+  int64AsType: "auto" as "number",
+  largeBigIntToString: true,
 });
 
 /** Encodes a value to MessagePack bytes; an Error in it becomes `{ name, message, stack? }`. */

@@ -91,7 +91,9 @@ export function lsCommand() {
           ? 0
           : (await client.count(filter)) - offset - tasks.length;
         if (options.json) {
-          process.stdout.write(`${toJson(tasks.map(taskJson), 2)}\n`);
+          process.stdout.write(
+            `${toJson(tasks.map((task) => taskJson(task, { result: false })), 2)}\n`,
+          );
         } else if (options.quiet) {
           process.stdout.write(tasks.map((task) => `${task.id}\n`).join(""));
         } else if (tasks.length === 0) {

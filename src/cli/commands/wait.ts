@@ -52,8 +52,9 @@ export function waitCommand() {
         } finally {
           live?.();
         }
-        if (options.json) process.stdout.write(`${toJson(tasks.map(taskJson), 2)}\n`);
-        else if (!options.quiet) {
+        if (options.json) {
+          process.stdout.write(`${toJson(tasks.map((task) => taskJson(task)), 2)}\n`);
+        } else if (!options.quiet) {
           const color = useColor();
           for (const task of tasks) {
             const code = task.exitCode !== null

@@ -32,6 +32,12 @@ export const TASK_COLUMNS = `tasks.id, tasks.kind, tasks.spec, tasks.name, tasks
   (SELECT coalesce(json_agg(d.dep_id ORDER BY d.dep_id), '[]') FROM dependencies d
     WHERE d.task_id = tasks.id) AS after_ids`;
 
+/**
+ * The columns of a list query: every task column but the result, read as NULL (a list never
+ * carries results, so listing tasks with large results stays small; `get` reads one).
+ */
+export const LIST_COLUMNS = TASK_COLUMNS.replace("tasks.result,", "NULL::bytea AS result,");
+
 /** Maps a task row to a Task (its environment is a column of its own). */
 export function toTask(row: Record<string, any>): Task {
   return toStoredTask(row, row.env);

@@ -45,7 +45,15 @@ import {
 } from "./postgres_connection.ts";
 import { listenWithPolling } from "./postgres_listener.ts";
 import { migratePostgres } from "./postgres_migrations.ts";
-import { TASK_COLUMNS, toAttempt, toEvent, toHex, toSupervisor, toTask } from "./postgres_rows.ts";
+import {
+  LIST_COLUMNS,
+  TASK_COLUMNS,
+  toAttempt,
+  toEvent,
+  toHex,
+  toSupervisor,
+  toTask,
+} from "./postgres_rows.ts";
 import { PostgresScheduleStore } from "./postgres_schedule_store.ts";
 import { runEnded, SORT_COLUMNS } from "../store_rows.ts";
 import {
@@ -127,7 +135,7 @@ export class PostgresTaskStore implements TaskStore {
     // SQLite orders NULL lowest: first ascending, last descending.
     const order = desc ? "DESC NULLS LAST" : "ASC NULLS FIRST";
     const by = column === "id" ? `id ${order}` : `${column} ${order}, id ${order}`;
-    const rows = await sql`SELECT ${sql.unsafe(TASK_COLUMNS)} FROM tasks
+    const rows = await sql`SELECT ${sql.unsafe(LIST_COLUMNS)} FROM tasks
       WHERE ${this.#where(filter)} ORDER BY ${sql.unsafe(by)}
       LIMIT ${filter.limit ?? 50} OFFSET ${filter.offset ?? 0}`;
     return rows.map(toTask);
