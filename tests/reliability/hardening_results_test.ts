@@ -40,10 +40,10 @@ describe("hardening: results", () => {
     assert.equal(id, '"12345678901234567890"', "run --wait --json");
   });
 
-  test("a result over the cap (BGT_MAX_RESULT_BYTES) fails its task with the reason", async () => {
+  test("a result over the cap (BGT_MAX_RESULT_BYTES) fails its task with the reason", () => {
     const home = TempHome.create();
     try {
-      await _resultOverCapFails(home);
+      _resultOverCapFails(home);
     } finally {
       home.cleanup();
     }
@@ -69,7 +69,7 @@ function _capped(home: TempHome, words: string[]): string {
 }
 
 /** Over the cap a task fails with the reason (worker host and --isolate); the queue goes on. */
-async function _resultOverCapFails(home: TempHome): Promise<void> {
+function _resultOverCapFails(home: TempHome): void {
   const file = join(home.work, "sized.ts");
   writeFileSync(file, "export default (n: number) => 'x'.repeat(n);\n");
   for (const isolate of [[], ["--isolate"]]) {
