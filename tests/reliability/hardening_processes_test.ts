@@ -5,9 +5,12 @@
  *    signal its worker host's whole process group, so none of N `sleep 1000` children lives on,
  *    reparented to init. The children are found by a marker in their argv (`exec -a`), and the
  *    cleanup kills whatever a failing test left.
+ * 10. A task's finishedAt is when it ended, not when the supervisor noticed: a `sleep 1` that
+ *    ends while the supervisor is stopped (SIGSTOP) is recorded about 1 s long, not as long as
+ *    the stop (its waiter's status file tells when it ended).
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { TempHome, waitFor } from "../_helpers/bgt_home.ts";
@@ -94,5 +97,47 @@ export default async () => {
     const stop = home.bgt(["daemon", "stop", "--timeout", "1s"]);
     assert.equal(stop.code, 0, stop.stderr);
     waitFor(() => markedPids(marker).length === 0, 15_000);
+  });
+});
+
+describe("hardening: a task's end is when it ended", () => {
+  let home: TempHome;
+  before(() => {
+    home = TempHome.create();
+  });
+  after(() => home.cleanup());
+
+  test("a task that ends while the supervisor is stopped keeps its own end as finishedAt", () => {
+    /** How long the supervisor stays stopped after the task has ended. */
+    const STOP_MS = 4000;
+    const id = home.ok(["run", "--", "sleep", "1"]);
+    const status = join(home.dir, "home", "logs", id, "status");
+    waitFor(() => JSON.parse(home.ok(["show", id, "--json"])).status === "running", 30_000);
+    const supervisors = home.supervisorPids().filter((pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    assert.equal(supervisors.length, 1);
+    const [supervisor] = supervisors;
+    process.kill(supervisor, "SIGSTOP");
+    try {
+      waitFor(() => existsSync(status), 30_000); // the task ended, unseen
+      // The stop itself is what is measured: nothing to await but its length.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, STOP_MS);
+    } finally {
+      process.kill(supervisor, "SIGCONT");
+    }
+    home.bgt(["wait", id]);
+    const task = JSON.parse(home.ok(["show", id, "--json"]));
+    assert.equal(task.status, "succeeded");
+    const recordedMs = Date.parse(task.finishedAt) - Date.parse(task.startedAt);
+    assert.ok(
+      recordedMs < STOP_MS,
+      `recorded ${recordedMs} ms for a 1 s task (stopped ${STOP_MS} ms)`,
+    );
   });
 });
