@@ -294,6 +294,7 @@ export function outcomeOf(status: StatusRecord): TaskOutcome {
     status: status.exitCode === 0 ? "succeeded" : "failed",
     exitCode: status.exitCode,
     signal: null,
+    endedAt: status.endedAt,
   };
 }
 

@@ -57,6 +57,8 @@ interface Host {
   stopped?: boolean;
   /** Why bgt itself ended the host, when it did: what its task is told. */
   endedBecause?: string;
+  /** Set once its task was signalled: the host is ended (with its group) when the task ends. */
+  signalled?: boolean;
   /** Resolves once the host has gone and its task (if any) has been told. */
   gone: Promise<void>;
   markGone: () => void;
@@ -106,8 +108,10 @@ export class WorkerHosts {
       started: Promise.resolve(pid),
       kill: (signal) => {
         if (ended) return; // the host has moved on to another task, or is gone
-        // Stopping, continuing and killing act on the host's process; any other signal aborts
-        // the task's context.signal, and its worker is terminated after the grace.
+        // Stopping, continuing and killing act on the host's process group (the processes the
+        // task started with it); any other signal aborts the task's context.signal, and its
+        // worker is terminated after the grace.
+        if (signal !== "SIGSTOP" && signal !== "SIGCONT") host.signalled = true;
         if (signal === "SIGSTOP" || signal === "SIGCONT") {
           host.stopped = signal === "SIGSTOP";
           _signal(host.child, signal);
@@ -144,9 +148,12 @@ export class WorkerHosts {
   static endLeftovers(homeDir: string): number {
     const pids = pidsWithArgvTail(["__host", homeDir]);
     for (const pid of pids) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch { /* gone meanwhile */ }
+      for (const target of [-pid, pid]) { // its group (what its task started), else itself
+        try {
+          process.kill(target, "SIGKILL");
+          break;
+        } catch { /* gone meanwhile */ }
+      }
     }
     return pids.length;
   }
@@ -252,8 +259,11 @@ export class WorkerHosts {
         host.stopped = false;
         _signal(host.child, "SIGCONT");
       }
-      // A host that bgt is ending (a SIGKILL after the grace crossed its "done") takes no task.
-      if (host.endedBecause === undefined) this.#park(host);
+      // A host that bgt is ending (a SIGKILL after the grace crossed its "done") takes no task;
+      // nor does one whose task was killed: it ends, and the processes its task left in its
+      // group end with it (see #gone).
+      if (host.signalled) host.child.stdin?.end();
+      else if (host.endedBecause === undefined) this.#park(host);
     }
   }
 
@@ -271,6 +281,8 @@ export class WorkerHosts {
   /** A host ended: its task, if any, fails with the reason. */
   #gone(host: Host, signal: NodeJS.Signals | null, how: string): void {
     if (!this.#all.delete(host)) return;
+    // What its tasks started and left in its process group would outlive it, reparented to init.
+    _signal(host.child, "SIGKILL");
     clearTimeout(host.idleTimer);
     this.#idle = this.#idle.filter((idle) => idle !== host);
     if (!host.task) return host.markGone();
@@ -301,7 +313,17 @@ function _hasExited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
 }
 
+/**
+ * Signals a host's process group (it leads one: spawned detached), so that the processes its
+ * task started get the signal too; the host alone where there is no group to signal.
+ */
 function _signal(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) {
+      process.kill(-child.pid, signal);
+      return;
+    }
+  } catch { /* no such group: fall back to the host alone */ }
   try {
     child.kill(signal);
   } catch { /* already gone */ }

@@ -30,6 +30,7 @@ import { SqliteScheduleStore } from "./sqlite_schedule_store.ts";
 import {
   ATTEMPT_COLUMNS,
   runEnded,
+  runEndedAt,
   SORT_COLUMNS,
   SUPERVISOR_COLUMNS,
   toAttempt,
@@ -307,7 +308,7 @@ export class SqliteTaskStore implements TaskStore {
       row.attempt,
       outcome.status,
       row.started_at,
-      now,
+      runEndedAt(row, outcome, now),
       outcome.exitCode ?? null,
       outcome.signal ?? null,
       error,

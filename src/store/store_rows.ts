@@ -83,8 +83,19 @@ export function toTask(row: Row, env: Task["env"]): Task {
 }
 
 /**
+ * When the run of `row` ended: the end its runner saw (`outcome.endedAt`), kept between the
+ * run's start and `now`; `now` when it saw none.
+ */
+export function runEndedAt(row: Row, outcome: TaskOutcome, now: number): number {
+  const seen = outcome.endedAt;
+  if (typeof seen !== "number" || !Number.isFinite(seen)) return now;
+  return Math.min(now, Math.max(seen, row.started_at ?? seen));
+}
+
+/**
  * What a run's end does to the task of `row` (its attempt, max_attempts, backoff_ms and
- * run_at), with the data of the event to write (`retrying`'s with the new run_at).
+ * run_at), with the data of the event to write (`retrying`'s with the new run_at). A task
+ * that ends keeps the time its run ended ({@linkcode runEndedAt}) as its finishedAt.
  */
 export function runEnded(
   row: Row,
@@ -102,6 +113,7 @@ export function runEnded(
     now,
   );
   const data = endData(row.attempt, outcome);
+  if (next.finishedAt !== null) next.finishedAt = runEndedAt(row, outcome, now);
   return { ...next, data: next.event === "retrying" ? { ...data, runAt: next.runAt } : data };
 }
 

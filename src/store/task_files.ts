@@ -78,6 +78,8 @@ export interface PidRecord {
 export interface StatusRecord {
   attempt: number;
   exitCode: number;
+  /** When the waiter wrote it (the file's modification time, ms): when the command ended. */
+  endedAt?: number;
 }
 
 /** Parses a status file's text; undefined while it is absent or incomplete. */
@@ -89,7 +91,12 @@ export function readStatus(path: string): StatusRecord | undefined {
     return undefined;
   }
   const match = /^(\d+) (\d+)\n$/.exec(text);
-  return match ? { attempt: Number(match[1]), exitCode: Number(match[2]) } : undefined;
+  if (!match) return undefined;
+  let endedAt: number | undefined;
+  try {
+    endedAt = Math.floor(statSync(path).mtimeMs);
+  } catch { /* gone meanwhile: the end is when it is recorded */ }
+  return { attempt: Number(match[1]), exitCode: Number(match[2]), endedAt };
 }
 
 /** The paths of task `id`'s files (nothing is created). */

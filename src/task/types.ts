@@ -217,6 +217,12 @@ export interface TaskOutcome {
   error?: TaskError | null;
   /** The byte range [start, end) each stream got during this attempt, when known. */
   slices?: Partial<Record<"stdout" | "stderr" | "data", [number, number]>>;
+  /**
+   * When the run ended as its runner saw it (ms since the epoch; a command's waiter writes its
+   * status then), which may be well before the supervisor noticed (it was stopped, say). The
+   * store keeps it between the run's start and now. Absent: when the end is recorded.
+   */
+  endedAt?: number;
 }
 
 /** One attempt of a task, as kept in its history (`bgt show --attempts`). */

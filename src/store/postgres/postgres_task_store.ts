@@ -55,7 +55,7 @@ import {
   toTask,
 } from "./postgres_rows.ts";
 import { PostgresScheduleStore } from "./postgres_schedule_store.ts";
-import { runEnded, SORT_COLUMNS } from "../store_rows.ts";
+import { runEnded, runEndedAt, SORT_COLUMNS } from "../store_rows.ts";
 import {
   dependantsOf,
   endNotStarted,
@@ -391,6 +391,7 @@ export class PostgresTaskStore implements TaskStore {
           attempt: row.attempt,
           status: outcome.status,
           started_at: row.started_at,
+          finished_at: runEndedAt(row, outcome, w.now),
           exit_code: exitCode,
           signal,
           error,
@@ -423,11 +424,12 @@ export class PostgresTaskStore implements TaskStore {
           INSERT INTO attempts (task_id, attempt, status, started_at, finished_at, exit_code,
             signal, error, pid, result, stdout_start, stdout_end, stderr_start, stderr_end,
             data_start, data_end)
-          SELECT a.id, a.attempt, a.status, a.started_at, ${w.now}, a.exit_code, a.signal,
+          SELECT a.id, a.attempt, a.status, a.started_at, a.finished_at, a.exit_code, a.signal,
             a.error, a.pid, decode(a.result, 'hex'), a.stdout_start, a.stdout_end,
             a.stderr_start, a.stderr_end, a.data_start, a.data_end
           FROM jsonb_to_recordset(${tx.json(attempts as any)}) AS a(id bigint, attempt int,
-            status text, started_at bigint, exit_code int, signal text, error jsonb, pid int,
+            status text, started_at bigint, finished_at bigint, exit_code int, signal text,
+            error jsonb, pid int,
             result text, stdout_start bigint, stdout_end bigint, stderr_start bigint,
             stderr_end bigint, data_start bigint, data_end bigint)
           ORDER BY a.id
