@@ -205,7 +205,10 @@ export function parseByteSize(option: string, text: string): number {
       `Cannot parse ${option} '${text}': expected a size in bytes like 1048576, 512KiB, 1MiB or 10MB`,
     );
   }
-  const bytes = Math.floor(Number(match[1]) * unit);
+  const bytes = Number(match[1]) * unit;
+  if (!Number.isInteger(bytes)) {
+    throw new UsageError(`Cannot use ${option} '${text}': it is not a whole number of bytes`);
+  }
   if (!Number.isSafeInteger(bytes) || bytes < 1) {
     throw new UsageError(`Cannot use ${option} '${text}': it must be from 1 byte to 8 PiB`);
   }

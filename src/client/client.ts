@@ -42,6 +42,7 @@ import {
   type Task,
   type TaskStatus,
 } from "../task/types.ts";
+import { checkSupervisorHome } from "./check_supervisor_home.ts";
 import { prepareTasks } from "./prepare_task.ts";
 import { superviseBeforeRead, wakeSupervisor } from "./wake_supervisor.ts";
 import { whyWaiting } from "./why_waiting.ts";
@@ -496,7 +497,10 @@ export class Client {
       const response = await this.#request({ v: PROTOCOL_VERSION, type: "status" });
       return response.type === "status" ? response.status : undefined;
     } catch (error) {
-      if ((error as { code?: string }).code === "SUPERVISOR_UNAVAILABLE") return undefined;
+      const { code, name } = error as { code?: string; name?: string };
+      if (code === "SUPERVISOR_UNAVAILABLE" && name !== "SupervisorUnresponsiveError") {
+        return undefined;
+      }
       throw error;
     }
   }
@@ -517,12 +521,31 @@ export class Client {
     await ensureSupervisor(this.home, options);
   }
 
+  /** Whether the supervisor on the socket was seen to serve this home. */
+  #homeChecked = false;
+
   async #request(
     request: Request,
     options: { signal?: AbortSignal } = {},
   ): Promise<Extract<Response, { ok: true }>> {
-    const { sendRequest } = await import("../ipc/socket_client.ts");
-    return await sendRequest(this.home.socket, request, options);
+    const { PROMPT_ANSWER_TIMEOUT_MS, sendRequest } = await import("../ipc/socket_client.ts");
+    // Only `wait` may take long to be answered; every other request is answered at once.
+    const timeoutMs = request.type === "wait" ? undefined : PROMPT_ANSWER_TIMEOUT_MS;
+    if (!this.#homeChecked && request.type !== "status") {
+      // The first request that acts checks first that the socket's supervisor serves this home.
+      const status = await sendRequest(this.home.socket, { v: PROTOCOL_VERSION, type: "status" }, {
+        ...options,
+        timeoutMs: PROMPT_ANSWER_TIMEOUT_MS,
+      });
+      if (status.type === "status") checkSupervisorHome(this.home, status.status.home);
+      this.#homeChecked = true;
+    }
+    const response = await sendRequest(this.home.socket, request, { ...options, timeoutMs });
+    if (response.type === "status") {
+      checkSupervisorHome(this.home, response.status.home);
+      this.#homeChecked = true;
+    }
+    return response;
   }
 
   /**

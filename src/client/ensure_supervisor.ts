@@ -9,7 +9,7 @@
  */
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
-import { sendRequest } from "../ipc/socket_client.ts";
+import { PROMPT_ANSWER_TIMEOUT_MS, sendRequest } from "../ipc/socket_client.ts";
 import { PROTOCOL_VERSION } from "../ipc/protocol.ts";
 import { isCompiled, selfCommand } from "../runtime/process.ts";
 import type { BgtHome } from "../store/home.ts";
@@ -58,10 +58,14 @@ export function startSupervisorProcess(home: BgtHome): void {
 
 async function _notify(home: BgtHome): Promise<boolean> {
   try {
-    await sendRequest(home.socket, { v: PROTOCOL_VERSION, type: "notify" });
+    await sendRequest(home.socket, { v: PROTOCOL_VERSION, type: "notify" }, {
+      timeoutMs: PROMPT_ANSWER_TIMEOUT_MS,
+    });
     return true;
   } catch (error) {
-    const code = (error as { code?: string }).code;
+    const { code, name } = error as { code?: string; name?: string };
+    // One that listens but does not answer (stopped) is reported, not replaced by a second one.
+    if (name === "SupervisorUnresponsiveError") throw error;
     if (code === "SUPERVISOR_UNAVAILABLE" || code === "PROTOCOL") return false;
     throw error;
   }

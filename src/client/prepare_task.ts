@@ -3,8 +3,9 @@
  * (DESIGN §3): the caller's environment and working directory are captured — `env` is merged over
  * the caller's environment, a relative `cwd` is resolved against the caller's — a shell line that
  * names no shell gets `sh`, and what cannot run is refused at once with an InvalidTaskError that
- * says why: a cwd that is not a directory, a module file that is missing, does not parse or lacks
- * the export, a command that is not found. Nothing refused is stored.
+ * says why: a cwd that is not a directory or cannot be entered, a module file that is missing, is
+ * not a regular file, does not parse, lacks the export or exports something that is not a function,
+ * a command that is not found. Nothing refused is stored.
  *
  * @example
  * ```ts
@@ -13,11 +14,11 @@
  * task.cwd; // the caller's directory
  * ```
  */
-import { existsSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { findExecutable } from "../runner/find_executable.ts";
-import { scanExports } from "../runtime/module_exports.ts";
+import { nonFunctionExports, scanExports } from "../runtime/module_exports.ts";
 import type { NewTask, TaskSpec } from "../task/types.ts";
 import { InvalidTaskError } from "../task/validate_task.ts";
 
@@ -97,6 +98,13 @@ export function checkCwd(cwd: string, name = "cwd"): void {
   if (!statSync(cwd).isDirectory()) {
     throw new InvalidTaskError(`Cannot run the task: ${name} ${cwd} is not a directory`);
   }
+  try {
+    accessSync(cwd, constants.X_OK);
+  } catch {
+    throw new InvalidTaskError(
+      `Cannot run the task: ${name} ${cwd} cannot be entered (permission denied)`,
+    );
+  }
 }
 
 /**
@@ -116,8 +124,8 @@ function _checkCommand(
 }
 
 /**
- * Refuses a module task whose file is missing, is a directory, does not parse, or lacks the
- * export (when its exports can be known without running it: on Bun). A URL other than `file:`
+ * Refuses a module task whose file is missing, is not a regular file (a directory, a device, a
+ * FIFO), does not parse, or lacks the export or exports something that is not a function (when its exports can be known without running it: on Bun). A URL other than `file:`
  * is not checked: it can only be known by importing it.
  */
 function _checkModule(spec: Extract<TaskSpec, { kind: "module" }>, cwd: string): void {
@@ -130,7 +138,11 @@ function _checkModule(spec: Extract<TaskSpec, { kind: "module" }>, cwd: string):
   if (stat.isDirectory()) {
     throw new InvalidTaskError(`Cannot run ${module}: it is a directory, not a module file`);
   }
-  const exports = _exportsOf(module, path, stat);
+  if (!stat.isFile()) {
+    // /dev/zero would be read for ever, a FIFO would block the client: only regular files run.
+    throw new InvalidTaskError(`Cannot run ${module}: it is not a regular file`);
+  }
+  const { exports, nonFunctions } = _exportsOf(module, path, stat);
   if (exports && !exports.includes(name)) {
     throw new InvalidTaskError(
       `Cannot run ${module}#${name}: ${module} has no export named '${name}' (it exports ${
@@ -138,33 +150,49 @@ function _checkModule(spec: Extract<TaskSpec, { kind: "module" }>, cwd: string):
       })`,
     );
   }
+  if (exports && nonFunctions.includes(name)) {
+    throw new InvalidTaskError(
+      `Cannot run ${module}#${name}: its export '${name}' is not a function`,
+    );
+  }
 }
 
-/** Export names already read, by path, with the file's version they were read from. */
-const _scanned = new Map<string, { version: string; exports: string[] | undefined }>();
+/** What a module file exports: its names, and those known not to be functions. */
+interface _Exports {
+  exports: string[] | undefined;
+  nonFunctions: string[];
+}
+
+/** Exports already read, by path, with the file's version they were read from. */
+const _scanned = new Map<string, _Exports & { version: string }>();
 /** Most files whose exports are remembered (a batch of one module's tasks needs one). */
 const SCANNED_FILES = 256;
 
-/** The module's export names (see scanExports), read once per version of the file. */
+/**
+ * The module's export names (see scanExports) and those that are not functions (see
+ * nonFunctionExports), read once per version of the file.
+ */
 function _exportsOf(
   module: string,
   path: string,
   stat: { mtimeMs: number; size: number; ino: number },
-): string[] | undefined {
+): _Exports {
   const version = `${stat.mtimeMs}:${stat.size}:${stat.ino}`;
   const known = _scanned.get(path);
-  if (known?.version === version) return known.exports;
+  if (known?.version === version) return known;
   let exports: string[] | undefined;
+  let nonFunctions: string[] = [];
   try {
     exports = scanExports(path);
+    if (exports) nonFunctions = nonFunctionExports(path);
   } catch (error) {
     throw new InvalidTaskError(
       `Cannot run ${module}: it does not parse (${(error as Error).message.split("\n")[0]})`,
     );
   }
   if (_scanned.size >= SCANNED_FILES) _scanned.delete(_scanned.keys().next().value!);
-  _scanned.set(path, { version, exports });
-  return exports;
+  _scanned.set(path, { version, exports, nonFunctions });
+  return { exports, nonFunctions };
 }
 
 /** The file a module specifier names (as the module runner resolves it); undefined for a URL. */

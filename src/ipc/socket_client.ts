@@ -7,7 +7,12 @@
  * ```
  */
 import { connect } from "node:net";
-import { fromErrorData, ProtocolError, SupervisorUnavailableError } from "../task/errors.ts";
+import {
+  fromErrorData,
+  ProtocolError,
+  SupervisorUnavailableError,
+  SupervisorUnresponsiveError,
+} from "../task/errors.ts";
 import { encodeFrame, FrameDecoder } from "../task/frames.ts";
 import type { Request, Response } from "./protocol.ts";
 
@@ -15,11 +20,21 @@ import type { Request, Response } from "./protocol.ts";
 export interface SendOptions {
   /** Abandons the request. */
   signal?: AbortSignal;
+  /**
+   * Longest wait for the answer, in ms, after which the request fails with a
+   * SupervisorUnresponsiveError. For requests answered at once (status, kill, stop), not `wait`.
+   * @default undefined (no limit)
+   */
+  timeoutMs?: number;
 }
+
+/** How long a request that expects a prompt answer waits for it (status, kill, stop). */
+export const PROMPT_ANSWER_TIMEOUT_MS = 5_000;
 
 /**
  * Resolves with the successful response; rejects with the supervisor's error re-created, or a
- * SupervisorUnavailableError (with the socket error as `cause`) when nobody listens.
+ * SupervisorUnavailableError (with the socket error as `cause`) when nobody listens, or a
+ * SupervisorUnresponsiveError when no answer comes within `timeoutMs`.
  */
 export function sendRequest(
   path: string,
@@ -30,9 +45,19 @@ export function sendRequest(
     const socket = connect(path);
     const decoder = new FrameDecoder();
     let settled = false;
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
+      finish(
+        new SupervisorUnresponsiveError(
+          `Cannot reach the supervisor at ${path}: it does not respond (no answer in ${
+            options.timeoutMs! / 1000
+          } s; is it stopped, by SIGSTOP or Ctrl-Z? 'kill -CONT' its pid to resume it)`,
+        ),
+      );
+    }, options.timeoutMs);
     const finish = (error: Error | null, response?: Extract<Response, { ok: true }>) => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
       socket.destroy();
       if (error) reject(error);

@@ -35,3 +35,30 @@ export function scanExports(path: string): string[] | undefined {
   const { exports } = new bun.Transpiler({ loader }).scan(code);
   return exports.length ? exports : undefined;
 }
+
+/**
+ * The export names a module file declares as something other than a function, as far as can be
+ * told without running it (Bun only; an empty list elsewhere): a class, or a `const`/`let`/`var`
+ * bound to a literal (number, string, array, object, `true`, `false`, `null`, `new …`).
+ *
+ * @example
+ * ```ts
+ * // job.ts: export const limit = 3; export class Job {}; export default () => 1;
+ * nonFunctionExports("/home/me/job.ts"); // ["limit", "Job"]
+ * ```
+ */
+export function nonFunctionExports(path: string): string[] {
+  const bun = (globalThis as { Bun?: typeof Bun }).Bun;
+  const loader = LOADERS[extname(path)];
+  if (!bun || !loader) return [];
+  const code = new bun.Transpiler({ loader, trimUnusedImports: false }).transformSync(
+    readFileSync(path, "utf8"),
+  );
+  const names: string[] = [];
+  if (/^\s*export\s+default\s+class\b/m.test(code)) names.push("default");
+  for (const match of code.matchAll(/^\s*export\s+class\s+([\w$]+)/gm)) names.push(match[1]);
+  const literal =
+    /^\s*export\s+(?:const|let|var)\s+([\w$]+)\s*=\s*(?:[-+]?\d|["'`[{]|true\b|false\b|null\b|new\s)/gm;
+  for (const match of code.matchAll(literal)) names.push(match[1]);
+  return names;
+}

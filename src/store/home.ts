@@ -10,6 +10,7 @@
  * ```
  */
 import { accessSync, chmodSync, constants, lstatSync, mkdirSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 
@@ -36,7 +37,7 @@ export function bgtHome(env: Record<string, string | undefined>): BgtHome {
     const base = env.XDG_RUNTIME_DIR
       ? join(env.XDG_RUNTIME_DIR, "bgt")
       : join(tmpdir(), `bgt-${process.getuid?.() ?? "user"}`);
-    const hash = _fnv1a(dir);
+    const hash = _socketName(dir);
     socket = join(base, `${hash}.sock`);
   }
   return {
@@ -88,12 +89,10 @@ function _checkPrivateDir(dir: string): void {
   }
 }
 
-/** A 32-bit FNV-1a hash in hex: enough to give each long home its own short socket name. */
-function _fnv1a(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash.toString(16).padStart(8, "0");
+/**
+ * The first 128 bits of the home's SHA-256, in hex: each long home gets its own short socket
+ * name, and no two homes can be made to share one (a 32-bit hash collided within a second).
+ */
+function _socketName(dir: string): string {
+  return createHash("sha256").update(dir).digest("hex").slice(0, 32);
 }

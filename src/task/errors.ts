@@ -23,6 +23,14 @@ export class SupervisorUnavailableError extends Error {
   readonly code = "SUPERVISOR_UNAVAILABLE";
 }
 
+/**
+ * The supervisor's socket accepts connections but no answer comes in time (the supervisor is
+ * stopped, e.g. by SIGSTOP or Ctrl-Z). Its `code` is that of SupervisorUnavailableError.
+ */
+export class SupervisorUnresponsiveError extends SupervisorUnavailableError {
+  override name = "SupervisorUnresponsiveError";
+}
+
 /** A frame or message that breaks the protocol. */
 export class ProtocolError extends Error {
   override name = "ProtocolError";

@@ -16,7 +16,8 @@ export default function add(a: number, b: number) {
   return { sum: a + b, id: context.id };
 }
 export function fails() { throw new TypeError("kaboom"); }
-export const notAFunction = 3;
+// Known only by running it (a literal export is refused at submission).
+export const notAFunction = Number("3");
 export function options(file: string, opts: Record<string, unknown>) { return { file, opts }; }
 export function where() {
   return { cwd: process.cwd(), flag: process.env.BGT_TEST_FLAG ?? null, file: readHere() };
