@@ -61,6 +61,8 @@ export interface SupervisorStatus {
   queued: number;
   parallel: number;
   counts: StatusCounts;
+  /** False when the store did not answer in time (counts are then empty). */
+  storeAnswering?: boolean;
 }
 
 /** Every response the supervisor can send; `ok: false` carries an error. */

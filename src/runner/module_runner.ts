@@ -179,9 +179,15 @@ export function startModule(
       (result): TaskOutcome => {
         // A result over the cap fails the task here, on both paths (worker host, --isolate):
         // no frame or store write is tried with it.
-        const problem = resultOverCap(result, maxResultBytes(process.env));
-        if (problem === undefined) return { status: "succeeded", result };
-        const message = `Cannot keep the task's result: ${problem}`;
+        let message: string;
+        try {
+          const problem = resultOverCap(result, maxResultBytes(process.env));
+          if (problem === undefined) return { status: "succeeded", result };
+          message = `Cannot keep the task's result: ${problem}`;
+        } catch (error) {
+          // MessagePack cannot hold it (a cycle, …): the task fails, its host lives on.
+          message = `Cannot store the task's result: ${(error as Error).message}`;
+        }
         appendTaskStderr(files, `bgt: ${message}\n`);
         return { status: "failed", error: { name: "RangeError", message } };
       },

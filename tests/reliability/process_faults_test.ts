@@ -212,7 +212,11 @@ describe("process faults", () => {
   });
 
   test("a module task whose result cannot be stored fails with the reason; the next runs", () => {
-    for (const file of ["bigint.ts", "circular.ts"]) {
+    // (A bigint wider than 64 bits is kept as its decimal string since issue 19, item 7.)
+    const bigint = home.ok(["run", "bigint.ts"]);
+    assert.equal(home.bgt(["wait", bigint], { timeoutMs: 20_000 }).code, 0);
+    assert.equal(home.ok(["result", bigint]), `"${2n ** 100n}"`);
+    for (const file of ["circular.ts"]) {
       const id = home.ok(["run", file]);
       assert.notEqual(home.bgt(["wait", id], { timeoutMs: 20_000 }).code, 0, file);
       const task = JSON.parse(home.ok(["show", id, "--json"]));

@@ -10,11 +10,18 @@
 import type { Response } from "../../ipc/protocol.ts";
 import type { SupervisorContext } from "../supervisor_context.ts";
 
+/**
+ * How long a status waits for the store's counts before it answers without them: a status is a
+ * prompt answer (clients give up after 5 s), also while a PostgreSQL store reconnects.
+ */
+const COUNTS_WAIT_MS = 2_000;
+
 /** Reports this supervisor's state. */
 export async function handleStatus(
   context: SupervisorContext,
 ): Promise<Extract<Response, { type: "status" }>> {
-  const counts = await context.store.counts();
+  const answered = await _within(context.store.counts(), COUNTS_WAIT_MS);
+  const counts = answered ?? {};
   const draining = context.draining();
   return {
     ok: true,
@@ -31,6 +38,20 @@ export async function handleStatus(
       queued: (counts.queued ?? 0) + (counts.scheduled ?? 0),
       parallel: context.parallel,
       counts,
+      ...(answered ? {} : { storeAnswering: false }),
     },
   };
+}
+
+/** The promise's value, or undefined when it fails or takes longer than `ms`. */
+async function _within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((
+    resolve,
+  ) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([promise.catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
