@@ -12,6 +12,7 @@
  * });
  * ```
  */
+import { RUNNING } from "../task/statuses.ts";
 import { type StreamName, streamSize, taskFiles, watchTaskDir } from "../store/task_files.ts";
 import type { Task } from "../task/types.ts";
 import type { Client } from "./client.ts";
@@ -51,7 +52,7 @@ export async function followTasks(
   const watcher = watchTaskDir(client.home.logs, () => wakeUp());
   try {
     while (!signal.aborted) {
-      for (const task of await client.list({ status: ["running", "paused"], limit: 10_000 })) {
+      for (const task of await client.list({ status: [...RUNNING], limit: 10_000 })) {
         if (followed.has(task.id)) continue;
         followed.add(task.id);
         const files = taskFiles(client.home.logs, task.id);

@@ -10,6 +10,7 @@
  * bgt kill --all
  * ```
  */
+import { RUNNING } from "../../task/statuses.ts";
 import { Command } from "@commander-js/extra-typings";
 import { parseSignal } from "../parse_options.ts";
 import {
@@ -51,7 +52,7 @@ With -g or --all, waiting tasks are canceled first, then running and paused ones
         // Waiting tasks first: ending a running one would let a waiting one start meanwhile.
         const running = new Set(
           idWords.length ? [] : (await client.list({
-            status: ["running", "paused"],
+            status: [...RUNNING],
             group: options.group,
             limit: Number.MAX_SAFE_INTEGER,
           })).map((task) => task.id),

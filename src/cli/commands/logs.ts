@@ -16,6 +16,7 @@
  * bgt logs -f
  * ```
  */
+import { RUNNING } from "../../task/statuses.ts";
 import { Command } from "@commander-js/extra-typings";
 import type { Client } from "../../client/client.ts";
 import { connect } from "../../client/client.ts";
@@ -352,7 +353,7 @@ async function _followAll(client: Client, selection: Selection, tail?: number): 
   const stop = new AbortController();
   process.once("SIGINT", () => stop.abort());
   process.once("SIGTERM", () => stop.abort());
-  if (!(await client.list({ status: ["running", "paused"], limit: 1 })).length) {
+  if (!(await client.list({ status: [...RUNNING], limit: 1 })).length) {
     process.stderr.write("bgt: no task runs now; waiting for one to start (Ctrl-C ends)\n");
   }
   await followTasks(
