@@ -1,8 +1,9 @@
 /**
  * Fails when a module imports against the one-way room order of DESIGN §2.
  *
- * Rooms, top to bottom: cli, client, supervisor, ipc, schedule, runner, pool, store, task, runtime.
- * (ipc sits below supervisor: both the client and the supervisor speak its protocol.)
+ * Rooms, top to bottom: cli, client, supervisor, hooks, ipc, schedule, runner, pool, store, task, runtime.
+ * (ipc sits below supervisor: both the client and the supervisor speak its protocol; hooks,
+ * which the supervisor runs when tasks end, sit between them.)
  * A file may import its own room or any room below it, never one above.
  *
  * @example
@@ -17,6 +18,7 @@ const ROOMS = [
   "cli",
   "client",
   "supervisor",
+  "hooks",
   "ipc",
   "schedule",
   "runner",

@@ -23,6 +23,7 @@ import {
   type ShellName,
   type TaskSpec,
 } from "../task/types.ts";
+import { hookProblem, storedHooks, type TaskHooks } from "../task/task_hooks.ts";
 import { validateTask } from "../task/validate_task.ts";
 import { UsageError } from "./cli_error.ts";
 import { collect, parseChoice, parseEnvPairs, parseInteger } from "./parse_options.ts";
@@ -50,6 +51,10 @@ export interface TaskOptionValues {
   pin?: boolean;
   isolate?: boolean;
   retain?: string;
+  onSuccess?: string;
+  onFailure?: string;
+  onFinish?: string;
+  webhook?: string;
 }
 
 const KEY_POLICIES: readonly KeyPolicy[] = ["skip", "replace", "queue"];
@@ -84,7 +89,11 @@ export function addTaskOptions<C extends Command<[string | undefined, string[]]>
     .option(
       "--retain <bytes>",
       "keep only the last bytes of each output stream (1048576, 512KiB, 1MiB, 10MB)",
-    );
+    )
+    .option("--on-success <cmd>", "run this sh -c line when the task succeeds (see README Hooks)")
+    .option("--on-failure <cmd>", "run this sh -c line when the task ends any other way")
+    .option("--on-finish <cmd>", "run this sh -c line whenever the task ends")
+    .option("--webhook <url>", "POST the task's JSON, signed, to this URL when it ends");
   if (features.dependencies) {
     command
       .option("--after <ids>", "run after these tasks succeed (comma-separated ids, or last)")
@@ -172,7 +181,23 @@ export async function buildTask(
     cwd,
     meta: parseEnvPairs(options.meta, "--meta"),
     retain: options.retain === undefined ? null : parseByteSize("--retain", options.retain),
+    hooks: _hooks(options),
   };
+}
+
+/** The task's own hooks from its options (undefined: none); a bad URL is a UsageError. */
+function _hooks(
+  options: { onSuccess?: string; onFailure?: string; onFinish?: string; webhook?: string },
+): TaskHooks | undefined {
+  const hooks: TaskHooks = {
+    onSuccess: options.onSuccess,
+    onFailure: options.onFailure,
+    onFinish: options.onFinish,
+    webhook: options.webhook,
+  };
+  const problem = hookProblem(hooks);
+  if (problem) throw new UsageError(`Cannot use the hooks: ${problem}`);
+  return storedHooks(hooks) ?? undefined;
 }
 
 /** Units of {@linkcode parseByteSize}, as coreutils reads them: K = KiB, KB = 1000. */

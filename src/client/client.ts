@@ -21,7 +21,10 @@ import {
 } from "../ipc/protocol.ts";
 import { type BgtHome, bgtHome, ensureHome } from "../store/home.ts";
 import { openStore, storeConfig } from "../store/open_store.ts";
+import type { HookDelivery } from "../store/hook_store.ts";
+import type { TaskEvent } from "../task/events.ts";
 import {
+  readStream,
   removeTaskFiles,
   streamInfo,
   type StreamName,
@@ -52,6 +55,35 @@ export interface ConnectOptions {
   /** Environment to read BGT_HOME / XDG_STATE_HOME from. @default process.env */
   env?: Record<string, string | undefined>;
 }
+
+/** Options for {@linkcode Client.events}. */
+export interface EventsOptions {
+  /** Yield the events after this id (0: every event kept). @default only events from now on */
+  since?: number;
+  /** Only this task's events. @default every task's */
+  taskId?: number;
+  /** Wait for new events (false: end after the ones there are). @default true */
+  follow?: boolean;
+  /** Ends the iteration. */
+  signal?: AbortSignal;
+}
+
+/** Options for {@linkcode Client.logs}. */
+export interface LogsOptions {
+  /** Which stream. @default "stdout" */
+  stream?: StreamName;
+  /** The byte offset to start at. @default 0 */
+  from?: number;
+  /** Keep reading until the task ends. @default false */
+  follow?: boolean;
+  /** Ends the iteration. */
+  signal?: AbortSignal;
+}
+
+/** How long one `events` long poll may wait for an event (ms). */
+const EVENTS_POLL_MS = 25_000;
+/** Most bytes of output `logs` yields at once. */
+const LOG_CHUNK_BYTES = 64 * 1024;
 
 /** Options for {@linkcode Client.submit}. */
 export interface SubmitOptions {
@@ -491,6 +523,111 @@ export class Client {
     return ids.map((id) => results.get(id)!);
   }
 
+  /**
+   * The outbox's events (every state change of every task, ids increasing), as an async
+   * iterator that follows new ones until the signal aborts. `since`: yield the events after this
+   * id (0: all kept; resume with the last id seen); absent, only those written from now on.
+   * `taskId`: one task's only. Asks the supervisor (starting it), whatever the store.
+   *
+   * @example
+   * ```ts
+   * const bgt = await connect();
+   * const stop = new AbortController();
+   * for await (const event of bgt.events({ since: 0, signal: stop.signal })) {
+   *   console.log(event.id, event.kind, event.taskId);
+   *   if (event.kind === "failed") stop.abort();
+   * }
+   * ```
+   * @throws {SupervisorUnavailableError} when no supervisor can be started.
+   */
+  async *events(options: EventsOptions = {}): AsyncGenerator<TaskEvent, void, undefined> {
+    const { signal } = options;
+    if (options.taskId !== undefined) await this.get(options.taskId);
+    await this.start({ signal });
+    let after = options.since ?? await this.#store.lastEventId();
+    while (!signal?.aborted) {
+      let events: TaskEvent[];
+      try {
+        const response = await this.#request({
+          v: PROTOCOL_VERSION,
+          type: "events",
+          after,
+          taskId: options.taskId,
+          waitMs: options.follow === false ? 0 : EVENTS_POLL_MS,
+        }, { signal });
+        events = response.type === "events" ? response.events : [];
+      } catch (error) {
+        if (signal?.aborted) return;
+        throw error;
+      }
+      for (const event of events) {
+        if (signal?.aborted) return;
+        yield event;
+        after = event.id;
+      }
+      if (options.follow === false && events.length === 0) return;
+    }
+  }
+
+  /**
+   * A task's output, as an async iterator of byte chunks: one stream (`stdout` unless told) from
+   * byte `from` (clamped to what `--retain` kept); with `follow`, until the task ends (or the
+   * signal aborts), else what is there now.
+   *
+   * @example
+   * ```ts
+   * const bgt = await connect();
+   * const [id] = await bgt.submit([{ spec: { kind: "shell", line: "echo hi" } }]);
+   * let text = "";
+   * for await (const chunk of bgt.logs(id, { follow: true })) text += new TextDecoder().decode(chunk);
+   * text; // "hi\n"
+   * ```
+   * @throws {TaskNotFoundError} for an id of no task.
+   */
+  async *logs(id: number, options: LogsOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
+    const stream = options.stream ?? "stdout";
+    await this.get(id);
+    const files = taskFiles(this.home.logs, id);
+    if (!options.follow) {
+      for (let from = options.from ?? 0;;) {
+        const chunk = readStream(files, stream, { from, to: from + LOG_CHUNK_BYTES });
+        if (!chunk.bytes.length) return;
+        yield chunk.bytes;
+        from = chunk.from + chunk.bytes.length;
+        if (options.signal?.aborted) return;
+      }
+    }
+    // Bridge followStreams' callbacks to the iterator: each chunk waits until it is taken.
+    const { followStreams } = await import("./follow_streams.ts");
+    const chunks: Uint8Array[] = [];
+    let wake = () => {};
+    let ended = false;
+    let failure: unknown;
+    const following = followStreams(this, id, [stream], (_stream, bytes) => {
+      chunks.push(bytes.slice());
+      wake();
+    }, { from: { [stream]: options.from ?? 0 }, signal: options.signal }).then(
+      () => void (ended = true),
+      (error) => void ((failure = error), (ended = true)),
+    ).finally(() => wake());
+    while (true) {
+      if (chunks.length) {
+        yield chunks.shift()!;
+        continue;
+      }
+      if (ended) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+    await following;
+    if (failure && !options.signal?.aborted) throw failure;
+  }
+
+  /** The hook deliveries of a task (each try's outcome), oldest first. */
+  async hookDeliveries(id: number): Promise<HookDelivery[]> {
+    await this.get(id);
+    return await this.#store.hooks.ofTask(id);
+  }
+
   /** The running supervisor's status, or undefined when none runs (none is started). */
   async status(): Promise<SupervisorStatus | undefined> {
     try {
@@ -529,8 +666,11 @@ export class Client {
     options: { signal?: AbortSignal } = {},
   ): Promise<Extract<Response, { ok: true }>> {
     const { PROMPT_ANSWER_TIMEOUT_MS, sendRequest } = await import("../ipc/socket_client.ts");
-    // Only `wait` may take long to be answered; every other request is answered at once.
-    const timeoutMs = request.type === "wait" ? undefined : PROMPT_ANSWER_TIMEOUT_MS;
+    // Only `wait` and an `events` long poll may take long to be answered; every other request
+    // is answered at once.
+    const timeoutMs = request.type === "wait" || (request.type === "events" && request.waitMs)
+      ? undefined
+      : PROMPT_ANSWER_TIMEOUT_MS;
     if (!this.#homeChecked && request.type !== "status") {
       // The first request that acts checks first that the socket's supervisor serves this home.
       const status = await sendRequest(this.home.socket, { v: PROTOCOL_VERSION, type: "status" }, {

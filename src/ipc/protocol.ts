@@ -13,6 +13,7 @@
  */
 import type { ErrorData } from "../task/errors.ts";
 import type { StatusCounts } from "../store/task_store.ts";
+import type { TaskEvent } from "../task/events.ts";
 import type { TaskStatus } from "../task/types.ts";
 
 /**
@@ -32,7 +33,15 @@ export type Request =
   /** `drainMs`: longest wait for running module tasks (0: none); the supervisor's default if absent. */
   | { v: number; type: "stop"; drainMs?: number }
   | { v: number; type: "kill"; id: number; signal: string }
-  | { v: number; type: "wait"; ids: number[] };
+  | { v: number; type: "wait"; ids: number[] }
+  /**
+   * The outbox's events after `after` (of one task with `taskId`), at most `limit`; when there
+   * are none yet, the answer waits up to `waitMs` for some (a long poll).
+   */
+  | { v: number; type: "events"; after: number; taskId?: number; limit?: number; waitMs?: number };
+
+/** Longest wait of an `events` long poll (ms). */
+export const MAX_EVENTS_WAIT_MS = 30_000;
 
 /** How long a graceful stop waits for running module tasks unless told (ms). */
 export const DEFAULT_DRAIN_MS = 30_000;
@@ -73,7 +82,8 @@ export type Response =
   /** `already`: the task was in this state already (ended, paused, running): nothing was sent. */
   | { ok: true; type: "killed"; id: number; already?: TaskStatus }
   | { ok: true; type: "finished"; ids: number[] }
+  | { ok: true; type: "events"; events: TaskEvent[] }
   | { ok: false; error: ErrorData };
 
 /** The request types, for validation. */
-export const REQUEST_TYPES = ["notify", "status", "stop", "kill", "wait"] as const;
+export const REQUEST_TYPES = ["notify", "status", "stop", "kill", "wait", "events"] as const;

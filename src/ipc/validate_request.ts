@@ -39,5 +39,18 @@ export function validateRequest(value: unknown): Request {
   if (request.type === "wait" && (!Array.isArray(request.ids) || !request.ids.every(isId))) {
     throw new ProtocolError("Cannot handle wait: needs a list of ids");
   }
+  if (request.type === "events") {
+    const count = (n: unknown) =>
+      n === undefined || (Number.isSafeInteger(n) && (n as number) >= 0);
+    if (
+      !(Number.isSafeInteger(request.after) && (request.after as number) >= 0) ||
+      (request.taskId !== undefined && !isId(request.taskId)) || !count(request.limit) ||
+      !count(request.waitMs)
+    ) {
+      throw new ProtocolError(
+        "Cannot handle events: needs an event id to read after (and optionally a task id, a limit and a wait in ms)",
+      );
+    }
+  }
   return request as Request;
 }

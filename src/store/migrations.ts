@@ -169,6 +169,31 @@ export const MIGRATIONS: readonly Migration[] = [
      kind TEXT NOT NULL,
      data TEXT
    );`,
+  // (issue 15) hooks: a task's own hooks (JSON, null: none); one row per delivery of a hook
+  // (planned from the outbox by the supervisor of the home that ran the task, run at least once,
+  // each try's outcome recorded); and each home's cursor into the outbox for that planning.
+  `ALTER TABLE tasks ADD COLUMN hooks TEXT;
+   CREATE TABLE hook_deliveries (
+     id INTEGER PRIMARY KEY,
+     task_id INTEGER NOT NULL,
+     event_id INTEGER NOT NULL,
+     kind TEXT NOT NULL,
+     hook TEXT NOT NULL,
+     target TEXT NOT NULL,
+     home TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     tries INTEGER NOT NULL DEFAULT 0,
+     next_at INTEGER,
+     done_at INTEGER,
+     ok INTEGER,
+     result TEXT,
+     result_at INTEGER,
+     UNIQUE (event_id, hook)
+   );
+   CREATE INDEX hook_deliveries_due ON hook_deliveries (home, next_at) WHERE next_at IS NOT NULL;
+   CREATE INDEX hook_deliveries_task ON hook_deliveries (task_id);
+   CREATE TABLE hook_cursors (home TEXT PRIMARY KEY, event_id INTEGER NOT NULL);`,
 ];
 
 /** Options for {@linkcode migrate}. */

@@ -26,6 +26,7 @@ import {
   type TaskStatus,
 } from "../task/types.ts";
 import { SqliteConnection } from "./sqlite_connection.ts";
+import { SqliteHookStore } from "./sqlite_hook_store.ts";
 import { SqliteScheduleStore } from "./sqlite_schedule_store.ts";
 import {
   ATTEMPT_COLUMNS,
@@ -70,12 +71,14 @@ export class SqliteTaskStore implements TaskStore {
   readonly kind = "sqlite" as const;
   readonly description: string;
   readonly schedules: SqliteScheduleStore;
+  readonly hooks: SqliteHookStore;
   #connection: SqliteConnection;
 
   private constructor(connection: SqliteConnection, path: string) {
     this.#connection = connection;
     this.description = `sqlite:${path}`;
     this.schedules = new SqliteScheduleStore(connection);
+    this.hooks = new SqliteHookStore(connection);
   }
 
   /** Opens (creating and migrating) the database at `path`, readable by its owner only. */

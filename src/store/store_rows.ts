@@ -65,6 +65,7 @@ export function toTask(row: Row, env: Task["env"]): Task {
     env,
     cwd: row.cwd,
     meta: _json(row.meta),
+    hooks: _json(row.hooks) ?? null,
     pid: row.pid,
     exitCode: row.exit_code,
     signal: row.signal,

@@ -16,6 +16,7 @@ import { initialStatus, settle } from "../task/settle.ts";
 import { ACTIVE, NOT_STARTED, sqlSet } from "../task/statuses.ts";
 import { countEnvTasks, envById, storeEnv, tallyEnv } from "./task_envs.ts";
 import { toTask as toStoredTask } from "./store_rows.ts";
+import { storedHooks } from "../task/task_hooks.ts";
 import { validateTask } from "../task/validate_task.ts";
 import {
   isTerminal,
@@ -30,7 +31,7 @@ import {
 export const TASK_COLUMNS = `id, kind, spec, name, grp, priority, status, run_at, created_at,
   started_at, finished_at, attempt, max_attempts, backoff_ms, timeout_ms, after_any, task_key,
   schedule_id, retain, stdin, checkpoint, env_id, cwd, meta, pid, exit_code, signal, result, error, progress, progress_message,
-  owner, lease_until, home, stop_reason, stop_signal, paused_at, paused_ms,
+  owner, lease_until, home, stop_reason, stop_signal, paused_at, paused_ms, hooks,
   (SELECT json_group_array(dep_id) FROM dependencies WHERE task_id = tasks.id) AS after_ids`;
 
 /**
@@ -79,6 +80,7 @@ export type TaskRow = {
   stop_signal: string | null;
   paused_at: number | null;
   paused_ms: number;
+  hooks: string | null;
   after_ids: string;
 };
 
@@ -128,8 +130,8 @@ export function insertTasks(
   const insert = db.prepare(
     `INSERT INTO tasks (kind, spec, name, grp, priority, status, run_at, created_at, max_attempts,
        backoff_ms, timeout_ms, after_any, task_key, schedule_id, retain, stdin, env_id, cwd, meta,
-       in_worker)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       in_worker, hooks)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const addDependency = db.prepare(
     "INSERT OR IGNORE INTO dependencies (task_id, dep_id, any_outcome) VALUES (?, ?, ?)",
@@ -187,6 +189,7 @@ export function insertTasks(
         task.cwd ?? process.cwd(),
         JSON.stringify(task.meta ?? {}),
         runsInWorker(task.spec) ? 1 : 0,
+        _hooksJson(task.hooks),
       ).lastInsertRowid,
     );
     events.push(writeEvent(db, now, id, "submitted", {
@@ -302,4 +305,10 @@ function _settle(
     events.push(writeEvent(db, now, id, "failed", endData(settled.attempt, settled)));
   }
   return settled;
+}
+
+/** A task's hooks as stored: JSON, or null when it has none. */
+function _hooksJson(hooks: NewTask["hooks"]): string | null {
+  const stored = storedHooks(hooks);
+  return stored && JSON.stringify(stored);
 }

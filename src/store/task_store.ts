@@ -10,6 +10,7 @@
  * ```
  */
 import type { FiringRecord, NewSchedule, Schedule } from "../task/schedule.ts";
+import type { HookStore } from "./hook_store.ts";
 import type { TaskEvent } from "../task/events.ts";
 import type {
   Attempt,
@@ -127,6 +128,8 @@ export interface TaskStore {
   /** Where it is, for `daemon status --json`, with no password: `sqlite:/…/bgt.db`, `postgres://user@host:5432/db?schema=bgt`. */
   readonly description: string;
   readonly schedules: ScheduleStore;
+  /** Hook deliveries (DESIGN §13). */
+  readonly hooks: HookStore;
   /** The store's clock, epoch ms. */
   now(): Promise<number>;
 

@@ -7,6 +7,7 @@
  * ```
  */
 import type { Request, Response } from "../ipc/protocol.ts";
+import { handleEvents } from "./handlers/handle_events.ts";
 import { handleKill } from "./handlers/handle_kill.ts";
 import { handleNotify } from "./handlers/handle_notify.ts";
 import { handleStatus } from "./handlers/handle_status.ts";
@@ -31,5 +32,7 @@ export async function handleRequest(
       return handleKill(context, request);
     case "wait":
       return await handleWait(context, request, signal);
+    case "events":
+      return await handleEvents(context, request, signal);
   }
 }

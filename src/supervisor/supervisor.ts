@@ -24,6 +24,9 @@ import { Dispatcher } from "./dispatcher.ts";
 import { handleRequest } from "./handle_request.ts";
 import type { SupervisorContext } from "./supervisor_context.ts";
 import { TaskWaiters } from "./task_waiters.ts";
+import { EventBell } from "./event_bell.ts";
+import { HookLoop } from "../hooks/hook_loop.ts";
+import type { GlobalHook } from "../hooks/global_hooks.ts";
 
 /** Longest wait for the recovery to be stored before the socket opens anyway. */
 const RECOVERY_WAIT_MS = 5_000;
@@ -44,6 +47,10 @@ export interface SupervisorOptions {
   drainMs?: number;
   /** Where to report what happens. @default console.error with a timestamp */
   log?: (line: string) => void;
+  /** The config file's `[[hooks]]`, checked (see parseGlobalHooks). @default none */
+  globalHooks?: readonly GlobalHook[];
+  /** The config file's `webhook_secret`. @default the home's own */
+  webhookSecret?: string;
 }
 
 /** A running supervisor. */
@@ -96,6 +103,17 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   // or crashes its runtime takes its host down, never the supervisor.
   const hosts = new WorkerHosts({ homeDir: home.dir });
   const waiters = await TaskWaiters.open(store);
+  const bell = new EventBell();
+  // Hooks run beside the claim loop, never in it: they follow the outbox on their own.
+  const hookLoop = HookLoop.start({
+    store,
+    home,
+    host: process.env.BGT_HOST || host,
+    globalHooks: options.globalHooks ?? [],
+    webhookSecret: options.webhookSecret,
+    log,
+  });
+  bell.onRing(() => hookLoop.wake());
   const dispatcher = new Dispatcher({
     store,
     owner,
@@ -104,16 +122,23 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     parallel,
     killGraceMs: options.killGraceMs,
     runModule: (task, files) => hosts.start(task, files, storeReports(store, task.id)),
-    onEvents: (events) => waiters.seen(events),
+    onEvents: (events) => {
+      waiters.seen(events);
+      bell.ring();
+    },
     log,
   });
 
-  wake = () => dispatcher.wake();
+  wake = () => {
+    dispatcher.wake();
+    bell.ring();
+  };
   // A store shared by several hosts says when work or events come from elsewhere (PostgreSQL:
   // its NOTIFYs and a poll); SQLite's one host wakes us by signal and socket (a no-op here).
   const unlisten = await Promise.all([
     store.listen("work", () => dispatcher.wake()),
     store.listen("events", () => {
+      bell.ring();
       waiters.catchUp().catch((error) => log(`cannot read events: ${(error as Error).message}`));
     }),
   ]);
@@ -169,6 +194,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
         }
         await hosts.close();
         await dispatcher.drain(() => false); // stores the ends of tasks the close ended
+        await hookLoop.stop();
         serversClosed = true;
         for (const server of servers) server.close();
         clearInterval(housekeeping);
@@ -187,6 +213,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     store,
     dispatcher,
     waiters,
+    bell,
     startedAt,
     parallel,
     version: VERSION,

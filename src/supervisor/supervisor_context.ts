@@ -11,6 +11,7 @@ import type { DrainState } from "../ipc/protocol.ts";
 import type { BgtHome } from "../store/home.ts";
 import type { TaskStore } from "../store/task_store.ts";
 import type { Dispatcher } from "./dispatcher.ts";
+import type { EventBell } from "./event_bell.ts";
 import type { TaskWaiters } from "./task_waiters.ts";
 
 /** Shared state of one running supervisor. */
@@ -19,6 +20,8 @@ export interface SupervisorContext {
   store: TaskStore;
   dispatcher: Dispatcher;
   waiters: TaskWaiters;
+  /** Rings when events may have been written (see EventBell). */
+  bell: EventBell;
   startedAt: number;
   parallel: number;
   version: string;

@@ -7,6 +7,8 @@
  * ```
  */
 
+import type { TaskHooks } from "./task_hooks.ts";
+
 /** How a task runs: a module export in a worker, an argv, or a shell line. */
 export type TaskKind = "module" | "command" | "shell";
 
@@ -146,6 +148,8 @@ export interface NewTask {
   /** The working directory; a relative one is the submitter's. @default the submitter's */
   cwd?: string;
   meta?: Record<string, unknown>;
+  /** What runs or is told when the task ends (`--on-success`, `--webhook`, …). */
+  hooks?: TaskHooks;
 }
 
 /** What {@linkcode NewTask.key} did to a submission. */
@@ -186,6 +190,8 @@ export interface Task {
   env: Record<string, string>;
   cwd: string;
   meta: Record<string, unknown>;
+  /** The task's own hooks (null: none). */
+  hooks: TaskHooks | null;
   pid: number | null;
   exitCode: number | null;
   signal: string | null;

@@ -9,6 +9,7 @@
  * validateTask({ spec: { kind: "command", argv: [] } }); // throws InvalidTaskError
  * ```
  */
+import { hookProblem } from "./task_hooks.ts";
 import { type NewTask, SHELL_NAMES } from "./types.ts";
 
 /** A task that cannot be stored or run as given. */
@@ -32,6 +33,8 @@ export interface ValidateOptions {
 
 /** Throws InvalidTaskError naming the first problem of the task. */
 export function validateTask(task: NewTask, options: ValidateOptions = {}): void {
+  const hooks = hookProblem(task.hooks);
+  if (hooks) throw new InvalidTaskError(`Cannot submit a task: ${hooks}`);
   const spec = task.spec;
   switch (spec?.kind) {
     case "command":

@@ -8,6 +8,7 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import { connect } from "../../client/client.ts";
+import type { HookDelivery } from "../../store/hook_store.ts";
 import type { StreamWindow } from "../../store/task_files.ts";
 import { formatDuration } from "../../schedule/duration.ts";
 import { type Attempt, describeTask } from "../../task/types.ts";
@@ -42,9 +43,13 @@ export function showCommand() {
         const streams = await client.streams(id);
         const waiting = (await client.whyWaiting(task)) ?? null;
         const attempts = options.attempts ? await client.attempts(id) : undefined;
+        const deliveries = await client.hookDeliveries(id);
         if (options.json) {
           const extra = attempts ? { attempts: attempts.map(attemptJson) } : {};
-          process.stdout.write(`${toJson({ ...taskJson(task), waiting, streams, ...extra }, 2)}\n`);
+          const hookDeliveries = deliveries.map(deliveryJson);
+          process.stdout.write(
+            `${toJson({ ...taskJson(task), waiting, streams, ...extra, hookDeliveries }, 2)}\n`,
+          );
           return;
         }
         const now = Date.now();
@@ -116,6 +121,12 @@ export function showCommand() {
         ]);
         if (task.retain !== null) lines.push(["retain", `${task.retain} B of each stream`]);
         if (task.stdin) lines.push(["stdin", "yes (bgt send)"]);
+        for (const [hook, target] of Object.entries(task.hooks ?? {})) {
+          lines.push([`hook ${hook}`, target]);
+        }
+        for (const delivery of deliveries) {
+          lines.push([`delivery ${delivery.hook}`, describeDelivery(delivery, now)]);
+        }
         const width = Math.max(...lines.map(([key]) => key.length));
         process.stdout.write(
           lines.map(([key, value]) =>
@@ -170,4 +181,34 @@ export function attemptJson(attempt: Attempt): Record<string, unknown> {
 function _window(window: StreamWindow): string {
   if (window.start === 0) return `${window.limit} B`;
   return `${window.limit - window.start} B kept (bytes ${window.start}:${window.limit})`;
+}
+
+/** A delivery in words: `failed exit 0 at 23:10:02 (1 try)`, `pending: HTTP 500 …, next 23:11`. */
+export function describeDelivery(delivery: HookDelivery, now = Date.now()): string {
+  const time = (ms: number) => localTime(ms, { now });
+  const tries = `${delivery.tries} ${delivery.tries === 1 ? "try" : "tries"}`;
+  const last = delivery.result === null
+    ? "not run yet"
+    : `${delivery.result} at ${time(delivery.resultAt ?? now)}`;
+  const state = delivery.nextAt === null
+    ? (delivery.ok ? "delivered" : "given up")
+    : `pending, next try ${time(delivery.nextAt)}`;
+  return `on ${delivery.kind} (event ${delivery.eventId}): ${state}; ${last} (${tries})`;
+}
+
+/** The stable JSON shape of a hook delivery. */
+export function deliveryJson(delivery: HookDelivery): Record<string, unknown> {
+  return {
+    hook: delivery.hook,
+    action: delivery.payload.action,
+    target: delivery.payload.target,
+    eventId: delivery.eventId,
+    kind: delivery.kind,
+    tries: delivery.tries,
+    ok: delivery.ok,
+    result: delivery.result,
+    resultAt: iso(delivery.resultAt),
+    nextAt: iso(delivery.nextAt),
+    doneAt: iso(delivery.doneAt),
+  };
 }

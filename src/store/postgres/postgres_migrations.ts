@@ -141,6 +141,29 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX events_task ON events (task_id, id) WHERE task_id IS NOT NULL;
    CREATE INDEX events_at ON events USING brin (at);`,
+  // (issue 15) hooks: see the SQLite step of the same name.
+  `ALTER TABLE tasks ADD COLUMN hooks jsonb;
+   CREATE TABLE hook_deliveries (
+     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     task_id bigint NOT NULL,
+     event_id bigint NOT NULL,
+     kind text NOT NULL,
+     hook text NOT NULL,
+     target text NOT NULL,
+     home text NOT NULL,
+     payload jsonb NOT NULL,
+     created_at bigint NOT NULL,
+     tries int NOT NULL DEFAULT 0,
+     next_at bigint,
+     done_at bigint,
+     ok boolean,
+     result text,
+     result_at bigint,
+     UNIQUE (event_id, hook)
+   );
+   CREATE INDEX hook_deliveries_due ON hook_deliveries (home, next_at) WHERE next_at IS NOT NULL;
+   CREATE INDEX hook_deliveries_task ON hook_deliveries (task_id);
+   CREATE TABLE hook_cursors (home text PRIMARY KEY, event_id bigint NOT NULL);`,
 ];
 
 /** Brings the connection's schema up to date; refuses a schema newer than this bgt knows. */

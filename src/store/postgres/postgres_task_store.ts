@@ -54,6 +54,7 @@ import {
   toSupervisor,
   toTask,
 } from "./postgres_rows.ts";
+import { PostgresHookStore } from "./postgres_hook_store.ts";
 import { PostgresScheduleStore } from "./postgres_schedule_store.ts";
 import { runEnded, runEndedAt, SORT_COLUMNS } from "../store_rows.ts";
 import {
@@ -84,12 +85,14 @@ export class PostgresTaskStore implements TaskStore {
   readonly kind = "postgres" as const;
   readonly description: string;
   readonly schedules: PostgresScheduleStore;
+  readonly hooks: PostgresHookStore;
   #connection: PostgresConnection;
 
   private constructor(connection: PostgresConnection) {
     this.#connection = connection;
     this.description = connection.description;
     this.schedules = new PostgresScheduleStore(connection);
+    this.hooks = new PostgresHookStore(connection);
   }
 
   /**

@@ -22,6 +22,7 @@ import {
   type TaskError,
   type TaskStatus,
 } from "../../task/types.ts";
+import { storedHooks } from "../../task/task_hooks.ts";
 import { validateTask } from "../../task/validate_task.ts";
 import { SubmitRefusedError } from "../task_rows.ts";
 import { toHex } from "./postgres_rows.ts";
@@ -78,6 +79,7 @@ function plainRecords(tasks: readonly NewTask[]) {
       cwd: task.cwd ?? process.cwd(),
       meta: task.meta ?? {},
       in_worker: runsInWorker(task.spec),
+      hooks: storedHooks(task.hooks),
     };
   });
 }
@@ -91,15 +93,15 @@ function insertPlainSql(sql: Sql | TransactionSql, records: ReturnType<typeof pl
   return sql`
     INSERT INTO tasks (kind, spec, name, grp, priority, status, run_at, created_at, max_attempts,
       backoff_ms, timeout_ms, after_any, task_key, schedule_id, retain, stdin, env, cwd, meta,
-      in_worker)
+      in_worker, hooks)
     SELECT t.kind, decode(t.spec, 'hex'), t.name, t.grp, t.priority,
       CASE WHEN coalesce(t.run_at, now_ms()) > now_ms() THEN 'scheduled' ELSE 'queued' END,
       coalesce(t.run_at, now_ms()), now_ms(), t.max_attempts, t.backoff_ms, t.timeout_ms,
-      t.after_any, NULL, t.schedule_id, t.retain, t.stdin, t.env, t.cwd, t.meta, t.in_worker
+      t.after_any, NULL, t.schedule_id, t.retain, t.stdin, t.env, t.cwd, t.meta, t.in_worker, t.hooks
     FROM jsonb_to_recordset(${sql.json(records as any)}) AS t(ord int, kind text, spec text,
       name text, grp text, priority int, run_at bigint, max_attempts int, backoff_ms bigint,
       timeout_ms bigint, after_any boolean, schedule_id bigint, retain bigint, stdin boolean,
-      env jsonb, cwd text, meta jsonb, in_worker boolean)
+      env jsonb, cwd text, meta jsonb, in_worker boolean, hooks jsonb)
     ORDER BY t.ord
     RETURNING id, grp, name, status`;
 }
@@ -190,14 +192,14 @@ async function insertEach(w: Write, tasks: readonly NewTask[]): Promise<SubmitRe
     const [{ id }] = await tx`
       INSERT INTO tasks (kind, spec, name, grp, priority, status, run_at, created_at, max_attempts,
         backoff_ms, timeout_ms, after_any, task_key, schedule_id, retain, stdin, env, cwd, meta,
-        in_worker)
+        in_worker, hooks)
       VALUES (${task.spec.kind}, ${encode(task.spec)}, ${task.name ?? null},
         ${task.group ?? "default"}, ${task.priority ?? 0}, ${status}, ${runAt}, ${w.now},
         ${task.maxAttempts ?? 1}, ${task.backoffMs ?? 1000}, ${task.timeoutMs ?? null},
         ${task.afterAny ?? false}, ${task.key ?? null}, ${task.scheduleId ?? null},
         ${task.retain ?? null}, ${task.stdin ?? false}, ${tx.json(task.env ?? {})},
         ${task.cwd ?? process.cwd()}, ${tx.json((task.meta ?? {}) as any)},
-        ${runsInWorker(task.spec)})
+        ${runsInWorker(task.spec)}, ${_hooksJson(tx, task.hooks)})
       RETURNING id`;
     if (waits) {
       await tx`
@@ -314,4 +316,11 @@ async function settleTasks(w: Write, ids: readonly number[]): Promise<number[]> 
     } else if (decision.status === "queued") w.wake();
   }
   return failed;
+}
+
+/** A task's hooks as a jsonb parameter, or null when it has none. */
+function _hooksJson(tx: TransactionSql, hooks: NewTask["hooks"]) {
+  const stored = storedHooks(hooks);
+  // deno-lint-ignore no-explicit-any -- the driver's JSON parameter type
+  return stored && tx.json(stored as any);
 }

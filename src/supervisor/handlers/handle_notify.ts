@@ -13,6 +13,7 @@ import type { SupervisorContext } from "../supervisor_context.ts";
 /** Wakes the dispatcher and rechecks the parked waits. */
 export function handleNotify(context: SupervisorContext): Response {
   context.dispatcher.wake();
+  context.bell.ring();
   void context.waiters.catchUp().catch((error) =>
     context.log?.(`cannot read events: ${(error as Error).message}`)
   );

@@ -1,0 +1,220 @@
+/**
+ * The supervisor's hook loop, apart from claiming and finishing: it follows the outbox from its
+ * home's cursor, plans the deliveries each event sets off (in the transaction that moves the
+ * cursor), and runs the due ones side by side, recording each try. A crash loses nothing: the
+ * next supervisor plans from the cursor and runs what is still due (at least once). A hook
+ * writes no event and touches no task, so it never changes an outcome nor sets off hooks; a
+ * hanging one is killed at its timeout, and holds up nothing else meanwhile.
+ *
+ * @example
+ * ```ts
+ * const loop = await HookLoop.start({ store, home, host: "box", globalHooks: [], log });
+ * loop.wake(); // events were written
+ * await loop.stop();
+ * ```
+ */
+import type { BgtHome } from "../store/home.ts";
+import type { HookDelivery } from "../store/hook_store.ts";
+import { readTail, streamInfo, taskFiles } from "../store/task_files.ts";
+import type { TaskStore } from "../store/task_store.ts";
+import { END_EVENT_KINDS, type TaskEvent, type TaskEventKind } from "../task/events.ts";
+import type { GlobalHook } from "./global_hooks.ts";
+import { planDeliveries } from "./plan_deliveries.ts";
+import { postWebhook, webhookRetryDelay } from "./post_webhook.ts";
+import { runCommandHook, type TryOutcome } from "./run_command_hook.ts";
+import { webhookSecret } from "./webhook_secret.ts";
+
+/** Options for {@linkcode HookLoop.start}. */
+export interface HookLoopOptions {
+  store: TaskStore;
+  home: BgtHome;
+  /** This host's name (BGT_HOST). */
+  host: string;
+  globalHooks: readonly GlobalHook[];
+  /** The config's webhook secret, if set (else the home's own). */
+  webhookSecret?: string;
+  log: (line: string) => void;
+  /** Longest wait between looks at the outbox when nothing wakes the loop (ms). @default 2000 */
+  pollMs?: number;
+}
+
+/** Most deliveries run at once. */
+const MAX_RUNNING = 16;
+/** Events read per look. */
+const BATCH = 500;
+/** Lines of output a hook gets (`outputTail`). */
+const TAIL_LINES = 10;
+
+/** The running loop of one supervisor. */
+export class HookLoop {
+  #options: HookLoopOptions;
+  #running = new Map<number, Promise<void>>();
+  #stopping = new AbortController();
+  #wakeUp: (() => void) | undefined;
+  #woken = false;
+  #done: Promise<void>;
+  /** Kinds that may set off a delivery (ends, and what the global hooks listen for). */
+  #kinds: Set<TaskEventKind>;
+
+  private constructor(options: HookLoopOptions) {
+    this.#options = options;
+    this.#kinds = new Set([...END_EVENT_KINDS, ...options.globalHooks.flatMap((hook) => hook.on)]);
+    this.#done = this.#loop();
+  }
+
+  /** Starts the loop (its first look at once). */
+  static start(options: HookLoopOptions): HookLoop {
+    return new HookLoop(options);
+  }
+
+  /** Says that events were written: the loop looks at once. */
+  wake(): void {
+    this.#woken = true;
+    this.#wakeUp?.();
+  }
+
+  /**
+   * Stops planning and ends the running hooks (their tries stay unrecorded: the next
+   * supervisor runs them again).
+   */
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    this.#wakeUp?.();
+    await this.#done;
+    await Promise.allSettled(this.#running.values());
+  }
+
+  async #loop(): Promise<void> {
+    const { store, home, log } = this.#options;
+    const signal = this.#stopping.signal;
+    while (!signal.aborted) {
+      this.#woken = false;
+      let wait = this.#options.pollMs ?? 2000;
+      try {
+        await this.#plan();
+        await this.#runDue();
+        if (this.#running.size < MAX_RUNNING) {
+          // The soonest delivery not running now (a running one wakes the loop when it ends).
+          const soonest = await store.hooks.due(home.dir, Number.MAX_SAFE_INTEGER, MAX_RUNNING + 1);
+          const next = soonest.find((delivery) => !this.#running.has(delivery.id))?.nextAt;
+          if (next != null) wait = Math.max(0, Math.min(wait, next - Date.now()));
+        }
+      } catch (error) {
+        if (!signal.aborted) log(`cannot run hooks: ${(error as Error).message}`);
+      }
+      if (this.#woken || signal.aborted) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(wait, 10));
+        this.#wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wakeUp = undefined;
+    }
+  }
+
+  /** Plans the deliveries of the events after the cursor, a batch per transaction. */
+  async #plan(): Promise<void> {
+    const { store, home } = this.#options;
+    let cursor = await store.hooks.cursor(home.dir);
+    if (cursor === undefined) {
+      // A new home plans from now on: the outbox's history set off nothing when it happened.
+      cursor = await store.lastEventId();
+      await store.hooks.plan(home.dir, cursor, []);
+    }
+    for (;;) {
+      const events = await store.events(cursor, { limit: BATCH });
+      if (!events.length) return;
+      const deliveries = [];
+      for (const event of events) {
+        if (event.taskId === null || !this.#kinds.has(event.kind)) continue;
+        deliveries.push(...await this.#deliveriesOf(event));
+      }
+      cursor = events[events.length - 1].id;
+      await store.hooks.plan(home.dir, cursor, deliveries);
+      if (events.length < BATCH) return;
+    }
+  }
+
+  async #deliveriesOf(event: TaskEvent) {
+    const { store, home } = this.#options;
+    const task = await store.get(event.taskId!);
+    // Gone, or run by another home (a shared store): that home's supervisor plans it. A task
+    // that never ran (canceled while waiting) has no home: the first supervisor to look does.
+    if (!task || (task.home && task.home !== home.dir)) return [];
+    const files = taskFiles(home.logs, task.id);
+    let outputTail = "";
+    let streams;
+    try {
+      outputTail = new TextDecoder().decode(readTail(files, "stdout", { lines: TAIL_LINES }));
+      streams = {
+        stdout: streamInfo(files, "stdout"),
+        stderr: streamInfo(files, "stderr"),
+        data: streamInfo(files, "data"),
+      };
+    } catch { /* no output files (never ran): no tail */ }
+    return planDeliveries(event, task, {
+      globalHooks: this.#options.globalHooks,
+      host: this.#options.host,
+      outputTail,
+      streams,
+    });
+  }
+
+  /** Starts the due deliveries that are not running yet, up to the cap. */
+  async #runDue(): Promise<void> {
+    const { store, home } = this.#options;
+    const room = MAX_RUNNING - this.#running.size;
+    if (room <= 0) return;
+    const due = await store.hooks.due(home.dir, Date.now(), room + this.#running.size);
+    for (const delivery of due) {
+      if (this.#running.has(delivery.id) || this.#running.size >= MAX_RUNNING) continue;
+      const run = this.#deliver(delivery).finally(() => {
+        this.#running.delete(delivery.id);
+        this.wake();
+      });
+      this.#running.set(delivery.id, run);
+    }
+  }
+
+  /** One try of a delivery, recorded (unless the supervisor stops meanwhile). */
+  async #deliver(delivery: HookDelivery): Promise<void> {
+    const { store, home, log } = this.#options;
+    const signal = this.#stopping.signal;
+    let outcome: TryOutcome;
+    try {
+      outcome = delivery.payload.action === "webhook"
+        ? await postWebhook(
+          delivery.payload,
+          delivery.eventId,
+          webhookSecret(home.dir, this.#options.webhookSecret),
+          { signal },
+        )
+        : await runCommandHook(delivery.payload, { signal });
+    } catch (error) {
+      outcome = { ok: false, result: `cannot run: ${(error as Error).message}` };
+    }
+    if (signal.aborted) return;
+    const at = Date.now();
+    const retryIn = outcome.ok || delivery.payload.action !== "webhook"
+      ? undefined
+      : webhookRetryDelay(delivery.tries + 1);
+    try {
+      await store.hooks.record(delivery.id, {
+        ...outcome,
+        at,
+        nextAt: retryIn === undefined ? null : at + retryIn,
+      });
+    } catch (error) {
+      log(
+        `cannot record hook ${delivery.hook} of task ${delivery.taskId}: ${
+          (error as Error).message
+        }`,
+      );
+    }
+    if (!outcome.ok) {
+      log(`hook ${delivery.hook} of task ${delivery.taskId}: ${outcome.result}`);
+    }
+  }
+}

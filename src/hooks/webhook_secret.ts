@@ -1,0 +1,47 @@
+/**
+ * The key that signs webhooks: the config's `webhook_secret` when set, else the home's own,
+ * made at first use (32 random bytes as hex, in `BGT_HOME/webhook.secret`, mode 0600).
+ *
+ * @example
+ * ```ts
+ * const secret = webhookSecret(home.dir); // "3f9c…"
+ * signBody(secret, '{"id":1}'); // "sha256=…"
+ * ```
+ */
+import { createHmac, randomBytes } from "node:crypto";
+import { chmodSync, closeSync, openSync, readFileSync, writeSync } from "node:fs";
+import { join } from "node:path";
+
+/** The file of a home's secret. */
+export function webhookSecretPath(homeDir: string): string {
+  return join(homeDir, "webhook.secret");
+}
+
+/** The secret to sign with: `configured` when given, else the home's (made now if missing). */
+export function webhookSecret(homeDir: string, configured?: string): string {
+  if (configured) return configured;
+  const path = webhookSecretPath(homeDir);
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  try {
+    // O_EXCL: of two first uses at once, one writes and both read its secret.
+    const fd = openSync(path, "wx", 0o600);
+    try {
+      writeSync(fd, `${randomBytes(32).toString("hex")}\n`);
+    } finally {
+      closeSync(fd);
+    }
+    chmodSync(path, 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
+  return readFileSync(path, "utf8").trim();
+}
+
+/** The `bgt-signature` header of a body: `sha256=` and the hex HMAC-SHA256 of its bytes. */
+export function signBody(secret: string, body: string): string {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
