@@ -21,8 +21,14 @@
  */
 
 // The supervisor and its task table.
-export { Client, connect } from "./src/client/client.ts";
-export type { ConnectOptions, SubmitOptions } from "./src/client/client.ts";
+export { Client, connect, ScheduleNotFoundError } from "./src/client/client.ts";
+export type {
+  ConnectOptions,
+  ControlResult,
+  EventsOptions,
+  LogsOptions,
+  SubmitOptions,
+} from "./src/client/client.ts";
 export { followStreams } from "./src/client/follow_streams.ts";
 export type { FollowOptions } from "./src/client/follow_streams.ts";
 export type { ListFilter } from "./src/store/task_store.ts";
@@ -38,6 +44,14 @@ export type {
   TaskStatus,
 } from "./src/task/types.ts";
 export { isTerminal } from "./src/task/types.ts";
+export { taskJson } from "./src/task/task_json.ts";
+export type { TaskEvent, TaskEventKind } from "./src/task/events.ts";
+export { eventJson } from "./src/task/event_json.ts";
+export type { TaskHooks } from "./src/task/task_hooks.ts";
+export type { HookDelivery } from "./src/store/hook_store.ts";
+export { signBody, verifyWebhookSignature } from "./src/hooks/webhook_secret.ts";
+export { ERROR_CODES, isBgtError } from "./src/task/error_codes.ts";
+export type { BgtError, BgtErrorCode } from "./src/task/error_codes.ts";
 export { exitCodeOf } from "./src/task/exit_code.ts";
 export {
   ProtocolError,

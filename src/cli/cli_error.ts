@@ -7,13 +7,13 @@
  * throw new UsageError("Cannot parse --priority 'x': expected an integer");
  * ```
  */
+import { exitStatusOf } from "../task/error_codes.ts";
 import { printable } from "./format.ts";
 
-/** Bad command-line input (exit code 2). */
+/** Bad command-line input (code `USAGE`: exit status 2). */
 export class UsageError extends Error {
   override name = "UsageError";
   readonly code = "USAGE";
-  readonly exitCode = 2;
 }
 
 /** Prints the error as one line (plus the stack with BGT_DEBUG=1); returns the exit code. */
@@ -23,8 +23,6 @@ export function reportError(error: unknown): number {
   if (process.env.BGT_DEBUG === "1" && error instanceof Error && error.stack) {
     process.stderr.write(`${error.stack}\n`);
   }
-  const { exitCode, code } = error as { exitCode?: number; code?: string };
-  // A bad duration, date, zone or cron pattern is bad input, like a UsageError.
-  const badInput = ["SCHEDULE_INVALID", "SUBMIT_REFUSED", "INVALID_TASK"];
-  return exitCode ?? (badInput.includes(code ?? "") ? 2 : 1);
+  // The registry says: 2 for bad input (a UsageError, a bad duration, task or config), else 1.
+  return exitStatusOf(error);
 }

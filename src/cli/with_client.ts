@@ -9,6 +9,7 @@
  * ```
  */
 import { type Client, connect } from "../client/client.ts";
+import { isBgtError } from "../task/error_codes.ts";
 
 /** Options for {@linkcode withClient}. */
 export interface WithClientOptions {
@@ -45,7 +46,7 @@ export async function superviseForRead(client: Client): Promise<void> {
   try {
     await client.superviseBeforeRead();
   } catch (error) {
-    if ((error as { code?: string }).code !== "SUPERVISOR_UNAVAILABLE") throw error;
+    if (!isBgtError(error, "SUPERVISOR_UNAVAILABLE")) throw error;
     process.stderr.write(
       `bgt: no supervisor runs, so running tasks may be shown as they were (${
         (error as Error).message

@@ -49,6 +49,7 @@ import { checkSupervisorHome } from "./check_supervisor_home.ts";
 import { prepareTasks } from "./prepare_task.ts";
 import { superviseBeforeRead, wakeSupervisor } from "./wake_supervisor.ts";
 import { whyWaiting } from "./why_waiting.ts";
+import { isBgtError } from "../task/error_codes.ts";
 
 /** Options for {@linkcode connect}. */
 export interface ConnectOptions {
@@ -147,7 +148,7 @@ export class Client {
           await this.kill(key.holder);
         } catch (error) {
           // It ended on its own meanwhile: the new task runs after it all the same.
-          if ((error as { code?: string }).code !== "TASK_STATE") throw error;
+          if (!isBgtError(error, "TASK_STATE")) throw error;
         }
       }
     }
@@ -231,7 +232,7 @@ export class Client {
       try {
         await this.#request({ v: PROTOCOL_VERSION, type: "notify" });
       } catch (error) {
-        if ((error as { code?: string }).code !== "SUPERVISOR_UNAVAILABLE") throw error;
+        if (!isBgtError(error, "SUPERVISOR_UNAVAILABLE")) throw error;
       }
     }
     return removal;
@@ -517,7 +518,7 @@ export class Client {
       try {
         await this.#request({ v: PROTOCOL_VERSION, type: "notify" });
       } catch (error) {
-        if ((error as { code?: string }).code !== "SUPERVISOR_UNAVAILABLE") throw error;
+        if (!isBgtError(error, "SUPERVISOR_UNAVAILABLE")) throw error;
       }
     }
     return ids.map((id) => results.get(id)!);

@@ -17,6 +17,7 @@ import { type StreamName, streamSize, taskFiles, watchTaskDir } from "../store/t
 import type { Task } from "../task/types.ts";
 import type { Client } from "./client.ts";
 import { followStreams } from "./follow_streams.ts";
+import { isBgtError } from "../task/error_codes.ts";
 
 /** Options for {@linkcode followTasks}. */
 export interface FollowTasksOptions {
@@ -77,7 +78,7 @@ export async function followTasks(
         ).then(
           (ended) => options.onEnd?.(ended),
           (error) => {
-            if (signal.aborted || (error as { code?: string }).code === "TASK_NOT_FOUND") return;
+            if (signal.aborted || isBgtError(error, "TASK_NOT_FOUND")) return;
             failure ??= error;
             stop.abort();
           },

@@ -8,7 +8,7 @@
  * signBody(secret, '{"id":1}'); // "sha256=…"
  * ```
  */
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { chmodSync, closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
@@ -44,4 +44,23 @@ export function webhookSecret(homeDir: string, configured?: string): string {
 /** The `bgt-signature` header of a body: `sha256=` and the hex HMAC-SHA256 of its bytes. */
 export function signBody(secret: string, body: string): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
+
+/**
+ * For a webhook receiver: true when `header` (the request's `bgt-signature`) is the signature of
+ * `body` (its raw bytes, as text) with `secret` (`bgt hooks secret`). Compares in constant time.
+ *
+ * @example
+ * ```ts
+ * import { verifyWebhookSignature } from "bgt";
+ * const secret = "k";
+ * const body = '{"id":1}';
+ * verifyWebhookSignature(secret, body, signBody(secret, body)); // true
+ * verifyWebhookSignature(secret, body, "sha256=00"); // false
+ * ```
+ */
+export function verifyWebhookSignature(secret: string, body: string, header: string): boolean {
+  const expected = Buffer.from(signBody(secret, body));
+  const given = Buffer.from(header);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

@@ -12,12 +12,12 @@
  * ```ts
  * import { AbortError } from "./errors.ts";
  * const e = new AbortError("Cannot finish the task: it was cancelled");
- * console.assert(e.name === "AbortError" && e.code === "BGT_ABORTED");
+ * console.assert(e.name === "AbortError" && e.code === "ABORTED");
  * ```
  */
 export class AbortError extends Error {
-  /** Stable code: `"BGT_ABORTED"`. */
-  readonly code = "BGT_ABORTED";
+  /** Stable code: `"ABORTED"`. */
+  readonly code = "ABORTED";
   /** Creates the error. */
   constructor(message = "Cannot finish the task: it was cancelled", options?: ErrorOptions) {
     super(message, options);
@@ -31,12 +31,12 @@ export class AbortError extends Error {
  * @example
  * ```ts
  * import { TimeoutError } from "./errors.ts";
- * console.assert(new TimeoutError().code === "BGT_TIMEOUT");
+ * console.assert(new TimeoutError().code === "TIMEOUT");
  * ```
  */
 export class TimeoutError extends Error {
-  /** Stable code: `"BGT_TIMEOUT"`. */
-  readonly code = "BGT_TIMEOUT";
+  /** Stable code: `"TIMEOUT"`. */
+  readonly code = "TIMEOUT";
   /** Creates the error. */
   constructor(message = "Cannot finish the task: it timed out", options?: ErrorOptions) {
     super(message, options);
@@ -51,12 +51,12 @@ export class TimeoutError extends Error {
  * @example
  * ```ts
  * import { WorkerCrashedError } from "./errors.ts";
- * console.assert(new WorkerCrashedError("boom").code === "BGT_WORKER_CRASHED");
+ * console.assert(new WorkerCrashedError("boom").code === "WORKER_CRASHED");
  * ```
  */
 export class WorkerCrashedError extends Error {
-  /** Stable code: `"BGT_WORKER_CRASHED"`. */
-  readonly code = "BGT_WORKER_CRASHED";
+  /** Stable code: `"WORKER_CRASHED"`. */
+  readonly code = "WORKER_CRASHED";
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
@@ -70,12 +70,12 @@ export class WorkerCrashedError extends Error {
  * @example
  * ```ts
  * import { PoolClosedError } from "./errors.ts";
- * console.assert(new PoolClosedError().code === "BGT_POOL_CLOSED");
+ * console.assert(new PoolClosedError().code === "POOL_CLOSED");
  * ```
  */
 export class PoolClosedError extends Error {
-  /** Stable code: `"BGT_POOL_CLOSED"`. */
-  readonly code = "BGT_POOL_CLOSED";
+  /** Stable code: `"POOL_CLOSED"`. */
+  readonly code = "POOL_CLOSED";
   /** Creates the error. */
   constructor(
     message = "Cannot run the task: the pool is closed; create a new Pool",
@@ -114,10 +114,10 @@ export function _serializeError(e: unknown): _SerializedError {
 export function _deserializeError(s: _SerializedError): Error {
   let e: Error;
   switch (s.code) {
-    case "BGT_ABORTED":
+    case "ABORTED":
       e = new AbortError(s.message);
       break;
-    case "BGT_TIMEOUT":
+    case "TIMEOUT":
       e = new TimeoutError(s.message);
       break;
     default:

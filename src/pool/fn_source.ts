@@ -100,7 +100,7 @@ export function explainFreeVariable(e: unknown): unknown {
     `Cannot run function: free variable '${name}' is not defined; pass it with { capture: { ${name} } }`,
     { cause: e },
   );
-  (out as ReferenceError & { code?: string }).code = "BGT_FREE_VARIABLE";
+  (out as ReferenceError & { code?: string }).code = "FREE_VARIABLE";
   if (e.stack !== undefined) out.stack = `${out.name}: ${out.message}\n${_stackFrames(e.stack)}`;
   return out;
 }

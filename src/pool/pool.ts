@@ -769,7 +769,7 @@ export class Pool {
 
   #error(job: _Job, s: _SerializedError): Error {
     const e = _deserializeError(s);
-    if (s.code === "BGT_MODULE_LOAD" && typeof job.key === "string") {
+    if (s.code === "MODULE_LOAD" && typeof job.key === "string") {
       e.message = e.message.replace(job.key, job.label);
       if (e.stack) e.stack = e.stack.replace(job.key, job.label);
     }

@@ -123,7 +123,7 @@ const _modules = new Map<string, Record<string, unknown> | Promise<Record<string
 function _moduleError(key: string, message: string, cause?: unknown): Error {
   const e = new Error(`Cannot run ${key}: ${message}`, cause ? { cause } : undefined);
   e.name = "ModuleLoadError";
-  (e as Error & { code: string }).code = "BGT_MODULE_LOAD";
+  (e as Error & { code: string }).code = "MODULE_LOAD";
   const causeStack = (cause as Error | undefined)?.stack;
   if (typeof causeStack === "string") {
     const frames = causeStack.split("\n").filter((line) => /^\s+at /.test(line));

@@ -226,12 +226,12 @@ export function startModule(
  */
 export function taskFailure(error: Error, files: TaskFiles, killedWith?: string): TaskOutcome {
   const code = (error as { code?: unknown }).code;
-  if (code === "BGT_ABORTED" || code === "BGT_TIMEOUT") {
-    const message = code === "BGT_ABORTED" && killedWith !== undefined
+  if (code === "ABORTED" || code === "TIMEOUT") {
+    const message = code === "ABORTED" && killedWith !== undefined
       ? `Cannot finish the task: it was killed (${killedWith})`
       : error.message;
     return {
-      status: code === "BGT_TIMEOUT" ? "timed_out" : "failed",
+      status: code === "TIMEOUT" ? "timed_out" : "failed",
       error: { name: error.name, message },
     };
   }

@@ -77,7 +77,7 @@ test("a module that fails to load rejects only that task with a clear message", 
   await assert.rejects(pool.run(withJobs("nope")), (e: Error) => {
     assert.match(e.message, /^Cannot run .*jobs\.ts#nope: the module has no export 'nope'$/);
     assert.equal(e.name, "ModuleLoadError");
-    assert.equal((e as Error & { code: string }).code, "BGT_MODULE_LOAD");
+    assert.equal((e as Error & { code: string }).code, "MODULE_LOAD");
     return true;
   });
   await assert.rejects(
@@ -226,7 +226,7 @@ test("a crashed worker fails only its task and is replaced", opts, async () => {
   });
   const after = pool.run(() => "after");
   await assert.rejects(crash, (e: Error & { code?: string }) => {
-    assert.equal(e.code, "BGT_WORKER_CRASHED");
+    assert.equal(e.code, "WORKER_CRASHED");
     assert.match(e.message, /boom/);
     return true;
   });
@@ -311,12 +311,12 @@ test("close() drains queued tasks; terminate() rejects them", opts, async () => 
   assert.deepEqual(await Promise.all(ps), [1, 2, 3]);
   await assert.rejects(
     pool.run(() => 1),
-    (e: Error & { code?: string }) => e.code === "BGT_POOL_CLOSED",
+    (e: Error & { code?: string }) => e.code === "POOL_CLOSED",
   );
   const p2 = new Pool({ size: 1 });
   const stuck = p2.run(() => new Promise(() => {}));
   await p2.terminate();
-  await assert.rejects(stuck, (e: Error & { code?: string }) => e.code === "BGT_POOL_CLOSED");
+  await assert.rejects(stuck, (e: Error & { code?: string }) => e.code === "POOL_CLOSED");
 });
 
 test("many pipelined tasks all resolve in order of their values", opts, async () => {
