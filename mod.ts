@@ -23,11 +23,18 @@
 // The supervisor and its task table.
 export { Client, connect, ScheduleNotFoundError } from "./src/client/client.ts";
 export type {
+  CleanFilter,
   ConnectOptions,
   ControlResult,
   EventsOptions,
+  GroupChange,
+  KillEachOptions,
   LogsOptions,
+  RemoveOptions,
+  SendOptions,
+  StopOptions,
   SubmitOptions,
+  WaitOptions,
 } from "./src/client/client.ts";
 export { followStreams } from "./src/client/follow_streams.ts";
 export type { FollowOptions } from "./src/client/follow_streams.ts";

@@ -81,6 +81,61 @@ export interface LogsOptions {
   signal?: AbortSignal;
 }
 
+/** Options for {@linkcode Client.send}. */
+export interface SendOptions {
+  /** End the task's input after this write. @default false */
+  eof?: boolean;
+  /** Wait for a task that has not started yet. @default false */
+  untilStarted?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Options of what waits (wait, start). */
+export interface WaitOptions {
+  /** Gives up waiting (the tasks are not touched). */
+  signal?: AbortSignal;
+}
+
+/** Options for {@linkcode Client.killEach}. */
+export interface KillEachOptions {
+  /** The signal's name. @default "SIGTERM" */
+  signal?: string;
+}
+
+/** Which finished tasks {@linkcode Client.clean} removes. */
+export interface CleanFilter {
+  /** Only those that ended before this time (epoch ms). @default now */
+  before?: number;
+  /** Only those in these states. @default every finished state */
+  status?: TaskStatus[];
+  /** Only those of this group. @default every group */
+  group?: string;
+}
+
+/** Options for {@linkcode Client.remove}. */
+export interface RemoveOptions {
+  /** Kill a running task first (and wait for it to end). @default false */
+  force?: boolean;
+}
+
+/** What {@linkcode Client.setGroup} changes. */
+export interface GroupChange {
+  /** Most tasks of the group running at once (null: no limit of its own). */
+  parallel?: number | null;
+  /** Hold (true) or release (false) the group's waiting tasks. */
+  paused?: boolean;
+}
+
+/** Options for {@linkcode Client.stop}. */
+export interface StopOptions {
+  /** Longest wait for running module tasks (ms; 0: end them now). @default 30000 */
+  drainMs?: number;
+  /** How long past its drain the supervisor may take to go (ms). @default 30000 */
+  timeoutMs?: number;
+  /** Told what the stop still waits for, each time that changes. */
+  onProgress?: (draining: DrainState) => void;
+}
+
 /** How long one `events` long poll may wait for an event (ms). */
 const EVENTS_POLL_MS = 25_000;
 /** Most bytes of output `logs` yields at once. */
@@ -124,9 +179,15 @@ export class Client {
    *
    * @example
    * ```ts
+   * import { connect } from "bgt";
+   *
    * const bgt = await connect();
    * const [id] = await bgt.submit([{ spec: { kind: "shell", line: "echo $HOME $X" }, env: { X: "1" } }]);
+   * await bgt.wait([id]);
+   * await bgt.close();
    * ```
+   * @throws {InvalidTaskError} (`INVALID_TASK`) for a task that cannot run; nothing is stored
+   * @throws {SubmitRefusedError} (`SUBMIT_REFUSED`) for a dependency on no task
    */
   async submit(tasks: readonly NewTask[], options: SubmitOptions = {}): Promise<number[]> {
     return (await this.submitAll(tasks, options)).map((result) => result.id);
@@ -135,6 +196,7 @@ export class Client {
   /**
    * As submit, saying for each task what its key did: a skipped task reports the id of the task
    * holding the key; `--on-key replace` of a running holder kills it (the new task runs after).
+   * @throws {InvalidTaskError,} SubmitRefusedError as {@linkcode Client.submit}
    */
   async submitAll(
     tasks: readonly NewTask[],
@@ -155,7 +217,10 @@ export class Client {
     return results;
   }
 
-  /** The task with this id; throws TaskNotFoundError. */
+  /**
+   * The task with this id; throws TaskNotFoundError.
+   * @throws {TaskNotFoundError} (`TASK_NOT_FOUND`) for an id of no task
+   */
   async get(id: number): Promise<Task> {
     const task = await this.#store.get(id);
     if (!task) throw new TaskNotFoundError(id);
@@ -180,6 +245,8 @@ export class Client {
   /**
    * Creates a recurring schedule (validated first, its template prepared as
    * {@linkcode Client.submit} prepares a task; nothing invalid is stored).
+   * @throws {ScheduleError} (`SCHEDULE_INVALID`) for a bad duration, date, zone or pattern
+   * @throws {InvalidTaskError} for a template that cannot run
    */
   async schedule(request: ScheduleRequest): Promise<Schedule> {
     // Loaded on demand (croner): most commands never touch a schedule.
@@ -191,7 +258,10 @@ export class Client {
     return await this.getSchedule(id);
   }
 
-  /** The schedule with this id; throws ScheduleNotFoundError. */
+  /**
+   * The schedule with this id; throws ScheduleNotFoundError.
+   * @throws {ScheduleNotFoundError} (`SCHEDULE_NOT_FOUND`)
+   */
   async getSchedule(id: number): Promise<Schedule> {
     const schedule = await this.#store.schedules.get(id);
     if (!schedule) throw new ScheduleNotFoundError(id);
@@ -203,14 +273,20 @@ export class Client {
     return await this.#store.schedules.list();
   }
 
-  /** Stops a schedule from firing until resumed. */
+  /**
+   * Stops a schedule from firing until resumed.
+   * @throws {ScheduleNotFoundError} (`SCHEDULE_NOT_FOUND`)
+   */
   async pauseSchedule(id: number): Promise<Schedule> {
     await this.getSchedule(id);
     await this.#store.schedules.setPaused(id, true);
     return await this.getSchedule(id);
   }
 
-  /** Resumes a paused schedule from now on (the firings missed while paused are skipped). */
+  /**
+   * Resumes a paused schedule from now on (the firings missed while paused are skipped).
+   * @throws {ScheduleNotFoundError} (`SCHEDULE_NOT_FOUND`)
+   */
   async resumeSchedule(id: number): Promise<Schedule> {
     const schedule = await this.getSchedule(id);
     const { resumePoint } = await import("../schedule/resume_point.ts");
@@ -223,6 +299,7 @@ export class Client {
   /**
    * Deletes a schedule and cancels its runs that have not started; its other tasks stay, and a
    * running one runs on. Says which runs it canceled and which still run.
+   * @throws {ScheduleNotFoundError} (`SCHEDULE_NOT_FOUND`)
    */
   async removeSchedule(id: number): Promise<ScheduleRemoval> {
     const removal = await this.#store.schedules.remove(id);
@@ -251,25 +328,34 @@ export class Client {
   /** Sets a group's parallelism or pauses/resumes it, then wakes the supervisor. */
   async setGroup(
     name: string,
-    change: { parallel?: number | null; paused?: boolean },
+    change: GroupChange,
   ): Promise<GroupSetting> {
     const group = await this.#store.setGroup(name, change);
     await wakeSupervisor(this.home, this.#store);
     return group;
   }
 
-  /** The paths of a task's streams (throws TaskNotFoundError for an unknown id). */
+  /**
+   * The paths of a task's streams (throws TaskNotFoundError for an unknown id).
+   * @throws {TaskNotFoundError} (`TASK_NOT_FOUND`)
+   */
   async files(id: number): Promise<TaskFiles> {
     await this.get(id);
     return taskFiles(this.home.logs, id);
   }
 
-  /** Path of one of a task's streams. */
+  /**
+   * Path of one of a task's streams.
+   * @throws {TaskNotFoundError} (`TASK_NOT_FOUND`)
+   */
   async streamPath(id: number, stream: StreamName): Promise<string> {
     return (await this.files(id))[stream];
   }
 
-  /** Each stream's kept window, `{start, limit}` in absolute bytes (the seed's stream->start/limit). */
+  /**
+   * Each stream's kept window, `{start, limit}` in absolute bytes (the seed's stream->start/limit).
+   * @throws {TaskNotFoundError} (`TASK_NOT_FOUND`)
+   */
   async streams(id: number): Promise<Record<StreamName, StreamWindow>> {
     const files = await this.files(id);
     return {
@@ -285,11 +371,13 @@ export class Client {
    * task's input. `untilStarted` first waits for a task that has not started yet. Throws a
    * TaskStateError (one line) for a task without --stdin, one that does not run, or whose input
    * was closed.
+   * @throws {TaskStateError} (`TASK_STATE`) for a task without --stdin, not running, or whose input was closed
+   * @throws {TaskNotFoundError} (`TASK_NOT_FOUND`)
    */
   async send(
     id: number,
     input: Uint8Array | AsyncIterable<Uint8Array>,
-    options: { eof?: boolean; untilStarted?: boolean; signal?: AbortSignal } = {},
+    options: SendOptions = {},
   ): Promise<void> {
     let task = await this.get(id);
     if (!task.stdin) {
@@ -316,8 +404,12 @@ export class Client {
     }
   }
 
-  /** Resolves with the tasks once every one has reached a terminal state. */
-  async wait(ids: readonly number[], options: { signal?: AbortSignal } = {}): Promise<Task[]> {
+  /**
+   * Resolves with the tasks once every one has reached a terminal state.
+   * @throws {TaskNotFoundError} (`TASK_NOT_FOUND`)
+   * @throws {SupervisorUnavailableError} (`SUPERVISOR_UNAVAILABLE`) when no supervisor can be started
+   */
+  async wait(ids: readonly number[], options: WaitOptions = {}): Promise<Task[]> {
     for (const id of ids) await this.get(id);
     await this.start(options);
     await this.#request({ v: PROTOCOL_VERSION, type: "wait", ids: [...ids] }, options);
@@ -328,6 +420,8 @@ export class Client {
    * Signals a running task's process group, or cancels a task that has not started. A task that
    * has already ended is left alone: the answer says `already` (its state). Throws
    * TaskNotFoundError for an unknown id.
+   * @throws {TaskNotFoundError} (`TASK_NOT_FOUND`)
+   * @throws {SupervisorUnavailableError} (`SUPERVISOR_UNAVAILABLE`)
    */
   async kill(id: number, signal = "SIGTERM"): Promise<{ already?: TaskStatus }> {
     await this.get(id);
@@ -341,12 +435,15 @@ export class Client {
    */
   async killEach(
     ids: readonly number[],
-    options: { signal?: string } = {},
+    options: KillEachOptions = {},
   ): Promise<ControlResult[]> {
     return await this.#controlEach(ids, options.signal ?? "SIGTERM");
   }
 
-  /** Stops a running command task's whole process group (SIGSTOP); it shows as `paused`. */
+  /**
+   * Stops a running command task's whole process group (SIGSTOP); it shows as `paused`.
+   * @throws {TaskNotFoundError,} SupervisorUnavailableError as {@linkcode Client.kill}
+   */
   async pause(id: number): Promise<{ already?: TaskStatus }> {
     return await this.kill(id, "SIGSTOP");
   }
@@ -356,7 +453,10 @@ export class Client {
     return await this.#controlEach(ids, "SIGSTOP");
   }
 
-  /** Continues a paused task (SIGCONT). */
+  /**
+   * Continues a paused task (SIGCONT).
+   * @throws {TaskNotFoundError,} SupervisorUnavailableError as {@linkcode Client.kill}
+   */
   async resume(id: number): Promise<{ already?: TaskStatus }> {
     return await this.kill(id, "SIGCONT");
   }
@@ -395,6 +495,8 @@ export class Client {
   /**
    * Runs a finished task again as a new attempt (its earlier attempts stay in its history);
    * throws TaskStateError for a task that has not finished.
+   * @throws {TaskStateError} (`TASK_STATE`) for a task that has not finished
+   * @throws {TaskNotFoundError} (`TASK_NOT_FOUND`)
    */
   async restart(id: number): Promise<Task> {
     const [result] = await this.restartEach([id]);
@@ -431,14 +533,20 @@ export class Client {
     return results;
   }
 
-  /** Merges metadata into a task (a null value deletes its key); returns the task. */
+  /**
+   * Merges metadata into a task (a null value deletes its key); returns the task.
+   * @throws {TaskNotFoundError} (`TASK_NOT_FOUND`)
+   */
   async mergeMeta(id: number, patch: Record<string, unknown>): Promise<Task> {
     const task = await this.#store.mergeMeta(id, patch);
     if (!task) throw new TaskNotFoundError(id);
     return task;
   }
 
-  /** A task's attempts, oldest first. */
+  /**
+   * A task's attempts, oldest first.
+   * @throws {TaskNotFoundError} (`TASK_NOT_FOUND`)
+   */
   async attempts(id: number): Promise<Attempt[]> {
     await this.get(id);
     return await this.#store.attempts(id);
@@ -449,7 +557,7 @@ export class Client {
    * these states or this group; returns the ids removed.
    */
   async clean(
-    filter: { before?: number; status?: TaskStatus[]; group?: string } = {},
+    filter: CleanFilter = {},
   ): Promise<number[]> {
     const ids = await this.#store.finishedIds(filter);
     const removed: number[] = [];
@@ -466,8 +574,10 @@ export class Client {
    * Removes finished or waiting tasks and their logs. A running task is refused unless `force`,
    * which kills it first and waits for it to end. Acts on every id it can, then throws the
    * first refusal (removeEach says of each id).
+   * @throws {TaskStateError} (`TASK_STATE`) for a running task without `force`
+   * @throws {TaskNotFoundError} (`TASK_NOT_FOUND`)
    */
-  async remove(ids: readonly number[], options: { force?: boolean } = {}): Promise<void> {
+  async remove(ids: readonly number[], options: RemoveOptions = {}): Promise<void> {
     const failed = (await this.removeEach(ids, options)).find((result) => !result.ok);
     if (failed && !failed.ok) throw failed.error;
   }
@@ -479,7 +589,7 @@ export class Client {
    */
   async removeEach(
     ids: readonly number[],
-    options: { force?: boolean } = {},
+    options: RemoveOptions = {},
   ): Promise<ControlResult[]> {
     const results = new Map<number, ControlResult>();
     let pending = [...new Set(ids)];
@@ -532,12 +642,16 @@ export class Client {
    *
    * @example
    * ```ts
+   * import { connect } from "bgt";
+   *
    * const bgt = await connect();
+   * await bgt.submit([{ spec: { kind: "command", argv: ["false"] } }]);
    * const stop = new AbortController();
    * for await (const event of bgt.events({ since: 0, signal: stop.signal })) {
-   *   console.log(event.id, event.kind, event.taskId);
+   *   console.log(event.id, event.kind, event.taskId); // 1 submitted 1, 2 started 1, 3 failed 1
    *   if (event.kind === "failed") stop.abort();
    * }
+   * await bgt.close();
    * ```
    * @throws {SupervisorUnavailableError} when no supervisor can be started.
    */
@@ -577,11 +691,14 @@ export class Client {
    *
    * @example
    * ```ts
+   * import { connect } from "bgt";
+   *
    * const bgt = await connect();
    * const [id] = await bgt.submit([{ spec: { kind: "shell", line: "echo hi" } }]);
    * let text = "";
    * for await (const chunk of bgt.logs(id, { follow: true })) text += new TextDecoder().decode(chunk);
-   * text; // "hi\n"
+   * console.assert(text === "hi\n");
+   * await bgt.close();
    * ```
    * @throws {TaskNotFoundError} for an id of no task.
    */
@@ -623,7 +740,10 @@ export class Client {
     if (failure && !options.signal?.aborted) throw failure;
   }
 
-  /** The hook deliveries of a task (each try's outcome), oldest first. */
+  /**
+   * The hook deliveries of a task (each try's outcome), oldest first.
+   * @throws {TaskNotFoundError} (`TASK_NOT_FOUND`)
+   */
   async hookDeliveries(id: number): Promise<HookDelivery[]> {
     await this.get(id);
     return await this.#store.hooks.ofTask(id);
@@ -647,13 +767,17 @@ export class Client {
    * Before a read: starts the supervisor if none runs, and waits until it has recorded how the
    * tasks that ended while none ran ended (a task is not shown `running` after its process
    * ended). Throws SupervisorUnavailableError when none can be started.
+   * @throws {SupervisorUnavailableError} (`SUPERVISOR_UNAVAILABLE`)
    */
   async superviseBeforeRead(): Promise<void> {
     await superviseBeforeRead(this.home, this.#store);
   }
 
-  /** Starts the supervisor if none runs. */
-  async start(options: { signal?: AbortSignal } = {}): Promise<void> {
+  /**
+   * Starts the supervisor if none runs.
+   * @throws {SupervisorUnavailableError} (`SUPERVISOR_UNAVAILABLE`) when none can be started
+   */
+  async start(options: WaitOptions = {}): Promise<void> {
     // Loaded on demand, as is the socket client: `bgt run` and the read commands need neither.
     const { ensureSupervisor } = await import("./ensure_supervisor.ts");
     await ensureSupervisor(this.home, options);
@@ -696,13 +820,10 @@ export class Client {
    * re-adopted by the next supervisor. `onProgress` hears what the stop still waits for, each
    * time that changes. Throws TaskStateError if the supervisor is still there `timeoutMs` after
    * its own deadline.
+   * @throws {TaskStateError} (`TASK_STATE`) when the supervisor is still there after its drain
    */
   async stop(
-    options: {
-      drainMs?: number;
-      timeoutMs?: number;
-      onProgress?: (draining: DrainState) => void;
-    } = {},
+    options: StopOptions = {},
   ): Promise<boolean> {
     const before = await this.status();
     if (!before) return false;

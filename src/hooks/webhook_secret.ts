@@ -52,7 +52,7 @@ export function signBody(secret: string, body: string): string {
  *
  * @example
  * ```ts
- * import { verifyWebhookSignature } from "bgt";
+ * import { signBody, verifyWebhookSignature } from "bgt";
  * const secret = "k";
  * const body = '{"id":1}';
  * verifyWebhookSignature(secret, body, signBody(secret, body)); // true

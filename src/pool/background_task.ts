@@ -14,12 +14,18 @@ let _wrapping: { promise: Promise<unknown>; abort: AbortController } | undefined
  * @example
  * ```ts
  * import { BackgroundTask } from "./background_task.ts";
+ * import { writeFileSync } from "node:fs";
+ * import { join } from "node:path";
+ * import { tmpdir } from "node:os";
+ *
+ * const model = join(tmpdir(), `model-${process.pid}.bin`);
+ * writeFileSync(model, "weights");
  * const bg = new BackgroundTask(async (file: string) => {
  *   const { execFileSync } = await import("node:child_process");
  *   const t0 = performance.now();
  *   execFileSync("cp", [file, file + ".bak"]);
  *   return [0, (performance.now() - t0) / 1000];
- * }, "/tmp/model.bin");
+ * }, model);
  * while (!bg.isDone()) await new Promise((r) => setTimeout(r, 100));
  * const [code, secs] = await bg.result() as [number, number];
  * ```

@@ -107,8 +107,13 @@ export class Future<T> extends Promise<T> {
    * @example
    * ```ts
    * import { Future } from "./future.ts";
-   * const f = new Future((_, reject) => setTimeout(reject, 1e9), () => {});
-   * f.cancel();
+   * let stop = (_reason: unknown) => {};
+   * const f = new Future((resolve, reject) => {
+   *   const timer = setTimeout(resolve, 1e9);
+   *   stop = (reason) => (clearTimeout(timer), reject(reason));
+   * }, (reason) => stop(reason)); // a cancel should make the future reject
+   * f.cancel(new Error("no longer needed"));
+   * await f.result().catch((error) => console.log(error.message)); // "no longer needed"
    * ```
    */
   cancel(reason?: unknown): void {

@@ -329,7 +329,8 @@ export class Pool {
    * import { Pool } from "./pool.ts";
    * const pool = new Pool({ size: 1 });
    * const events: unknown[] = [];
-   * await pool.run(new URL("./job.ts#train", import.meta.url), ["data.csv"], {
+   * // A module file's export (new URL("./job.ts#train", import.meta.url)), or a function:
+   * await pool.run((file: string) => file.length, ["data.csv"], {
    *   context: { id: 1 },
    *   captureConsole: true,
    *   onEvent: (e) => events.push(e),

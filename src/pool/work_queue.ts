@@ -81,7 +81,11 @@ export class WorkQueue {
    * ```ts
    * import { WorkQueue } from "./work_queue.ts";
    * const q = new WorkQueue();
-   * const done = q.map(1, new URL("./loader.ts", import.meta.url));
+   * // A module file's default export (new URL("./loader.ts", import.meta.url)), or a function:
+   * const done = q.map(1, async () => {
+   *   const { workQueue } = await import("bgt");
+   *   while ((await workQueue.read()) !== undefined);
+   * });
    * q.close();
    * await done;
    * ```

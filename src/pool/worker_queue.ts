@@ -43,11 +43,20 @@ function _queueId(verb: string): number {
  *
  * @example
  * ```ts
- * // Inside a function started with `queue.map(2, fn)`:
- * import { workQueue } from "bgt";
- * for (let name; (name = await workQueue.read()) !== undefined;) {
- *   workQueue.write(`loaded ${name}`);
- * }
+ * import { WorkQueue } from "bgt";
+ *
+ * const queue = new WorkQueue();
+ * // Inside a function started with `queue.map(2, fn)`, workQueue is that queue:
+ * const done = queue.map(2, async () => {
+ *   const { workQueue } = await import("bgt");
+ *   for (let name; (name = await workQueue.read()) !== undefined;) {
+ *     workQueue.write(`loaded ${name}`);
+ *   }
+ * });
+ * queue.write("a.csv");
+ * console.log(await queue.read()); // "loaded a.csv"
+ * queue.close();
+ * await done;
  * ```
  */
 export const workQueue: WorkerQueue = Object.freeze({

@@ -57,6 +57,7 @@ export type BgtError = Error & { code: BgtErrorCode };
  *
  * @example
  * ```ts
+ * import { isBgtError, TaskNotFoundError } from "bgt";
  * isBgtError(new TaskNotFoundError(4), "TASK_NOT_FOUND"); // true
  * isBgtError(new Error("x")); // false
  * ```

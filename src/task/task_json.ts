@@ -22,7 +22,14 @@ export function iso(ms: number | null): string | null {
  *
  * @example
  * ```ts
- * "result" in taskJson(task, { result: false }); // false
+ * import { connect, taskJson } from "bgt";
+ *
+ * const bgt = await connect();
+ * const [id] = await bgt.submit([{ spec: { kind: "command", argv: ["true"] } }]);
+ * const [task] = await bgt.wait([id]);
+ * console.log(taskJson(task).status); // "succeeded": the very JSON of `bgt show --json`
+ * console.log("result" in taskJson(task, { result: false })); // false, as in `ls --json`
+ * await bgt.close();
  * ```
  */
 export function taskJson(

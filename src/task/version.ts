@@ -3,6 +3,7 @@
  *
  * @example
  * ```ts
+ * import { VERSION } from "bgt";
  * console.log(`bgt ${VERSION}`);
  * ```
  */
