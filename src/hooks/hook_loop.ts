@@ -18,6 +18,7 @@ import type { HookDelivery } from "../store/hook_store.ts";
 import { readTail, streamInfo, taskFiles } from "../store/task_files.ts";
 import type { TaskStore } from "../store/task_store.ts";
 import { END_EVENT_KINDS, type TaskEvent, type TaskEventKind } from "../task/events.ts";
+import type { Task } from "../task/types.ts";
 import type { GlobalHook } from "./global_hooks.ts";
 import { planDeliveries } from "./plan_deliveries.ts";
 import { postWebhook, webhookRetryDelay } from "./post_webhook.ts";
@@ -44,6 +45,9 @@ const MAX_RUNNING = 16;
 const BATCH = 500;
 /** Lines of output a hook gets (`outputTail`). */
 const TAIL_LINES = 10;
+/** Settled deliveries are kept this long (as the events they came from), pruned hourly. */
+export const DELIVERY_RETENTION_MS = 7 * 24 * 3600_000;
+const PRUNE_EVERY_MS = 3600_000;
 
 /** The running loop of one supervisor. */
 export class HookLoop {
@@ -52,6 +56,7 @@ export class HookLoop {
   #stopping = new AbortController();
   #wakeUp: (() => void) | undefined;
   #woken = false;
+  #prunedAt = 0;
   #done: Promise<void>;
   /** Kinds that may set off a delivery (ends, and what the global hooks listen for). */
   #kinds: Set<TaskEventKind>;
@@ -91,6 +96,10 @@ export class HookLoop {
       this.#woken = false;
       let wait = this.#options.pollMs ?? 2000;
       try {
+        if (Date.now() - this.#prunedAt > PRUNE_EVERY_MS) {
+          this.#prunedAt = Date.now();
+          await store.hooks.prune(Date.now() - DELIVERY_RETENTION_MS);
+        }
         await this.#plan();
         await this.#runDue();
         if (this.#running.size < MAX_RUNNING) {
@@ -127,9 +136,24 @@ export class HookLoop {
       const events = await store.events(cursor, { limit: BATCH });
       if (!events.length) return;
       const deliveries = [];
-      for (const event of events) {
-        if (event.taskId === null || !this.#kinds.has(event.kind)) continue;
-        deliveries.push(...await this.#deliveriesOf(event));
+      const candidates = events.filter((e) => e.taskId !== null && this.#kinds.has(e.kind));
+      // One read for the batch's tasks (without results) says which events set anything off;
+      // only those read their task whole (most tasks have no hooks).
+      const ids = [...new Set(candidates.map((event) => event.taskId!))];
+      const listed = new Map(
+        ids.length
+          ? (await store.list({ ids, limit: ids.length })).map((task) => [task.id, task])
+          : [],
+      );
+      for (const event of candidates) {
+        const task = listed.get(event.taskId!);
+        if (!task || !this.#mine(task)) continue;
+        const probe = planDeliveries(event, task, {
+          globalHooks: this.#options.globalHooks,
+          host: this.#options.host,
+          outputTail: "",
+        });
+        if (probe.length) deliveries.push(...await this.#deliveriesOf(event));
       }
       cursor = events[events.length - 1].id;
       await store.hooks.plan(home.dir, cursor, deliveries);
@@ -137,12 +161,19 @@ export class HookLoop {
     }
   }
 
+  /**
+   * Whether this supervisor delivers the task's hooks: it ran it. Another home's task (a shared
+   * store) is that home's supervisor's; a task that never ran (canceled while waiting) has no
+   * home: the first supervisor to look plans it (a delivery is unique per event and hook).
+   */
+  #mine(task: Task): boolean {
+    return !task.home || task.home === this.#options.home.dir;
+  }
+
   async #deliveriesOf(event: TaskEvent) {
     const { store, home } = this.#options;
     const task = await store.get(event.taskId!);
-    // Gone, or run by another home (a shared store): that home's supervisor plans it. A task
-    // that never ran (canceled while waiting) has no home: the first supervisor to look does.
-    if (!task || (task.home && task.home !== home.dir)) return [];
+    if (!task || !this.#mine(task)) return [];
     const files = taskFiles(home.logs, task.id);
     let outputTail = "";
     let streams;

@@ -83,6 +83,8 @@ export interface HookStore {
   record(id: number, outcome: HookTry): Promise<void>;
   /** A task's deliveries, oldest first. */
   ofTask(taskId: number): Promise<HookDelivery[]>;
+  /** Deletes the deliveries settled before `before` (epoch ms); returns how many. */
+  prune(before: number): Promise<number>;
 }
 
 /** Maps a delivery row of either store. */

@@ -80,6 +80,13 @@ export class SqliteHookStore implements HookStore {
     );
   }
 
+  async prune(before: number): Promise<number> {
+    return this.#connection.transaction(() =>
+      this.#db.prepare("DELETE FROM hook_deliveries WHERE done_at IS NOT NULL AND done_at < ?")
+        .run(before).changes
+    );
+  }
+
   async ofTask(taskId: number): Promise<HookDelivery[]> {
     return this.#db.prepare("SELECT * FROM hook_deliveries WHERE task_id = ? ORDER BY id")
       .all<Record<string, unknown>>(taskId).map(toHookDelivery);

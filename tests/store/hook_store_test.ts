@@ -95,3 +95,23 @@ forEachStore("hook deliveries", (open) => {
     assert.equal(settled.nextAt, null);
   });
 });
+
+forEachStore("hook deliveries' retention", (open) => {
+  test("prune() deletes settled deliveries older than the cut, never pending ones", async () => {
+    const store = await open();
+    await store.hooks.plan("/h", 2, [
+      { taskId: 1, eventId: 1, kind: "failed", hook: "onFinish", payload: payload("a") },
+      { taskId: 1, eventId: 2, kind: "failed", hook: "webhook", payload: payload("b") },
+    ]);
+    const [old, pending] = await store.hooks.ofTask(1);
+    await store.hooks.record(old.id, { ok: true, result: "exit 0", at: 1_000, nextAt: null });
+    await store.hooks.record(pending.id, {
+      ok: false,
+      result: "HTTP 500",
+      at: 1_000,
+      nextAt: 5_000,
+    });
+    assert.equal(await store.hooks.prune(2_000), 1);
+    assert.deepEqual((await store.hooks.ofTask(1)).map((d) => d.id), [pending.id]);
+  });
+});

@@ -60,6 +60,12 @@ export class PostgresHookStore implements HookStore {
       WHERE id = ${id}`;
   }
 
+  async prune(before: number): Promise<number> {
+    const result = await this.#sql`
+      DELETE FROM hook_deliveries WHERE done_at IS NOT NULL AND done_at < ${before}`;
+    return result.count;
+  }
+
   async ofTask(taskId: number): Promise<HookDelivery[]> {
     const rows = await this
       .#sql`SELECT * FROM hook_deliveries WHERE task_id = ${taskId} ORDER BY id`;
