@@ -13,7 +13,8 @@
  * ```
  */
 import { spawn } from "node:child_process";
-import { closeSync, openSync, writeFileSync } from "node:fs";
+import { closeSync } from "node:fs";
+import { openOwnFile } from "../store/own_files.ts";
 import { isAlive, isSameProcessAlive, processStartTime, selfCommand } from "../runtime/process.ts";
 import {
   type PidRecord,
@@ -131,11 +132,20 @@ export function startCommand(
 ): RunningTask {
   prepareTaskFiles(files);
   // Made empty here so that the waiter's `>` keeps mode 0600 (the shell would use its umask).
+  // Made new (the earlier attempt's were removed): never through a symlink planted there.
   for (const path of task.stdin ? [files.status, files.stdinHolder] : [files.status]) {
-    writeFileSync(path, "", { mode: 0o600 });
+    closeSync(openOwnFile(path, "create"));
   }
   const dataFrom = streamSize(files.data);
-  const fds = [files.stdout, files.stderr, files.data].map((path) => openSync(path, "a", 0o600));
+  const fds: number[] = [];
+  try {
+    for (const path of [files.stdout, files.stderr, files.data]) {
+      fds.push(openOwnFile(path, "append"));
+    }
+  } catch (error) {
+    for (const fd of fds) closeSync(fd);
+    throw error;
+  }
   let waiter;
   try {
     const script = _waiterScript(
