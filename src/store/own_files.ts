@@ -17,7 +17,6 @@ import {
   closeSync,
   constants,
   fstatSync,
-  ftruncateSync,
   lstatSync,
   openSync,
   readFileSync,
@@ -85,16 +84,16 @@ export function checkOwnFileIfPresent(path: string, what: string): void {
 }
 
 /**
- * Opens a file of the home without following a symlink: `"append"` creates it (0600) or appends
- * to it, `"create"` makes it new (fails when anything is there), `"truncate"` creates or empties
- * it. Throws ForeignPathError when what is there is not a regular file of ours.
+ * Opens a file of the home for writing without following a symlink: `"append"` creates it (0600)
+ * or appends to it, `"create"` makes it new (fails when anything is there). Throws
+ * ForeignPathError when what is there is a symlink or not a regular file of ours.
  *
  * @example
  * ```ts
  * const fd = openOwnFile(files.stdout, "append");
  * ```
  */
-export function openOwnFile(path: string, how: "append" | "create" | "truncate"): number {
+export function openOwnFile(path: string, how: "append" | "create"): number {
   const { O_WRONLY, O_CREAT, O_APPEND, O_EXCL, O_NOFOLLOW } = constants;
   const flags = O_WRONLY | O_CREAT | O_NOFOLLOW |
     (how === "append" ? O_APPEND : how === "create" ? O_EXCL : 0);
@@ -112,8 +111,6 @@ export function openOwnFile(path: string, how: "append" | "create" | "truncate")
     closeSync(fd);
     throw new ForeignPathError(`Cannot open ${path}: ${problem}; remove it`);
   }
-  // Emptied only once it is known to be ours: O_TRUNC would have cut another user's file first.
-  if (how === "truncate") _truncate(fd);
   return fd;
 }
 
@@ -149,16 +146,6 @@ function _writeAll(fd: number, data: string | Uint8Array): void {
     for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
   } finally {
     closeSync(fd);
-  }
-}
-
-function _truncate(fd: number): void {
-  // ftruncate through the fd, so that no path is looked up again.
-  try {
-    ftruncateSync(fd, 0);
-  } catch (error) {
-    closeSync(fd);
-    throw error;
   }
 }
 
