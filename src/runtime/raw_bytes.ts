@@ -16,10 +16,12 @@ const _strict = new TextDecoder("utf-8", { fatal: true });
 const _encoder = new TextEncoder();
 /** A lone surrogate that stands for a byte (with the `u` flag, a pair never matches). */
 const _RAW = /[\uDC80-\uDCFF]/u;
+/** Any such code unit, paired or not: the quick test that rules out nearly every string. */
+const _LOW = /[\uDC80-\uDCFF]/;
 
 /** True when `text` holds bytes that are not UTF-8 (escaped as U+DC80 + byte). */
 export function hasRawBytes(text: string): boolean {
-  return _RAW.test(text);
+  return _LOW.test(text) && _RAW.test(text);
 }
 
 /**

@@ -86,6 +86,9 @@ export function templateFromStore(value: unknown): NewTask {
   return { ...template, spec: specFromStore(template.spec), env };
 }
 
+/** Environments known to hold no bytes that are not UTF-8 (by identity: a task's env is not changed). */
+const _plainEnvs = new WeakSet<object>();
+
 /** How a value with bytes that are not UTF-8 is stored in an environment: `{ bytes: base64 }`. */
 interface _StoredBytes {
   bytes: string;
@@ -102,7 +105,12 @@ interface _StoredBytes {
  * ```
  */
 export function storableEnv(env: Readonly<Record<string, string>>): Record<string, unknown> {
-  if (!Object.values(env).some(hasRawBytes)) return env;
+  // A batch's tasks usually share one environment object: it is scanned once.
+  if (_plainEnvs.has(env)) return env;
+  if (!Object.values(env).some(hasRawBytes)) {
+    _plainEnvs.add(env);
+    return env;
+  }
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(env)) {
     out[name] = hasRawBytes(value)
