@@ -140,13 +140,6 @@ function _checkModule(spec: Extract<TaskSpec, { kind: "module" }>, cwd: string):
   if (stat.isDirectory()) {
     throw new InvalidTaskError(`Cannot run ${module}: it is a directory, not a module file`);
   }
-  if (hasRawBytes(path)) {
-    // Found by its bytes; but Bun's module loader (and its path functions) open only UTF-8 names.
-    throw new InvalidTaskError(
-      `Cannot run ${module}: its path is not UTF-8, and the module loader opens ` +
-        "only UTF-8 paths; rename it (or a link to it) to a UTF-8 name",
-    );
-  }
   if (!stat.isFile()) {
     // /dev/zero would be read for ever, a FIFO would block the client: only regular files run.
     throw new InvalidTaskError(`Cannot run ${module}: it is not a regular file`);

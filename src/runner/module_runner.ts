@@ -14,6 +14,8 @@ import { mkdirSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Pool } from "../pool/pool.ts";
+import { hasRawBytes, textToBytes } from "../runtime/raw_bytes.ts";
+import { rawModuleUrl } from "../runtime/raw_path_modules.ts";
 import { appendOwnFile } from "../store/own_files.ts";
 import { prepareTaskFiles, type TaskFiles, writeAtomic } from "../store/task_files.ts";
 import type { TaskStore } from "../store/task_store.ts";
@@ -53,6 +55,11 @@ export function moduleUrl(task: Task, dir?: string): string {
     const path = join(dir, "pinned.mjs");
     writeAtomic(path, pinned);
     return `${pathToFileURL(path).href}#${name}`;
+  }
+  if (hasRawBytes(module)) {
+    // Not UTF-8: Bun's path functions would replace those bytes; the stand-in keeps them.
+    const path = isAbsolute(module) ? module : `${task.cwd}/${module}`;
+    return `${rawModuleUrl(textToBytes(path))}#${name}`;
   }
   const url = /^[a-z][a-z0-9+.-]*:/i.test(module) && !isAbsolute(module)
     ? module

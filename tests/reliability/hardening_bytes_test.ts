@@ -125,21 +125,32 @@ describe("issue 19: bytes that are not UTF-8 (item 5)", () => {
     assert.equal(hex(run.stdout), hex(new Uint8Array([0x2e, 0x2f, 0x63, 0x61, 0x66, 0xe9])));
   });
 
-  test("a module with a Latin-1 name is found, and refused in one line naming it", async (t) => {
+  test("a module with a Latin-1 name runs, its relative imports too, hosted and --isolate", (t) => {
     if (needsProc(t)) return;
-    const made = sh(home, `printf 'export default () => 1;\\n' > "$(cat latin1).ts"`);
-    assert.equal(made.code, 0);
+    writeFileSync(join(home.work, "dep.ts"), "export const answer = 41;\n");
+    const made = sh(
+      home,
+      `printf 'import { answer } from "./dep.ts";\\nexport default () => answer + 1;\\n' > "$(cat latin1).ts"`,
+    );
+    assert.equal(made.code, 0, made.stderr);
+    for (const flags of ["", "--isolate"]) {
+      const run = sh(home, `"$BGT" run --wait ${flags} "$(cat latin1).ts"`);
+      assert.equal(run.code, 0, `${flags}: ${run.stderr}`);
+      assert.equal(new TextDecoder().decode(run.stdout).trim(), "42", flags);
+    }
+    assert.match(home.ok(["ls"]), /caf\\xe9\.ts/);
+  });
+
+  test("a Latin-1 module file that does not exist is refused in one line naming it", async (t) => {
+    if (needsProc(t)) return;
     const db = await openHomeStore(home);
-    const before = Number(db.all<{ n: number }>("SELECT count(*) AS n FROM tasks")[0].n);
-    db.close();
-    const found = sh(home, `"$BGT" run "$(cat latin1).ts"`);
-    assert.equal(found.code, 2);
-    assert.equal(assertOneLineError(found.stderr), undefined);
-    assert.match(found.stderr, /Cannot run caf\\xe9\.ts: its path is not UTF-8/);
+    const count = () => Number(db.all<{ n: number }>("SELECT count(*) AS n FROM tasks")[0].n);
+    const before = count();
     const missing = sh(home, `"$BGT" run "$(cat latin1)-missing.ts"`);
+    assert.equal(missing.code, 2);
+    assert.equal(assertOneLineError(missing.stderr), undefined);
     assert.match(missing.stderr, /Cannot run caf\\xe9-missing\.ts: no such file/);
-    const after = await openHomeStore(home);
-    assert.equal(Number(after.all<{ n: number }>("SELECT count(*) AS n FROM tasks")[0].n), before);
-    after.close();
+    assert.equal(count(), before);
+    db.close();
   });
 });

@@ -11,6 +11,7 @@ import {
   templateFromStore,
 } from "../../src/task/stored_spec.ts";
 import { printable } from "../../src/cli/format.ts";
+import { isRawModuleUrl, rawModuleFile, rawModuleUrl } from "../../src/runtime/raw_path_modules.ts";
 
 /** A seeded generator, so that a failure can be replayed. */
 function bytesOf(seed: number, length: number): Uint8Array {
@@ -71,5 +72,17 @@ describe("raw bytes (bytes that are not UTF-8, kept as U+DC80 + byte)", () => {
   test("human output shows such bytes as \\xNN", () => {
     assert.equal(printable("printf %s \udcff\udcfeA"), "printf %s \\xff\\xfeA");
     assert.equal(printable("😀"), "😀");
+  });
+
+  test("a module path that is not UTF-8 gets a stand-in in its directory that names its bytes", () => {
+    const path = new Uint8Array([...Buffer.from("/srv/jobs/caf"), 0xe9, ...Buffer.from(".ts")]);
+    const url = rawModuleUrl(path);
+    assert.match(url, /^file:\/\/\/srv\/jobs\/\.bgt-raw-[0-9a-f]+\.ts$/);
+    assert.equal(isRawModuleUrl(url), true);
+    assert.deepEqual([...rawModuleFile(url)!], [...path]);
+    assert.equal(isRawModuleUrl("file:///srv/jobs/cafe.ts"), false);
+    // A directory that is not UTF-8 either: the stand-in lives in /.
+    const deep = new Uint8Array([...Buffer.from("/d"), 0xff, ...Buffer.from("/x.js")]);
+    assert.match(rawModuleUrl(deep), /^file:\/\/\/\.bgt-raw-[0-9a-f]+\.js$/);
   });
 });
