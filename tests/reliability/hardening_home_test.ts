@@ -54,10 +54,13 @@ describe("issue 19: a home owned by someone else (item 1)", () => {
     home = TempHome.create();
   });
   after(() => {
-    // The supervisors started in the homes beside the TempHome's own.
-    for (const name of ["planted", "linked"]) {
+    // Supervisors of the homes beside the TempHome's own (the refused ones start none, unless
+    // the refusal fails).
+    for (const name of ["planted", "linked", "ours", "loglink", "theirs"]) {
       home.bgt(["daemon", "stop"], { env: { BGT_HOME: join(home.dir, name) } });
     }
+    const env = { XDG_STATE_HOME: join(home.dir, "state") };
+    spawnSync(BGT, ["daemon", "stop"], { env: { PATH: process.env.PATH ?? "", ...env } });
     home.cleanup();
   });
 
