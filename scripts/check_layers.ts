@@ -1,9 +1,10 @@
 /**
  * Fails when a module imports against the one-way room order of DESIGN §2.
  *
- * Rooms, top to bottom: cli, client, supervisor, hooks, ipc, schedule, runner, pool, store, task, runtime.
- * (ipc sits below supervisor: both the client and the supervisor speak its protocol; hooks,
- * which the supervisor runs when tasks end, sit between them.)
+ * Rooms, top to bottom: cli, client, supervisor, hooks, ipc, schedule, runner, pool, store,
+ * config, task, runtime. (ipc sits below supervisor: both the client and the supervisor speak its
+ * protocol; hooks, which the supervisor runs when tasks end, sit between them; config, the config
+ * file, sits below store: the store, the supervisor and the CLI all read it.)
  * A file may import its own room or any room below it, never one above.
  *
  * @example
@@ -24,6 +25,7 @@ const ROOMS = [
   "runner",
   "pool",
   "store",
+  "config",
   "task",
   "runtime",
 ];

@@ -8,7 +8,8 @@
  * ```
  */
 import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, readFileSync } from "node:fs";
+import { openOwnFile } from "../store/own_files.ts";
 import { PROMPT_ANSWER_TIMEOUT_MS, sendRequest } from "../ipc/socket_client.ts";
 import { PROTOCOL_VERSION } from "../ipc/protocol.ts";
 import { isCompiled, selfCommand } from "../runtime/process.ts";
@@ -41,7 +42,7 @@ export async function ensureSupervisor(home: BgtHome, options: EnsureOptions = {
 
 /** Starts `bgt supervise <home>` detached, its output appended to the home's supervisor log. */
 export function startSupervisorProcess(home: BgtHome): void {
-  const log = openSync(home.supervisorLog, "a", 0o600);
+  const log = openOwnFile(home.supervisorLog, "append");
   const [command, ...args] = selfCommand();
   // Its argv names the home, so that `ps` shows `bgt supervise /home/me/.local/state/bgt`.
   const child = spawn(command, [...args, "supervise", home.dir], {

@@ -8,9 +8,10 @@
  * connection.transaction(() => connection.db.prepare("DELETE FROM groups").run());
  * ```
  */
-import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
+import { chmodSync, closeSync, existsSync } from "node:fs";
 import { openSqlite, type SqliteDatabase } from "../runtime/sqlite.ts";
 import { migrate } from "./migrations.ts";
+import { openOwnFile } from "./own_files.ts";
 
 /** A migrated database with a transaction helper. */
 export class SqliteConnection {
@@ -22,7 +23,7 @@ export class SqliteConnection {
 
   /** Opens (creating and migrating) the database at `path`, readable by its owner only. */
   static async open(path: string): Promise<SqliteConnection> {
-    if (path !== ":memory:" && !existsSync(path)) closeSync(openSync(path, "a", 0o600));
+    if (path !== ":memory:" && !existsSync(path)) closeSync(openOwnFile(path, "append"));
     const db = await openSqlite(path);
     db.exec("PRAGMA busy_timeout = 10000");
     // Turning a new file to WAL needs its exclusive lock, and SQLite answers SQLITE_BUSY at once

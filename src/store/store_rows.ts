@@ -11,10 +11,11 @@
  * ```
  */
 import { decode } from "../task/codec.ts";
+import { specFromStore, templateFromStore } from "../task/stored_spec.ts";
 import { endData, type TaskEvent, type TaskEventKind } from "../task/events.ts";
 import { type AfterRun, afterRun } from "../task/retry.ts";
 import type { CatchUpPolicy, OverlapPolicy, Schedule } from "../task/schedule.ts";
-import type { Attempt, NewTask, Task, TaskKind, TaskOutcome, TaskStatus } from "../task/types.ts";
+import type { Attempt, Task, TaskKind, TaskOutcome, TaskStatus } from "../task/types.ts";
 import type { SupervisorRecord } from "./task_store.ts";
 
 // deno-lint-ignore no-explicit-any -- a row's columns, as either driver returns them
@@ -40,7 +41,7 @@ export function toTask(row: Row, env: Task["env"]): Task {
   return {
     id: row.id,
     kind: row.kind as TaskKind,
-    spec: decode(row.spec) as Task["spec"],
+    spec: specFromStore(decode(row.spec)),
     name: row.name,
     group: row.grp,
     priority: row.priority,
@@ -160,7 +161,7 @@ export function toSchedule(row: Row): Schedule {
     id: row.id,
     every: row.every,
     timeZone: row.time_zone,
-    template: decode(row.template) as NewTask,
+    template: templateFromStore(decode(row.template)),
     overlap: row.overlap as OverlapPolicy,
     catchUp: row.catch_up as CatchUpPolicy,
     anchor: row.anchor,

@@ -10,6 +10,7 @@
  */
 import type { SqliteDatabase } from "../runtime/sqlite.ts";
 import { encode } from "../task/codec.ts";
+import { storableSpec } from "../task/stored_spec.ts";
 import { endData, type TaskEvent, type TaskEventKind } from "../task/events.ts";
 import { keyDecision, replacedError } from "../task/keys.ts";
 import { initialStatus, settle } from "../task/settle.ts";
@@ -170,7 +171,7 @@ export function insertTasks(
     const id = Number(
       insert.run(
         task.spec.kind,
-        encode(task.spec),
+        encode(storableSpec(task.spec)),
         task.name ?? null,
         task.group ?? "default",
         task.priority ?? 0,

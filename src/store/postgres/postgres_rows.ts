@@ -8,6 +8,7 @@
  * const task = row && toTask(row);
  * ```
  */
+import { envFromStore } from "../../task/stored_spec.ts";
 import type { Task } from "../../task/types.ts";
 import { toTask as toStoredTask } from "../store_rows.ts";
 
@@ -40,7 +41,7 @@ export const LIST_COLUMNS = TASK_COLUMNS.replace("tasks.result,", "NULL::bytea A
 
 /** Maps a task row to a Task (its environment is a column of its own). */
 export function toTask(row: Record<string, any>): Task {
-  return toStoredTask(row, row.env);
+  return toStoredTask(row, row.env && envFromStore(row.env));
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));

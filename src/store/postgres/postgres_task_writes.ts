@@ -10,6 +10,7 @@
  * ```
  */
 import { encode } from "../../task/codec.ts";
+import { storableEnv, storableSpec } from "../../task/stored_spec.ts";
 import { endData } from "../../task/events.ts";
 import { keyDecision, replacedError } from "../../task/keys.ts";
 import { ACTIVE, NOT_STARTED, sqlSet } from "../../task/statuses.ts";
@@ -63,7 +64,7 @@ function plainRecords(tasks: readonly NewTask[]) {
     return {
       ord,
       kind: task.spec.kind,
-      spec: toHex(encode(task.spec)),
+      spec: toHex(encode(storableSpec(task.spec))),
       name: task.name ?? null,
       grp: task.group ?? "default",
       priority: task.priority ?? 0,
@@ -75,7 +76,7 @@ function plainRecords(tasks: readonly NewTask[]) {
       schedule_id: task.scheduleId ?? null,
       retain: task.retain ?? null,
       stdin: task.stdin ?? false,
-      env: task.env ?? {},
+      env: storableEnv(task.env ?? {}),
       cwd: task.cwd ?? process.cwd(),
       meta: task.meta ?? {},
       in_worker: runsInWorker(task.spec),
@@ -193,11 +194,13 @@ async function insertEach(w: Write, tasks: readonly NewTask[]): Promise<SubmitRe
       INSERT INTO tasks (kind, spec, name, grp, priority, status, run_at, created_at, max_attempts,
         backoff_ms, timeout_ms, after_any, task_key, schedule_id, retain, stdin, env, cwd, meta,
         in_worker, hooks)
-      VALUES (${task.spec.kind}, ${encode(task.spec)}, ${task.name ?? null},
+      VALUES (${task.spec.kind}, ${encode(storableSpec(task.spec))}, ${task.name ?? null},
         ${task.group ?? "default"}, ${task.priority ?? 0}, ${status}, ${runAt}, ${w.now},
         ${task.maxAttempts ?? 1}, ${task.backoffMs ?? 1000}, ${task.timeoutMs ?? null},
         ${task.afterAny ?? false}, ${task.key ?? null}, ${task.scheduleId ?? null},
-        ${task.retain ?? null}, ${task.stdin ?? false}, ${tx.json(task.env ?? {})},
+        ${task.retain ?? null}, ${task.stdin ?? false}, ${
+      tx.json(storableEnv(task.env ?? {}) as Record<string, string>)
+    },
         ${task.cwd ?? process.cwd()}, ${tx.json((task.meta ?? {}) as any)},
         ${runsInWorker(task.spec)}, ${_hooksJson(tx, task.hooks)})
       RETURNING id`;
