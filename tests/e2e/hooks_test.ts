@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -19,22 +19,26 @@ import type { TaskEvent } from "../../src/task/events.ts";
 import { BGT, type CliResult, TempHome } from "../_helpers/bgt_home.ts";
 
 /** bgt without blocking this process (the webhook receiver below must answer meanwhile). */
-function bgt(home: TempHome, words: string[]): Promise<CliResult> {
+function bgt(
+  home: TempHome,
+  words: string[],
+  env: Record<string, string> = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(
-      BGT,
-      words,
-      { cwd: home.work, env: home.env(), timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 128) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
+    const options = { cwd: home.work, env: home.env(env), timeout: 60_000 };
+    execFile(BGT, words, options, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : 128) : 0;
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
-async function ok(home: TempHome, words: string[]): Promise<string> {
-  const result = await bgt(home, words);
+async function ok(
+  home: TempHome,
+  words: string[],
+  env: Record<string, string> = {},
+): Promise<string> {
+  const result = await bgt(home, words, env);
   assert.equal(result.code, 0, `bgt ${words.join(" ")}: ${result.stderr}`);
   return result.stdout.trim();
 }
@@ -72,8 +76,8 @@ class Receiver {
   }
 }
 
-async function show(home: TempHome, id: string) {
-  return JSON.parse(await ok(home, ["show", id, "--json"]));
+async function show(home: TempHome, id: string, env: Record<string, string> = {}) {
+  return JSON.parse(await ok(home, ["show", id, "--json"], env));
 }
 
 /** Kills the hook processes whose pids the test's hooks wrote to `file`. */
@@ -308,5 +312,75 @@ describe("hooks survive a kill -9 of the supervisor (issue 15)", () => {
     const [delivery] = (await show(home, id)).hookDeliveries;
     assert.equal(delivery.tries, 1);
     assert.equal(delivery.result, "exit 0");
+  });
+});
+
+describe("global hooks from the config file (issue 15)", () => {
+  let home: TempHome;
+  let env: Record<string, string>;
+  before(() => {
+    home = TempHome.create();
+    const config = join(home.dir, "config.toml");
+    writeFileSync(
+      config,
+      `
+[[hooks]]
+name = "failures"
+on = ["failed", "timed_out"]
+group = "nightly"
+run = 'echo "$BGT_TASK_ID:$BGT_STATUS:$BGT_FINAL" >> global'
+
+[[hooks]]
+name = "slow"
+longer_than = "1h"
+run = "echo slow >> global"
+
+[[hooks]]
+name = "desktop"
+on = ["failed"]
+final_only = true
+notify = true
+`,
+    );
+    env = { BGT_CONFIG: config };
+  });
+  after(() => home.cleanup());
+
+  test("bgt hooks lists them; a hook fires only when its conditions hold", async () => {
+    const listed = await ok(home, ["hooks"], env);
+    assert.match(listed, /^failures {2}on failed, timed_out {2}group nightly {2}run echo/m);
+    assert.match(
+      listed,
+      /^slow {2}on succeeded, failed, canceled, timed_out, lost {2}longer than 1h/m,
+    );
+    assert.match(listed, /^desktop {2}on failed {2}final only {2}notify$/m);
+    const other = await ok(home, ["run", "-g", "other", "--", "sh", "-c", "exit 1"], env);
+    const nightly = await ok(home, ["run", "-g", "nightly", "--", "sh", "-c", "exit 2"], env);
+    const path = join(home.work, "global");
+    await until(async () =>
+      existsSync(path) &&
+      (await show(home, nightly, env)).hookDeliveries.every((d: { ok: unknown }) => d.ok !== null)
+    );
+    assert.equal(readFileSync(path, "utf8"), `${nightly}:failed:1\n`, "nightly's failure only");
+    const deliveries = (await show(home, nightly, env)).hookDeliveries;
+    assert.deepEqual(deliveries.map((d: { hook: string }) => d.hook), [
+      "global:failures",
+      "global:desktop",
+    ]);
+    // notify-send where present; where not, the delivery says so.
+    assert.match(deliveries[1].result, /^(exit 0|notify-send not found)$/);
+    await until(async () => (await show(home, other, env)).hookDeliveries.length === 1);
+    assert.equal((await show(home, other, env)).hookDeliveries[0].hook, "global:desktop");
+  });
+
+  test("a broken [[hooks]] table is one line naming the file, exit 2", async () => {
+    const broken = join(home.dir, "broken.toml");
+    writeFileSync(broken, `[[hooks]]\non = ["exploded"]\nrun = "x"\n`);
+    const result = await bgt(home, ["hooks"], { BGT_CONFIG: broken });
+    assert.equal(result.code, 2);
+    assert.match(
+      result.stderr,
+      /^bgt: Cannot read \[\[hooks\]\] #1: on: unknown kind "exploded".* in config file .*broken\.toml\n$/,
+    );
   });
 });

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ScheduleNotFoundError } from "../../src/client/client.ts";
 import { UsageError } from "../../src/cli/cli_error.ts";
+import { ConfigError } from "../../src/config/config_file.ts";
 import { HookConfigError } from "../../src/hooks/global_hooks.ts";
 import {
   AbortError,
@@ -37,6 +38,7 @@ const errors: Error[] = [
   new SubmitRefusedError("x"),
   new ScheduleError("x"),
   new HookConfigError("x"),
+  new ConfigError("x"),
   new StoreConfigError("x"),
   new TaskNotFoundError(1),
   new ScheduleNotFoundError(1),

@@ -10,6 +10,7 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import { resolve } from "node:path";
+import { hookConfig } from "../../hooks/hook_config.ts";
 import { bgtHome } from "../../store/home.ts";
 import { parseInteger } from "../parse_options.ts";
 import { parseDurationOption } from "../time_options.ts";
@@ -30,8 +31,12 @@ export function superviseCommand() {
       const parallelText = options.parallel ?? process.env.BGT_PARALLEL;
       const graceText = options.killGrace ?? process.env.BGT_KILL_GRACE;
       const { startSupervisor } = await import("../../supervisor/supervisor.ts");
+      // Global hooks and the webhook secret come from the config file (a broken one: exit 2).
+      const { globalHooks, webhookSecret } = hookConfig(process.env);
       const supervisor = await startSupervisor({
         home: bgtHome(process.env),
+        globalHooks,
+        webhookSecret,
         parallel: parallelText === undefined
           ? undefined
           : parseInteger("--parallel", parallelText, { min: 1 }),
