@@ -3,19 +3,26 @@
  * in-process tools of the seeds — a pool of Web Workers whose buffers move without a copy,
  * `task()` futures, `BackgroundTask` and `WorkQueue`. Inside a task, `context` and `workQueue`.
  *
- * This file only re-exports; each concept lives in its own module under `src/`.
+ * This file only re-exports; each concept lives in its own module under `src/`. Every `Client`
+ * method is in docs/library.md; every example here and there runs in `npm test`.
  *
  * @example
  * ```ts
- * import { connect, Pool, task } from "bgt";
+ * import { connect, isBgtError, Pool, task } from "bgt";
  *
  * const double = task((x: number) => x * 2);
  * await double(21); // 42
  *
+ * const pool = new Pool({ size: 2 });
+ * await pool.run((x: number) => x + 1, [41]); // 42
+ * await pool.close();
+ *
  * const bgt = await connect();
  * const [id] = await bgt.submit([{ spec: { kind: "command", argv: ["date"] } }]);
  * const [done] = await bgt.wait([id]);
- * bgt.close();
+ * console.log(done.status); // "succeeded"
+ * await bgt.get(99).catch((error) => console.log(isBgtError(error, "TASK_NOT_FOUND"))); // true
+ * await bgt.close();
  * ```
  * @module
  */

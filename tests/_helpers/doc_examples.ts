@@ -56,7 +56,12 @@ function _commentBefore(source: string, offset: number): string | undefined {
 
 /** Every `@example` of mod.ts's exports and their public members. */
 export function exportedExamples(): DocExample[] {
-  const examples: DocExample[] = [];
+  // mod.ts's own (module) doc comment first.
+  const mod = join(ROOT, "mod.ts");
+  const modText = readFileSync(mod, "utf8");
+  const examples: DocExample[] = _examplesOf(modText.slice(0, modText.indexOf("*/") + 2)).map(
+    (code) => ({ where: "mod.ts:1 (module)", file: mod, code }),
+  );
   for (const [file, names] of exportedNames()) {
     const source = readFileSync(file, "utf8");
     const relative = file.slice(ROOT.length + 1);
