@@ -660,6 +660,7 @@ export class Client {
     if (options.taskId !== undefined) await this.get(options.taskId);
     await this.start({ signal });
     let after = options.since ?? await this.#store.lastEventId();
+    let restarts = 0;
     while (!signal?.aborted) {
       let events: TaskEvent[];
       try {
@@ -673,8 +674,15 @@ export class Client {
         events = response.type === "events" ? response.events : [];
       } catch (error) {
         if (signal?.aborted) return;
-        throw error;
+        // The supervisor went (a restart, a crash: the connection closed under the poll, or
+        // nothing answers): start the next one and read on from here. A few times in a row at
+        // most: a supervisor that keeps refusing (another version) is reported.
+        const gone = isBgtError(error, "SUPERVISOR_UNAVAILABLE") || isBgtError(error, "PROTOCOL");
+        if (!gone || restarts++ >= 3) throw error;
+        await this.start({ signal });
+        continue;
       }
+      restarts = 0;
       for (const event of events) {
         if (signal?.aborted) return;
         yield event;

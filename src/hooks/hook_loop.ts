@@ -53,6 +53,8 @@ const PRUNE_EVERY_MS = 3600_000;
 export class HookLoop {
   #options: HookLoopOptions;
   #running = new Map<number, Promise<void>>();
+  /** Deliveries whose try has been recorded, still in #running until the loop's next turn. */
+  #finished: number[] = [];
   #stopping = new AbortController();
   #wakeUp: (() => void) | undefined;
   #woken = false;
@@ -67,8 +69,17 @@ export class HookLoop {
     this.#done = this.#loop();
   }
 
-  /** Starts the loop (its first look at once). */
-  static start(options: HookLoopOptions): HookLoop {
+  /**
+   * Starts the loop (its first look at once). Resolves once its cursor is stored: call it before
+   * anything can end a task, so that a new home's first ends are not before its cursor.
+   */
+  static async start(options: HookLoopOptions): Promise<HookLoop> {
+    const { store } = options;
+    const deliverer = HookLoop.#delivererOf(options);
+    if (await store.hooks.cursor(deliverer) === undefined) {
+      // A new home plans from now on: the outbox's history set off nothing when it happened.
+      await store.hooks.plan(deliverer, await store.lastEventId(), []);
+    }
     return new HookLoop(options);
   }
 
@@ -90,10 +101,11 @@ export class HookLoop {
   }
 
   async #loop(): Promise<void> {
-    const { store, home, log } = this.#options;
+    const { store, log } = this.#options;
     const signal = this.#stopping.signal;
     while (!signal.aborted) {
       this.#woken = false;
+      for (const id of this.#finished.splice(0)) this.#running.delete(id);
       let wait = this.#options.pollMs ?? 2000;
       try {
         if (Date.now() - this.#prunedAt > PRUNE_EVERY_MS) {
@@ -104,7 +116,11 @@ export class HookLoop {
         await this.#runDue();
         if (this.#running.size < MAX_RUNNING) {
           // The soonest delivery not running now (a running one wakes the loop when it ends).
-          const soonest = await store.hooks.due(home.dir, Number.MAX_SAFE_INTEGER, MAX_RUNNING + 1);
+          const soonest = await store.hooks.due(
+            this.#deliverer,
+            Number.MAX_SAFE_INTEGER,
+            MAX_RUNNING + 1,
+          );
           const next = soonest.find((delivery) => !this.#running.has(delivery.id))?.nextAt;
           if (next != null) wait = Math.max(0, Math.min(wait, next - Date.now()));
         }
@@ -125,13 +141,8 @@ export class HookLoop {
 
   /** Plans the deliveries of the events after the cursor, a batch per transaction. */
   async #plan(): Promise<void> {
-    const { store, home } = this.#options;
-    let cursor = await store.hooks.cursor(home.dir);
-    if (cursor === undefined) {
-      // A new home plans from now on: the outbox's history set off nothing when it happened.
-      cursor = await store.lastEventId();
-      await store.hooks.plan(home.dir, cursor, []);
-    }
+    const { store } = this.#options;
+    let cursor = await store.hooks.cursor(this.#deliverer) ?? await store.lastEventId();
     for (;;) {
       const events = await store.events(cursor, { limit: BATCH });
       if (!events.length) return;
@@ -156,7 +167,7 @@ export class HookLoop {
         if (probe.length) deliveries.push(...await this.#deliveriesOf(event));
       }
       cursor = events[events.length - 1].id;
-      await store.hooks.plan(home.dir, cursor, deliveries);
+      await store.hooks.plan(this.#deliverer, cursor, deliveries);
       if (events.length < BATCH) return;
     }
   }
@@ -167,7 +178,20 @@ export class HookLoop {
    * home: the first supervisor to look plans it (a delivery is unique per event and hook).
    */
   #mine(task: Task): boolean {
+    // A task row that names its host (a shared store) must name this one: two hosts may use the
+    // same home path.
+    const host = (task as { host?: string | null }).host;
+    if (host && host !== this.#options.host) return false;
     return !task.home || task.home === this.#options.home.dir;
+  }
+
+  /** Who delivers, in the delivery records and the cursor: this host and home. */
+  get #deliverer(): string {
+    return HookLoop.#delivererOf(this.#options);
+  }
+
+  static #delivererOf(options: HookLoopOptions): string {
+    return `${options.host}:${options.home.dir}`;
   }
 
   async #deliveriesOf(event: TaskEvent) {
@@ -195,14 +219,16 @@ export class HookLoop {
 
   /** Starts the due deliveries that are not running yet, up to the cap. */
   async #runDue(): Promise<void> {
-    const { store, home } = this.#options;
+    const { store } = this.#options;
     const room = MAX_RUNNING - this.#running.size;
     if (room <= 0) return;
-    const due = await store.hooks.due(home.dir, Date.now(), room + this.#running.size);
+    const due = await store.hooks.due(this.#deliverer, Date.now(), room + this.#running.size);
     for (const delivery of due) {
       if (this.#running.has(delivery.id) || this.#running.size >= MAX_RUNNING) continue;
       const run = this.#deliver(delivery).finally(() => {
-        this.#running.delete(delivery.id);
+        // Forgotten by the loop itself, before its next look: a look already under way may
+        // have read the row before this try was recorded, and must not start it again.
+        this.#finished.push(delivery.id);
         this.wake();
       });
       this.#running.set(delivery.id, run);

@@ -1,6 +1,6 @@
 /**
  * The hook deliveries of a store: one row per hook to run or webhook to call for one event,
- * planned from the outbox by the supervisor of the home that ran the task (its cursor moves in
+ * planned from the outbox by the supervisor (host and home) that ran the task (its cursor moves in
  * the same transaction, so a crash plans nothing twice and misses nothing), then run at least
  * once, each try's outcome recorded (DESIGN §13).
  *
@@ -45,7 +45,7 @@ export interface NewHookDelivery {
 /** A delivery as stored, with its tries so far. */
 export interface HookDelivery extends NewHookDelivery {
   id: number;
-  /** The home whose supervisor delivers it. */
+  /** Who delivers it: `<host>:<home>` of the supervisor that ran the task. */
   home: string;
   createdAt: number;
   tries: number;

@@ -105,7 +105,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   const waiters = await TaskWaiters.open(store);
   const bell = new EventBell();
   // Hooks run beside the claim loop, never in it: they follow the outbox on their own.
-  const hookLoop = HookLoop.start({
+  const hookLoop = await HookLoop.start({
     store,
     home,
     host: process.env.BGT_HOST || host,

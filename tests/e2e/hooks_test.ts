@@ -200,6 +200,24 @@ describe("hooks and events (issue 15)", () => {
     }
   });
 
+  test("bgt events --follow reads on through a restart of the supervisor", async () => {
+    const follower = execFile(BGT, ["events", "--follow", "--json"], {
+      cwd: home.work,
+      env: home.env(),
+    });
+    let out = "";
+    follower.stdout!.on("data", (chunk) => (out += chunk));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await ok(home, ["daemon", "restart"]);
+      const id = Number(await ok(home, ["run", "--", "true"]));
+      await until(() => out.includes(`"taskId":${id},"kind":"succeeded"`));
+      assert.equal(follower.exitCode, null, "still following");
+    } finally {
+      follower.kill("SIGTERM");
+    }
+  });
+
   test("a failing hook never changes its task's outcome and writes no event", async () => {
     const id = await ok(home, ["run", "--on-success", "echo oops >&2; exit 3", "--", "true"]);
     await until(async () => (await show(home, id)).hookDeliveries[0]?.ok === false);
