@@ -4,7 +4,8 @@
  * version; a supervisor answers a request of another version with an error.
  *
  * Reads (ls, show, logs) go straight to the database; the socket carries what only the running
- * supervisor can do: wake it, signal a running task, wait for tasks, report and stop.
+ * supervisor can do: wake it, signal a running task, wait for tasks, follow the events (a long
+ * poll that its writes and the store's notifications end), report and stop.
  *
  * @example
  * ```ts
