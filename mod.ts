@@ -62,7 +62,7 @@ export { taskJson } from "./src/task/task_json.ts";
 export type { TaskEvent, TaskEventKind } from "./src/task/events.ts";
 export { eventJson } from "./src/task/event_json.ts";
 export type { TaskHooks } from "./src/task/task_hooks.ts";
-export type { HookDelivery } from "./src/store/hook_store.ts";
+export type { HookAction, HookDelivery, HookPayload } from "./src/store/hook_store.ts";
 export { signBody, verifyWebhookSignature } from "./src/hooks/webhook_secret.ts";
 export { ERROR_CODES, isBgtError } from "./src/task/error_codes.ts";
 export type { BgtError, BgtErrorCode } from "./src/task/error_codes.ts";
