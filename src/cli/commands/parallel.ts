@@ -1,0 +1,64 @@
+/**
+ * `bgt parallel [N]`: the global limit of tasks running at once. With N, sets it now (the running
+ * supervisor starts more tasks at once, or starts no more until fewer run) and keeps it in the
+ * store, so that it outlives `bgt daemon restart`, a crash or a reboot (as pueue's `parallel`);
+ * it wins over the config file's `parallel`. Without N, says the limit and where it came from.
+ *
+ * @example
+ * ```sh
+ * bgt parallel 5   # parallel 5 (applied now, kept in the store)
+ * bgt parallel     # parallel 5 (from store)
+ * ```
+ */
+import { Command } from "@commander-js/extra-typings";
+import { parseInteger } from "../parse_options.ts";
+import { withClient } from "../with_client.ts";
+
+/** The `parallel` command. */
+export function parallelCommand() {
+  return new Command("parallel")
+    .description("show or set how many tasks run at once (kept across restarts)")
+    .argument("[n]", "the new limit (an integer of at least 1)")
+    .option("--json", "print JSON")
+    .action((text, options) =>
+      withClient(async (client) => {
+        if (text !== undefined) {
+          const parallel = parseInteger("parallel", text, { min: 1 });
+          const { applied } = await client.setParallel(parallel);
+          if (options.json) {
+            process.stdout.write(`${JSON.stringify({ parallel, source: "store", applied })}\n`);
+          } else {
+            process.stdout.write(
+              `parallel ${parallel} (${
+                applied ? "applied now" : "no supervisor runs: the next one starts with it"
+              }; kept in the store)\n`,
+            );
+          }
+          return;
+        }
+        const status = await client.status();
+        const stored = (await client.storedSettings()).parallel;
+        const current = status
+          ? { parallel: status.parallel, source: status.sources?.parallel ?? "default" }
+          : {
+            parallel: stored === undefined ? null : Number(stored),
+            source: stored ? "store" : null,
+          };
+        if (options.json) {
+          process.stdout.write(
+            `${JSON.stringify({ ...current, running: status !== undefined })}\n`,
+          );
+        } else if (current.parallel === null) {
+          process.stdout.write(
+            "parallel not set (no supervisor runs; the next one uses the config file or the cores)\n",
+          );
+        } else {
+          process.stdout.write(
+            `parallel ${current.parallel} (from ${current.source}${
+              status ? "" : "; no supervisor runs"
+            })\n`,
+          );
+        }
+      })
+    );
+}
