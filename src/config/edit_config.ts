@@ -56,8 +56,10 @@ export function setConfigText(
     lines[at - 1] = line;
   } else if (table === undefined) {
     // Top-level keys go before the first table.
-    const first = lines.findIndex((l) => /^\s*\[/.test(l));
-    lines.splice(first === -1 ? lines.length : first, 0, line);
+    let at = lines.findIndex((l) => /^\s*\[/.test(l));
+    if (at === -1) at = lines.length;
+    while (at > 0 && lines[at - 1].trim() === "") at--; // above the blank line before a table
+    lines.splice(at, 0, line);
   } else if (header !== undefined) {
     lines.splice(header, 0, line);
   } else {
