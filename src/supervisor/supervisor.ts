@@ -22,6 +22,7 @@ import { openStore, storeConfig } from "../store/open_store.ts";
 import { runsInWorker, type Task } from "../task/types.ts";
 import { VERSION } from "../task/version.ts";
 import { Dispatcher } from "./dispatcher.ts";
+import { pruneFinished } from "./retention.ts";
 import { PARALLEL_KEY, resolveSettings, type SettingSource } from "./settings.ts";
 import { handleRequest } from "./handle_request.ts";
 import type { SupervisorContext } from "./supervisor_context.ts";
@@ -103,10 +104,11 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
 
   // Before anything can claim a task (a wake-up while the socket opens): no host is ours yet.
   const leftovers = WorkerHosts.endLeftovers(home.dir);
+  const config = options.config ?? loadConfig(process.env);
   const settings = resolveSettings({
     flags: { parallel: options.parallel, killGraceMs: options.killGraceMs },
     env: options.env ?? {},
-    config: options.config ?? loadConfig(process.env),
+    config,
     stored: await store.settings(),
   });
   const sources: Record<string, SettingSource> = {
@@ -139,9 +141,15 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       waiters.catchUp().catch((error) => log(`cannot read events: ${(error as Error).message}`));
     }),
   ]);
-  // The heartbeat says this supervisor lives; the outbox keeps 7 days and 100,000 events.
+  // The heartbeat says this supervisor lives; the outbox keeps 7 days and 100,000 events; the
+  // config file's [retention] says which finished tasks to keep.
+  const prune = async () => {
+    if (!config.retention) return;
+    const removed = await pruneFinished(store, home.logs, config.retention);
+    if (removed.length) log(`removed ${removed.length} finished task(s) past [retention]`);
+  };
   const housekeeping = setInterval(() => {
-    store.heartbeat(owner).then(() => store.pruneEvents()).catch((error) =>
+    store.heartbeat(owner).then(() => store.pruneEvents()).then(prune).catch((error) =>
       log(`cannot keep house: ${(error as Error).message}`)
     );
   }, HOUSEKEEPING_MS);
@@ -238,6 +246,9 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     )
   );
   await Promise.race([recovery, _delay(RECOVERY_WAIT_MS)]);
+  void recovery.then(prune).catch((error) =>
+    log(`cannot remove finished tasks past [retention]: ${(error as Error).message}`)
+  );
   const server = await serveSocket(
     home.socket,
     (request, signal) => handleRequest(context, request, signal),
