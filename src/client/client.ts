@@ -507,20 +507,26 @@ export class Client {
    * await bgt.setParallel(5);
    * ```
    */
-  async setParallel(parallel: number): Promise<{ applied: boolean }> {
+  async setParallel(
+    parallel: number,
+  ): Promise<{ applied: boolean; notApplied?: "none runs" | "older supervisor" }> {
     if (!Number.isSafeInteger(parallel) || parallel < 1) {
       throw new RangeError(`Cannot set parallel ${parallel}: it must be an integer of at least 1`);
     }
+    let notApplied: "none runs" | "older supervisor" = "none runs";
     if (await liveSupervisor(this.home, this.#store)) {
       try {
         await this.#request({ v: PROTOCOL_VERSION, type: "parallel", parallel });
         return { applied: true };
       } catch (error) {
-        if ((error as { code?: string }).code !== "SUPERVISOR_UNAVAILABLE") throw error;
+        const code = (error as { code?: string }).code;
+        // A supervisor of an older bgt knows no `parallel` request: stored, for its successor.
+        if (code === "PROTOCOL") notApplied = "older supervisor";
+        else if (code !== "SUPERVISOR_UNAVAILABLE") throw error;
       }
     }
     await this.#store.setSetting("parallel", String(parallel));
-    return { applied: false };
+    return { applied: false, notApplied };
   }
 
   /** The settings kept in the store (`bgt parallel N` → `{ parallel: "5" }`). */

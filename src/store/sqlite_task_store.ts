@@ -447,6 +447,7 @@ export class SqliteTaskStore implements TaskStore {
       const now = Date.now();
       const row = this.#db.prepare(
         `UPDATE tasks SET status = 'queued', run_at = ?, max_attempts = attempt + 1,
+           restart_streak = 0,
            finished_at = NULL, exit_code = NULL, signal = NULL, result = NULL, error = NULL,
            pid = NULL, progress = NULL, progress_message = NULL
          WHERE id = ? AND status IN (SELECT value FROM json_each(?))

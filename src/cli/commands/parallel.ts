@@ -24,15 +24,16 @@ export function parallelCommand() {
       withClient(async (client) => {
         if (text !== undefined) {
           const parallel = parseInteger("parallel", text, { min: 1 });
-          const { applied } = await client.setParallel(parallel);
+          const { applied, notApplied } = await client.setParallel(parallel);
           if (options.json) {
             process.stdout.write(`${JSON.stringify({ parallel, source: "store", applied })}\n`);
           } else {
-            process.stdout.write(
-              `parallel ${parallel} (${
-                applied ? "applied now" : "no supervisor runs: the next one starts with it"
-              }; kept in the store)\n`,
-            );
+            const how = applied
+              ? "applied now"
+              : notApplied === "older supervisor"
+              ? "the running supervisor is of an older bgt: 'bgt daemon restart' applies it"
+              : "no supervisor runs: the next one starts with it";
+            process.stdout.write(`parallel ${parallel} (${how}; kept in the store)\n`);
           }
           return;
         }

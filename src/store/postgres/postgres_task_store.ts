@@ -567,6 +567,7 @@ export class PostgresTaskStore implements TaskStore {
     const { value } = await this.#write(async (w) => {
       const [row] = await w.tx`
         UPDATE tasks SET status = 'queued', run_at = ${w.now}, max_attempts = attempt + 1,
+          restart_streak = 0,
           finished_at = NULL, exit_code = NULL, signal = NULL, result = NULL, error = NULL,
           pid = NULL, progress = NULL, progress_message = NULL
         WHERE id = ${id} AND status = ANY (${[...ENDED]}::text[])
