@@ -3,7 +3,9 @@
  * own config file (TempHome sets BGT_CONFIG), so no test reads the user's ~/.config.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { serveSocket } from "../../src/ipc/socket_server.ts";
@@ -12,7 +14,8 @@ import { bgtHome, ensureHome } from "../../src/store/home.ts";
 import { openSqlite } from "../../src/runtime/sqlite.ts";
 import { migrate, MIGRATIONS } from "../../src/store/migrations.ts";
 import { isAlive } from "../../src/runtime/process.ts";
-import { sqliteOnly, TempHome, waitFor } from "../_helpers/bgt_home.ts";
+import { BGT, sqliteOnly, TempHome, waitFor } from "../_helpers/bgt_home.ts";
+import { skipWithReason } from "../_helpers/skip.ts";
 
 const REPO = join(import.meta.dirname ?? ".", "../..");
 
@@ -280,6 +283,26 @@ describe("a service under systemd", () => {
     assert.match(unit, /^ExecStart=\S+ supervise$/m);
   });
 
+  test("systemd itself reads the unit without a warning (systemd-analyze verify)", (t) => {
+    const which = spawnSync("sh", ["-c", "command -v systemd-analyze"], { encoding: "utf8" });
+    if (which.status !== 0) return skipWithReason(t, "systemd-analyze is not installed");
+    const dir = mkdtempSync(join(tmpdir(), "bgt-unit-"));
+    try {
+      // The unit as `daemon install` would write it for this binary.
+      const unit = readFileSync(join(REPO, "contrib/systemd/bgt.service"), "utf8")
+        .replace("%h/.local/bin/bgt", BGT);
+      writeFileSync(join(dir, "bgt.service"), unit);
+      const verified = spawnSync("systemd-analyze", ["verify", join(dir, "bgt.service")], {
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+      assert.equal(verified.status, 0, verified.stderr);
+      assert.equal(verified.stderr.trim(), "", "no warning");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test(
     "bgt daemon install writes the unit for this binary and prints the two commands",
     withHome((home) => {
@@ -337,6 +360,38 @@ describe("a service under systemd", () => {
       home.ok(["daemon", "start"]);
       home.ok(["wait", id]);
       assert.equal(show(home, id).status, "succeeded");
+    }),
+  );
+
+  test(
+    "a supervisor run as the unit runs it (bgt supervise, foreground) starts as an auto-started one and re-adopts tasks after SIGTERM",
+    withHome(async (home) => {
+      writeFileSync(home.configFile, "parallel = 3\nautostart = false\n");
+      home.ok(["parallel", "4"]); // kept in the store, before any supervisor ran
+      const unitLike = () =>
+        spawn(BGT, ["supervise"], { env: home.env(), cwd: home.work, stdio: "ignore" });
+      let supervisor = unitLike();
+      try {
+        waitFor(() => home.bgt(["daemon", "status"]).code === 0, 20_000);
+        const state = status(home);
+        assert.equal(state.pid, supervisor.pid);
+        assert.equal(state.parallel, 4);
+        assert.deepEqual(state.sources, { parallel: "store", killGraceMs: "default" });
+        const id = home.ok(["run", "--", "sh", "-c", "sleep 3; echo done"]);
+        waitFor(() => show(home, id).status === "running", 20_000);
+        // `systemctl --user restart bgt`: SIGTERM to the supervisor alone (KillMode=process).
+        const ended = new Promise((resolve) => supervisor.on("exit", resolve));
+        supervisor.kill("SIGTERM");
+        await ended;
+        assert.equal(show(home, id).status, "running", "the command task outlives it");
+        supervisor = unitLike();
+        waitFor(() => home.bgt(["daemon", "status"]).code === 0, 20_000);
+        home.ok(["wait", id]);
+        assert.equal(show(home, id).status, "succeeded");
+        assert.equal(home.ok(["logs", id]), "done");
+      } finally {
+        supervisor.kill("SIGKILL");
+      }
     }),
   );
 
@@ -466,8 +521,6 @@ describe("upgrades", () => {
 
 /** Runs bgt without blocking this process's event loop (the fake supervisor above serves it). */
 async function _bgtAsync(home: TempHome, words: string[]) {
-  const { spawn } = await import("node:child_process");
-  const { BGT } = await import("../_helpers/bgt_home.ts");
   const child = spawn(BGT, words, { env: home.env(), cwd: home.work });
   let stdout = "";
   let stderr = "";
