@@ -80,6 +80,8 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   const log = options.log ??
     ((line: string) => console.error(`${new Date().toISOString()} ${line}`));
   ensureHome(home);
+  // A broken config file stops the start before anything is taken (one line, exit 2).
+  const config = options.config ?? loadConfig(process.env);
   const store = await openStore(storeConfig(process.env, home), { role: "supervisor" });
   const startTime = processStartTime(process.pid);
   const host = hostname();
@@ -104,7 +106,6 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
 
   // Before anything can claim a task (a wake-up while the socket opens): no host is ours yet.
   const leftovers = WorkerHosts.endLeftovers(home.dir);
-  const config = options.config ?? loadConfig(process.env);
   const settings = resolveSettings({
     flags: { parallel: options.parallel, killGraceMs: options.killGraceMs },
     env: options.env ?? {},
