@@ -5,7 +5,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { NewTask, TaskOutcome } from "../../src/task/types.ts";
-import { forEachStore } from "./_stores.ts";
+import postgres from "postgres";
+import { connectPostgres } from "../../src/store/postgres/postgres_connection.ts";
+import {
+  migratePostgres,
+  POSTGRES_MIGRATIONS,
+} from "../../src/store/postgres/postgres_migrations.ts";
+import { PostgresTaskStore } from "../../src/store/postgres/postgres_task_store.ts";
+import { forEachStore, postgresFactory, TEST_POSTGRES_URL } from "./_stores.ts";
 
 const ROOM = { maxProcesses: 100, maxWorkers: 100 };
 const service = (extra: Partial<NewTask> = {}): NewTask => ({
@@ -84,3 +91,40 @@ forEachStore("restart policies", (open) => {
     assert.equal(task?.restarts, 1);
   });
 });
+
+forEachStore("migrating a PostgreSQL store", () => {
+  test("a schema one step behind is migrated, and the step logged as migrated N→M", async () => {
+    const schema = `bgt_t${Math.random().toString(36).slice(2, 12)}`;
+    const url = new URL(TEST_POSTGRES_URL);
+    url.searchParams.set("schema", schema);
+    const admin = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
+    const written: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    try {
+      // As the previous bgt left it: every step but the last.
+      const older = POSTGRES_MIGRATIONS.length - 1;
+      const connection = connectPostgres(url.toString());
+      try {
+        await migratePostgres(connection, POSTGRES_MIGRATIONS.slice(0, older));
+      } finally {
+        await connection.sql.end({ timeout: 1 });
+      }
+      process.stderr.write = ((chunk: string) => (written.push(String(chunk)), true)) as never;
+      const store = await PostgresTaskStore.open(url.toString());
+      process.stderr.write = write;
+      assert.deepEqual(await store.settings(), {}, "the new step's table is there");
+      await store.close();
+      assert.equal(written.length, 1, written.join(""));
+      assert.match(
+        written[0],
+        new RegExp(
+          `^bgt: migrated ${older}→${POSTGRES_MIGRATIONS.length}: the schema of postgres://`,
+        ),
+      );
+    } finally {
+      process.stderr.write = write;
+      await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end({ timeout: 1 });
+    }
+  });
+}, [postgresFactory]);
