@@ -11,6 +11,8 @@
  * ```
  */
 import { Command } from "@commander-js/extra-typings";
+import { loadConfig } from "../../config/config_file.ts";
+import { parseStoredParallel, resolveSettings } from "../../supervisor/settings.ts";
 import { parseInteger } from "../parse_options.ts";
 import { withClient } from "../with_client.ts";
 
@@ -38,25 +40,24 @@ export function parallelCommand() {
           return;
         }
         const status = await client.status();
-        const stored = (await client.storedSettings()).parallel;
+        // With none running: what the next one (started by a command or by systemd) takes.
+        const next = status ? undefined : resolveSettings({
+          flags: {},
+          env: { parallel: parseStoredParallel(process.env.BGT_PARALLEL) },
+          config: loadConfig(process.env),
+          stored: await client.storedSettings(),
+        }).parallel;
         const current = status
           ? { parallel: status.parallel, source: status.sources?.parallel ?? "default" }
-          : {
-            parallel: stored === undefined ? null : Number(stored),
-            source: stored ? "store" : null,
-          };
+          : { parallel: next!.value, source: next!.source };
         if (options.json) {
           process.stdout.write(
             `${JSON.stringify({ ...current, running: status !== undefined })}\n`,
           );
-        } else if (current.parallel === null) {
-          process.stdout.write(
-            "parallel not set (no supervisor runs; the next one uses the config file or the cores)\n",
-          );
         } else {
           process.stdout.write(
             `parallel ${current.parallel} (from ${current.source}${
-              status ? "" : "; no supervisor runs"
+              status ? "" : "; no supervisor runs: the next one starts with it"
             })\n`,
           );
         }
