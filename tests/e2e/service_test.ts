@@ -54,6 +54,10 @@ describe("config file and settings", () => {
     "bgt parallel 5 applies now, survives bgt daemon restart and wins over the config file",
     withHome((home) => {
       writeFileSync(home.configFile, "parallel = 3\n");
+      assert.equal(
+        home.ok(["parallel"]),
+        "parallel 3 (from config; no supervisor runs: the next one starts with it)",
+      );
       home.ok(["daemon", "start"]);
       assert.match(home.ok(["parallel", "5"]), /^parallel 5 \(applied now; kept in the store\)$/);
       assert.equal(status(home).parallel, 5);
