@@ -32,13 +32,16 @@ Description=bgt supervisor: background tasks, their output and their results
 # A PostgreSQL store (store = "postgres://…" in config.toml) may need the network.
 Wants=network-online.target
 After=network-online.target
+# Never give up restarting it (a store not reachable yet at boot, another supervisor of the home
+# still stopping): one try every RestartSec.
+StartLimitIntervalSec=0
 
 [Service]
 Type=simple
 ExecStart=${options.execStart}
 ${environment}# Restarted when it fails (a clean 'bgt daemon stop' stays stopped).
 Restart=on-failure
-RestartSec=2s
+RestartSec=5s
 # Only the supervisor is stopped with the unit: running command tasks keep running in their own
 # process groups, and the next supervisor re-adopts them (a stop or restart loses no task).
 KillMode=process
