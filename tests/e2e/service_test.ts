@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { systemdUnit } from "../../src/cli/systemd_unit.ts";
 import { serveSocket } from "../../src/ipc/socket_server.ts";
 import type { SupervisorStatus } from "../../src/ipc/protocol.ts";
 import { bgtHome, ensureHome } from "../../src/store/home.ts";
@@ -285,6 +286,8 @@ describe("a service under systemd", () => {
       assert.ok(unit.split("\n").includes(line), `has ${line}`);
     }
     assert.match(unit, /^ExecStart=\S+ supervise$/m);
+    // The file is what `daemon install` writes, for a binary in ~/.local/bin.
+    assert.equal(unit, systemdUnit({ execStart: "%h/.local/bin/bgt supervise" }));
   });
 
   test("systemd itself reads the unit without a warning (systemd-analyze verify)", (t) => {
