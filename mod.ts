@@ -66,6 +66,9 @@ export type { HookAction, HookDelivery, HookPayload } from "./src/store/hook_sto
 export { signBody, verifyWebhookSignature } from "./src/hooks/webhook_secret.ts";
 export { ERROR_CODES, isBgtError } from "./src/task/error_codes.ts";
 export type { BgtError, BgtErrorCode } from "./src/task/error_codes.ts";
+export type { RestartPolicy } from "./src/task/restart_policy.ts";
+export { ConfigError, configPath, loadConfig } from "./src/config/config_file.ts";
+export type { BgtConfig } from "./src/config/config_file.ts";
 export { exitCodeOf } from "./src/task/exit_code.ts";
 export {
   ProtocolError,

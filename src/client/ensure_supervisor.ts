@@ -15,17 +15,25 @@ import { PROTOCOL_VERSION } from "../ipc/protocol.ts";
 import { isCompiled, selfCommand } from "../runtime/process.ts";
 import type { BgtHome } from "../store/home.ts";
 import { SupervisorUnavailableError } from "../task/errors.ts";
+import { autostartOff, noSupervisorError } from "./autostart.ts";
 
 /** Options for {@linkcode ensureSupervisor}. */
 export interface EnsureOptions {
   /** Longest wait for a new supervisor's socket. @default 10000 */
   timeoutMs?: number;
+  /**
+   * Start one even with BGT_NO_AUTOSTART=1 or `autostart = false` (`bgt daemon start`).
+   * @default false
+   */
+  force?: boolean;
   signal?: AbortSignal;
 }
 
 /** Wakes the supervisor, starting one if none answers. */
 export async function ensureSupervisor(home: BgtHome, options: EnsureOptions = {}): Promise<void> {
   if (await _notify(home)) return;
+  const off = options.force ? undefined : autostartOff(process.env);
+  if (off) throw noSupervisorError(home, off);
   startSupervisorProcess(home);
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   for (let delay = 2; Date.now() < deadline; delay = Math.min(delay * 2, 50)) {

@@ -43,6 +43,8 @@ export function planDeliveries(
   const env = hookEnv(event, task, { host: options.host, durationMs });
   const body = {
     ...taskJson(task),
+    // As show --json has them for a task that has ended: no CPU/memory, nothing waited for.
+    usage: null,
     waiting: null,
     streams: options.streams ?? null,
     outputTail: options.outputTail,

@@ -35,6 +35,8 @@ export type Request =
   | { v: number; type: "stop"; drainMs?: number }
   | { v: number; type: "kill"; id: number; signal: string }
   | { v: number; type: "wait"; ids: number[] }
+  /** Sets the global limit now (and stores it: it outlives restarts). */
+  | { v: number; type: "parallel"; parallel: number }
   /**
    * The outbox's events after `after` (of one task with `taskId`), at most `limit`; when there
    * are none yet, the answer waits up to `waitMs` for some (a long poll).
@@ -73,6 +75,15 @@ export interface SupervisorStatus {
   counts: StatusCounts;
   /** False when the store did not answer in time (counts are then empty). */
   storeAnswering?: boolean;
+  /**
+   * Where each setting came from: `flag` (of `bgt supervise`), `store` (`bgt parallel N`),
+   * `env`, `config` (the config file) or `default` (absent from an older supervisor).
+   */
+  sources?: Record<string, "flag" | "store" | "env" | "config" | "default">;
+  /** Time between SIGTERM and SIGKILL on a kill or timeout (absent from an older supervisor). */
+  killGraceMs?: number;
+  /** The config file it read (absent from an older supervisor). */
+  config?: string;
 }
 
 /** Every response the supervisor can send; `ok: false` carries an error. */
@@ -83,8 +94,17 @@ export type Response =
   /** `already`: the task was in this state already (ended, paused, running): nothing was sent. */
   | { ok: true; type: "killed"; id: number; already?: TaskStatus }
   | { ok: true; type: "finished"; ids: number[] }
+  | { ok: true; type: "parallel"; parallel: number }
   | { ok: true; type: "events"; events: TaskEvent[] }
   | { ok: false; error: ErrorData };
 
 /** The request types, for validation. */
-export const REQUEST_TYPES = ["notify", "status", "stop", "kill", "wait", "events"] as const;
+export const REQUEST_TYPES = [
+  "notify",
+  "status",
+  "stop",
+  "kill",
+  "wait",
+  "parallel",
+  "events",
+] as const;

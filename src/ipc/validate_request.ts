@@ -39,6 +39,9 @@ export function validateRequest(value: unknown): Request {
   if (request.type === "wait" && (!Array.isArray(request.ids) || !request.ids.every(isId))) {
     throw new ProtocolError("Cannot handle wait: needs a list of ids");
   }
+  if (request.type === "parallel" && !isId(request.parallel)) {
+    throw new ProtocolError("Cannot handle parallel: needs an integer of at least 1");
+  }
   if (request.type === "events") {
     const count = (n: unknown) =>
       n === undefined || (Number.isSafeInteger(n) && (n as number) >= 0);

@@ -10,7 +10,7 @@
  */
 import { chmodSync, closeSync, existsSync } from "node:fs";
 import { openSqlite, type SqliteDatabase } from "../runtime/sqlite.ts";
-import { migrate } from "./migrations.ts";
+import { migrate, MIGRATIONS, schemaVersion } from "./migrations.ts";
 import { openOwnFile } from "./own_files.ts";
 
 /** A migrated database with a transaction helper. */
@@ -31,7 +31,19 @@ export class SqliteConnection {
     // every other step.
     retryBusy(() => db.exec("PRAGMA journal_mode = WAL"));
     db.exec("PRAGMA synchronous = NORMAL");
-    retryBusy(() => migrate(db));
+    const found = schemaVersion(db);
+    // An older schema is copied before it changes (an upgrade can be undone by putting the copy
+    // back and the old bgt with it); a new file has nothing to keep.
+    const backup = found > 0 && found < MIGRATIONS.length && path !== ":memory:"
+      ? _backUp(db, `${path}.v${found}.bak`)
+      : undefined;
+    const migrated = retryBusy(() => migrate(db));
+    if (migrated.from !== migrated.to && migrated.from > 0) {
+      process.stderr.write(
+        `bgt: migrated ${migrated.from}→${migrated.to}: the schema of ${path}` +
+          (backup ? ` (its copy from before: ${backup})\n` : "\n"),
+      );
+    }
     if (path !== ":memory:") {
       for (const file of [path, `${path}-wal`, `${path}-shm`]) {
         if (existsSync(file)) chmodSync(file, 0o600);
@@ -59,6 +71,25 @@ export class SqliteConnection {
 
   close(): void {
     this.db.close();
+  }
+}
+
+/**
+ * Copies the database (consistently, WAL included) to `target` unless that exists already (a
+ * process opening it at the same time made it); returns the copy's path, or undefined.
+ */
+function _backUp(db: SqliteDatabase, target: string): string | undefined {
+  if (existsSync(target)) return target;
+  try {
+    retryBusy(() => db.exec(`VACUUM INTO '${target.replaceAll("'", "''")}'`));
+    chmodSync(target, 0o600);
+    return target;
+  } catch (error) {
+    if (existsSync(target)) return target; // a twin made it meanwhile
+    process.stderr.write(
+      `bgt: cannot copy ${target} before migrating: ${(error as Error).message}\n`,
+    );
+    return undefined;
   }
 }
 

@@ -13,6 +13,7 @@ import { encode } from "../task/codec.ts";
 import { storableSpec } from "../task/stored_spec.ts";
 import { endData, type TaskEvent, type TaskEventKind } from "../task/events.ts";
 import { keyDecision, replacedError } from "../task/keys.ts";
+import { DEFAULT_RESTART_DELAY_MS } from "../task/restart_policy.ts";
 import { initialStatus, settle } from "../task/settle.ts";
 import { ACTIVE, NOT_STARTED, sqlSet } from "../task/statuses.ts";
 import { countEnvTasks, envById, storeEnv, tallyEnv } from "./task_envs.ts";
@@ -32,7 +33,8 @@ import {
 export const TASK_COLUMNS = `id, kind, spec, name, grp, priority, status, run_at, created_at,
   started_at, finished_at, attempt, max_attempts, backoff_ms, timeout_ms, after_any, task_key,
   schedule_id, retain, stdin, checkpoint, env_id, cwd, meta, pid, exit_code, signal, result, error, progress, progress_message,
-  owner, lease_until, home, stop_reason, stop_signal, paused_at, paused_ms, hooks,
+  owner, lease_until, home, stop_reason, stop_signal, paused_at, paused_ms, restart_policy,
+  restart_delay_ms, max_restarts, restarts, restart_streak, hooks,
   (SELECT json_group_array(dep_id) FROM dependencies WHERE task_id = tasks.id) AS after_ids`;
 
 /**
@@ -80,6 +82,11 @@ export type TaskRow = {
   stop_reason: string | null;
   stop_signal: string | null;
   paused_at: number | null;
+  restart_policy: string | null;
+  restart_delay_ms: number;
+  max_restarts: number | null;
+  restarts: number;
+  restart_streak: number;
   paused_ms: number;
   hooks: string | null;
   after_ids: string;
@@ -131,8 +138,8 @@ export function insertTasks(
   const insert = db.prepare(
     `INSERT INTO tasks (kind, spec, name, grp, priority, status, run_at, created_at, max_attempts,
        backoff_ms, timeout_ms, after_any, task_key, schedule_id, retain, stdin, env_id, cwd, meta,
-       in_worker, hooks)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       in_worker, restart_policy, restart_delay_ms, max_restarts, hooks)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const addDependency = db.prepare(
     "INSERT OR IGNORE INTO dependencies (task_id, dep_id, any_outcome) VALUES (?, ?, ?)",
@@ -190,6 +197,9 @@ export function insertTasks(
         task.cwd ?? process.cwd(),
         JSON.stringify(task.meta ?? {}),
         runsInWorker(task.spec) ? 1 : 0,
+        task.restart ?? null,
+        task.restartDelayMs ?? DEFAULT_RESTART_DELAY_MS,
+        task.maxRestarts ?? null,
         _hooksJson(task.hooks),
       ).lastInsertRowid,
     );

@@ -10,6 +10,7 @@ import type { Request, Response } from "../ipc/protocol.ts";
 import { handleEvents } from "./handlers/handle_events.ts";
 import { handleKill } from "./handlers/handle_kill.ts";
 import { handleNotify } from "./handlers/handle_notify.ts";
+import { handleParallel } from "./handlers/handle_parallel.ts";
 import { handleStatus } from "./handlers/handle_status.ts";
 import { handleStop } from "./handlers/handle_stop.ts";
 import { handleWait } from "./handlers/handle_wait.ts";
@@ -34,5 +35,7 @@ export async function handleRequest(
       return await handleWait(context, request, signal);
     case "events":
       return await handleEvents(context, request, signal);
+    case "parallel":
+      return await handleParallel(context, request);
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The library's Task and the CLI's --json describe a task the same way: `taskJson()` of what
- * `client.get()` returns is what `bgt show --json` prints (less show's extras: why it waits, its
- * streams and its hook deliveries), and of what `client.list()` returns what `bgt ls --json` does.
+ * `client.get()` returns is what `bgt show --json` prints (less show's extras: its CPU and memory,
+ * why it waits, its streams and its hook deliveries), and of what `client.list()` returns what
+ * `bgt ls --json` does (less its CPU and memory).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -31,10 +32,11 @@ describe("the library's Task and the CLI's --json", () => {
     home.ok(["wait", id]);
     const client = await connect({ env: home.env() });
     try {
-      const { waiting, streams, hookDeliveries, ...shown } = JSON.parse(
+      const { usage, waiting, streams, hookDeliveries, ...shown } = JSON.parse(
         home.ok(["show", id, "--json"]),
       );
       assert.equal(waiting, null);
+      assert.equal(usage, null);
       assert.ok(streams && Array.isArray(hookDeliveries));
       const task = await client.get(Number(id));
       assert.deepEqual(taskJson(task), shown);
@@ -42,10 +44,11 @@ describe("the library's Task and the CLI's --json", () => {
       assert.deepEqual(shown.hooks, { onSuccess: "true" });
       const listed = JSON.parse(home.ok(["ls", "--json"]));
       const [fromList] = await client.list({ ids: [Number(id)] });
-      assert.deepEqual(
-        listed.find((t: { id: number }) => t.id === Number(id)),
-        taskJson(fromList, { result: false }),
+      const { usage: listedUsage, ...row } = listed.find((t: { id: number }) =>
+        t.id === Number(id)
       );
+      assert.equal(listedUsage, null);
+      assert.deepEqual(row, taskJson(fromList, { result: false }));
     } finally {
       await client.close();
     }
