@@ -778,7 +778,11 @@ export class Client {
    *
    * @example
    * ```ts
-   * await bgt.setParallel(5);
+   * import { connect } from "bgt";
+   * const bgt = await connect();
+   * console.log(await bgt.setParallel(5)); // { applied: false, notApplied: "none runs" }
+   * console.log(await bgt.storedSettings()); // { parallel: "5" }
+   * await bgt.close();
    * ```
    */
   async setParallel(

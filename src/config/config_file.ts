@@ -67,6 +67,7 @@ export type ConfigEnv = Record<string, string | undefined>;
  *
  * @example
  * ```ts
+ * import { configPath } from "bgt";
  * configPath({ XDG_CONFIG_HOME: "/home/me/.config" }); // "/home/me/.config/bgt/config.toml"
  * configPath({ BGT_CONFIG: "/etc/bgt.toml" }); // "/etc/bgt.toml"
  * ```
@@ -85,6 +86,7 @@ export function configPath(env: ConfigEnv = process.env): string {
  *
  * @example
  * ```ts
+ * import { loadConfig } from "bgt";
  * const { parallel } = loadConfig(process.env);
  * ```
  */
