@@ -240,11 +240,17 @@ export function migrate(db: SqliteDatabase, options: MigrateOptions = {}): Migra
     );
   }
   let ran = 0;
-  for (let step = version; step < to; step++) {
+  // A new file gets its whole schema in one transaction: a twin opening it at the same moment
+  // sees it empty or complete, never half made (it would take that for an upgrade, and say so).
+  const steps = version === 0 ? [[0, to]] : Array.from({ length: to - version }, (_, i) => {
+    return [version + i, version + i + 1];
+  });
+  for (const [first, last] of steps) {
     db.exec("BEGIN IMMEDIATE");
     try {
-      const current = db.prepare("PRAGMA user_version").get<{ user_version: number }>();
-      if ((current?.user_version ?? 0) === step) {
+      for (let step = first; step < last; step++) {
+        const current = db.prepare("PRAGMA user_version").get<{ user_version: number }>();
+        if ((current?.user_version ?? 0) !== step) continue;
         const migration = MIGRATIONS[step];
         if (typeof migration === "string") db.exec(migration);
         else migration(db);
