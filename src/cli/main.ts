@@ -40,6 +40,7 @@ const COMMANDS: Record<string, Loader> = {
   clean: load(async () => (await import("./commands/clean.ts")).cleanCommand()),
   daemon: load(async () => (await import("./commands/daemon.ts")).daemonCommand()),
   supervise: load(async () => (await import("./commands/supervise.ts")).superviseCommand()),
+  ui: load(async () => (await import("./commands/ui.ts")).uiCommand()),
   completions: load(async () => (await import("./commands/completions.ts")).completionsCommand()),
   __complete: load(async () => (await import("./commands/completions.ts")).completeCommand()),
 };

@@ -1,0 +1,431 @@
+/**
+ * `bgt ui`'s HTTP server (node:http, so it runs on Bun and Deno alike): sign-in by token link,
+ * then pages, the JSON API, form-post actions and one Server-Sent Events stream per page, over
+ * whichever store the home is configured with.
+ *
+ * Security, on every request: the Host header must name this server (no DNS rebinding); without
+ * the session cookie every page, asset and API path answers 401; a POST needs the session's CSRF
+ * token (and a same-origin Origin when the browser sends one) and answers 403 when read-only;
+ * every answer carries a Content-Security-Policy that allows only this server's own script and
+ * stylesheet, and `Referrer-Policy: no-referrer` so the token never leaks in a Referer.
+ *
+ * @example
+ * ```ts
+ * const server = await startUiServer({ client, store, listen: parseListen("127.0.0.1:0") });
+ * console.log(server.signInUrl); // http://127.0.0.1:40123/?token=…
+ * await server.close();
+ * ```
+ */
+import { Buffer } from "node:buffer";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Client } from "../client/client.ts";
+import type { TaskStore } from "../store/task_store.ts";
+import { toJson } from "../task/task_json.ts";
+import { type ActionOutcome, runAction, UnknownActionError } from "./actions.ts";
+import { apiAnswer } from "./api.ts";
+import { UI_SCRIPT, UI_STYLE } from "./assets.ts";
+import { UiAuth } from "./auth.ts";
+import { EventHub } from "./event_hub.ts";
+import { type Html, html } from "./html.ts";
+import { allowedHosts, type ListenAddress } from "./listen_address.ts";
+import type { PageContext } from "./page_context.ts";
+import { groupsPage } from "./pages/groups.ts";
+import { hostsPage } from "./pages/hosts.ts";
+import { layout } from "./pages/layout.ts";
+import { overviewPage } from "./pages/overview.ts";
+import { schedulesPage } from "./pages/schedules.ts";
+import { taskPage } from "./pages/task.ts";
+import { tasksPage } from "./pages/tasks.ts";
+
+/** Options for {@linkcode startUiServer}. */
+export interface UiServerOptions {
+  client: Client;
+  /** The store to read (the client's; a second connection keeps reads off its pool). */
+  store: TaskStore;
+  listen: ListenAddress;
+  /** A fixed token (a password); required for a listen address that is not local. */
+  token?: string;
+  /** No actions: no buttons, and every POST answers 403. */
+  readOnly?: boolean;
+  /** Ms between keep-alive comments on an idle event stream. @default 5000 (Bun drops idle ones at 10 s) */
+  keepAliveMs?: number;
+}
+
+/** A running dashboard. */
+export interface UiServer {
+  /** `http://HOST:PORT` */
+  readonly origin: string;
+  readonly port: number;
+  /** The URL that signs a browser in (`/?token=…`). */
+  readonly signInUrl: string;
+  close(): Promise<void>;
+}
+
+/** Refused to start: a one-line reason (the CLI exits 2). */
+export class UiConfigError extends Error {}
+
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join("; ");
+
+const SECURITY_HEADERS: Record<string, string> = {
+  "content-security-policy": CSP,
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-resource-policy": "same-origin",
+};
+
+/** Most bytes of a form post. */
+const MAX_FORM_BYTES = 1024 * 1024;
+
+/** Starts the server; resolves once it listens. Throws UiConfigError for a refused setup. */
+export async function startUiServer(options: UiServerOptions): Promise<UiServer> {
+  if (!options.listen.local && !options.token) {
+    throw new UiConfigError(
+      `--listen ${options.listen.host}: an address other hosts can reach needs --token (or BGT_UI_TOKEN)`,
+    );
+  }
+  if (options.token !== undefined && options.token.length < 16) {
+    throw new UiConfigError("--token: use at least 16 characters");
+  }
+  const hub = new EventHub(options.store);
+  const streams = new Set<ServerResponse>();
+  // Known once listening (the cookie's name and the Host check need the port).
+  const bound: { auth?: UiAuth; hosts?: string[] } = {};
+  const server: Server = createServer((request, response) => {
+    _handle(request, response).catch((error) => {
+      console.error(
+        `bgt ui: ${request.method} ${request.url}: ${(error as Error)?.message ?? error}`,
+      );
+      if (!response.headersSent) {
+        _send(response, 500, "text/plain; charset=utf-8", "internal error\n");
+      } else response.end();
+    });
+  });
+
+  async function _handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const host = request.headers.host ?? "";
+    if (bound.hosts && !bound.hosts.includes(host.toLowerCase())) {
+      _send(response, 421, "text/plain; charset=utf-8", `bgt ui: wrong Host header '${host}'\n`);
+      return;
+    }
+    const url = new URL(request.url ?? "/", `http://${host || "localhost"}`);
+    const a = bound.auth!;
+    const token = url.searchParams.get("token");
+    if (token !== null && request.method === "GET") {
+      const session = a.signIn(token);
+      if (!session) {
+        _send(
+          response,
+          401,
+          "text/html; charset=utf-8",
+          _denied(
+            "This sign-in link was used already or is wrong. Run bgt ui again for a new one.",
+          ),
+        );
+        return;
+      }
+      url.searchParams.delete("token");
+      response.setHeader("set-cookie", a.cookieHeader(session));
+      _redirect(response, url.pathname + (url.search === "?" ? "" : url.search));
+      return;
+    }
+    const session = a.sessionOf(request.headers.cookie);
+    if (!a.isSession(session)) {
+      if (url.pathname.startsWith("/api/") || url.pathname === "/events") {
+        _send(
+          response,
+          401,
+          "application/json",
+          `${toJson({ error: "sign in first: open the URL bgt ui printed" })}\n`,
+        );
+      } else {
+        _send(
+          response,
+          401,
+          "text/html; charset=utf-8",
+          _denied("Open the sign-in URL that bgt ui printed."),
+        );
+      }
+      return;
+    }
+    const context: PageContext = {
+      store: options.store,
+      client: options.client,
+      url,
+      csrf: a.csrfToken(session!),
+      readOnly: options.readOnly ?? false,
+      now: Date.now(),
+    };
+    if (request.method === "POST") return await _post(request, response, context, session!);
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      response.setHeader("allow", "GET, HEAD, POST");
+      _send(response, 405, "text/plain; charset=utf-8", "method not allowed\n");
+      return;
+    }
+    const path = url.pathname;
+    if (path === "/assets/ui.js") {
+      return _asset(response, "text/javascript; charset=utf-8", UI_SCRIPT);
+    }
+    if (path === "/assets/ui.css") return _asset(response, "text/css; charset=utf-8", UI_STYLE);
+    if (path === "/events") return await _events(request, response, url);
+    if (path.startsWith("/api/")) {
+      const answer = await apiAnswer(context, path);
+      if ("bytes" in answer) {
+        response.statusCode = answer.status;
+        _headers(response, answer.type);
+        response.end(answer.bytes);
+      } else {
+        _send(response, answer.status, "application/json", `${toJson(answer.body, 2)}\n`);
+      }
+      return;
+    }
+    const page = await _page(context, path);
+    if (!page) {
+      _send(
+        response,
+        404,
+        "text/html; charset=utf-8",
+        String(_frame(
+          context,
+          "Not found",
+          path,
+          html`
+            <h1>Not found</h1>
+            <p>No page at <code>${path}</code>.</p>
+          `,
+        )),
+      );
+      return;
+    }
+    _send(response, 200, "text/html; charset=utf-8", String(page));
+  }
+
+  async function _page(context: PageContext, path: string): Promise<Html | undefined> {
+    // Read first: an event written while the page renders is then still sent to it.
+    context.eventId = await options.store.lastEventId();
+    const task = /^\/tasks\/(\d+)$/.exec(path);
+    if (task) {
+      const page = await taskPage(context, Number(task[1]));
+      if (!page) return undefined;
+      return _frame(context, page.title, path, page.body, page.logs);
+    }
+    const pages: Record<string, [string, (context: PageContext) => Promise<Html>]> = {
+      "/": ["Overview", overviewPage],
+      "/tasks": ["Tasks", tasksPage],
+      "/schedules": ["Schedules", schedulesPage],
+      "/groups": ["Groups", groupsPage],
+      "/hosts": ["Hosts", hostsPage],
+    };
+    const found = pages[path];
+    if (!found) return undefined;
+    return _frame(context, found[0], path, await found[1](context));
+  }
+
+  function _frame(
+    context: PageContext,
+    title: string,
+    path: string,
+    body: Html,
+    after?: Html,
+  ): Html {
+    const query = context.url.searchParams;
+    const message = query.get("msg");
+    const error = query.get("err");
+    const flash = html`${message ? html`<div class="flash">${message}</div>` : ""}${
+      error ? html`<div class="flash error">${error}</div>` : ""
+    }`;
+    return layout({
+      title,
+      path,
+      body: html`${flash}${body}`,
+      after,
+      readOnly: context.readOnly,
+      store: options.store.kind,
+      eventId: context.eventId,
+    });
+  }
+
+  async function _post(
+    request: IncomingMessage,
+    response: ServerResponse,
+    context: PageContext,
+    session: string,
+  ): Promise<void> {
+    if (context.readOnly) {
+      _send(response, 403, "text/plain; charset=utf-8", "bgt ui is read-only\n");
+      return;
+    }
+    const origin = request.headers.origin;
+    if (
+      origin !== undefined && origin !== "null" && new URL(origin).host !== request.headers.host
+    ) {
+      _send(response, 403, "text/plain; charset=utf-8", "cross-origin post refused\n");
+      return;
+    }
+    let form: URLSearchParams;
+    try {
+      form = new URLSearchParams(await _body(request));
+    } catch (error) {
+      _send(response, 413, "text/plain; charset=utf-8", `${(error as Error).message}\n`);
+      return;
+    }
+    if (!bound.auth!.isCsrf(session, form.get("_csrf") ?? undefined)) {
+      _send(
+        response,
+        403,
+        "text/plain; charset=utf-8",
+        "missing or wrong CSRF token: reload the page\n",
+      );
+      return;
+    }
+    let outcome: ActionOutcome;
+    try {
+      outcome = await runAction(context, context.url.pathname, form);
+    } catch (error) {
+      if (error instanceof UnknownActionError) {
+        _send(response, 404, "text/plain; charset=utf-8", `${error.message}\n`);
+        return;
+      }
+      const back = form.get("back");
+      outcome = {
+        back: back?.startsWith("/") && !back.startsWith("//")
+          ? back
+          : context.url.pathname.replace(/\/[^/]+$/, "") || "/",
+        message: (error as Error)?.message ?? String(error),
+        error: true,
+      };
+    }
+    const target = new URL(outcome.back, "http://x");
+    target.searchParams.delete("msg");
+    target.searchParams.delete("err");
+    target.searchParams.set(outcome.error ? "err" : "msg", outcome.message);
+    _redirect(response, target.pathname + target.search);
+  }
+
+  async function _events(
+    request: IncomingMessage,
+    response: ServerResponse,
+    url: URL,
+  ): Promise<void> {
+    const resume = (request.headers["last-event-id"] as string | undefined) ??
+      url.searchParams.get("after");
+    const after = resume && /^\d+$/.test(resume) ? Number(resume) : undefined;
+    response.statusCode = 200;
+    _headers(response, "text/event-stream; charset=utf-8");
+    response.setHeader("connection", "keep-alive");
+    response.setHeader("x-accel-buffering", "no");
+    request.socket.setTimeout(0);
+    request.socket.setNoDelay?.(true);
+    response.flushHeaders?.();
+    response.write("retry: 2000\n\n");
+    streams.add(response);
+    const keepAlive = setInterval(
+      () => response.write(": keep-alive\n\n"),
+      options.keepAliveMs ?? 5000,
+    );
+    const subscription: { stop?: () => void } = {};
+    const end = () => {
+      clearInterval(keepAlive);
+      subscription.stop?.();
+      streams.delete(response);
+    };
+    request.on("close", end);
+    response.on("close", end);
+    subscription.stop = await hub.subscribe(after, (events) => {
+      response.write(events.map((event) => `id: ${event.id}\ndata: ${toJson(event)}\n\n`).join(""));
+    });
+    if (response.destroyed || response.writableEnded) end();
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.listen.port, options.listen.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : options.listen.port;
+  const auth = new UiAuth({ port, token: options.token });
+  bound.auth = auth;
+  bound.hosts = allowedHosts(options.listen, port);
+  const name = options.listen.host.includes(":") ? `[${options.listen.host}]` : options.listen.host;
+  const origin = `http://${name === "0.0.0.0" || name === "[::]" ? "127.0.0.1" : name}:${port}`;
+  return {
+    origin,
+    port,
+    signInUrl: `${origin}/?token=${encodeURIComponent(auth.urlToken)}`,
+    async close() {
+      for (const stream of streams) stream.end();
+      await hub.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections?.();
+      });
+    },
+  };
+}
+
+function _headers(response: ServerResponse, type: string): void {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
+  response.setHeader("content-type", type);
+  response.setHeader("cache-control", "no-store");
+}
+
+function _send(response: ServerResponse, status: number, type: string, body: string): void {
+  response.statusCode = status;
+  _headers(response, type);
+  response.end(body);
+}
+
+function _asset(response: ServerResponse, type: string, body: string): void {
+  response.statusCode = 200;
+  _headers(response, type);
+  // Versioned URLs (?v=hash): a browser may keep them.
+  response.setHeader("cache-control", "private, max-age=31536000, immutable");
+  response.end(body);
+}
+
+function _redirect(response: ServerResponse, location: string): void {
+  response.statusCode = 303;
+  _headers(response, "text/plain; charset=utf-8");
+  response.setHeader("location", location);
+  response.end(`see ${location}\n`);
+}
+
+function _denied(message: string): string {
+  return String(html`
+    <!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8">
+        <title>bgt ui: sign in</title>
+      </head>
+      <body>
+        <h1>bgt ui</h1>
+        <p>${message}</p>
+      </body>
+    </html>
+  `);
+}
+
+async function _body(request: IncomingMessage): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Uint8Array).length;
+    if (size > MAX_FORM_BYTES) throw new Error(`form larger than ${MAX_FORM_BYTES} bytes`);
+    chunks.push(chunk as Uint8Array);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
