@@ -17,7 +17,7 @@ import type { SqlValue } from "../runtime/sqlite.ts";
 import { type ClaimCandidate, groupRoom, pickClaims } from "../task/claims.ts";
 import { encode } from "../task/codec.ts";
 import type { TaskEvent } from "../task/events.ts";
-import { DUE, ENDED, inSet, RUNNING, sqlSet } from "../task/statuses.ts";
+import { ACTIVE, DUE, ENDED, inSet, RUNNING, sqlSet } from "../task/statuses.ts";
 import {
   type Attempt,
   type NewTask,
@@ -129,10 +129,14 @@ export class SqliteTaskStore implements TaskStore {
     return Object.fromEntries(rows.map((row) => [row.status, row.n]));
   }
 
-  async countsByGroup(): Promise<GroupStatusCount[]> {
-    return this.#db
-      .prepare('SELECT grp AS "group", status, count(*) AS count FROM tasks GROUP BY grp, status')
-      .all<GroupStatusCount>();
+  async countsByGroup(finishedSince: number): Promise<GroupStatusCount[]> {
+    return this.#db.prepare(
+      `SELECT grp AS "group", status, count(*) AS count FROM tasks
+       WHERE status IN ${sqlSet(ACTIVE)} GROUP BY grp, status
+       UNION ALL
+       SELECT grp, status, count(*) FROM tasks INDEXED BY tasks_created
+       WHERE created_at >= ? AND status IN ${sqlSet(ENDED)} GROUP BY grp, status`,
+    ).all<GroupStatusCount>(finishedSince);
   }
 
   async endsPerMinute(since: number): Promise<MinuteTally[]> {

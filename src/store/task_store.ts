@@ -173,8 +173,12 @@ export interface TaskStore {
   list(filter?: ListFilter): Promise<Task[]>;
   count(filter?: ListFilter): Promise<number>;
   counts(): Promise<StatusCounts>;
-  /** Counts by group and state (groups with no task are absent). */
-  countsByGroup(): Promise<GroupStatusCount[]>;
+  /**
+   * Counts by group and state: unfinished tasks of any age, finished ones created at or after
+   * `finishedSince` (epoch ms). Both read an index range, so the cost follows the recent and the
+   * open tasks, not the table's size. Groups with no such task are absent.
+   */
+  countsByGroup(finishedSince: number): Promise<GroupStatusCount[]>;
   /** Ends per minute since `since` (epoch ms), oldest first; minutes with none are absent. */
   endsPerMinute(since: number): Promise<MinuteTally[]>;
   /** The running supervisors (one per host and home), by name. */

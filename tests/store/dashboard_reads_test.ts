@@ -45,20 +45,23 @@ forEachStore("dashboard reads", (open) => {
 
   test("counts by group and state, and ends per minute from the events", async () => {
     const store = await open();
+    const before = Date.now() - 1000;
     const [one, two] = (await store.submit([
       cmd(["a"], { group: "io" }),
       cmd(["b"], { group: "io" }),
       cmd(["c"]),
     ])).map((r) => r.id);
-    const before = Date.now() - 1000;
     await store.claim("s", { ...ROOM, limit: 2 });
     await store.finish("s", [
       { id: one, attempt: 1, outcome: { status: "succeeded", exitCode: 0 } },
       { id: two, attempt: 1, outcome: { status: "failed", exitCode: 1 } },
     ]);
-    const counts = (await store.countsByGroup())
-      .map((row) => `${row.group}/${row.status}=${row.count}`).sort();
-    assert.deepEqual(counts, ["default/queued=1", "io/failed=1", "io/succeeded=1"]);
+    const counts = async (since: number) =>
+      (await store.countsByGroup(since))
+        .map((row) => `${row.group}/${row.status}=${row.count}`).sort();
+    assert.deepEqual(await counts(before), ["default/queued=1", "io/failed=1", "io/succeeded=1"]);
+    // Finished tasks created before `finishedSince` are left out; unfinished ones never are.
+    assert.deepEqual(await counts(Date.now() + 60_000), ["default/queued=1"]);
     const minutes = await store.endsPerMinute(before);
     assert.equal(minutes.reduce((n, m) => n + m.succeeded, 0), 1);
     assert.equal(minutes.reduce((n, m) => n + m.failed, 0), 1);

@@ -17,7 +17,7 @@ import { encode } from "../../task/codec.ts";
 import type { TaskEvent } from "../../task/events.ts";
 import { globToRegExp } from "../../task/glob.ts";
 import { mergePatch } from "../../task/merge_patch.ts";
-import { DUE, ENDED, inSet, RUNNING, sqlSet } from "../../task/statuses.ts";
+import { ACTIVE, DUE, ENDED, inSet, RUNNING, sqlSet } from "../../task/statuses.ts";
 import {
   type Attempt,
   type NewTask,
@@ -182,9 +182,14 @@ export class PostgresTaskStore implements TaskStore {
     return Object.fromEntries(rows.map((row) => [row.status, row.n]));
   }
 
-  async countsByGroup(): Promise<GroupStatusCount[]> {
-    const rows = await this.#sql`SELECT grp, status, count(*)::int AS n FROM tasks
-      GROUP BY grp, status`;
+  async countsByGroup(finishedSince: number): Promise<GroupStatusCount[]> {
+    const sql = this.#sql;
+    const rows = await sql`SELECT grp, status, count(*)::int AS n FROM tasks
+        WHERE status IN ${sql.unsafe(sqlSet(ACTIVE))} GROUP BY grp, status
+      UNION ALL
+      SELECT grp, status, count(*)::int FROM tasks
+        WHERE created_at >= ${finishedSince} AND status IN ${sql.unsafe(sqlSet(ENDED))}
+        GROUP BY grp, status`;
     return rows.map((row) => ({ group: row.grp, status: row.status, count: row.n }));
   }
 
