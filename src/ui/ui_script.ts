@@ -15,6 +15,8 @@ export const UI_SCRIPT = String.raw`"use strict";
   // The page's data is as of this event: the stream starts right after it, so none is missed.
   var lastId = live ? live.getAttribute("data-event-id") || "" : "";
   var lastRefresh = 0;
+  // A page that takes long to make is asked for less often (at most a quarter of the time).
+  var refreshGap = 300;
   var refreshTimer = null;
   var refreshing = false;
   var again = false;
@@ -43,7 +45,7 @@ export const UI_SCRIPT = String.raw`"use strict";
 
   function scheduleRefresh() {
     if (!live || refreshTimer) return;
-    var wait = Math.max(0, 300 - (Date.now() - lastRefresh));
+    var wait = Math.max(0, refreshGap - (Date.now() - lastRefresh));
     refreshTimer = setTimeout(function () {
       refreshTimer = null;
       refresh();
@@ -80,6 +82,7 @@ export const UI_SCRIPT = String.raw`"use strict";
       })
       .catch(function () { /* the server is away: the next event retries */ })
       .then(function () {
+        refreshGap = Math.max(300, 4 * (Date.now() - lastRefresh));
         refreshing = false;
         if (again) { again = false; scheduleRefresh(); }
       });

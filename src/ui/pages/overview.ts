@@ -1,6 +1,8 @@
 /**
- * The overview page: counts by state (and by group × state), the tasks that ended per minute
- * over the last hour as an inline SVG chart, and the hosts with their heartbeat age.
+ * The overview page: counts by group × state (unfinished tasks of any age, finished ones of the
+ * last 24 hours: both index ranges, so the page stays fast on a table of millions), the tasks
+ * that ended per minute over the last hour as an inline SVG chart, and the hosts with their
+ * heartbeat age.
  *
  * @example
  * ```ts
@@ -13,6 +15,9 @@ import { type Html, html } from "../html.ts";
 import type { PageContext } from "../page_context.ts";
 import { hostsTable } from "./hosts.ts";
 import { statusPill } from "./layout.ts";
+
+/** Finished tasks count on the overview for this long after they were created. */
+const DAY_MS = 24 * 3600_000;
 
 /** Every state, in the order a task moves through them. */
 export const ALL_STATUSES: readonly TaskStatus[] = [
@@ -32,7 +37,7 @@ export const ALL_STATUSES: readonly TaskStatus[] = [
 export async function overviewPage(context: PageContext): Promise<Html> {
   const { store, now } = context;
   const [byGroup, minutes, hosts] = await Promise.all([
-    store.countsByGroup(),
+    store.countsByGroup(now - DAY_MS),
     store.endsPerMinute(now - 3600_000),
     store.hosts(),
   ]);
