@@ -238,6 +238,39 @@ describe("bgt ui server", () => {
     assert.equal((await client.groups()).find((g) => g.name === "ui-g")?.paused, true);
   });
 
+  test("bulk rm removes the selected tasks and says how many", async () => {
+    const server = await start();
+    const cookie = await signIn(server);
+    const later = Date.now() + 3600_000;
+    const [a, b, kept] = await client.submit([
+      { spec: { kind: "command", argv: ["true"] }, runAt: later },
+      { spec: { kind: "command", argv: ["true"] }, runAt: later },
+      { spec: { kind: "command", argv: ["true"] }, runAt: later },
+    ], { wake: false });
+    const page = await call(`${server.origin}/tasks`, { headers: { cookie } });
+    assert.match(page.body, new RegExp(`<tr data-id="${a}"\\s+data-state="scheduled">`));
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1];
+    const form = new URLSearchParams([
+      ["_csrf", csrf],
+      ["back", "/tasks?state=scheduled"],
+      ["action", "rm"],
+      ["id", String(a)],
+      ["id", String(b)],
+    ]);
+    const done = await call(`${server.origin}/tasks/bulk`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      body: form.toString(),
+    });
+    assert.equal(done.status, 303);
+    const location = new URL(String(done.headers.location), server.origin);
+    assert.equal(location.pathname, "/tasks");
+    assert.equal(location.searchParams.get("state"), "scheduled");
+    assert.equal(location.searchParams.get("msg"), "removed 2 of 2");
+    const left = (await client.list({ ids: [a, b, kept] })).map((task) => task.id);
+    assert.deepEqual(left, [kept]);
+  });
+
   test("a non-local --listen refuses to start without a token; a given token signs in each time", async () => {
     await assert.rejects(
       startUiServer({ client, store, listen: parseListen("0.0.0.0:0") }),
