@@ -51,7 +51,11 @@ export async function overviewPage(context: PageContext): Promise<Html> {
         <a class="stat s-${status}"
           href="/tasks?state=${status}"><b>${(totals.get(status) ?? 0).toLocaleString(
             "en",
-          )}</b><span>${status}</span></a>
+          )}</b><span>${status}${status === "succeeded" || status === "failed"
+            ? html`
+              <small>· 24 h</small>
+            `
+            : ""}</span></a>
       `
     )}<div class="stat"><b>${hosts.length}</b><span>hosts</span></div></div>
     <div class="grid">
@@ -59,7 +63,8 @@ export async function overviewPage(context: PageContext): Promise<Html> {
     <div class="legend"><span><i class="ok"></i>succeeded</span><span><i class="bad"></i>failed, timed out, lost</span></div></section>
       <section class="card"><h2>Hosts</h2>${hostsTable(hosts, now)}</section>
     </div>
-    <section class="card"><h2>Tasks by group and state</h2>${groupTable(byGroup)}</section>
+    <section class="card"><h2>Tasks by group and state</h2>${groupTable(byGroup)}
+      <p class="muted note">Unfinished tasks of any age; finished ones created in the last 24 hours.</p></section>
   `;
 }
 

@@ -263,8 +263,8 @@ function logTails(task: Task, context: PageContext): Html {
       const src = `/api/tasks/${task.id}/logs?stream=${stream}`;
       return html`
         <section class="card">
-          <h2>${stream} <a class="muted" href="${src}&amp;from=${chunk
-            .start}&amp;raw=1">raw</a></h2>
+          <h2>${stream} <a class="download" href="${src}&amp;from=${chunk
+            .start}&amp;raw=1">download</a></h2>
           <pre class="log${chunk.text ? "" : " empty"}" id="log-${stream}" data-src="${src}"
             data-offset="${chunk.to}">${chunk.text}</pre>
         </section>

@@ -93,8 +93,8 @@ function tasksTable(tasks: readonly Task[], context: PageContext, filter: ListFi
             <progress max="1" value="${task.progress}"></progress>
           `
           : ""}</td><td class="cmd" title="${describeTask(task)}"><a href="/tasks/${task
-          .id}">${describeTask(task)}</a></td><td>${task.group}</td><td>${when(
-            task.createdAt,
+          .id}">${describeTask(task)}</a></td><td>${task.group}</td><td>${created(
+            task,
             now,
           )}</td><td class="num">${task.startedAt
           ? span((task.finishedAt ?? now) - task.startedAt)
@@ -121,6 +121,13 @@ function tasksTable(tasks: readonly Task[], context: PageContext, filter: ListFi
 <button type="submit" name="action" value="rm" class="danger">Remove</button></div></form>${
     pager(tasks, url, filter)
   }</section>`;
+}
+
+/** When it was created; for one waiting for its time, when it runs. */
+function created(task: Task, now: number): Html {
+  return task.runAt > now && (task.status === "scheduled" || task.status === "queued")
+    ? html`runs ${when(task.runAt, now)}`
+    : when(task.createdAt, now);
 }
 
 function pager(tasks: readonly Task[], url: URL, filter: ListFilter): Html {
