@@ -69,6 +69,10 @@ function _taskJson(task: Task): Record<string, unknown> {
       ? null
       : { fraction: task.progress, message: task.progressMessage },
     meta: task.meta,
+    restart: task.restart ?? null,
+    restartDelayMs: task.restartDelayMs ?? null,
+    maxRestarts: task.maxRestarts ?? null,
+    restarts: task.restarts ?? 0,
   };
 }
 
