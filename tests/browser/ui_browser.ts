@@ -34,7 +34,13 @@ class UiHome {
   env(): Record<string, string> {
     const env = { ...(process.env as Record<string, string>) };
     delete env.BGT_STORE;
-    return { ...env, BGT_HOME: join(this.dir, "home"), NO_COLOR: "1" };
+    // Its own config file (absent): never the user's.
+    return {
+      ...env,
+      BGT_HOME: join(this.dir, "home"),
+      BGT_CONFIG: join(this.dir, "config.toml"),
+      NO_COLOR: "1",
+    };
   }
 
   /** Runs bgt; returns its trimmed stdout, or throws with its stderr. */

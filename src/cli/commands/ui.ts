@@ -5,13 +5,14 @@
  * @example
  * ```sh
  * bgt ui                          # http://127.0.0.1:40123/?token=…
- * bgt ui --listen 127.0.0.1:8080 --read-only --open
+ * bgt ui --listen 127.0.0.1:8080 --read-only --open   # default: [ui] listen of the config file
  * BGT_UI_TOKEN=$(cat ~/.bgt-ui-secret) bgt ui --listen 0.0.0.0:8080
  * ```
  */
 import { Command } from "@commander-js/extra-typings";
 import { spawn } from "node:child_process";
 import { connect } from "../../client/client.ts";
+import { loadConfig } from "../../config/config_file.ts";
 import { openStore, storeConfig } from "../../store/open_store.ts";
 import { parseListen } from "../../ui/listen_address.ts";
 import { startUiServer, UiConfigError } from "../../ui/server.ts";
@@ -21,7 +22,10 @@ import { UsageError } from "../cli_error.ts";
 export function uiCommand() {
   return new Command("ui")
     .description("serve a live dashboard in the browser (prints its sign-in URL)")
-    .option("--listen <host:port>", "where to listen (port 0: any free port)", "127.0.0.1:0")
+    .option(
+      "--listen <host:port>",
+      "where to listen (port 0: any free port; default: [ui] listen of the config, else 127.0.0.1:0)",
+    )
     .option("--read-only", "show no actions; every POST answers 403")
     .option("--open", "open the sign-in URL in the default browser")
     .option(
@@ -29,9 +33,10 @@ export function uiCommand() {
       "a fixed token instead of a one-time one (default: BGT_UI_TOKEN); needed off 127.0.0.1",
     )
     .action(async (options) => {
+      const listenText = options.listen ?? loadConfig(process.env).ui?.listen ?? "127.0.0.1:0";
       let listen;
       try {
-        listen = parseListen(options.listen);
+        listen = parseListen(listenText);
       } catch (error) {
         throw new UsageError((error as Error).message);
       }
@@ -52,7 +57,7 @@ export function uiCommand() {
         if (error instanceof UiConfigError) throw new UsageError(error.message);
         const code = (error as { code?: string }).code;
         if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
-          throw new Error(`Cannot listen on ${options.listen}: ${code}`);
+          throw new Error(`Cannot listen on ${listenText}: ${code}`);
         }
         throw error;
       }
