@@ -123,6 +123,12 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     const token = url.searchParams.get("token");
     if (token !== null && request.method === "GET") {
       const session = a.signIn(token);
+      if (!session && a.isSession(a.sessionOf(request.headers.cookie))) {
+        // A spent link opened again by a browser that is signed in already: just go on.
+        url.searchParams.delete("token");
+        _redirect(response, url.pathname + (url.search === "?" ? "" : url.search));
+        return;
+      }
       if (!session) {
         _send(
           response,
@@ -274,9 +280,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       return;
     }
     const origin = request.headers.origin;
-    if (
-      origin !== undefined && origin !== "null" && new URL(origin).host !== request.headers.host
-    ) {
+    if (origin !== undefined && origin !== "null" && _hostOf(origin) !== request.headers.host) {
       _send(response, 403, "text/plain; charset=utf-8", "cross-origin post refused\n");
       return;
     }
@@ -337,10 +341,12 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     response.flushHeaders?.();
     response.write("retry: 2000\n\n");
     streams.add(response);
-    const keepAlive = setInterval(
-      () => response.write(": keep-alive\n\n"),
-      options.keepAliveMs ?? 5000,
-    );
+    // A browser gone mid-write is only a closed stream: the close handler below tidies up.
+    response.on("error", () => {});
+    const write = (text: string) => {
+      if (!response.destroyed && !response.writableEnded) response.write(text);
+    };
+    const keepAlive = setInterval(() => write(": keep-alive\n\n"), options.keepAliveMs ?? 5000);
     const subscription: { stop?: () => void } = {};
     const end = () => {
       clearInterval(keepAlive);
@@ -350,7 +356,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     request.on("close", end);
     response.on("close", end);
     subscription.stop = await hub.subscribe(after, (events) => {
-      response.write(events.map((event) => `id: ${event.id}\ndata: ${toJson(event)}\n\n`).join(""));
+      write(events.map((event) => `id: ${event.id}\ndata: ${toJson(event)}\n\n`).join(""));
     });
     if (response.destroyed || response.writableEnded) end();
   }
@@ -409,6 +415,15 @@ function _redirect(response: ServerResponse, location: string): void {
   _headers(response, "text/plain; charset=utf-8");
   response.setHeader("location", location);
   response.end(`see ${location}\n`);
+}
+
+/** The host:port of an Origin header ("" when it is not a URL). */
+function _hostOf(origin: string): string {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return "";
+  }
 }
 
 function _denied(message: string): string {

@@ -128,6 +128,8 @@ describe("bgt ui server", () => {
     assert.match(cookie, /HttpOnly/);
     assert.match(cookie, /SameSite=Strict/);
     assert.equal((await call(server.signInUrl)).status, 401, "the token works once");
+    const again = await call(server.signInUrl, { headers: { cookie: cookie.split(";")[0] } });
+    assert.equal(again.status, 303, "a signed-in browser opening the spent link goes on");
     const page = await call(`${server.origin}/`, { headers: { cookie: cookie.split(";")[0] } });
     assert.equal(page.status, 200);
     assert.match(String(page.headers["content-security-policy"]), /default-src 'none'/);
@@ -220,6 +222,7 @@ describe("bgt ui server", () => {
       403,
       "a cross-origin post",
     );
+    assert.equal((await post(`_csrf=${csrf}`, { origin: "not a url" })).status, 403);
     const done = await post(`_csrf=${csrf}`, { origin: server.origin });
     assert.equal(done.status, 303);
     assert.match(String(done.headers.location), /^\/groups\?msg=paused\+group\+ui-g/);
