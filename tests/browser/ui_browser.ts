@@ -12,7 +12,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -385,17 +385,25 @@ describe("bgt ui in Chromium", { timeout: 300_000 }, () => {
     }
     await page.goto(new URL("/", url).href);
     await page.waitForSelector("#live-dot.on");
-    mkdirSync(join(ROOT, "docs"), { recursive: true });
-    await page.screenshot({ path: join(ROOT, "docs", "ui.png"), fullPage: true });
+    // docs/ only when asked (BGT_SCREENSHOTS=1), so that a test run leaves the tree as it was.
+    const shots = process.env.BGT_SCREENSHOTS === "1"
+      ? join(ROOT, "docs")
+      : mkdtempSync(join(tmpdir(), "bgt-ui-shots-"));
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: join(shots, "ui.png"), fullPage: true });
     await page.goto(new URL(`/tasks/${ids[2]}`, url).href);
     await page.waitForSelector("#live-dot.on");
     await page.waitForFunction(() =>
       document.querySelector("#log-stdout")?.textContent?.includes("image 3 ")
     );
-    await page.screenshot({ path: join(ROOT, "docs", "ui-task.png"), fullPage: true });
+    await page.screenshot({ path: join(shots, "ui-task.png"), fullPage: true });
     await page.goto(new URL("/tasks", url).href);
     await page.waitForSelector("#live-dot.on");
-    await page.screenshot({ path: join(ROOT, "docs", "ui-tasks.png") });
+    await page.screenshot({ path: join(shots, "ui-tasks.png") });
+    for (const name of ["ui.png", "ui-task.png", "ui-tasks.png"]) {
+      assert.ok(statSync(join(shots, name)).size > 10_000, `${name} was taken`);
+    }
+    if (shots !== join(ROOT, "docs")) rmSync(shots, { recursive: true, force: true });
     assert.deepEqual(errors, []);
   });
 });
