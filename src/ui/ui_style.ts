@@ -104,6 +104,13 @@ progress { width: 220px; height: 10px; accent-color: var(--run); vertical-align:
 .legend .ok { background: var(--ok); } .legend .bad { background: var(--bad); }
 .flash { background: var(--accent-soft); border: 1px solid var(--accent); padding: 8px 12px; border-radius: 8px; margin-bottom: 16px; }
 .flash.error { background: #fbe7e7; border-color: var(--bad); color: var(--bad); }
+@media (max-width: 720px) {
+  header.top { gap: 12px; padding: 0 12px; }
+  header.top nav { overflow-x: auto; }
+  header.top .meta .muted { display: none; }
+  main { padding: 16px 12px; }
+}
+td.actions button, td.actions input { font-size: 13px; }
 .note { font-size: 12px; margin: 10px 0 0; }
 .stat small { text-transform: none; letter-spacing: 0; }
 .empty-note { color: var(--muted); padding: 18px 0; text-align: center; }
