@@ -10,7 +10,14 @@
 import type { Schedule } from "./schedule.ts";
 import { type Attempt, describeTask, shellOf, type Task } from "./types.ts";
 
-/** An epoch-ms time as ISO 8601 for JSON output (null stays null). */
+/**
+ * An epoch-ms time as ISO 8601 for JSON output (null stays null).
+ *
+ * @example
+ * ```ts
+ * iso(0); // "1970-01-01T00:00:00.000Z"
+ * ```
+ */
 export function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
@@ -76,7 +83,14 @@ function _taskJson(task: Task): Record<string, unknown> {
   };
 }
 
-/** The stable JSON shape of a schedule. */
+/**
+ * The stable JSON shape of a schedule.
+ *
+ * @example
+ * ```ts
+ * scheduleJson(await client.getSchedule(3)).nextAt; // "2026-12-01T10:00:00.000Z"
+ * ```
+ */
 export function scheduleJson(schedule: Schedule): Record<string, unknown> {
   return {
     id: schedule.id,
@@ -99,7 +113,14 @@ export function scheduleJson(schedule: Schedule): Record<string, unknown> {
   };
 }
 
-/** JSON text of a value; bigints become numbers or strings, typed arrays become arrays. */
+/**
+ * JSON text of a value; bigints become numbers or strings, typed arrays become arrays.
+ *
+ * @example
+ * ```ts
+ * toJson({ n: 10n }); // '{"n":10}'
+ * ```
+ */
 export function toJson(value: unknown, indent?: number): string {
   return JSON.stringify(
     value,
@@ -113,7 +134,14 @@ export function toJson(value: unknown, indent?: number): string {
   );
 }
 
-/** The stable JSON shape of an attempt. */
+/**
+ * The stable JSON shape of an attempt.
+ *
+ * @example
+ * ```ts
+ * attemptJson((await client.attempts(4))[0]).finishedAt; // an ISO time or null
+ * ```
+ */
 export function attemptJson(attempt: Attempt): Record<string, unknown> {
   return {
     ...attempt,

@@ -41,7 +41,14 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => ESCAPES[char]);
 }
 
-/** The tagged template: see the module's example. `null`, `undefined` and `false` print nothing. */
+/**
+ * The tagged template: see the module's example. `null`, `undefined` and `false` print nothing.
+ *
+ * @example
+ * ```ts
+ * String(html`<a href="${"/tasks?q=a&b"}">x</a>`); // '<a href="/tasks?q=a&amp;b">x</a>'
+ * ```
+ */
 export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): Html {
   let out = strings[0];
   values.forEach((value, i) => {

@@ -17,7 +17,14 @@ export interface ListenAddress {
   local: boolean;
 }
 
-/** Parses `--listen`; throws an Error with a one-line message for bad input. */
+/**
+ * Parses `--listen`; throws an Error with a one-line message for bad input.
+ *
+ * @example
+ * ```ts
+ * parseListen("[::1]:8080"); // { host: "::1", port: 8080, local: true }
+ * ```
+ */
 export function parseListen(text: string): ListenAddress {
   const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\[\]]*)):(\d{1,5})$/.exec(text) ??
     /^()()(\d{1,5})$/.exec(text);

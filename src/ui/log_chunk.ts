@@ -27,7 +27,14 @@ export interface LogChunk {
 /** Most bytes one read returns. @default 256 KiB */
 export const LOG_CHUNK_BYTES = 256 * 1024;
 
-/** Reads [from, from + max) of a stream, cut back to the last whole UTF-8 character. */
+/**
+ * Reads [from, from + max) of a stream, cut back to the last whole UTF-8 character.
+ *
+ * @example
+ * ```ts
+ * readLogChunk(files, "stderr", 1024).to; // where to read from next
+ * ```
+ */
 export function readLogChunk(
   files: TaskFiles,
   stream: StreamName,
@@ -72,6 +79,11 @@ export function wholeUtf8Length(bytes: Uint8Array): number {
 /**
  * Where to start showing a stream so that about `bytes` of its end are shown: the kept start,
  * or a line start near `limit - bytes`.
+ *
+ * @example
+ * ```ts
+ * readLogChunk(files, "stdout", tailStart(files, "stdout")); // the last 64 KiB
+ * ```
  */
 export function tailStart(files: TaskFiles, stream: StreamName, bytes = 64 * 1024): number {
   const window = streamInfo(files, stream);

@@ -136,6 +136,12 @@ export const UI_SCRIPT = String.raw`"use strict";
 
   wire();
   document.querySelectorAll("pre.log[data-src]").forEach(tail);
+  // A running task's progress and times change without events: its page refreshes every 2 s.
+  setInterval(function () {
+    if (!document.hidden && document.querySelector("[data-task-state][data-ended='0']")) {
+      scheduleRefresh();
+    }
+  }, 2000);
   if (live && live.hasAttribute("data-static")) return;
   connect();
   document.addEventListener("visibilitychange", function () {

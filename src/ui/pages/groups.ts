@@ -19,7 +19,14 @@ export interface GroupRow {
   running: number;
 }
 
-/** The groups with settings or running tasks, by name (`bgt group ls --json`). */
+/**
+ * The groups with settings or running tasks, by name (`bgt group ls --json`).
+ *
+ * @example
+ * ```ts
+ * await groupRows({ store }); // [{ name: "io", parallel: 2, paused: false, running: 1 }]
+ * ```
+ */
 export async function groupRows(context: Pick<PageContext, "store">): Promise<GroupRow[]> {
   const [settings, running] = await Promise.all([
     context.store.groups(),

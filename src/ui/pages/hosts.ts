@@ -24,7 +24,14 @@ export async function hostsPage(context: PageContext): Promise<Html> {
   `;
 }
 
-/** The table of hosts (also on the overview). */
+/**
+ * The table of hosts (also on the overview).
+ *
+ * @example
+ * ```ts
+ * hostsTable(await store.hosts(), Date.now());
+ * ```
+ */
 export function hostsTable(hosts: readonly HostInfo[], now: number): Html {
   if (!hosts.length) {
     return html`

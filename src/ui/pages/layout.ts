@@ -34,7 +34,14 @@ const NAV: [string, string][] = [
   ["/hosts", "Hosts"],
 ];
 
-/** The whole HTML document. */
+/**
+ * The whole HTML document.
+ *
+ * @example
+ * ```ts
+ * layout({ title: "Tasks", path: "/tasks", body: html`<h1>Tasks</h1>` });
+ * ```
+ */
 export function layout(parts: LayoutParts): Html {
   const current = (href: string) => href === "/" ? parts.path === "/" : parts.path.startsWith(href);
   return html`
@@ -73,7 +80,14 @@ export function layout(parts: LayoutParts): Html {
   `;
 }
 
-/** The hidden CSRF field every form carries. */
+/**
+ * The hidden CSRF field every form carries.
+ *
+ * @example
+ * ```ts
+ * html`<form method="post">${csrfField(context.csrf)}…</form>`;
+ * ```
+ */
 export function csrfField(token: string): Html {
   return html`<input type="hidden" name="_csrf" value="${token}">`;
 }
@@ -104,12 +118,26 @@ export function actionButton(
   `;
 }
 
-/** A task state as a coloured pill. */
+/**
+ * A task state as a coloured pill.
+ *
+ * @example
+ * ```ts
+ * String(statusPill("timed_out")); // '<span class="pill s-timed_out">timed out</span>'
+ * ```
+ */
 export function statusPill(status: string): Html {
   return html`<span class="pill s-${status}">${status.replace("_", " ")}</span>`;
 }
 
-/** "3m ago", "in 5s" — a short time relative to now, with the exact time as its title. */
+/**
+ * "3m ago", "in 5s" — a short time relative to now, with the exact time as its title.
+ *
+ * @example
+ * ```ts
+ * String(when(Date.now() - 180_000, Date.now())); // '<time …>3m ago</time>'
+ * ```
+ */
 export function when(ms: number | null, now: number): Html {
   if (ms === null) return html`<span class="muted">–</span>`;
   const seconds = Math.round((ms - now) / 1000);
@@ -126,7 +154,14 @@ export function when(ms: number | null, now: number): Html {
   }">${seconds > 0 ? `in ${text}` : `${text} ago`}</time>`;
 }
 
-/** A duration in ms as "1.2s", "3m05s", "2h01m". */
+/**
+ * A duration in ms as "1.2s", "3m05s", "2h01m".
+ *
+ * @example
+ * ```ts
+ * span(185_000); // "3m05s"
+ * ```
+ */
 export function span(ms: number): string {
   if (ms < 1000) return `${ms}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;

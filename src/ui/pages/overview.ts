@@ -68,7 +68,14 @@ export async function overviewPage(context: PageContext): Promise<Html> {
   `;
 }
 
-/** The group × state table; each count links to the tasks it counts. */
+/**
+ * The group × state table; each count links to the tasks it counts.
+ *
+ * @example
+ * ```ts
+ * groupTable(await store.countsByGroup(Date.now() - 86_400_000));
+ * ```
+ */
 export function groupTable(rows: readonly GroupStatusCount[]): Html {
   if (!rows.length) {
     return html`<p class="empty-note">No tasks yet. Start one: <code>bgt run -- sleep 5</code></p>`;
@@ -103,7 +110,14 @@ export function groupTable(rows: readonly GroupStatusCount[]): Html {
   `;
 }
 
-/** 60 stacked bars (one per minute, oldest left) as inline SVG; no script needed. */
+/**
+ * 60 stacked bars (one per minute, oldest left) as inline SVG; no script needed.
+ *
+ * @example
+ * ```ts
+ * endsChart(await store.endsPerMinute(now - 3_600_000), now); // <svg …>
+ * ```
+ */
 export function endsChart(minutes: readonly MinuteTally[], now: number): Html {
   const width = 600, height = 150, left = 32, bottom = 18;
   const first = Math.floor(now / 60000) * 60000 - 59 * 60000;

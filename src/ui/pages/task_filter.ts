@@ -19,7 +19,14 @@ export const PAGE_SIZE = 50;
 /** A filter the URL asks for, or the one-line reason it cannot be read. */
 export class FilterError extends Error {}
 
-/** The ListFilter of a URL's query (newest first, keyset-paged by id). Throws FilterError. */
+/**
+ * The ListFilter of a URL's query (newest first, keyset-paged by id). Throws FilterError.
+ *
+ * @example
+ * ```ts
+ * filterFromUrl(new URL("http://x/tasks?before=812")).beforeId; // 812
+ * ```
+ */
 export function filterFromUrl(url: URL): ListFilter {
   const query = url.searchParams;
   const filter: ListFilter = { sort: "id", newestFirst: true, limit: PAGE_SIZE };
@@ -61,7 +68,14 @@ export function filterFromUrl(url: URL): ListFilter {
   return filter;
 }
 
-/** The URL's query without its paging (and flash): the filter alone, for links and forms. */
+/**
+ * The URL's query without its paging (and flash): the filter alone, for links and forms.
+ *
+ * @example
+ * ```ts
+ * String(filterQuery(new URL("http://x/tasks?state=failed&before=9&msg=hi"))); // "state=failed"
+ * ```
+ */
 export function filterQuery(url: URL): URLSearchParams {
   const paging = ["before", "after", "msg", "err"];
   return new URLSearchParams(

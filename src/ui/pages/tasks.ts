@@ -30,7 +30,14 @@ export async function tasksPage(context: PageContext): Promise<Html> {
   return html`<h1>Tasks</h1>${filterForm(url)}${tasksTable(tasks, context, filter)}`;
 }
 
-/** One page of tasks for a filter, newest first (an `after` page is read upwards, then turned). */
+/**
+ * One page of tasks for a filter, newest first (an `after` page is read upwards, then turned).
+ *
+ * @example
+ * ```ts
+ * await readPage(context, { afterId: 812, newestFirst: false, limit: 50 }); // newest first
+ * ```
+ */
 export async function readPage(context: PageContext, filter: ListFilter): Promise<Task[]> {
   const tasks = await context.store.list(filter);
   return filter.newestFirst === false ? tasks.reverse() : tasks;
