@@ -243,6 +243,38 @@ describe("bgt ui in Chromium", { timeout: 300_000 }, () => {
     await page.click('form[action$="/kill"] button');
     await until("the kill", () => home.task(id).status === "canceled");
     assert.match(await page.textContent(".flash") ?? "", new RegExp(`killed #${id}`));
+    // Reading needs no script either: every page is whole as served.
+    const pages: [string, string][] = [
+      ["/", "Overview"],
+      ["/tasks", "Tasks"],
+      [`/tasks/${id}`, `#${id}`],
+      ["/schedules", "Schedules"],
+      ["/groups", "Groups"],
+      ["/hosts", "Hosts"],
+    ];
+    for (const [path, heading] of pages) {
+      const answer = await page.goto(new URL(path, url).href);
+      assert.equal(answer?.status(), 200, path);
+      assert.match(await page.textContent("h1") ?? "", new RegExp(heading), path);
+    }
+  });
+
+  test("bulk kill ends the selected rows' tasks and leaves the others", async () => {
+    const home = newHome();
+    const ids = [home.run(["--", "sleep", "300"]), home.run(["--", "sleep", "300"])];
+    const waiting = home.run(["--in", "1h", "--", "true"]);
+    await until("the tasks to run", () => ids.every((id) => home.task(id).status === "running"));
+    const { url } = await home.startUi();
+    const { page, errors } = await signedIn(url);
+    await page.goto(new URL("/tasks", url).href);
+    for (const id of ids) await page.check(`tr[data-id="${id}"] input[name=id]`);
+    await page.click('button[name=action][value="kill"]');
+    for (const id of ids) {
+      await page.waitForSelector(`tr[data-id="${id}"][data-state="canceled"]`, { timeout: 20_000 });
+    }
+    assert.match(await page.textContent(".flash") ?? "", /killed 2 of 2/);
+    assert.equal(home.task(waiting).status, "scheduled", "an unselected row is left alone");
+    assert.deepEqual(errors, []);
   });
 
   test("--read-only shows no action and a POST gets 403", async () => {
