@@ -16,7 +16,6 @@
  * await server.close();
  * ```
  */
-import { Buffer } from "node:buffer";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Client } from "../client/client.ts";
 import type { TaskStore } from "../store/task_store.ts";
@@ -26,6 +25,16 @@ import { apiAnswer } from "./api.ts";
 import { UI_SCRIPT, UI_STYLE } from "./assets.ts";
 import { UiAuth } from "./auth.ts";
 import { EventHub } from "./event_hub.ts";
+import { openEventStream } from "./event_stream.ts";
+import {
+  deniedPage,
+  hostOf,
+  readForm,
+  redirect,
+  sendAsset,
+  sendText,
+  setHeaders,
+} from "./http_answers.ts";
 import { type Html, html } from "./html.ts";
 import { allowedHosts, type ListenAddress } from "./listen_address.ts";
 import type { PageContext } from "./page_context.ts";
@@ -64,29 +73,6 @@ export interface UiServer {
 /** Refused to start: a one-line reason (the CLI exits 2). */
 export class UiConfigError extends Error {}
 
-const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join("; ");
-
-const SECURITY_HEADERS: Record<string, string> = {
-  "content-security-policy": CSP,
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "referrer-policy": "no-referrer",
-  "cross-origin-opener-policy": "same-origin",
-  "cross-origin-resource-policy": "same-origin",
-};
-
-/** Most bytes of a form post. */
-const MAX_FORM_BYTES = 1024 * 1024;
-
 /** Starts the server; resolves once it listens. Throws UiConfigError for a refused setup. */
 export async function startUiServer(options: UiServerOptions): Promise<UiServer> {
   if (!options.listen.local && !options.token) {
@@ -107,7 +93,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
         `bgt ui: ${request.method} ${request.url}: ${(error as Error)?.message ?? error}`,
       );
       if (!response.headersSent) {
-        _send(response, 500, "text/plain; charset=utf-8", "internal error\n");
+        sendText(response, 500, "text/plain; charset=utf-8", "internal error\n");
       } else response.end();
     });
   });
@@ -115,7 +101,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   async function _handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const host = request.headers.host ?? "";
     if (bound.hosts && !bound.hosts.includes(host.toLowerCase())) {
-      _send(response, 421, "text/plain; charset=utf-8", `bgt ui: wrong Host header '${host}'\n`);
+      sendText(response, 421, "text/plain; charset=utf-8", `bgt ui: wrong Host header '${host}'\n`);
       return;
     }
     const url = new URL(request.url ?? "/", `http://${host || "localhost"}`);
@@ -126,15 +112,15 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       if (!session && a.isSession(a.sessionOf(request.headers.cookie))) {
         // A spent link opened again by a browser that is signed in already: just go on.
         url.searchParams.delete("token");
-        _redirect(response, url.pathname + (url.search === "?" ? "" : url.search));
+        redirect(response, url.pathname + (url.search === "?" ? "" : url.search));
         return;
       }
       if (!session) {
-        _send(
+        sendText(
           response,
           401,
           "text/html; charset=utf-8",
-          _denied(
+          deniedPage(
             "This sign-in link was used already or is wrong. Run bgt ui again for a new one.",
           ),
         );
@@ -142,24 +128,24 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       }
       url.searchParams.delete("token");
       response.setHeader("set-cookie", a.cookieHeader(session));
-      _redirect(response, url.pathname + (url.search === "?" ? "" : url.search));
+      redirect(response, url.pathname + (url.search === "?" ? "" : url.search));
       return;
     }
     const session = a.sessionOf(request.headers.cookie);
     if (!a.isSession(session)) {
       if (url.pathname.startsWith("/api/") || url.pathname === "/events") {
-        _send(
+        sendText(
           response,
           401,
           "application/json",
           `${toJson({ error: "sign in first: open the URL bgt ui printed" })}\n`,
         );
       } else {
-        _send(
+        sendText(
           response,
           401,
           "text/html; charset=utf-8",
-          _denied("Open the sign-in URL that bgt ui printed."),
+          deniedPage("Open the sign-in URL that bgt ui printed."),
         );
       }
       return;
@@ -179,31 +165,37 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     if (request.method === "POST") return await _post(request, response, context, session!);
     if (request.method !== "GET" && request.method !== "HEAD") {
       response.setHeader("allow", "GET, HEAD, POST");
-      _send(response, 405, "text/plain; charset=utf-8", "method not allowed\n");
+      sendText(response, 405, "text/plain; charset=utf-8", "method not allowed\n");
       return;
     }
     const path = url.pathname;
     if (path === "/assets/ui.js") {
-      return _asset(response, "text/javascript; charset=utf-8", UI_SCRIPT);
+      return sendAsset(response, "text/javascript; charset=utf-8", UI_SCRIPT);
     }
-    if (path === "/assets/ui.css") return _asset(response, "text/css; charset=utf-8", UI_STYLE);
-    if (path === "/events") return await _events(request, response, url);
+    if (path === "/assets/ui.css") return sendAsset(response, "text/css; charset=utf-8", UI_STYLE);
+    if (path === "/events") {
+      return await openEventStream(request, response, url, {
+        hub,
+        streams,
+        keepAliveMs: options.keepAliveMs,
+      });
+    }
     if (path.startsWith("/api/")) {
       const answer = await apiAnswer(context, path);
       if ("bytes" in answer) {
         response.statusCode = answer.status;
-        _headers(response, answer.type);
+        setHeaders(response, answer.type);
         response.end(answer.bytes);
       } else {
         const body = `${toJson(answer.body, 2)}\n`;
         response.setHeader("server-timing", timing());
-        _send(response, answer.status, "application/json", body);
+        sendText(response, answer.status, "application/json", body);
       }
       return;
     }
     const page = await _page(context, path);
     if (!page) {
-      _send(
+      sendText(
         response,
         404,
         "text/html; charset=utf-8",
@@ -221,7 +213,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     }
     const text = String(page);
     response.setHeader("server-timing", timing());
-    _send(response, 200, "text/html; charset=utf-8", text);
+    sendText(response, 200, "text/html; charset=utf-8", text);
   }
 
   async function _page(context: PageContext, path: string): Promise<Html | undefined> {
@@ -276,23 +268,23 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     session: string,
   ): Promise<void> {
     if (context.readOnly) {
-      _send(response, 403, "text/plain; charset=utf-8", "bgt ui is read-only\n");
+      sendText(response, 403, "text/plain; charset=utf-8", "bgt ui is read-only\n");
       return;
     }
     const origin = request.headers.origin;
-    if (origin !== undefined && origin !== "null" && _hostOf(origin) !== request.headers.host) {
-      _send(response, 403, "text/plain; charset=utf-8", "cross-origin post refused\n");
+    if (origin !== undefined && origin !== "null" && hostOf(origin) !== request.headers.host) {
+      sendText(response, 403, "text/plain; charset=utf-8", "cross-origin post refused\n");
       return;
     }
     let form: URLSearchParams;
     try {
-      form = new URLSearchParams(await _body(request));
+      form = new URLSearchParams(await readForm(request));
     } catch (error) {
-      _send(response, 413, "text/plain; charset=utf-8", `${(error as Error).message}\n`);
+      sendText(response, 413, "text/plain; charset=utf-8", `${(error as Error).message}\n`);
       return;
     }
     if (!bound.auth!.isCsrf(session, form.get("_csrf") ?? undefined)) {
-      _send(
+      sendText(
         response,
         403,
         "text/plain; charset=utf-8",
@@ -305,7 +297,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       outcome = await runAction(context, context.url.pathname, form);
     } catch (error) {
       if (error instanceof UnknownActionError) {
-        _send(response, 404, "text/plain; charset=utf-8", `${error.message}\n`);
+        sendText(response, 404, "text/plain; charset=utf-8", `${error.message}\n`);
         return;
       }
       const back = form.get("back");
@@ -321,44 +313,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     target.searchParams.delete("msg");
     target.searchParams.delete("err");
     target.searchParams.set(outcome.error ? "err" : "msg", outcome.message);
-    _redirect(response, target.pathname + target.search);
-  }
-
-  async function _events(
-    request: IncomingMessage,
-    response: ServerResponse,
-    url: URL,
-  ): Promise<void> {
-    const resume = (request.headers["last-event-id"] as string | undefined) ??
-      url.searchParams.get("after");
-    const after = resume && /^\d+$/.test(resume) ? Number(resume) : undefined;
-    response.statusCode = 200;
-    _headers(response, "text/event-stream; charset=utf-8");
-    response.setHeader("connection", "keep-alive");
-    response.setHeader("x-accel-buffering", "no");
-    request.socket.setTimeout(0);
-    request.socket.setNoDelay?.(true);
-    response.flushHeaders?.();
-    response.write("retry: 2000\n\n");
-    streams.add(response);
-    // A browser gone mid-write is only a closed stream: the close handler below tidies up.
-    response.on("error", () => {});
-    const write = (text: string) => {
-      if (!response.destroyed && !response.writableEnded) response.write(text);
-    };
-    const keepAlive = setInterval(() => write(": keep-alive\n\n"), options.keepAliveMs ?? 5000);
-    const subscription: { stop?: () => void } = {};
-    const end = () => {
-      clearInterval(keepAlive);
-      subscription.stop?.();
-      streams.delete(response);
-    };
-    request.on("close", end);
-    response.on("close", end);
-    subscription.stop = await hub.subscribe(after, (events) => {
-      write(events.map((event) => `id: ${event.id}\ndata: ${toJson(event)}\n\n`).join(""));
-    });
-    if (response.destroyed || response.writableEnded) end();
+    redirect(response, target.pathname + target.search);
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -388,67 +343,4 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       });
     },
   };
-}
-
-function _headers(response: ServerResponse, type: string): void {
-  for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
-  response.setHeader("content-type", type);
-  response.setHeader("cache-control", "no-store");
-}
-
-function _send(response: ServerResponse, status: number, type: string, body: string): void {
-  response.statusCode = status;
-  _headers(response, type);
-  response.end(body);
-}
-
-function _asset(response: ServerResponse, type: string, body: string): void {
-  response.statusCode = 200;
-  _headers(response, type);
-  // Versioned URLs (?v=hash): a browser may keep them.
-  response.setHeader("cache-control", "private, max-age=31536000, immutable");
-  response.end(body);
-}
-
-function _redirect(response: ServerResponse, location: string): void {
-  response.statusCode = 303;
-  _headers(response, "text/plain; charset=utf-8");
-  response.setHeader("location", location);
-  response.end(`see ${location}\n`);
-}
-
-/** The host:port of an Origin header ("" when it is not a URL). */
-function _hostOf(origin: string): string {
-  try {
-    return new URL(origin).host;
-  } catch {
-    return "";
-  }
-}
-
-function _denied(message: string): string {
-  return String(html`
-    <!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8">
-        <title>bgt ui: sign in</title>
-      </head>
-      <body>
-        <h1>bgt ui</h1>
-        <p>${message}</p>
-      </body>
-    </html>
-  `);
-}
-
-async function _body(request: IncomingMessage): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Uint8Array).length;
-    if (size > MAX_FORM_BYTES) throw new Error(`form larger than ${MAX_FORM_BYTES} bytes`);
-    chunks.push(chunk as Uint8Array);
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks));
 }
