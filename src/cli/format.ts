@@ -9,9 +9,7 @@
  * localTime(Date.now() + 60_000); // "2026-12-01 11:00 CET, in 1m00s"
  * ```
  */
-import type { Schedule } from "../task/schedule.ts";
-import { iso } from "../task/task_json.ts";
-import { describeTask, type TaskStatus } from "../task/types.ts";
+import type { TaskStatus } from "../task/types.ts";
 
 export { useColor } from "./color.ts";
 
@@ -110,41 +108,5 @@ export function truncate(text: string, max: number): string {
   return `${flat.slice(0, end)}…`;
 }
 
-export { iso, taskJson } from "../task/task_json.ts";
-
-/** The stable JSON shape of a schedule. */
-export function scheduleJson(schedule: Schedule): Record<string, unknown> {
-  return {
-    id: schedule.id,
-    every: schedule.every,
-    timeZone: schedule.timeZone,
-    task: describeTask({ name: schedule.template.name ?? null, spec: schedule.template.spec }),
-    overlap: schedule.overlap,
-    catchUp: schedule.catchUp,
-    startAt: iso(schedule.startAt),
-    stopAt: iso(schedule.stopAt),
-    maxRuns: schedule.maxRuns,
-    keep: schedule.keep,
-    runs: schedule.runs,
-    skipped: schedule.skipped,
-    nextAt: iso(schedule.nextAt),
-    paused: schedule.paused,
-    createdAt: iso(schedule.createdAt),
-    lastTaskId: schedule.lastTaskId,
-    lastStatus: schedule.lastStatus,
-  };
-}
-
-/** JSON text of a value; bigints become numbers or strings, typed arrays become arrays. */
-export function toJson(value: unknown, indent?: number): string {
-  return JSON.stringify(
-    value,
-    (_key, v) =>
-      typeof v === "bigint"
-        ? (Number.isSafeInteger(Number(v)) ? Number(v) : String(v))
-        : ArrayBuffer.isView(v) && !(v instanceof DataView)
-        ? Array.from(v as unknown as ArrayLike<number>)
-        : v,
-    indent,
-  );
-}
+/** The `--json` shapes live with the task model, so that the dashboard's API (src/ui) gives the same. */
+export { iso, scheduleJson, taskJson, toJson } from "../task/task_json.ts";

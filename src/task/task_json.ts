@@ -1,17 +1,24 @@
 /**
- * The one JSON shape of a task: what `bgt show --json` and `ls --json` print, what a hook reads
- * on stdin and a webhook receives, and what the library's `taskJson()` gives for a
- * {@linkcode Task} (DESIGN §3 names, camelCase, ISO times).
+ * The stable `--json` shapes of a task and a schedule (DESIGN §3 names, camelCase, ISO times),
+ * shared by the CLI's `--json`, the dashboard's API, what a hook reads on stdin and a webhook
+ * receives, and the library's `taskJson()` of a {@linkcode Task}.
  *
  * @example
  * ```ts
- * import { taskJson } from "bgt";
- * const json = taskJson(await bgt.get(42)); // { id: 42, kind: "command", argv: [...], status: ... }
+ * toJson(taskJson(task, { result: false }), 2);
  * ```
  */
-import { shellOf, type Task } from "./types.ts";
+import type { Schedule } from "./schedule.ts";
+import { type Attempt, describeTask, shellOf, type Task } from "./types.ts";
 
-/** An epoch-ms time as ISO 8601 for JSON output (null stays null). */
+/**
+ * An epoch-ms time as ISO 8601 for JSON output (null stays null).
+ *
+ * @example
+ * ```ts
+ * iso(0); // "1970-01-01T00:00:00.000Z"
+ * ```
+ */
 export function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
@@ -82,5 +89,73 @@ function _taskJson(task: Task): Record<string, unknown> {
     maxRestarts: task.maxRestarts ?? null,
     restarts: task.restarts ?? 0,
     hooks: task.hooks ?? null,
+  };
+}
+
+/**
+ * The stable JSON shape of a schedule.
+ *
+ * @example
+ * ```ts
+ * scheduleJson(await client.getSchedule(3)).nextAt; // "2026-12-01T10:00:00.000Z"
+ * ```
+ */
+export function scheduleJson(schedule: Schedule): Record<string, unknown> {
+  return {
+    id: schedule.id,
+    every: schedule.every,
+    timeZone: schedule.timeZone,
+    task: describeTask({ name: schedule.template.name ?? null, spec: schedule.template.spec }),
+    overlap: schedule.overlap,
+    catchUp: schedule.catchUp,
+    startAt: iso(schedule.startAt),
+    stopAt: iso(schedule.stopAt),
+    maxRuns: schedule.maxRuns,
+    keep: schedule.keep,
+    runs: schedule.runs,
+    skipped: schedule.skipped,
+    nextAt: iso(schedule.nextAt),
+    paused: schedule.paused,
+    createdAt: iso(schedule.createdAt),
+    lastTaskId: schedule.lastTaskId,
+    lastStatus: schedule.lastStatus,
+  };
+}
+
+/**
+ * JSON text of a value; bigints become numbers or strings, typed arrays become arrays.
+ *
+ * @example
+ * ```ts
+ * toJson({ n: 10n }); // '{"n":10}'
+ * ```
+ */
+export function toJson(value: unknown, indent?: number): string {
+  return JSON.stringify(
+    value,
+    (_key, v) =>
+      typeof v === "bigint"
+        ? (Number.isSafeInteger(Number(v)) ? Number(v) : String(v))
+        : ArrayBuffer.isView(v) && !(v instanceof DataView)
+        ? Array.from(v as unknown as ArrayLike<number>)
+        : v,
+    indent,
+  );
+}
+
+/**
+ * The stable JSON shape of an attempt.
+ *
+ * @example
+ * ```ts
+ * attemptJson((await client.attempts(4))[0]).finishedAt; // an ISO time or null
+ * ```
+ */
+export function attemptJson(attempt: Attempt): Record<string, unknown> {
+  return {
+    ...attempt,
+    startedAt: iso(attempt.startedAt),
+    finishedAt: iso(attempt.finishedAt),
+    result: attempt.result ?? null,
   };
 }
