@@ -216,11 +216,14 @@ export async function migratePostgres(
       }
       if (version === migrations.length) return true;
       await tx.unsafe(`SET LOCAL search_path = "${schema}"`);
-      await tx.unsafe(migrations[version]);
-      await tx.unsafe(`UPDATE "${schema}".meta SET schema_version = ${version + 1}`);
+      // A new schema gets every step in this one transaction: a twin waiting on the lock then
+      // finds it complete, never half made (it would take that for an upgrade, and say so).
+      const last = version === 0 ? migrations.length : version + 1;
+      for (let step = version; step < last; step++) await tx.unsafe(migrations[step]);
+      await tx.unsafe(`UPDATE "${schema}".meta SET schema_version = ${last}`);
       from ??= version;
-      to = version + 1;
-      return version + 1 === migrations.length;
+      to = last;
+      return last === migrations.length;
     });
     if (done) return report();
   }
