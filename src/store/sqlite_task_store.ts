@@ -279,7 +279,7 @@ export class SqliteTaskStore implements TaskStore {
     const row = this.#db
       .prepare(
         `SELECT attempt, max_attempts, backoff_ms, started_at, run_at, pid, paused_at, paused_ms,
-           restart_policy, restart_delay_ms, max_restarts, restarts, restart_streak
+           restart_policy, restart_delay_ms, max_restarts, restarts, restart_streak, stop_reason
          FROM tasks WHERE id = ? AND owner = ? AND attempt = ? AND status IN ${sqlSet(RUNNING)}`,
       )
       .get<
@@ -298,6 +298,7 @@ export class SqliteTaskStore implements TaskStore {
           | "max_restarts"
           | "restarts"
           | "restart_streak"
+          | "stop_reason"
         >
       >(id, owner, attempt);
     if (!row) return false;
@@ -450,7 +451,8 @@ export class SqliteTaskStore implements TaskStore {
            restart_streak = 0,
            finished_at = NULL, exit_code = NULL, signal = NULL, result = NULL, error = NULL,
            pid = NULL, progress = NULL, progress_message = NULL
-         WHERE id = ? AND status IN (SELECT value FROM json_each(?))
+         WHERE id = ? AND (status IN (SELECT value FROM json_each(?))
+           OR (status = 'queued' AND restart_policy IS NOT NULL AND restarts > 0))
          RETURNING ${TASK_COLUMNS}`,
       ).get<TaskRow>(now, id, JSON.stringify(ENDED));
       if (!row) return undefined;

@@ -181,7 +181,10 @@ export interface TaskStore {
   setProgress(id: number, fraction: number, message: string | null): Promise<void>;
   mergeMeta(id: number, patch: Record<string, unknown>): Promise<Task | undefined>;
   setCheckpoint(id: number, value: unknown): Promise<void>;
-  /** Queues a finished task once more as a new attempt. Events: submitted { restart: true }. */
+  /**
+   * Queues a finished task once more as a new attempt — or, for a `--restart` task waiting out
+   * its backoff, runs it now with its restart streak reset. Events: submitted { restart: true }.
+   */
   restart(id: number): Promise<Task | undefined>;
   setGroup(
     name: string,

@@ -192,25 +192,35 @@ export class Dispatcher {
     if (signal === "SIGSTOP" || signal === "SIGTSTP" || signal === "SIGCONT") {
       return await this.#pauseOrResume(id, entry, signal !== "SIGCONT");
     }
-    if (!entry) {
-      // An end not stored yet may queue a retry: store it first, so that the retry is canceled.
-      if (this.#recorder.pending(id)) await this.#recorder.flush();
-      const events = await this.#options.store.cancel([id]);
-      if (events.length) {
-        this.#options.onEvents?.(events);
-        this.wake(); // its dependants may be free to run now (with --after-any)
-        return {};
-      }
-      const status = await this.#statusOf(id);
-      if (isTerminal(status)) return { already: status };
-      throw await this.#notRunning("kill", id);
-    }
+    if (!entry) return await this.#cancelNotRunning(id);
     entry.killedWith = signal;
     // The intent first: a crash between the two still ends the task canceled, not lost.
-    if (!(await this.#timers.stop(id, { reason: "kill", signal }))) return {}; // ended meanwhile
+    if (!(await this.#timers.stop(id, { reason: "kill", signal }))) {
+      // The run ended meanwhile: the retry or restart it queued (or already started) goes too.
+      if (this.#running.get(id) !== entry) await this.kill(id, signal);
+      return {};
+    }
     // A stopped process keeps the signal pending until it continues.
     if (entry.task.status === "paused") entry.run.kill("SIGCONT");
     return {};
+  }
+
+  /**
+   * Cancels a task that is not running (queued, blocked, or a retry or restart waiting out its
+   * delay); `already` when it has ended; throws TaskStateError otherwise.
+   */
+  async #cancelNotRunning(id: number): Promise<{ already?: TaskStatus }> {
+    // An end not stored yet may queue a retry: store it first, so that the retry is canceled.
+    if (this.#recorder.pending(id)) await this.#recorder.flush();
+    const events = await this.#options.store.cancel([id]);
+    if (events.length) {
+      this.#options.onEvents?.(events);
+      this.wake(); // its dependants may be free to run now (with --after-any)
+      return {};
+    }
+    const status = await this.#statusOf(id);
+    if (isTerminal(status)) return { already: status };
+    throw await this.#notRunning("kill", id);
   }
 
   /** The running tasks, in the order they started. */

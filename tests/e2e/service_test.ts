@@ -239,6 +239,95 @@ describe("restart policies", () => {
   );
 });
 
+describe("stopping a --restart service that exits 0 on SIGTERM", () => {
+  const SERVICE = ["sh", "-c", 'trap "exit 0" TERM; while :; do sleep 0.1; done'];
+  const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+  test(
+    "bgt kill stops it for good, and bgt restart then runs it once more without hanging",
+    withHome((home) => {
+      const id = home.ok(["run", "--restart", "always", "--", ...SERVICE]);
+      waitFor(() => show(home, id).status === "running", 20_000);
+      home.ok(["kill", id]);
+      waitFor(() => show(home, id).status === "succeeded", 20_000);
+      pause(1_500);
+      assert.equal(show(home, id).status, "succeeded", "not restarted after the kill");
+      assert.equal(show(home, id).attempt, 1);
+      const restarted = home.bgt(["restart", id], { timeoutMs: 30_000 });
+      assert.equal(restarted.code, 0, restarted.stderr);
+      assert.equal(restarted.stdout, `${id} attempt 2\n`);
+      waitFor(() => show(home, id).status === "running" && show(home, id).attempt === 2, 20_000);
+      // A running one: bgt restart kills it (it exits 0) and runs it again, and returns.
+      const again = home.bgt(["restart", id], { timeoutMs: 30_000 });
+      assert.equal(again.code, 0, again.stderr);
+      waitFor(() => show(home, id).status === "running" && show(home, id).attempt === 3, 20_000);
+      home.ok(["kill", id]);
+      waitFor(() => show(home, id).status === "succeeded", 20_000);
+    }),
+  );
+
+  test(
+    "bgt kill stops every one of 6 services that restart at once (no run slips through)",
+    withHome((home) => {
+      const ids = Array.from({ length: 6 }, () =>
+        home.ok([
+          "run",
+          "--restart",
+          "always",
+          "--restart-delay",
+          "0",
+          "--",
+          "sh",
+          "-c",
+          "sleep 0.01",
+        ]));
+      waitFor(() => ids.every((id) => show(home, id).attempt >= 3), 30_000);
+      home.ok(["kill", ...ids]);
+      waitFor(
+        () => ids.every((id) => ["succeeded", "canceled"].includes(show(home, id).status)),
+        20_000,
+      );
+      const attempts = ids.map((id) => show(home, id).attempt);
+      pause(1_500);
+      assert.deepEqual(
+        ids.map((id) => show(home, id).status).filter((s) =>
+          !["succeeded", "canceled"].includes(s)
+        ),
+        [],
+      );
+      assert.deepEqual(ids.map((id) => show(home, id).attempt), attempts, "no attempt after");
+    }),
+  );
+
+  test(
+    "bgt restart of a service waiting out its backoff runs it now, its delay back to the first",
+    withHome((home) => {
+      const id = home.ok([
+        "run",
+        "--restart",
+        "on-failure",
+        "--restart-delay",
+        "10s",
+        "--",
+        "sh",
+        "-c",
+        "exit 1",
+      ]);
+      waitFor(() => show(home, id).status === "queued" && show(home, id).restarts === 1, 20_000);
+      const restarted = home.bgt(["restart", id]);
+      assert.equal(restarted.code, 0, restarted.stderr);
+      assert.equal(restarted.stdout, `${id} attempt 2\n`);
+      // It ran now, failed, and waits the first delay again (10 s; with the streak kept, 15 s).
+      waitFor(() => show(home, id).attempt === 2 && show(home, id).status === "queued", 8_000);
+      const task = JSON.parse(home.ok(["show", id, "--json", "--attempts"]));
+      const wait = Date.parse(task.runAt) - Date.parse(task.attempts[1].finishedAt);
+      assert.ok(wait >= 9_000 && wait <= 12_000, `next run in ${wait} ms`);
+      home.ok(["kill", id]);
+      waitFor(() => show(home, id).status === "canceled", 20_000);
+    }),
+  );
+});
+
 describe("resource use", () => {
   test(
     "ls has CPU and MEM columns; ls --json and show give cpu, memory of the process tree and uptime",

@@ -357,7 +357,8 @@ export class PostgresTaskStore implements TaskStore {
       ends.length
         ? tx`
           SELECT t.id, t.attempt, t.max_attempts, t.backoff_ms, t.started_at, t.run_at, t.pid,
-            t.restart_policy, t.restart_delay_ms, t.max_restarts, t.restarts, t.restart_streak
+            t.restart_policy, t.restart_delay_ms, t.max_restarts, t.restarts, t.restart_streak,
+            t.stop_reason
           FROM tasks t
           WHERE t.id = ANY (${fences.map((fence) => fence.id)}::bigint[])
             AND t.owner = ${owner} AND t.status IN ${tx.unsafe(sqlSet(RUNNING))}
@@ -570,7 +571,8 @@ export class PostgresTaskStore implements TaskStore {
           restart_streak = 0,
           finished_at = NULL, exit_code = NULL, signal = NULL, result = NULL, error = NULL,
           pid = NULL, progress = NULL, progress_message = NULL
-        WHERE id = ${id} AND status = ANY (${[...ENDED]}::text[])
+        WHERE id = ${id} AND (status = ANY (${[...ENDED]}::text[])
+          OR (status = 'queued' AND restart_policy IS NOT NULL AND restarts > 0))
         RETURNING ${w.tx.unsafe(TASK_COLUMNS)}`;
       if (!row) return undefined;
       const task = toTask(row);
