@@ -467,12 +467,17 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async finishedIds(
-    filter: { before?: number; status?: TaskStatus[]; group?: string },
+    filter: { before?: number; status?: TaskStatus[]; group?: string; unneeded?: boolean },
   ): Promise<number[]> {
     const statuses = filter.status?.length ? filter.status : ENDED;
+    const unneeded = filter.unneeded
+      ? `AND NOT EXISTS (SELECT 1 FROM dependencies d JOIN tasks w ON w.id = d.task_id
+           WHERE d.dep_id = tasks.id AND w.status NOT IN ${sqlSet(ENDED)})`
+      : "";
     return this.#db.prepare(
       `SELECT id FROM tasks WHERE status IN (SELECT value FROM json_each(?))
-         AND finished_at IS NOT NULL AND finished_at < ? AND (? IS NULL OR grp = ?) ORDER BY id`,
+         AND finished_at IS NOT NULL AND finished_at < ? AND (? IS NULL OR grp = ?) ${unneeded}
+       ORDER BY id`,
     ).all<{ id: number }>(
       JSON.stringify(statuses),
       filter.before ?? Number.MAX_SAFE_INTEGER,

@@ -166,9 +166,12 @@ export interface TaskStore {
   cancel(ids: readonly number[]): Promise<TaskEvent[]>;
   /** Removes tasks that do not run, saying why each other id stays. Events: removed. */
   remove(ids: readonly number[]): Promise<RemoveResult>;
-  /** Ids of finished tasks matching the filter (for `bgt clean`). */
+  /**
+   * Ids of finished tasks matching the filter (for `bgt clean`); with `unneeded`, only those no
+   * unfinished task depends on (`--after`: removing one would fail its dependant).
+   */
   finishedIds(
-    filter: { before?: number; status?: TaskStatus[]; group?: string },
+    filter: { before?: number; status?: TaskStatus[]; group?: string; unneeded?: boolean },
   ): Promise<number[]>;
   /** Hands to `owner` the running tasks of this home whose owner no longer has a supervisor row. */
   adoptOrphans(owner: string, home: string): Promise<Task[]>;

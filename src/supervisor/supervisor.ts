@@ -146,7 +146,8 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   // config file's [retention] says which finished tasks to keep.
   const prune = async () => {
     if (!config.retention) return;
-    const removed = await pruneFinished(store, home.logs, config.retention);
+    const { removed, events } = await pruneFinished(store, home.logs, config.retention);
+    waiters.seen(events);
     if (removed.length) log(`removed ${removed.length} finished task(s) past [retention]`);
   };
   const housekeeping = setInterval(() => {

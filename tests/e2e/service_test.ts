@@ -156,6 +156,25 @@ describe("config file and settings", () => {
   );
 });
 
+describe("[retention]", () => {
+  test(
+    "keeps a finished task a blocked one depends on: the dependant runs when its other dependency ends",
+    withHome((home) => {
+      const first = home.ok(["run", "--", "true"]);
+      home.ok(["wait", first]);
+      const slow = home.ok(["run", "--", "sleep", "4"]);
+      const dependant = home.ok(["run", "--after", `${first},${slow}`, "--", "true"]);
+      assert.equal(show(home, dependant).status, "blocked");
+      // A supervisor started with [retention] count = 0 prunes at once.
+      writeFileSync(home.configFile, "[retention]\ncount = 0\n");
+      home.ok(["daemon", "restart"]);
+      const waited = home.bgt(["wait", dependant], { timeoutMs: 30_000 });
+      assert.equal(waited.code, 0, waited.stderr);
+      assert.equal(show(home, dependant).status, "succeeded");
+    }),
+  );
+});
+
 describe("restart policies", () => {
   test(
     "--restart on-failure runs a failing command at least 3 times in 4 s; bgt kill stops it",

@@ -495,13 +495,16 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   async finishedIds(
-    filter: { before?: number; status?: TaskStatus[]; group?: string },
+    filter: { before?: number; status?: TaskStatus[]; group?: string; unneeded?: boolean },
   ): Promise<number[]> {
     const statuses = filter.status?.length ? filter.status : [...ENDED];
     const rows = await this.#sql`
       SELECT id FROM tasks WHERE status = ANY (${statuses}::text[])
         AND finished_at IS NOT NULL AND finished_at < ${filter.before ?? Number.MAX_SAFE_INTEGER}
         AND (${filter.group ?? null}::text IS NULL OR grp = ${filter.group ?? null})
+        AND (NOT ${filter.unneeded ?? false}::boolean OR NOT EXISTS (
+          SELECT 1 FROM dependencies d JOIN tasks w ON w.id = d.task_id
+          WHERE d.dep_id = tasks.id AND w.status <> ALL (${[...ENDED]}::text[])))
       ORDER BY id`;
     return rows.map((row) => row.id);
   }
