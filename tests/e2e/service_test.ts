@@ -4,9 +4,20 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, test } from "node:test";
 import { systemdUnit } from "../../src/cli/systemd_unit.ts";
 import { serveSocket } from "../../src/ipc/socket_server.ts";
@@ -444,6 +455,87 @@ describe("a service under systemd", () => {
       const forced = home.bgt(["daemon", "install", "--force"], { env: { XDG_CONFIG_HOME: xdg } });
       assert.equal(forced.code, 0);
       assert.equal(readFileSync(path, "utf8"), unit);
+    }),
+  );
+
+  test(
+    "bgt daemon install escapes % and $ as systemd reads them (a binary and a home so named)",
+    withHome((home) => {
+      const dir = join(home.dir, "a 100% $HOME");
+      mkdirSync(dir);
+      const binary = join(dir, "bgt");
+      try {
+        linkSync(BGT, binary);
+      } catch {
+        copyFileSync(BGT, binary);
+      }
+      const weird = join(home.dir, "home 5% $USER");
+      const result = spawnSync(binary, ["daemon", "install", "--print"], {
+        env: home.env({ BGT_HOME: weird }),
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+      assert.equal(result.status, 0, result.stderr);
+      const unit = result.stdout;
+      assert.ok(
+        unit.includes(`\nExecStart="${dir.replaceAll("%", "%%")}/bgt" supervise\n`),
+        unit,
+      );
+      assert.ok(
+        unit.includes(`\nEnvironment="BGT_HOME=${weird.replaceAll("%", "%%")}"\n`),
+        unit,
+      );
+      const which = spawnSync("sh", ["-c", "command -v systemd-analyze"]);
+      if (which.status !== 0) return; // the text is checked; systemd is not here to read it
+      // systemd finds the binary by the path it reads back (a wrong one is "not executable").
+      const unitFile = join(home.dir, "bgt.service");
+      writeFileSync(unitFile, unit);
+      const verified = spawnSync("systemd-analyze", ["verify", unitFile], {
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+      assert.equal(verified.status, 0, verified.stderr);
+    }),
+  );
+
+  test(
+    "bgt daemon install keeps a home and config found through XDG_STATE_HOME / XDG_CONFIG_HOME",
+    withHome((home) => {
+      const xdg = join(home.dir, "xdg");
+      const env: Record<string, string> = {
+        ...home.env({ XDG_STATE_HOME: join(xdg, "state"), XDG_CONFIG_HOME: join(xdg, "config") }),
+      };
+      delete env.BGT_HOME;
+      delete env.BGT_CONFIG;
+      delete env.BGT_STORE;
+      const result = spawnSync(BGT, ["daemon", "install", "--print"], {
+        env,
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+      assert.equal(result.status, 0, result.stderr);
+      const environment = result.stdout.split("\n").filter((line) =>
+        line.startsWith("Environment=")
+      );
+      assert.deepEqual(environment, [
+        `Environment=BGT_HOME=${join(xdg, "state", "bgt")}`,
+        `Environment=BGT_CONFIG=${join(xdg, "config", "bgt", "config.toml")}`,
+      ]);
+    }),
+  );
+
+  test(
+    "bgt daemon install --force over a 0644 unit leaves it 0600 (it may hold a BGT_STORE password)",
+    withHome((home) => {
+      const xdg = join(home.dir, "xdg");
+      const path = join(xdg, "systemd", "user", "bgt.service");
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, "[Unit]\n# mine\n", { mode: 0o644 });
+      chmodSync(path, 0o644);
+      const forced = home.bgt(["daemon", "install", "--force"], { env: { XDG_CONFIG_HOME: xdg } });
+      assert.equal(forced.code, 0, forced.stderr);
+      assert.equal(statSync(path).mode & 0o777, 0o600);
+      assert.match(readFileSync(path, "utf8"), /^ExecStart=/m);
     }),
   );
 
