@@ -42,6 +42,7 @@ import {
   type Task,
   type TaskStatus,
 } from "../task/types.ts";
+import { autostartOff, noSupervisorError } from "./autostart.ts";
 import { checkSupervisorHome } from "./check_supervisor_home.ts";
 import { prepareTasks } from "./prepare_task.ts";
 import { liveSupervisor, superviseBeforeRead, wakeSupervisor } from "./wake_supervisor.ts";
@@ -298,8 +299,42 @@ export class Client {
    */
   async kill(id: number, signal = "SIGTERM"): Promise<{ already?: TaskStatus }> {
     await this.get(id);
-    await this.start();
+    const off = await this.#startUnlessOff();
+    if (off) return await this.#cancelInStore(id, signal, off);
     return await this.#control(id, signal);
+  }
+
+  /**
+   * Throws SupervisorUnavailableError (and does nothing) when no supervisor runs and none may
+   * start (BGT_NO_AUTOSTART=1, `autostart = false`): for a command that needs one, before it acts.
+   */
+  async requireSupervisor(): Promise<void> {
+    const off = await this.#startUnlessOff();
+    if (off) throw noSupervisorError(this.home, off);
+  }
+
+  /**
+   * Starts the supervisor if none runs; when none runs and none may start, returns why (and
+   * starts nothing) instead of throwing.
+   */
+  async #startUnlessOff(): Promise<string | undefined> {
+    const off = autostartOff(process.env);
+    if (off && !(await this.status())) return off;
+    await this.start();
+    return undefined;
+  }
+
+  /**
+   * A kill with no supervisor to ask (and none may start): a task that has not started is
+   * canceled in the store, as `bgt rm` removes it; a running one cannot be signalled.
+   */
+  async #cancelInStore(id: number, signal: string, off: string): Promise<{ already?: TaskStatus }> {
+    if (!["SIGSTOP", "SIGTSTP", "SIGCONT"].includes(signal)) {
+      if ((await this.#store.cancel([id])).length) return {};
+      const task = await this.get(id);
+      if (isTerminal(task.status)) return { already: task.status };
+    }
+    throw noSupervisorError(this.home, off);
   }
 
   /**
@@ -341,14 +376,14 @@ export class Client {
 
   async #controlEach(ids: readonly number[], signal: string): Promise<ControlResult[]> {
     if (!ids.length) return [];
-    await this.start();
+    const off = await this.#startUnlessOff();
     const results: ControlResult[] = [];
     // A few requests at a time: each is one connection to the supervisor.
     for (let i = 0; i < ids.length; i += 16) {
       results.push(
         ...await Promise.all(
           ids.slice(i, i + 16).map((id) =>
-            this.#control(id, signal).then(
+            (off ? this.#cancelInStore(id, signal, off) : this.#control(id, signal)).then(
               (outcome): ControlResult => ({ id, ok: true, ...outcome }),
               (error): ControlResult => ({ id, ok: false, error: _asError(error) }),
             )

@@ -571,6 +571,41 @@ describe("a service under systemd", () => {
   );
 
   test(
+    "BGT_NO_AUTOSTART=1: bgt kill cancels queued and blocked tasks in the store, starting nothing",
+    withHome((home) => {
+      const env = { BGT_NO_AUTOSTART: "1" };
+      const statusOf = (id: string) =>
+        JSON.parse(home.bgt(["show", id, "--json"], { env }).stdout).status;
+      const queued = home.bgt(["run", "--", "true"], { env }).stdout.trim();
+      const blocked = home.bgt(["run", "--after", queued, "--", "true"], { env }).stdout.trim();
+      const other = home.bgt(["run", "--", "true"], { env }).stdout.trim();
+      const killed = home.bgt(["kill", queued], { env });
+      assert.equal(killed.code, 0, killed.stderr);
+      assert.equal(statusOf(queued), "canceled");
+      assert.equal(statusOf(blocked), "failed", "its dependant settles");
+      const both = home.bgt(["kill", other, blocked], { env });
+      assert.equal(both.code, 0, both.stderr);
+      assert.equal(statusOf(other), "canceled");
+      assert.equal(home.supervisorPids().length, 0, "no supervisor started");
+    }),
+  );
+
+  test(
+    "BGT_NO_AUTOSTART=1 bgt run --wait is refused in one line before anything is submitted",
+    withHome((home) => {
+      const result = home.bgt(["run", "--wait", "--", "echo", "hi"], {
+        env: { BGT_NO_AUTOSTART: "1" },
+      });
+      assert.equal(result.code, 1);
+      assert.equal(result.stdout, "");
+      assert.equal(result.stderr.split("\n").filter(Boolean).length, 1, result.stderr);
+      assert.match(result.stderr, /^bgt: Cannot reach the supervisor: no supervisor runs/);
+      assert.equal(home.supervisorPids().length, 0, "no supervisor started");
+      assert.deepEqual(JSON.parse(home.ok(["ls", "--json"])), [], "no task submitted");
+    }),
+  );
+
+  test(
     "a supervisor run as the unit runs it (bgt supervise, foreground) starts as an auto-started one and re-adopts tasks after SIGTERM",
     withHome(async (home) => {
       writeFileSync(home.configFile, "parallel = 3\nautostart = false\n");
