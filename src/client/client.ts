@@ -564,6 +564,19 @@ export class Client {
     return { applied: false, notApplied };
   }
 
+  /**
+   * Forgets the global limit kept in the store (`bgt parallel --reset`): the next supervisor
+   * takes BGT_PARALLEL, the config file's `parallel` or the cores; a running one keeps its limit.
+   *
+   * @example
+   * ```ts
+   * await bgt.resetParallel();
+   * ```
+   */
+  async resetParallel(): Promise<void> {
+    await this.#store.setSetting("parallel", null);
+  }
+
   /** The settings kept in the store (`bgt parallel N` → `{ parallel: "5" }`). */
   async storedSettings(): Promise<Record<string, string>> {
     return await this.#store.settings();

@@ -90,6 +90,44 @@ describe("config file and settings", () => {
   );
 
   test(
+    "bgt parallel --reset forgets the stored value: the config file's parallel is back",
+    withHome((home) => {
+      writeFileSync(home.configFile, "parallel = 3\n");
+      home.ok(["parallel", "5"]);
+      assert.match(home.ok(["parallel"]), /^parallel 5 \(from store/);
+      assert.equal(
+        home.ok(["parallel", "--reset"]),
+        "parallel 3 (from config) for the next supervisor; the stored value is forgotten",
+      );
+      assert.match(home.ok(["parallel"]), /^parallel 3 \(from config/);
+      home.ok(["daemon", "start"]);
+      assert.equal(status(home).parallel, 3);
+      home.ok(["parallel", "6"]);
+      assert.match(home.ok(["parallel", "--reset"]), /the running one keeps 6 until/);
+      home.ok(["daemon", "restart"]);
+      assert.equal(status(home).parallel, 3);
+      assert.equal(status(home).sources.parallel, "config");
+      const both = home.bgt(["parallel", "--reset", "4"]);
+      assert.equal(both.code, 2);
+      assert.match(both.stderr, /^bgt: Cannot use --reset with a new limit N\n$/);
+    }),
+  );
+
+  test(
+    "daemon status --json with no supervisor says the parallel bgt parallel says (from config)",
+    withHome((home) => {
+      writeFileSync(home.configFile, "parallel = 3\n");
+      const shown = home.bgt(["daemon", "status", "--json"]);
+      assert.equal(shown.code, 3, "none runs");
+      const state = JSON.parse(shown.stdout);
+      assert.equal(state.up, false);
+      assert.equal(state.parallel, 3);
+      assert.equal(state.sources.parallel, "config");
+      assert.match(home.ok(["parallel"]), /^parallel 3 \(from config/);
+    }),
+  );
+
+  test(
     "a lower parallel starts no more tasks until fewer run; a higher one starts them at once",
     withHome((home) => {
       home.ok(["daemon", "start"]);
@@ -754,6 +792,7 @@ describe("upgrades", () => {
           result.stderr,
           /^bgt: the supervisor runs bgt 0\.0\.1-old, this command is bgt \S+: restart it/,
         );
+        assert.match(result.stderr, /'bgt daemon restart', or 'systemctl --user restart bgt'/);
       } finally {
         server.close();
       }

@@ -19,6 +19,7 @@ import { dirname, join, resolve } from "node:path";
 import { selfCommand } from "../../runtime/process.ts";
 import { configPath } from "../../config/config_file.ts";
 import { bgtHome } from "../../store/home.ts";
+import { nextParallel } from "../../supervisor/settings.ts";
 import { VERSION } from "../../task/version.ts";
 import { ENABLE_COMMANDS, execLine, systemdUnit } from "../systemd_unit.ts";
 import type { Client } from "../../client/client.ts";
@@ -91,7 +92,9 @@ export function daemonCommand() {
           );
         }
         if (options.json) {
-          const stored = status ? undefined : (await client.storedSettings()).parallel;
+          const next = status
+            ? undefined
+            : nextParallel(process.env, await client.storedSettings());
           process.stdout.write(
             `${
               toJson(
@@ -118,9 +121,9 @@ export function daemonCommand() {
                     home: client.home.dir,
                     store: client.storeDescription,
                     cliVersion: VERSION,
-                    // What the next supervisor starts with, when `bgt parallel N` set it.
-                    parallel: stored === undefined ? null : Number(stored),
-                    sources: stored === undefined ? {} : { parallel: "store" },
+                    // What the next supervisor starts with (as `bgt parallel` says it).
+                    parallel: next!.value,
+                    sources: { parallel: next!.source },
                   },
               )
             }\n`,
