@@ -25,7 +25,7 @@ import {
 } from "../store/task_files.ts";
 import type { TaskStore } from "../store/task_store.ts";
 import { coalescedProgress } from "../runner/module_runner.ts";
-import { formatDuration } from "../schedule/duration.ts";
+import { formatDuration } from "../task/duration.ts";
 import { pruneScheduleRuns } from "../schedule/prune_schedule_runs.ts";
 import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
 import { END_EVENT_KINDS, type TaskEvent } from "../task/events.ts";

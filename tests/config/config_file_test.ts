@@ -171,3 +171,44 @@ test("the messages are one line", () => {
   assert.ok(!error.message.includes("\n"), error.message);
   assert.match(error.message, /^Cannot use config file \/c\.toml: line 1: /);
 });
+
+test("kill_grace and retain accept what --kill-grace and --retain accept, and refuse the same", async () => {
+  const { parseDurationOption } = await import("../../src/cli/time_options.ts");
+  const { parseByteSizeOption } = await import("../../src/cli/task_options.ts");
+  const flag = (read: () => number) => {
+    try {
+      return read();
+    } catch {
+      return "refused";
+    }
+  };
+  const config = (text: string) => {
+    try {
+      return parseConfig(text, "/c.toml");
+    } catch {
+      return "refused";
+    }
+  };
+  for (const grace of ["10s", "1m30s", "1.5", "500ms", "0s", "0", "soon", "-1s"]) {
+    const fromFlag = flag(() => parseDurationOption("--kill-grace", grace));
+    const fromConfig = config(`kill_grace = "${grace}"\n`);
+    assert.deepEqual(
+      fromConfig === "refused" ? "refused" : fromConfig.killGrace,
+      fromFlag,
+      `kill_grace "${grace}"`,
+    );
+  }
+  assert.equal(config("kill_grace = 0\n"), "refused", "0 s as a number, as --kill-grace 0");
+  assert.deepEqual(config("kill_grace = 2.5\n"), { killGrace: 2500 });
+  for (const size of ["1048576", "512KiB", "1.5MiB", "10MB", "1TiB", "2t", "0", "0.5", "lots"]) {
+    const fromFlag = flag(() => parseByteSizeOption("--retain", size));
+    const fromConfig = config(`retain = "${size}"\n`);
+    assert.deepEqual(
+      fromConfig === "refused" ? "refused" : fromConfig.retain,
+      fromFlag,
+      `retain "${size}"`,
+    );
+  }
+  assert.deepEqual(config(`retain = "1TiB"\n`), { retain: 2 ** 40 });
+  assert.equal(config(`kill_grace = "0s"\n`), "refused");
+});
