@@ -12,6 +12,7 @@
  * ```
  */
 import { existsSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { adoptCommand, startCommand } from "../runner/command_runner.ts";
 import { adoptIsolatedModule, startIsolatedModule } from "../runner/isolated_module.ts";
 import type { RunningTask } from "../runner/running_task.ts";
@@ -39,6 +40,10 @@ import {
   type TaskOutcome,
   type TaskStatus,
 } from "../task/types.ts";
+
+/** How long a kill waits for a task claimed by a pass in flight to start: 50 × 20 ms. */
+const CLAIM_SETTLE_TRIES = 50;
+const CLAIM_SETTLE_STEP_MS = 20;
 
 /** Starts a module task (given by the supervisor, which owns the worker hosts). */
 export type ModuleStarter = (task: Task, files: TaskFiles) => RunningTask;
@@ -192,7 +197,7 @@ export class Dispatcher {
     if (signal === "SIGSTOP" || signal === "SIGTSTP" || signal === "SIGCONT") {
       return await this.#pauseOrResume(id, entry, signal !== "SIGCONT");
     }
-    if (!entry) return await this.#cancelNotRunning(id);
+    if (!entry) return await this.#cancelNotRunning(id, signal);
     entry.killedWith = signal;
     // The intent first: a crash between the two still ends the task canceled, not lost.
     if (!(await this.#timers.stop(id, { reason: "kill", signal }))) {
@@ -209,7 +214,7 @@ export class Dispatcher {
    * Cancels a task that is not running (queued, blocked, or a retry or restart waiting out its
    * delay); `already` when it has ended; throws TaskStateError otherwise.
    */
-  async #cancelNotRunning(id: number): Promise<{ already?: TaskStatus }> {
+  async #cancelNotRunning(id: number, signal: NodeJS.Signals): Promise<{ already?: TaskStatus }> {
     // An end not stored yet may queue a retry: store it first, so that the retry is canceled.
     if (this.#recorder.pending(id)) await this.#recorder.flush();
     const events = await this.#options.store.cancel([id]);
@@ -220,6 +225,13 @@ export class Dispatcher {
     }
     const status = await this.#statusOf(id);
     if (isTerminal(status)) return { already: status };
+    if (status === "running" || status === "paused") {
+      // Claimed by a pass still in flight (a restart queued a moment ago): started here soon.
+      for (let i = 0; i < CLAIM_SETTLE_TRIES && !this.#running.has(id); i++) {
+        await sleep(CLAIM_SETTLE_STEP_MS);
+      }
+      if (this.#running.has(id)) return await this.kill(id, signal);
+    }
     throw await this.#notRunning("kill", id);
   }
 
