@@ -50,7 +50,7 @@ export interface TaskOptionValues {
   retries: string;
   backoff?: string;
   timeout?: string;
-  after?: string;
+  after?: string[];
   afterAny?: boolean;
   key?: string;
   onKey: string;
@@ -109,7 +109,12 @@ export function addTaskOptions<C extends Command<[string | undefined, string[]]>
     .option("--max-restarts <n>", "with --restart: at most n restarts (default: no limit)");
   if (features.dependencies) {
     command
-      .option("--after <ids>", "run after these tasks succeed (comma-separated ids, or last)")
+      .option(
+        "--after <ids>",
+        "run after these tasks succeed (comma-separated ids, or last; repeatable)",
+        collect,
+        [] as string[],
+      )
       .option("--after-any", "with --after: run whatever the outcome of the dependencies");
   }
   return command;
@@ -168,7 +173,7 @@ export async function buildTask(
     }
     spec = { ...spec, isolate: true };
   }
-  if (options.afterAny && !options.after) {
+  if (options.afterAny && !options.after?.length) {
     throw new UsageError("Cannot use --after-any without --after");
   }
   if (options.onKey !== "skip" && !options.key) {
@@ -193,9 +198,9 @@ export async function buildTask(
     timeoutMs: options.timeout === undefined
       ? null
       : parseDurationOption("--timeout", options.timeout),
-    after: options.after === undefined
-      ? []
-      : await parseTaskIds(options.after.split(",").map((w) => w.trim())),
+    after: await parseTaskIds(
+      (options.after ?? []).flatMap((ids) => ids.split(",")).map((w) => w.trim()),
+    ),
     afterAny: Boolean(options.afterAny),
     key: options.key ?? null,
     onKey: parseChoice("--on-key", options.onKey, KEY_POLICIES),
