@@ -43,6 +43,8 @@ import {
   type TaskStatus,
 } from "../task/types.ts";
 import { checkSupervisorHome } from "./check_supervisor_home.ts";
+import { controlElsewhere, ranElsewhere, runsElsewhere } from "./control_elsewhere.ts";
+import { OutputMirror, removeMirrors } from "./output_mirror.ts";
 import { prepareTasks } from "./prepare_task.ts";
 import { superviseBeforeRead, wakeSupervisor } from "./wake_supervisor.ts";
 import { whyWaiting } from "./why_waiting.ts";
@@ -63,6 +65,8 @@ export interface SubmitOptions {
 export class Client {
   readonly home: BgtHome;
   #store: TaskStore;
+  /** Copies of the output of tasks that ran elsewhere (a shared store), by id. */
+  #mirrors = new Map<number, OutputMirror>();
 
   private constructor(home: BgtHome, store: TaskStore) {
     this.home = home;
@@ -225,10 +229,29 @@ export class Client {
     return group;
   }
 
-  /** The paths of a task's streams (throws TaskNotFoundError for an unknown id). */
+  /**
+   * The paths of a task's streams (throws TaskNotFoundError for an unknown id). For a task that
+   * ran under a supervisor of another home on a shared store, a local copy of the output it
+   * shipped there, brought up to date now.
+   */
   async files(id: number): Promise<TaskFiles> {
-    await this.get(id);
-    return taskFiles(this.home.logs, id);
+    const task = await this.get(id);
+    if (!ranElsewhere(this.#store, this.home, task)) return taskFiles(this.home.logs, id);
+    let mirror = this.#mirrors.get(id);
+    if (!mirror) this.#mirrors.set(id, mirror = new OutputMirror(this.#store.output!, id));
+    await mirror.sync();
+    return mirror.files;
+  }
+
+  /**
+   * Brings the local copy of a task's output up to date when it ran elsewhere (see files());
+   * false when its files are this home's own (nothing to do).
+   */
+  async refreshOutput(id: number): Promise<boolean> {
+    const mirror = this.#mirrors.get(id);
+    if (!mirror) return false;
+    await mirror.sync();
+    return true;
   }
 
   /** Path of one of a task's streams. */
@@ -270,6 +293,10 @@ export class Client {
     }
     if (task.status !== "running" && task.status !== "paused") {
       throw new TaskStateError(`Cannot send to task ${id}: it is ${task.status}, not running`);
+    }
+    if (runsElsewhere(this.#store, this.home, task)) {
+      await _sendElsewhere(this.#store, task, input, options);
+      return;
     }
     const stdin = await openTaskStdin(taskFiles(this.home.logs, id), {
       id,
@@ -335,6 +362,11 @@ export class Client {
 
   /** One kill request; a task the supervisor says has already ended or is in the asked state. */
   async #control(id: number, signal: string): Promise<{ already?: TaskStatus }> {
+    const task = await this.get(id);
+    if (runsElsewhere(this.#store, this.home, task)) {
+      const verb = signal === "SIGSTOP" ? "pause" : signal === "SIGCONT" ? "resume" : "kill";
+      return await controlElsewhere(this.#store, task, { kind: "signal", signal }, verb);
+    }
     const response = await this.#request({ v: PROTOCOL_VERSION, type: "kill", id, signal });
     return response.type === "killed" && response.already ? { already: response.already } : {};
   }
@@ -592,6 +624,7 @@ export class Client {
 
   /** Closes the store. */
   async close(): Promise<void> {
+    if (this.#mirrors.size) removeMirrors();
     await this.#store.close();
   }
 }
@@ -621,4 +654,26 @@ export class ScheduleNotFoundError extends Error {
 /** Opens a client on the default home (or `env.BGT_HOME`). */
 export function connect(options: ConnectOptions = {}): Promise<Client> {
   return Client.open(options);
+}
+
+/** Most bytes of one send request (a bigger input goes in several, in order). */
+const SEND_CHUNK = 256 * 1024;
+
+/** Sends input to a task another supervisor runs: one request per chunk, each answered first. */
+async function _sendElsewhere(
+  store: TaskStore,
+  task: Task,
+  input: Uint8Array | AsyncIterable<Uint8Array>,
+  options: { eof?: boolean; signal?: AbortSignal },
+): Promise<void> {
+  const send = (data: Uint8Array, eof: boolean) =>
+    controlElsewhere(store, task, { kind: "send", data, eof }, "send to");
+  // Each chunk as it comes (an interactive input is not held back), split where it is big.
+  for await (const chunk of input instanceof Uint8Array ? [input] : input) {
+    for (let at = 0; at < chunk.length; at += SEND_CHUNK) {
+      options.signal?.throwIfAborted();
+      await send(chunk.subarray(at, at + SEND_CHUNK), false);
+    }
+  }
+  if (options.eof) await send(new Uint8Array(), true);
 }

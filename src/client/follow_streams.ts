@@ -16,7 +16,6 @@ import {
   streamSize,
   streamStart,
   type TaskFiles,
-  taskFiles,
   watchTaskDir,
 } from "../store/task_files.ts";
 import { isTerminal, type Task } from "../task/types.ts";
@@ -51,7 +50,9 @@ export async function followStreams(
   options: FollowOptions = {},
 ): Promise<Task> {
   const now = await client.get(id); // throws TaskNotFoundError for an unknown id
-  const files = taskFiles(client.home.logs, id);
+  // A task that runs elsewhere (a shared store) is read from the copy of what it shipped.
+  const files = await client.files(id);
+  const remote = await client.refreshOutput(id);
   const offsets = new Map(streams.map((stream) => [stream, options.from?.[stream] ?? 0]));
   /** Since when each stream's unfinished last line has been held back. */
   const heldSince = new Map<StreamName, number>();
@@ -59,6 +60,7 @@ export async function followStreams(
   let holding = false;
   const drain = async (final: boolean) => {
     holding = false;
+    if (remote) await client.refreshOutput(id);
     for (const stream of streams) {
       const end = streamSize(files[stream]);
       for (;;) {
@@ -97,14 +99,18 @@ export async function followStreams(
   try {
     while (!finished) {
       await drain(false);
-      watcher ??= watchTaskDir(files.dir, () => wakeUp());
+      if (!remote) watcher ??= watchTaskDir(files.dir, () => wakeUp());
       await Promise.race([
         ended,
         new Promise<void>((resolve) => {
           wakeUp = resolve;
           // Without a directory watch (not created yet, or unsupported), look again soon; a
           // held-back line is looked at again when its time is up.
-          timer = setTimeout(resolve, holding ? holdMs : watcher ? 1000 : 100);
+          // The copy of a task elsewhere is looked at as often as it is shipped.
+          timer = setTimeout(
+            resolve,
+            holding ? holdMs : remote ? SHIPPED_EVERY_MS : watcher ? 1000 : 100,
+          );
         }),
       ]);
       clearTimeout(timer);
@@ -116,6 +122,9 @@ export async function followStreams(
   await drain(true);
   return await ended;
 }
+
+/** How often output shipped from another host is looked for (its shipper's period). */
+const SHIPPED_EVERY_MS = 250;
 
 /** Most bytes read from a stream at once. */
 const CHUNK = 4 << 20;

@@ -31,6 +31,7 @@ import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
 import { END_EVENT_KINDS, type TaskEvent } from "../task/events.ts";
 import { ClaimLoop } from "./claim_loop.ts";
 import { EndRecorder } from "./end_recorder.ts";
+import type { OutputShipper } from "./output_shipper.ts";
 import { RunTimers } from "./run_timers.ts";
 import {
   isTerminal,
@@ -60,6 +61,8 @@ export interface DispatcherOptions {
   onEvents?: (events: readonly TaskEvent[]) => void;
   /** Where to report a problem that does not stop the dispatcher. */
   log?: (line: string) => void;
+  /** Ships the runs' output into a shared store (PostgreSQL), when there is one. */
+  shipper?: OutputShipper;
 }
 
 interface Entry {
@@ -82,6 +85,8 @@ export class Dispatcher {
   #timers: RunTimers;
   /** Run ends and started pids, stored in batches (then the next tasks are claimed). */
   #recorder: EndRecorder;
+  /** Ends waiting for their last output to be shipped before they are queued. */
+  #shipping = new Set<Promise<void>>();
   /** How many of the running tasks are module tasks in worker hosts. */
   #inWorkers = 0;
 
@@ -148,16 +153,21 @@ export class Dispatcher {
         });
         if (task.stopReason === "kill") entry.killedWith = task.stopSignal ?? "SIGTERM";
         if (readStatus(files.status)?.attempt === task.attempt) ended.push(run.done);
-      } else if (task.stopReason === "kill") {
+      } else if (this.#options.shipper) {
+        // What it wrote before its end and was not shipped yet goes to the store first.
+        this.#options.shipper.track(task, files);
+      }
+      if (run) continue;
+      if (task.stopReason === "kill") {
         // Killed just before the crash: the kill's effect, not a loss.
-        this.#record(task, {
+        this.#recordShipped(task, {
           status: "canceled",
           signal: task.stopSignal,
           error: null,
         });
       } else {
         lost++;
-        this.#record(task, {
+        this.#recordShipped(task, {
           status: "lost",
           error: {
             name: "Error",
@@ -176,8 +186,9 @@ export class Dispatcher {
    * Resolves once every end queued so far is stored (at once when none waits). While the
    * database refuses writes, it waits for the retry that succeeds.
    */
-  stored(): Promise<void> {
-    return this.#recorder.stored();
+  async stored(): Promise<void> {
+    await Promise.all(this.#shipping);
+    await this.#recorder.stored();
   }
 
   /**
@@ -269,6 +280,7 @@ export class Dispatcher {
       if (entry.task.status === "paused") await this.#pauseOrResume(entry.task.id, entry, false);
     }
     await Promise.all(awaited.map((entry) => entry.run.done));
+    await Promise.all(this.#shipping);
     await this.#recorder.flush();
     await this.#recorder.stored();
   }
@@ -323,6 +335,7 @@ export class Dispatcher {
   ): Entry {
     const entry: Entry = { task, files, run, offsets };
     this.#running.set(task.id, entry);
+    this.#options.shipper?.track(task, files, offsets);
     const inWorker = runsInWorker(task.spec);
     if (inWorker) this.#inWorkers++;
     this.#timers.start(task, run, { timedOut });
@@ -355,9 +368,21 @@ export class Dispatcher {
         );
         outcome = { ...outcome, slices };
       }
-      this.#record(task, outcome);
+      this.#recordShipped(task, outcome);
     });
     return entry;
+  }
+
+  /**
+   * Queues how a run ended once its last output is in a shared store (when it has any left to
+   * ship), so that a reader on another host who learns of the end finds all of it.
+   */
+  #recordShipped(task: Pick<Task, "id" | "attempt">, outcome: TaskOutcome): void {
+    const shipped = this.#options.shipper?.finish(task.id);
+    if (!shipped) return this.#record(task, outcome);
+    const recorded = shipped.then(() => this.#record(task, outcome));
+    this.#shipping.add(recorded);
+    void recorded.finally(() => this.#shipping.delete(recorded));
   }
 
   /** Queues how a run ended; the queue is stored in one transaction per turn of the loop. */

@@ -141,6 +141,31 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX events_task ON events (task_id, id) WHERE task_id IS NOT NULL;
    CREATE INDEX events_at ON events USING brin (at);`,
+  // Issue 14 (output and control from any host): the shipped output, insert-only (a chunk's
+  // key is where it begins; a re-sent chunk is a no-op), and the control requests between
+  // supervisors (a row per request, answered in place).
+  `CREATE TABLE output (
+     task_id bigint NOT NULL,
+     attempt int NOT NULL,
+     stream smallint NOT NULL CHECK (stream IN (0, 1, 2)),
+     off bigint NOT NULL,
+     at bigint NOT NULL DEFAULT now_ms(),
+     data bytea NOT NULL,
+     PRIMARY KEY (task_id, stream, off, attempt)
+   );
+   CREATE TABLE controls (
+     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     task_id bigint NOT NULL,
+     owner text NOT NULL,
+     action text NOT NULL CHECK (action IN ('signal', 'send')),
+     signal text,
+     data bytea,
+     eof boolean NOT NULL DEFAULT false,
+     requested_at bigint NOT NULL DEFAULT now_ms(),
+     answered_at bigint,
+     outcome jsonb
+   );
+   CREATE INDEX controls_pending ON controls (owner, id) WHERE answered_at IS NULL;`,
 ];
 
 /** Brings the connection's schema up to date; refuses a schema newer than this bgt knows. */
