@@ -41,15 +41,16 @@ export class PostgresOutputStore implements OutputStore {
   async ship(chunks: readonly OutputChunk[]): Promise<void> {
     if (!chunks.length) return;
     const { sql } = this.#connection;
-    await sql`
-      INSERT INTO output (task_id, attempt, stream, off, data)
-      SELECT * FROM unnest(${chunks.map((c) => c.taskId)}::bigint[],
-        ${chunks.map((c) => c.attempt)}::int[], ${
-      chunks.map((c) => STREAM_NUMBER[c.stream])
-    }::int[],
-        ${chunks.map((c) => c.offset)}::bigint[],
-        ${chunks.map((c) => Buffer.from(c.data.buffer, c.data.byteOffset, c.data.length))}::bytea[])
-      ON CONFLICT DO NOTHING`;
+    const rows = chunks.map((c) => ({
+      task_id: c.taskId,
+      attempt: c.attempt,
+      stream: STREAM_NUMBER[c.stream],
+      off: c.offset,
+      data: Buffer.from(c.data.buffer, c.data.byteOffset, c.data.length),
+    }));
+    await sql`INSERT INTO output ${
+      sql(rows, "task_id", "attempt", "stream", "off", "data")
+    } ON CONFLICT DO NOTHING`;
   }
 
   async trim(taskId: number, stream: StreamName, before: number): Promise<void> {
