@@ -244,6 +244,14 @@ export class Client {
   }
 
   /**
+   * Where a task's streams are read here as files() last said: the copy of a task that ran
+   * elsewhere once files() made one, else this home's own files (no store read).
+   */
+  filesSeen(id: number): TaskFiles {
+    return this.#mirrors.get(id)?.files ?? taskFiles(this.home.logs, id);
+  }
+
+  /**
    * Brings the local copy of a task's output up to date when it ran elsewhere (see files());
    * false when its files are this home's own (nothing to do).
    */

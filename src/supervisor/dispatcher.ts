@@ -298,7 +298,16 @@ export class Dispatcher {
         maxProcesses: Math.max(0, maxProcesses),
         maxWorkers: Math.max(0, maxWorkers),
       });
-      for (const task of tasks) this.#start(task);
+      for (const task of tasks) {
+        // A retry or restart whose earlier attempts ran on another host: their output first.
+        if (task.attempt > 1) {
+          await this.#options.shipper?.fetchEarlier(
+            task,
+            taskFiles(this.#options.logsDir, task.id),
+          );
+        }
+        this.#start(task);
+      }
     }
   }
 

@@ -22,6 +22,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { OutputChunk, OutputStore } from "../store/shared_io.ts";
+import { copyShippedOutput } from "../store/shipped_copy.ts";
 import {
   readStream,
   STREAM_NAMES,
@@ -118,6 +119,22 @@ export class OutputShipper {
       shipping.onShipped.push(resolve);
       this.#ship();
     });
+  }
+
+  /**
+   * Before a retry or restart runs here: copies into the local files the output its earlier
+   * attempts shipped from elsewhere, so that this attempt's bytes follow theirs (offsets stay
+   * one sequence per task, whichever hosts ran it). A failure is logged; the run starts anyway.
+   */
+  async fetchEarlier(task: { id: number; attempt: number }, files: TaskFiles): Promise<void> {
+    if (task.attempt <= 1) return;
+    try {
+      await copyShippedOutput(this.#options.output, task.id, files);
+    } catch (error) {
+      this.#options.log?.(
+        `cannot fetch the earlier output of task ${task.id}: ${(error as Error).message}`,
+      );
+    }
   }
 
   /** Takes over the shipping a dead supervisor of this home left unfinished (its markers). */

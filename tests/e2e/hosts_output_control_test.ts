@@ -111,6 +111,7 @@ describe("output and control from any host (PostgreSQL)", { concurrency: false }
       "--shell",
       "head -c 300000 /dev/zero | tr '\\0' x; echo; echo last",
     ]);
+    await submit("counter", ["--shell", "echo x >> counter; echo run $(wc -l < counter)"]);
     await submit("long", [
       "--shell",
       "i=1; while [ $i -le 60 ]; do echo line$i; i=$((i+1)); sleep 0.2; done",
@@ -213,6 +214,51 @@ describe("output and control from any host (PostgreSQL)", { concurrency: false }
     bSupervisor = supervise(b);
     await ok(a, ["wait", id]);
     assert.equal(await ok(a, ["logs", id]), lines(1, 60, "line"));
+  });
+
+  test("logs -f without an id, on a, follows a task running on b", async (t) => {
+    if (unreachable) return skipWithReason(t, unreachable);
+    // Only b's supervisor runs while it is claimed (a's starts again with a's next command).
+    await ok(a, ["daemon", "stop"]);
+    const id = Number(
+      (await ok(b, ["run", "--shell", "sleep 1; echo tick; sleep 1; echo tock"])).trim(),
+    );
+    await until(async () => (await task(b, id)).status === "running");
+    assert.equal(await _sql(`SELECT home FROM tasks WHERE id = ${id}`), b.env().BGT_HOME);
+    const child = spawn(BGT, ["logs", "-f"], {
+      env: a.env({ BGT_STORE: store }),
+      cwd: a.work,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (chunk) => (out += chunk));
+    try {
+      await until(async () => out.includes("tock"), 20_000);
+      assert.match(out, new RegExp(`^${id}\\|.*\\| tick\n${id}\\|.*\\| tock\n`, "m"));
+    } finally {
+      child.kill("SIGINT");
+    }
+  });
+
+  test("a restart that runs on a continues the output of its attempt on b; rm deletes the stored output", async (t) => {
+    if (unreachable) return skipWithReason(t, unreachable);
+    const id = String(ids.counter);
+    await ok(a, ["wait", id]);
+    assert.equal(await ok(a, ["logs", id]), "run 1\n");
+    // b stops: the restart can only run on a.
+    process.kill(bSupervisor, "SIGTERM");
+    waitFor(() => !_alive(bSupervisor), 20_000);
+    await ok(a, ["restart", id]);
+    await ok(a, ["wait", id]);
+    assert.equal(await _sql(`SELECT home FROM tasks WHERE id = ${id}`), a.env().BGT_HOME);
+    assert.equal(await ok(a, ["logs", id, "--stdout"]), "run 1\nrun 2\n");
+    assert.equal(await ok(a, ["logs", id, "--attempt", "1"]), "run 1\n");
+    assert.equal(await ok(a, ["logs", id, "--attempt", "2"]), "run 2\n");
+    // From b's home (its client; its next supervisor may start): the same, from the store.
+    assert.equal(await ok(b, ["logs", id, "--stdout"]), "run 1\nrun 2\n");
+    assert.notEqual(await _sql(`SELECT count(*) FROM output WHERE task_id = ${id}`), "0");
+    await ok(a, ["rm", id]);
+    assert.equal(await _sql(`SELECT count(*) FROM output WHERE task_id = ${id}`), "0");
   });
 });
 
