@@ -74,6 +74,6 @@ export interface ControlStore {
   pending(owner: string): Promise<ControlRequest[]>;
   /** Records the owner's answer. */
   answer(id: number, outcome: ControlOutcome): Promise<void>;
-  /** Calls `onRequest` on each NOTIFY of a request (any owner: the caller reads its own) and on a poll. */
-  listen(onRequest: () => void): Promise<() => Promise<void>>;
+  /** Calls `onRequest` on each NOTIFY of a request for `owner`, and on a poll (the guarantee). */
+  listen(owner: string, onRequest: () => void): Promise<() => Promise<void>>;
 }

@@ -54,7 +54,7 @@ export async function serveControlRequests(
       } while (again);
     })().finally(() => (pass = undefined));
   };
-  const unlisten = await control.listen(serve);
+  const unlisten = await control.listen(owner, serve);
   serve();
   return async () => {
     await unlisten();

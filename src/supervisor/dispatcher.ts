@@ -86,7 +86,7 @@ export class Dispatcher {
   /** Run ends and started pids, stored in batches (then the next tasks are claimed). */
   #recorder: EndRecorder;
   /** Ends waiting for their last output to be shipped before they are queued. */
-  #shipping = new Set<Promise<void>>();
+  #shipping = new Map<number, Promise<void>>();
   /** How many of the running tasks are module tasks in worker hosts. */
   #inWorkers = 0;
 
@@ -187,7 +187,7 @@ export class Dispatcher {
    * database refuses writes, it waits for the retry that succeeds.
    */
   async stored(): Promise<void> {
-    await Promise.all(this.#shipping);
+    await Promise.all(this.#shipping.values());
     await this.#recorder.stored();
   }
 
@@ -200,6 +200,8 @@ export class Dispatcher {
    */
   async kill(id: number, signal: NodeJS.Signals): Promise<{ already?: TaskStatus }> {
     const entry = this.#running.get(id);
+    // Ended, its last output being shipped: its end is queued next, then read as usual.
+    if (!entry) await this.#shipping.get(id);
     if (signal === "SIGSTOP" || signal === "SIGTSTP" || signal === "SIGCONT") {
       return await this.#pauseOrResume(id, entry, signal !== "SIGCONT");
     }
@@ -280,7 +282,7 @@ export class Dispatcher {
       if (entry.task.status === "paused") await this.#pauseOrResume(entry.task.id, entry, false);
     }
     await Promise.all(awaited.map((entry) => entry.run.done));
-    await Promise.all(this.#shipping);
+    await Promise.all(this.#shipping.values());
     await this.#recorder.flush();
     await this.#recorder.stored();
   }
@@ -390,8 +392,10 @@ export class Dispatcher {
     const shipped = this.#options.shipper?.finish(task.id);
     if (!shipped) return this.#record(task, outcome);
     const recorded = shipped.then(() => this.#record(task, outcome));
-    this.#shipping.add(recorded);
-    void recorded.finally(() => this.#shipping.delete(recorded));
+    this.#shipping.set(task.id, recorded);
+    void recorded.finally(() => {
+      if (this.#shipping.get(task.id) === recorded) this.#shipping.delete(task.id);
+    });
   }
 
   /** Queues how a run ended; the queue is stored in one transaction per turn of the loop. */

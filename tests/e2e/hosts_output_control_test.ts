@@ -233,7 +233,7 @@ describe("output and control from any host (PostgreSQL)", { concurrency: false }
     let out = "";
     child.stdout.on("data", (chunk) => (out += chunk));
     try {
-      await until(async () => out.includes("tock"), 20_000);
+      await until(() => Promise.resolve(out.includes("tock")), 20_000);
       assert.match(out, new RegExp(`^${id}\\|.*\\| tick\n${id}\\|.*\\| tock\n`, "m"));
     } finally {
       child.kill("SIGINT");

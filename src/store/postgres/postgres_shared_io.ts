@@ -151,7 +151,7 @@ export class PostgresControlStore implements ControlStore {
       data = NULL WHERE id = ${id}`;
   }
 
-  listen(onRequest: () => void): Promise<() => Promise<void>> {
-    return listenWithPolling(this.#connection, CONTROL_CHANNEL, onRequest);
+  listen(owner: string, onRequest: () => void): Promise<() => Promise<void>> {
+    return listenWithPolling(this.#connection, CONTROL_CHANNEL, onRequest, owner);
   }
 }
