@@ -76,6 +76,16 @@ async function task(home: TempHome, id: number): Promise<Record<string, any>> {
   return JSON.parse(await ok(home, ["show", String(id), "--json"]));
 }
 
+/** Skips (or fails, BGT_REQUIRE_POSTGRES=1) when there is no PostgreSQL; true when skipped. */
+function noPostgres(t: { name?: string; skip(message?: string): void }): boolean {
+  if (unreachable === undefined) return false;
+  if (process.env.BGT_REQUIRE_POSTGRES === "1") {
+    throw new Error(`BGT_REQUIRE_POSTGRES=1, but ${unreachable}`);
+  }
+  skipWithReason(t, unreachable);
+  return true;
+}
+
 const lines = (from: number, to: number, prefix: string) =>
   Array.from({ length: to - from + 1 }, (_, i) => `${prefix}${from + i}\n`).join("");
 
@@ -148,7 +158,7 @@ describe("output and control from any host (PostgreSQL)", { concurrency: false }
   });
 
   test("logs -f from a follows a task running on b, then every flag reads it", async (t) => {
-    if (unreachable) return skipWithReason(t, unreachable);
+    if (noPostgres(t)) return;
     const id = String(ids.printer);
     const followed = await bgt(a, ["logs", "-f", id]);
     assert.equal(followed.code, 0, followed.stderr);
@@ -167,7 +177,7 @@ describe("output and control from any host (PostgreSQL)", { concurrency: false }
   });
 
   test("send, pause, resume and kill from a reach tasks running on b", async (t) => {
-    if (unreachable) return skipWithReason(t, unreachable);
+    if (noPostgres(t)) return;
     const reader = String(ids.reader);
     await ok(a, ["send", reader, "hello"]);
     await ok(a, ["send", reader, "world", "--eof"]);
@@ -185,7 +195,7 @@ describe("output and control from any host (PostgreSQL)", { concurrency: false }
   });
 
   test("--retain bounds what the output table keeps of a task", async (t) => {
-    if (unreachable) return skipWithReason(t, unreachable);
+    if (noPostgres(t)) return;
     const id = ids.chatty;
     await bgt(a, ["wait", String(id)]);
     const kept = Number(
@@ -197,7 +207,7 @@ describe("output and control from any host (PostgreSQL)", { concurrency: false }
   });
 
   test("after kill -9 of b's supervisor: logs still read from a, control is a one-line error, the next supervisor ships the rest", async (t) => {
-    if (unreachable) return skipWithReason(t, unreachable);
+    if (noPostgres(t)) return;
     const id = String(ids.long);
     await until(async () => (await ok(a, ["logs", id])).includes("line3\n"));
     process.kill(bSupervisor, "SIGKILL");
@@ -217,7 +227,7 @@ describe("output and control from any host (PostgreSQL)", { concurrency: false }
   });
 
   test("logs -f without an id, on a, follows a task running on b", async (t) => {
-    if (unreachable) return skipWithReason(t, unreachable);
+    if (noPostgres(t)) return;
     // Only b's supervisor runs while it is claimed (a's starts again with a's next command).
     await ok(a, ["daemon", "stop"]);
     const id = Number(
@@ -241,7 +251,7 @@ describe("output and control from any host (PostgreSQL)", { concurrency: false }
   });
 
   test("a restart that runs on a continues the output of its attempt on b; rm deletes the stored output", async (t) => {
-    if (unreachable) return skipWithReason(t, unreachable);
+    if (noPostgres(t)) return;
     const id = String(ids.counter);
     await ok(a, ["wait", id]);
     assert.equal(await ok(a, ["logs", id]), "run 1\n");
