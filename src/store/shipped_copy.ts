@@ -10,7 +10,7 @@
  * await copyShippedOutput(store.output!, 42, taskFiles(dir, 42));
  * ```
  */
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, constants, mkdirSync, openSync, writeSync } from "node:fs";
 import type { OutputStore } from "./shared_io.ts";
 import {
   setStreamStart,
@@ -57,9 +57,9 @@ export async function copyShippedOutput(
 }
 
 function _writeAt(path: string, bytes: Uint8Array, position: number): void {
-  const fd = openSync(path, "a+", 0o600);
-  closeSync(fd);
-  const handle = openSync(path, "r+", 0o600);
+  // Never through a symlink planted in the task's directory (see own_files.ts).
+  const { O_CREAT, O_NOFOLLOW, O_WRONLY } = constants;
+  const handle = openSync(path, O_WRONLY | O_CREAT | O_NOFOLLOW, 0o600);
   try {
     let written = 0;
     while (written < bytes.length) {

@@ -91,7 +91,7 @@ export class Dispatcher {
   #inWorkers = 0;
 
   constructor(options: DispatcherOptions) {
-    this.#options = options;
+    this.#options = { ...options };
     this.#loop = new ClaimLoop({
       store: options.store,
       claim: () => this.#claim(),
@@ -285,6 +285,20 @@ export class Dispatcher {
     await Promise.all(this.#shipping.values());
     await this.#recorder.flush();
     await this.#recorder.stored();
+  }
+
+  /** Most tasks running at once. */
+  get parallel(): number {
+    return this.#options.parallel;
+  }
+
+  /**
+   * Changes the global limit now: a higher one claims at once; a lower one lets the running
+   * tasks finish (none is stopped) and starts no more until they are below it.
+   */
+  setParallel(parallel: number): void {
+    this.#options.parallel = parallel;
+    this.wake();
   }
 
   /** One claim pass's claim: what fits the free slots, started. */

@@ -9,7 +9,8 @@
  * await supervisor.stopped; // after `bgt daemon stop` or SIGTERM
  * ```
  */
-import { availableParallelism, hostname } from "node:os";
+import { hostname } from "node:os";
+import { type BgtConfig, configPath, loadConfig } from "../config/config_file.ts";
 import type { Server } from "node:net";
 import { DEFAULT_DRAIN_MS } from "../ipc/protocol.ts";
 import { serveSocket } from "../ipc/socket_server.ts";
@@ -21,6 +22,8 @@ import { openStore, storeConfig } from "../store/open_store.ts";
 import { runsInWorker, type Task } from "../task/types.ts";
 import { VERSION } from "../task/version.ts";
 import { Dispatcher } from "./dispatcher.ts";
+import { pruneFinished } from "./retention.ts";
+import { PARALLEL_KEY, resolveSettings, type SettingSource } from "./settings.ts";
 import { handleRequest } from "./handle_request.ts";
 import type { SupervisorContext } from "./supervisor_context.ts";
 import { TaskWaiters } from "./task_waiters.ts";
@@ -35,10 +38,20 @@ const HOUSEKEEPING_MS = 60_000;
 /** Options for {@linkcode startSupervisor}. */
 export interface SupervisorOptions {
   home: BgtHome;
-  /** Most tasks running at once. @default the available cores (BGT_PARALLEL overrides) */
+  /**
+   * Most tasks running at once, as a flag sets it (wins over everything). Else: the value
+   * `bgt parallel N` stored, BGT_PARALLEL (`env`), the config file, the available cores.
+   */
   parallel?: number;
-  /** Time between SIGTERM and SIGKILL when a task is killed or times out. @default 5000 */
+  /**
+   * Time between SIGTERM and SIGKILL when a task is killed or times out, as a flag sets it.
+   * Else: BGT_KILL_GRACE (`env`), the config file's kill_grace, 5000.
+   */
   killGraceMs?: number;
+  /** BGT_PARALLEL and BGT_KILL_GRACE, parsed by the caller. @default none */
+  env?: { parallel?: number; killGraceMs?: number };
+  /** The config file's settings. @default loadConfig(process.env) */
+  config?: BgtConfig;
   /**
    * Longest wait for running module tasks when stopping gracefully; then their worker hosts
    * are ended and the tasks recorded `lost`. @default 30000
@@ -69,6 +82,8 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   const log = options.log ??
     ((line: string) => console.error(`${new Date().toISOString()} ${line}`));
   ensureHome(home);
+  // A broken config file stops the start before anything is taken (one line, exit 2).
+  const config = options.config ?? loadConfig(process.env);
   const store = await openStore(storeConfig(process.env, home), { role: "supervisor" });
   const startTime = processStartTime(process.pid);
   const host = hostname();
@@ -93,7 +108,17 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
 
   // Before anything can claim a task (a wake-up while the socket opens): no host is ours yet.
   const leftovers = WorkerHosts.endLeftovers(home.dir);
-  const parallel = options.parallel ?? availableParallelism();
+  const settings = resolveSettings({
+    flags: { parallel: options.parallel, killGraceMs: options.killGraceMs },
+    env: options.env ?? {},
+    config,
+    stored: await store.settings(),
+  });
+  const sources: Record<string, SettingSource> = {
+    parallel: settings.parallel.source,
+    killGraceMs: settings.killGraceMs.source,
+  };
+  const parallel = settings.parallel.value;
   // Module tasks run in worker host processes, not in this one: a task that exhausts memory
   // or crashes its runtime takes its host down, never the supervisor.
   const hosts = new WorkerHosts({ homeDir: home.dir });
@@ -107,7 +132,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     logsDir: home.logs,
     homeDir: home.dir,
     parallel,
-    killGraceMs: options.killGraceMs,
+    killGraceMs: settings.killGraceMs.value,
     runModule: (task, files) => hosts.start(task, files, storeReports(store, task.id)),
     onEvents: (events) => waiters.seen(events),
     log,
@@ -133,9 +158,15 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       })]
       : []),
   ]);
-  // The heartbeat says this supervisor lives; the outbox keeps 7 days and 100,000 events.
+  // The heartbeat says this supervisor lives; the outbox keeps 7 days and 100,000 events; the
+  // config file's [retention] says which finished tasks to keep.
+  const prune = async () => {
+    if (!config.retention) return;
+    const removed = await pruneFinished(store, home.logs, config.retention);
+    if (removed.length) log(`removed ${removed.length} finished task(s) past [retention]`);
+  };
   const housekeeping = setInterval(() => {
-    store.heartbeat(owner).then(() => store.pruneEvents()).catch((error) =>
+    store.heartbeat(owner).then(() => store.pruneEvents()).then(prune).catch((error) =>
       log(`cannot keep house: ${(error as Error).message}`)
     );
   }, HOUSEKEEPING_MS);
@@ -205,7 +236,18 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     dispatcher,
     waiters,
     startedAt,
-    parallel,
+    get parallel() {
+      return dispatcher.parallel;
+    },
+    async setParallel(value: number) {
+      await store.setSetting(PARALLEL_KEY, String(value));
+      dispatcher.setParallel(value);
+      sources.parallel = "store";
+      log(`parallel ${value} (bgt parallel)`);
+    },
+    sources,
+    killGraceMs: settings.killGraceMs.value,
+    configPath: configPath(process.env),
     version: VERSION,
     stop,
     draining,
@@ -218,11 +260,14 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   const recovery = dispatcher.recover(home.dir).then(({ adopted, lost }) => {
     shipper?.resume(); // the output a dead predecessor had not shipped yet
     log(
-      `started pid ${process.pid} on ${home.dir} (parallel ${parallel}); re-adopted ${adopted}, lost ${lost}` +
+      `started pid ${process.pid} on ${home.dir} (parallel ${parallel} from ${settings.parallel.source}); re-adopted ${adopted}, lost ${lost}` +
         (leftovers ? `; ended ${leftovers} worker host(s) a dead supervisor left` : ""),
     );
   });
   await Promise.race([recovery, _delay(RECOVERY_WAIT_MS)]);
+  void recovery.then(prune).catch((error) =>
+    log(`cannot remove finished tasks past [retention]: ${(error as Error).message}`)
+  );
   const server = await serveSocket(
     home.socket,
     (request, signal) => handleRequest(context, request, signal),

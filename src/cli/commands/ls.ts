@@ -29,6 +29,7 @@ import {
   parseInteger,
   parseStatuses,
 } from "../parse_options.ts";
+import { formatCpu, formatMemory, tasksUsage, type TaskUsage, usageJson } from "../task_usage.ts";
 import { parseTimeOption } from "../time_options.ts";
 import { withClient } from "../with_client.ts";
 
@@ -90,16 +91,25 @@ export function lsCommand() {
         const past = tasks.length < limit
           ? 0
           : (await client.count(filter)) - offset - tasks.length;
+        const usage = options.quiet ? new Map() : tasksUsage(tasks, client.home.dir);
         if (options.json) {
           process.stdout.write(
-            `${toJson(tasks.map((task) => taskJson(task, { result: false })), 2)}\n`,
+            `${
+              toJson(
+                tasks.map((task) => ({
+                  ...taskJson(task, { result: false }),
+                  usage: usageJson(usage.get(task.id)),
+                })),
+                2,
+              )
+            }\n`,
           );
         } else if (options.quiet) {
           process.stdout.write(tasks.map((task) => `${task.id}\n`).join(""));
         } else if (tasks.length === 0) {
           process.stdout.write("no tasks\n");
         } else {
-          process.stdout.write(`${renderTable(tasks, useColor())}\n`);
+          process.stdout.write(`${renderTable(tasks, useColor(), Date.now(), usage)}\n`);
         }
         // On stderr, so that --json and -q output stays whole for scripts.
         if (past > 0) process.stderr.write(`${morePastLimit(past)}\n`);
@@ -107,19 +117,36 @@ export function lsCommand() {
     });
 }
 
-/** The ls table: id, status (with a progress bar while running), name or command, age, duration. */
-export function renderTable(tasks: readonly Task[], color: boolean, now = Date.now()): string {
-  const width = Math.max(20, (process.stdout.columns ?? 100) - 55);
-  const rows = tasks.map((task) => [
-    String(task.id),
-    colorStatus(task.status, color) + _howItEnded(task) + _progress(task),
-    truncate(describeTask(task), width),
-    task.runAt > now && (task.status === "scheduled" || task.status === "queued")
-      ? `runs ${relativeTime(task.runAt, now)}`
-      : relativeTime(task.createdAt, now),
-    task.startedAt ? duration((task.finishedAt ?? now) - task.startedAt) : "-",
-  ]);
-  return table([["ID", "STATUS", "NAME/COMMAND", "AGE", "DURATION"], ...rows]);
+/**
+ * The ls table: id, status (with a progress bar while running), name or command, age,
+ * duration (a running task's uptime), CPU and memory of running tasks, and — when a listed task
+ * has a restart policy — how many times it was restarted.
+ */
+export function renderTable(
+  tasks: readonly Task[],
+  color: boolean,
+  now = Date.now(),
+  usage: ReadonlyMap<number, TaskUsage> = new Map(),
+): string {
+  const restarting = tasks.some((task) => task.restart);
+  const width = Math.max(20, (process.stdout.columns ?? 100) - 70 - (restarting ? 10 : 0));
+  const rows = tasks.map((task) => {
+    const use = usage.get(task.id);
+    return [
+      String(task.id),
+      colorStatus(task.status, color) + _howItEnded(task) + _progress(task),
+      truncate(describeTask(task), width),
+      task.runAt > now && (task.status === "scheduled" || task.status === "queued")
+        ? `runs ${relativeTime(task.runAt, now)}`
+        : relativeTime(task.createdAt, now),
+      task.startedAt ? duration((task.finishedAt ?? now) - task.startedAt) : "-",
+      use ? formatCpu(use.cpuPercent) : "-",
+      use ? formatMemory(use.rssBytes) : "-",
+      ...(restarting ? [task.restart ? String(task.restarts ?? 0) : "-"] : []),
+    ];
+  });
+  const head = ["ID", "STATUS", "NAME/COMMAND", "AGE", "DURATION", "CPU", "MEM"];
+  return table([[...head, ...(restarting ? ["RESTARTS"] : [])], ...rows]);
 }
 
 /**
