@@ -43,7 +43,13 @@ import {
   type TaskStatus,
 } from "../task/types.ts";
 import { checkSupervisorHome } from "./check_supervisor_home.ts";
-import { controlElsewhere, ranElsewhere, runsElsewhere } from "./control_elsewhere.ts";
+import {
+  controlElsewhere,
+  forgetElsewhere,
+  homesElsewhere,
+  ranElsewhere,
+  runsElsewhere,
+} from "./control_elsewhere.ts";
 import { OutputMirror, removeMirrors } from "./output_mirror.ts";
 import { prepareTasks } from "./prepare_task.ts";
 import { liveSupervisor, superviseBeforeRead, wakeSupervisor } from "./wake_supervisor.ts";
@@ -467,10 +473,14 @@ export class Client {
     const ids = await this.#store.finishedIds(filter);
     const removed: number[] = [];
     for (let i = 0; i < ids.length; i += 500) {
-      for (const id of (await this.#store.remove(ids.slice(i, i + 500))).removed) {
+      const batch = ids.slice(i, i + 500);
+      const elsewhere = await homesElsewhere(this.#store, this.home, batch);
+      const done = (await this.#store.remove(batch)).removed;
+      for (const id of done) {
         removeTaskFiles(taskFiles(this.home.logs, id));
         removed.push(id);
       }
+      await this.#forgetElsewhere(elsewhere, done);
     }
     return removed;
   }
@@ -496,12 +506,15 @@ export class Client {
   ): Promise<ControlResult[]> {
     const results = new Map<number, ControlResult>();
     let pending = [...new Set(ids)];
+    // Tasks that ran under another home (a shared store): its supervisor deletes their files.
+    const elsewhere = await homesElsewhere(this.#store, this.home, pending);
     for (let round = 0; pending.length && round < 3; round++) {
       const { removed, running, missing } = await this.#store.remove(pending);
       for (const id of removed) {
         removeTaskFiles(taskFiles(this.home.logs, id));
         results.set(id, { id, ok: true });
       }
+      await this.#forgetElsewhere(elsewhere, removed);
       for (const id of missing) {
         // Gone after our kill: someone else removed it, which is what was asked.
         results.set(
@@ -572,6 +585,12 @@ export class Client {
   /** The settings kept in the store (`bgt parallel N` → `{ parallel: "5" }`). */
   async storedSettings(): Promise<Record<string, string>> {
     return await this.#store.settings();
+  }
+
+  /** Tells other homes' supervisors to delete removed tasks' files (best effort: logged nowhere). */
+  async #forgetElsewhere(homes: Map<number, string>, removed: readonly number[]): Promise<void> {
+    if (!homes.size) return;
+    await forgetElsewhere(this.#store, homes, removed).catch(() => {});
   }
 
   /** The running supervisor's status, or undefined when none runs (none is started). */

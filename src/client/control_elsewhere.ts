@@ -17,7 +17,7 @@ import { fromErrorData } from "../task/errors.ts";
 import type { Task, TaskStatus } from "../task/types.ts";
 
 /** How long a signal's owner has to answer; a send's bytes wait up to the owner's own limit too. */
-export const ANSWER_MS = { signal: 5_000, send: 15_000 } as const;
+export const ANSWER_MS = { signal: 5_000, send: 15_000, forget: 5_000 } as const;
 
 /** Whether the task's output and control live with a supervisor of another home (shared store). */
 export function ranElsewhere(store: TaskStore, home: BgtHome, task: Task): boolean {
@@ -73,5 +73,42 @@ export async function controlElsewhere(
       );
     }
     await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+
+/**
+ * Of these tasks, those whose files another home's supervisor holds (a shared store): id → home.
+ * Empty on a store of one host.
+ */
+export async function homesElsewhere(
+  store: TaskStore,
+  home: BgtHome,
+  ids: readonly number[],
+): Promise<Map<number, string>> {
+  const homes = new Map<number, string>();
+  if (!store.control || !ids.length) return homes;
+  for (const task of await store.list({ ids, limit: ids.length })) {
+    if (task.home && task.home !== home.dir) homes.set(task.id, task.home);
+  }
+  return homes;
+}
+
+/**
+ * Asks the supervisors of other homes to delete the local files of removed tasks (their output
+ * in the store went with the rows). Best effort, no answer awaited: a home whose supervisor does
+ * not run keeps them.
+ */
+export async function forgetElsewhere(
+  store: TaskStore,
+  homes: ReadonlyMap<number, string>,
+  removed: readonly number[],
+): Promise<void> {
+  const owners = new Map<string, string | undefined>();
+  for (const id of removed) {
+    const home = homes.get(id);
+    if (home === undefined) continue;
+    if (!owners.has(home)) owners.set(home, (await store.supervisorOf(home))?.owner);
+    const owner = owners.get(home);
+    if (owner) await store.control!.request(owner, id, { kind: "forget" });
   }
 }

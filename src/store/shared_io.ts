@@ -48,7 +48,9 @@ export interface OutputStore {
 /** What a control request asks of the owning supervisor. */
 export type ControlAction =
   | { kind: "signal"; signal: string }
-  | { kind: "send"; data: Uint8Array; eof: boolean };
+  | { kind: "send"; data: Uint8Array; eof: boolean }
+  /** The task was removed: delete its local files (and stop shipping them). */
+  | { kind: "forget" };
 
 /** How the owner answered: done (`already`: it was in the asked state), or an error. */
 export type ControlOutcome =

@@ -14,7 +14,7 @@
  */
 import { openTaskStdin } from "../store/task_stdin.ts";
 import type { ControlOutcome, ControlRequest, ControlStore } from "../store/shared_io.ts";
-import { taskFiles } from "../store/task_files.ts";
+import { removeTaskFiles, taskFiles } from "../store/task_files.ts";
 import type { Dispatcher } from "./dispatcher.ts";
 
 /** How long one request's bytes may wait for the task to read them. */
@@ -26,6 +26,8 @@ export interface ControlRequestsOptions {
   owner: string;
   dispatcher: Pick<Dispatcher, "kill">;
   logsDir: string;
+  /** Told of a removed task whose local files were deleted (the shipper forgets it). */
+  onForget?: (id: number) => void;
   log?: (line: string) => void;
 }
 
@@ -72,6 +74,11 @@ async function _act(
     if (action.kind === "signal") {
       const { already } = await options.dispatcher.kill(taskId, action.signal as NodeJS.Signals);
       return already ? { ok: true, already } : { ok: true };
+    }
+    if (action.kind === "forget") {
+      options.onForget?.(taskId);
+      removeTaskFiles(taskFiles(options.logsDir, taskId));
+      return { ok: true };
     }
     const stdin = await openTaskStdin(taskFiles(options.logsDir, taskId), { id: taskId });
     try {

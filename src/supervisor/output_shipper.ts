@@ -162,6 +162,14 @@ export class OutputShipper {
     if (this.#tasks.size) this.#ship();
   }
 
+  /** Stops shipping a removed task (its rows went with it) and drops its marker. */
+  forget(id: number): void {
+    const shipping = this.#tasks.get(id);
+    this.#tasks.delete(id);
+    rmSync(join(this.#markers, String(id)), { force: true });
+    for (const resolve of shipping?.onShipped.splice(0) ?? []) resolve();
+  }
+
   /** Stops the passes after a last one (tasks still running resume with the next supervisor). */
   async stop(): Promise<void> {
     clearInterval(this.#timer);

@@ -154,6 +154,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
         owner,
         dispatcher,
         logsDir: home.logs,
+        onForget: (id) => shipper?.forget(id),
         log,
       })]
       : []),

@@ -250,7 +250,7 @@ describe("output and control from any host (PostgreSQL)", { concurrency: false }
     }
   });
 
-  test("a restart that runs on a continues the output of its attempt on b; rm deletes the stored output", async (t) => {
+  test("a restart that runs on a continues the output of its attempt on b; rm deletes the stored output and the files on b", async (t) => {
     if (noPostgres(t)) return;
     const id = String(ids.counter);
     await ok(a, ["wait", id]);
@@ -269,6 +269,15 @@ describe("output and control from any host (PostgreSQL)", { concurrency: false }
     assert.notEqual(await _sql(`SELECT count(*) FROM output WHERE task_id = ${id}`), "0");
     await ok(a, ["rm", id]);
     assert.equal(await _sql(`SELECT count(*) FROM output WHERE task_id = ${id}`), "0");
+    // rm on a of a task that ran on b: the stored output goes with the row, and b's supervisor
+    // deletes b's files.
+    await bgt(b, ["daemon", "start"]);
+    const printer = String(ids.printer);
+    const filesOnB = join(b.env().BGT_HOME, "logs", printer);
+    assert.ok(existsSync(filesOnB));
+    await ok(a, ["rm", printer]);
+    assert.equal(await _sql(`SELECT count(*) FROM output WHERE task_id = ${printer}`), "0");
+    await until(() => Promise.resolve(!existsSync(filesOnB)), 15_000);
   });
 });
 

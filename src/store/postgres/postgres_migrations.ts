@@ -170,7 +170,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
      task_id bigint NOT NULL,
      owner text NOT NULL,
-     action text NOT NULL CHECK (action IN ('signal', 'send')),
+     action text NOT NULL CHECK (action IN ('signal', 'send', 'forget')),
      signal text,
      data bytea,
      eof boolean NOT NULL DEFAULT false,

@@ -141,6 +141,8 @@ export class PostgresControlStore implements ControlStore {
       taskId: Number(row.task_id),
       action: row.action === "send"
         ? { kind: "send", data: new Uint8Array(row.data ?? []), eof: row.eof }
+        : row.action === "forget"
+        ? { kind: "forget" }
         : { kind: "signal", signal: row.signal },
     }));
   }
