@@ -406,6 +406,9 @@ export class Dispatcher {
     const shipped = this.#options.shipper?.finish(task.id);
     if (!shipped) return this.#record(task, outcome);
     const recorded = shipped.then(() => this.#record(task, outcome));
+    // Its slot is free already: the next task need not wait for the ship (a group's count
+    // drops when the end is stored, as ever).
+    this.wake();
     this.#shipping.set(task.id, recorded);
     void recorded.finally(() => {
       if (this.#shipping.get(task.id) === recorded) this.#shipping.delete(task.id);

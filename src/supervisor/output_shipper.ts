@@ -5,10 +5,12 @@
  * reads what each stream gained and inserts it in chunks of at most 64 KiB, keyed by (task,
  * attempt, stream, offset), so a chunk sent twice is stored once.
  *
- * Crashes: before a task's first chunk goes out, a marker `BGT_HOME/shipping/<id>` is written;
- * it is removed once the task has ended and all of its output is in the store. The next
- * supervisor of the home ({@linkcode OutputShipper.resume}) asks the store where each marked
- * task's streams end and ships the rest. `--retain` bounds the table as it bounds the files: the
+ * Crashes: a run's end is recorded once its last output is in the store, so a supervisor that
+ * dies before leaves a task that is still `running`: the home's next supervisor re-adopts it,
+ * asks the store where its streams end and ships the rest. Only when the store refuses that last
+ * ship (the end is then recorded anyway) is a marker `BGT_HOME/shipping/<id>` written, removed
+ * once the rest is shipped; the next supervisor ({@linkcode OutputShipper.resume}) finishes the
+ * marked tasks. `--retain` bounds the table as it bounds the files: the
  * chunks in front of a stream's kept start are deleted when the start moves.
  *
  * @example
@@ -177,6 +179,19 @@ export class OutputShipper {
     await this.#pass;
   }
 
+  /** Records on disk that the task's output is not all shipped (see resume()). */
+  #mark(shipping: Shipping): void {
+    try {
+      mkdirSync(this.#markers, { recursive: true, mode: 0o700 });
+      writeFileSync(join(this.#markers, String(shipping.id)), `${shipping.attempt}\n`);
+      shipping.marked = true;
+    } catch (error) {
+      this.#options.log?.(
+        `cannot mark task ${shipping.id}'s output unshipped: ${(error as Error).message}`,
+      );
+    }
+  }
+
   /** Starts a pass, or asks for one more after the one in flight. */
   #ship(): void {
     if (this.#pass) {
@@ -222,12 +237,6 @@ export class OutputShipper {
             from = read.from + read.bytes.length;
           }
         }
-        if (!shipping.marked && chunks.some((chunk) => chunk.taskId === shipping.id)) {
-          // Before its first chunk leaves: a crash from here on is resumed by the next supervisor.
-          mkdirSync(this.#markers, { recursive: true, mode: 0o700 });
-          writeFileSync(join(this.#markers, String(shipping.id)), `${shipping.attempt}\n`);
-          shipping.marked = true;
-        }
       }
       await output.ship(chunks);
       for (const chunk of chunks) {
@@ -243,15 +252,17 @@ export class OutputShipper {
       this.#failing = false;
       for (const shipping of [...this.#tasks.values()]) {
         if (!shipping.ended || _unshipped(shipping)) continue;
-        rmSync(join(this.#markers, String(shipping.id)), { force: true });
+        if (shipping.marked) rmSync(join(this.#markers, String(shipping.id)), { force: true });
         this.#tasks.delete(shipping.id);
         for (const resolve of shipping.onShipped.splice(0)) resolve();
       }
     } catch (error) {
       if (!this.#failing) log?.(`cannot ship task output: ${(error as Error).message}`);
       this.#failing = true;
-      // The ends wait no longer: the passes go on trying.
+      // The ends wait no longer: the passes go on trying. An end recorded before its output is
+      // shipped is marked, so that a crash meanwhile leaves the rest to the next supervisor.
       for (const shipping of this.#tasks.values()) {
+        if (shipping.ended && !shipping.marked) this.#mark(shipping);
         for (const resolve of shipping.onShipped.splice(0)) resolve();
       }
     }
