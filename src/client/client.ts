@@ -249,6 +249,11 @@ export class Client {
     return mirror.files;
   }
 
+  /** Whether the store is shared by several homes (PostgreSQL): tasks may run elsewhere. */
+  get sharesStore(): boolean {
+    return this.#store.output !== undefined;
+  }
+
   /**
    * Where a task's streams are read here as files() last said: the copy of a task that ran
    * elsewhere once files() made one, else this home's own files (no store read).

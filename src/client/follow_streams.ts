@@ -50,9 +50,13 @@ export async function followStreams(
   options: FollowOptions = {},
 ): Promise<Task> {
   const now = await client.get(id); // throws TaskNotFoundError for an unknown id
-  // A task that runs elsewhere (a shared store) is read from the copy of what it shipped.
-  const files = await client.files(id);
-  const remote = await client.refreshOutput(id);
+  // A task that runs elsewhere (a shared store) is read from the copy of what it shipped; one
+  // that has not started yet is looked at again (at most each second) until it has a home.
+  let files = await client.files(id);
+  let remote = await client.refreshOutput(id);
+  let placing = client.sharesStore && _waiting(now);
+  let placedAt = Date.now();
+  let watcher: { close(): void } | undefined;
   const offsets = new Map(streams.map((stream) => [stream, options.from?.[stream] ?? 0]));
   /** Since when each stream's unfinished last line has been held back. */
   const heldSince = new Map<StreamName, number>();
@@ -60,6 +64,17 @@ export async function followStreams(
   let holding = false;
   const drain = async (final: boolean) => {
     holding = false;
+    if (placing && (final || Date.now() - placedAt >= 1000)) {
+      placedAt = Date.now();
+      const task = await client.get(id);
+      if (!_waiting(task)) {
+        placing = false;
+        files = await client.files(id);
+        remote = await client.refreshOutput(id);
+        watcher?.close();
+        watcher = undefined;
+      }
+    }
     if (remote) await client.refreshOutput(id);
     for (const stream of streams) {
       const end = streamSize(files[stream]);
@@ -94,7 +109,6 @@ export async function followStreams(
     return task;
   });
   let wakeUp = () => {};
-  let watcher: { close(): void } | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     while (!finished) {
@@ -125,6 +139,11 @@ export async function followStreams(
 
 /** How often output shipped from another host is looked for (its shipper's period). */
 const SHIPPED_EVERY_MS = 250;
+
+/** Whether the task has not started (its host is not known yet). */
+function _waiting(task: Task): boolean {
+  return task.status === "queued" || task.status === "scheduled" || task.status === "blocked";
+}
 
 /** Most bytes read from a stream at once. */
 const CHUNK = 4 << 20;

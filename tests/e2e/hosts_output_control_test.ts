@@ -53,8 +53,8 @@ async function ok(home: TempHome, words: string[]): Promise<string> {
 }
 
 /** Starts `bgt supervise` in a home; its pid. */
-function supervise(home: TempHome): number {
-  const child = spawn(BGT, ["supervise", "--parallel", "8"], {
+function supervise(home: TempHome, parallel = 8): number {
+  const child = spawn(BGT, ["supervise", "--parallel", String(parallel)], {
     env: home.env({ BGT_STORE: store }),
     cwd: home.work,
     stdio: "ignore",
@@ -278,6 +278,28 @@ describe("output and control from any host (PostgreSQL)", { concurrency: false }
     await ok(a, ["rm", printer]);
     assert.equal(await _sql(`SELECT count(*) FROM output WHERE task_id = ${printer}`), "0");
     await until(() => Promise.resolve(!existsSync(filesOnB)), 15_000);
+  });
+
+  test("logs -f from a of a task that waits, then runs on b, follows it there", async (t) => {
+    if (noPostgres(t)) return;
+    // a's supervisor is full (one slot, taken) and b's stopped: the task waits.
+    await ok(a, ["daemon", "stop"]);
+    await ok(b, ["daemon", "stop"]);
+    const aSupervisor = supervise(a, 1);
+    await until(async () => (await bgt(a, ["daemon", "status"])).code === 0);
+    const blocker = Number((await ok(a, ["run", "--", "sleep", "120"])).trim());
+    await until(async () => (await task(a, blocker)).status === "running");
+    const id = Number((await ok(a, ["run", "--shell", "sleep 0.5; echo from-b"])).trim());
+    const followed = bgt(a, ["logs", "-f", String(id)]);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal((await task(a, id)).status, "queued");
+    bSupervisor = supervise(b);
+    const result = await followed;
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, "from-b\n");
+    assert.equal(await _sql(`SELECT home FROM tasks WHERE id = ${id}`), b.env().BGT_HOME);
+    await ok(a, ["kill", String(blocker)]);
+    process.kill(aSupervisor, "SIGTERM");
   });
 });
 
