@@ -40,7 +40,7 @@ export const SHIP_INTERVAL_MS = 250;
 /** Most bytes of one chunk. */
 export const CHUNK_BYTES = 64 * 1024;
 /** Most bytes shipped in one statement (the rest goes in the next one, at once). */
-const BATCH_BYTES = 1 << 20;
+const BATCH_BYTES = 256 * 1024;
 
 /** Options for {@linkcode OutputShipper}. */
 export interface OutputShipperOptions {
@@ -54,6 +54,8 @@ export interface OutputShipperOptions {
 interface Shipping {
   id: number;
   attempt: number;
+  /** `--retain`: only the last this many bytes of a stream are worth shipping. */
+  retain: number | null;
   files: TaskFiles;
   /** Where each stream is shipped up to; undefined until the store was asked (a resumed task). */
   shipped?: Record<StreamName, number>;
@@ -87,7 +89,7 @@ export class OutputShipper {
    * when not given (a run taken over from a dead supervisor), from where the store says.
    */
   track(
-    task: { id: number; attempt: number },
+    task: { id: number; attempt: number; retain?: number | null },
     files: TaskFiles,
     from?: Record<StreamName, number>,
   ) {
@@ -95,6 +97,7 @@ export class OutputShipper {
     this.#tasks.set(task.id, {
       id: task.id,
       attempt: task.attempt,
+      retain: task.retain ?? null,
       files,
       shipped: from ? { ...from } : known?.shipped,
       trimmed: known?.trimmed ?? { stdout: 0, stderr: 0, data: 0 },
@@ -154,6 +157,7 @@ export class OutputShipper {
       this.#tasks.set(id, {
         id,
         attempt,
+        retain: null,
         files: taskFiles(this.#options.logsDir, id),
         trimmed: { stdout: 0, stderr: 0, data: 0 },
         marked: true,
@@ -212,12 +216,18 @@ export class OutputShipper {
       const chunks: OutputChunk[] = [];
       const trims: [Shipping, StreamName, number][] = [];
       let bytes = 0;
+      let leftover = false;
       for (const shipping of this.#tasks.values()) {
         shipping.shipped ??= await output.shippedEnds(shipping.id);
         for (const stream of STREAM_NAMES) {
           const size = streamSize(shipping.files[stream]);
           if (size <= shipping.shipped[stream] && !shipping.marked) continue;
-          const start = streamStart(shipping.files, stream);
+          // What --retain will drop is not shipped: a fast writer's front is dropped before the
+          // next pass (the start moves in steps; the table is trimmed to it).
+          const start = Math.max(
+            streamStart(shipping.files, stream),
+            shipping.retain === null || stream === "data" ? 0 : size - shipping.retain,
+          );
           if (start > shipping.trimmed[stream]) trims.push([shipping, stream, start]);
           let from = Math.max(shipping.shipped[stream], start);
           while (from < size && bytes < BATCH_BYTES) {
@@ -236,6 +246,9 @@ export class OutputShipper {
             bytes += read.bytes.length;
             from = read.from + read.bytes.length;
           }
+          // Cut short by the batch's size: the next pass goes on at once — except for a running
+          // task's --retain'd stream, whose front is dropped soon anyway (one batch per period).
+          if (from < size && (shipping.retain === null || shipping.ended)) leftover = true;
         }
       }
       await output.ship(chunks);
@@ -248,7 +261,7 @@ export class OutputShipper {
         await output.trim(shipping.id, stream, start);
         shipping.trimmed[stream] = start;
       }
-      if (bytes >= BATCH_BYTES) this.#again = true;
+      if (leftover) this.#again = true;
       this.#failing = false;
       for (const shipping of [...this.#tasks.values()]) {
         if (!shipping.ended || _unshipped(shipping)) continue;

@@ -41,16 +41,25 @@ export class PostgresOutputStore implements OutputStore {
   async ship(chunks: readonly OutputChunk[]): Promise<void> {
     if (!chunks.length) return;
     const { sql } = this.#connection;
-    const rows = chunks.map((c) => ({
-      task_id: c.taskId,
-      attempt: c.attempt,
-      stream: STREAM_NUMBER[c.stream],
-      off: c.offset,
-      data: Buffer.from(c.data.buffer, c.data.byteOffset, c.data.length),
-    }));
-    await sql`INSERT INTO output ${
-      sql(rows, "task_id", "attempt", "stream", "off", "data")
-    } ON CONFLICT DO NOTHING`;
+    // One statement of fixed text (one prepared statement), the bytes as one bytea cut in SQL.
+    const blob = Buffer.concat(chunks.map((c) => c.data));
+    const positions: number[] = [];
+    let at = 0;
+    for (const chunk of chunks) {
+      positions.push(at);
+      at += chunk.data.length;
+    }
+    await sql`
+      INSERT INTO output (task_id, attempt, stream, off, data)
+      SELECT u.task_id, u.attempt, u.stream, u.off, substring(${blob}::bytea FROM u.at + 1 FOR u.len)
+      FROM unnest(${chunks.map((c) => c.taskId)}::bigint[], ${
+      chunks.map((c) => c.attempt)
+    }::int[], ${chunks.map((c) => STREAM_NUMBER[c.stream])}::int[], ${
+      chunks.map((c) => c.offset)
+    }::bigint[], ${positions}::int[], ${
+      chunks.map((c) => c.data.length)
+    }::int[]) AS u(task_id, attempt, stream, off, at, len)
+      ON CONFLICT DO NOTHING`;
   }
 
   async trim(taskId: number, stream: StreamName, before: number): Promise<void> {
