@@ -17,7 +17,7 @@ import type { SqlValue } from "../runtime/sqlite.ts";
 import { type ClaimCandidate, groupRoom, pickClaims } from "../task/claims.ts";
 import { encode } from "../task/codec.ts";
 import type { TaskEvent } from "../task/events.ts";
-import { DUE, ENDED, inSet, RUNNING, sqlSet } from "../task/statuses.ts";
+import { ACTIVE, DUE, ENDED, inSet, RUNNING, sqlSet } from "../task/statuses.ts";
 import {
   type Attempt,
   type NewTask,
@@ -29,6 +29,8 @@ import { SqliteConnection } from "./sqlite_connection.ts";
 import { SqliteScheduleStore } from "./sqlite_schedule_store.ts";
 import {
   ATTEMPT_COLUMNS,
+  hostInfo,
+  likeEscape,
   runEnded,
   runEndedAt,
   SORT_COLUMNS,
@@ -52,7 +54,10 @@ import {
 import type {
   ClaimRoom,
   GroupSetting,
+  GroupStatusCount,
+  HostInfo,
   ListFilter,
+  MinuteTally,
   RemoveResult,
   RunEnd,
   RunStart,
@@ -122,6 +127,37 @@ export class SqliteTaskStore implements TaskStore {
       .prepare("SELECT status, count(*) AS n FROM tasks GROUP BY status")
       .all<{ status: TaskStatus; n: number }>();
     return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  }
+
+  async countsByGroup(finishedSince: number): Promise<GroupStatusCount[]> {
+    return this.#db.prepare(
+      `SELECT grp AS "group", status, count(*) AS count FROM tasks
+       WHERE status IN ${sqlSet(ACTIVE)} GROUP BY grp, status
+       UNION ALL
+       SELECT grp, status, count(*) FROM tasks INDEXED BY tasks_created
+       WHERE created_at >= ? AND status IN ${sqlSet(ENDED)} GROUP BY grp, status`,
+    ).all<GroupStatusCount>(finishedSince);
+  }
+
+  async endsPerMinute(since: number): Promise<MinuteTally[]> {
+    return this.#db.prepare(
+      `SELECT (at / 60000) * 60000 AS minute,
+         sum(kind = 'succeeded') AS succeeded,
+         sum(kind IN ('failed', 'timed_out', 'lost')) AS failed
+       FROM events WHERE at >= ? AND kind IN ('succeeded', 'failed', 'timed_out', 'lost')
+       GROUP BY minute ORDER BY minute`,
+    ).all<MinuteTally>(since);
+  }
+
+  async hosts(): Promise<HostInfo[]> {
+    const now = Date.now();
+    const rows = this.#db.prepare(
+      `SELECT s.host, s.pid, s.started_at, s.heartbeat_at,
+         (SELECT count(*) FROM tasks t WHERE t.owner = s.owner
+            AND t.status IN ${sqlSet(RUNNING)}) AS used
+       FROM supervisors s ORDER BY s.host, s.started_at`,
+    ).all<Record<string, number | string>>();
+    return rows.map((row) => hostInfo(row, now));
   }
 
   async events(
@@ -629,11 +665,19 @@ function _whereOf(filter: ListFilter): { where: string; params: SqlValue[] } {
     [filter.name, "name GLOB ?"],
     [filter.since, "created_at >= ?"],
     [filter.until, "created_at < ?"],
+    [filter.beforeId, "id < ?"],
+    [filter.afterId, "id > ?"],
   ];
   for (const [value, clause] of simple) {
     if (value === undefined) continue;
     where.push(clause);
     params.push(value);
+  }
+  if (filter.search) {
+    // The spec is MessagePack: its strings (argv, line, module) are in it as UTF-8 bytes.
+    where.push("(id = ? OR name LIKE ? ESCAPE '\\' OR instr(spec, CAST(? AS BLOB)) > 0)");
+    const text = filter.search;
+    params.push(/^\d+$/.test(text) ? Number(text) : -1, `%${likeEscape(text)}%`, text);
   }
   for (const [key, value] of Object.entries(filter.meta ?? {})) {
     // Text values compare as they are; numbers, booleans and objects as their JSON text.

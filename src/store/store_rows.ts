@@ -17,7 +17,7 @@ import { DEFAULT_RESTART_DELAY_MS, type RestartPolicy } from "../task/restart_po
 import { type AfterRun, afterRun } from "../task/retry.ts";
 import type { CatchUpPolicy, OverlapPolicy, Schedule } from "../task/schedule.ts";
 import type { Attempt, Task, TaskKind, TaskOutcome, TaskStatus } from "../task/types.ts";
-import type { SupervisorRecord } from "./task_store.ts";
+import type { HostInfo, SupervisorRecord } from "./task_store.ts";
 
 // deno-lint-ignore no-explicit-any -- a row's columns, as either driver returns them
 type Row = Record<string, any>;
@@ -222,4 +222,35 @@ export function toSupervisor(row: Row): SupervisorRecord {
     startedAt: row.started_at,
     heartbeatAt: row.heartbeat_at,
   };
+}
+
+/**
+ * Maps a supervisors row (host, pid, started_at, heartbeat_at and `used`, its running tasks) to a
+ * HostInfo; what the row does not record (slots, labels, version, draining) stays empty.
+ */
+export function hostInfo(row: Row, now: number): HostInfo {
+  return {
+    name: row.host || "local",
+    pid: Number(row.pid),
+    startedAt: Number(row.started_at),
+    heartbeatAt: Number(row.heartbeat_at),
+    heartbeatAgeMs: Math.max(0, now - Number(row.heartbeat_at)),
+    slotsUsed: Number(row.used ?? 0),
+    slotsTotal: null,
+    labels: [],
+    version: null,
+    draining: false,
+  };
+}
+
+/**
+ * Text for a LIKE pattern with `\` as its escape: `%`, `_` and `\` match themselves.
+ *
+ * @example
+ * ```ts
+ * likeEscape("50%_off"); // "50\\%\\_off"
+ * ```
+ */
+export function likeEscape(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
 }

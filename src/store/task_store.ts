@@ -39,6 +39,12 @@ export interface ListFilter {
   since?: number;
   /** Only tasks created before this time (epoch ms). */
   until?: number;
+  /** Only ids below this one (keyset pagination of an id-ordered list: the last id of a page). */
+  beforeId?: number;
+  /** Only ids above this one (keyset pagination, the other way). */
+  afterId?: number;
+  /** Free text: the id itself, or a part of the name (any case) or of the command/module text. */
+  search?: string;
   /** The order. @default "id" */
   sort?: "id" | "priority" | "runAt" | "startedAt" | "finishedAt";
   /** At most this many rows. @default 50 */
@@ -56,6 +62,37 @@ export interface GroupSetting {
   parallel: number | null;
   /** A paused group starts none of its tasks. */
   paused: boolean;
+}
+
+/** How many tasks of one group are in one state (the dashboard's overview). */
+export interface GroupStatusCount {
+  group: string;
+  status: TaskStatus;
+  count: number;
+}
+
+/** Tasks that ended in one minute (the dashboard's chart), from the events outbox. */
+export interface MinuteTally {
+  /** The minute's start, epoch ms. */
+  minute: number;
+  succeeded: number;
+  /** Failed, timed out or lost. */
+  failed: number;
+}
+
+/** A running supervisor as `bgt hosts` and the dashboard show it. */
+export interface HostInfo {
+  name: string;
+  pid: number;
+  startedAt: number;
+  heartbeatAt: number;
+  heartbeatAgeMs: number;
+  slotsUsed: number;
+  /** null: not recorded by this store's supervisors. */
+  slotsTotal: number | null;
+  labels: string[];
+  version: string | null;
+  draining: boolean;
 }
 
 /** Counts by state, for `bgt daemon status`. */
@@ -141,6 +178,16 @@ export interface TaskStore {
   list(filter?: ListFilter): Promise<Task[]>;
   count(filter?: ListFilter): Promise<number>;
   counts(): Promise<StatusCounts>;
+  /**
+   * Counts by group and state: unfinished tasks of any age, finished ones created at or after
+   * `finishedSince` (epoch ms). Both read an index range, so the cost follows the recent and the
+   * open tasks, not the table's size. Groups with no such task are absent.
+   */
+  countsByGroup(finishedSince: number): Promise<GroupStatusCount[]>;
+  /** Ends per minute since `since` (epoch ms), oldest first; minutes with none are absent. */
+  endsPerMinute(since: number): Promise<MinuteTally[]>;
+  /** The running supervisors (one per host and home), by name. */
+  hosts(): Promise<HostInfo[]>;
   attempts(id: number): Promise<Attempt[]>;
   groups(): Promise<GroupSetting[]>;
   runningByGroup(): Promise<Record<string, number>>;

@@ -17,7 +17,7 @@ import { encode } from "../../task/codec.ts";
 import type { TaskEvent } from "../../task/events.ts";
 import { globToRegExp } from "../../task/glob.ts";
 import { mergePatch } from "../../task/merge_patch.ts";
-import { DUE, ENDED, inSet, RUNNING, sqlSet } from "../../task/statuses.ts";
+import { ACTIVE, DUE, ENDED, inSet, RUNNING, sqlSet } from "../../task/statuses.ts";
 import {
   type Attempt,
   type NewTask,
@@ -28,7 +28,10 @@ import {
 import type {
   ClaimRoom,
   GroupSetting,
+  GroupStatusCount,
+  HostInfo,
   ListFilter,
+  MinuteTally,
   RemoveResult,
   RunEnd,
   RunStart,
@@ -56,7 +59,7 @@ import {
 } from "./postgres_rows.ts";
 import { PostgresScheduleStore } from "./postgres_schedule_store.ts";
 import { PostgresControlStore, PostgresOutputStore } from "./postgres_shared_io.ts";
-import { runEnded, runEndedAt, SORT_COLUMNS } from "../store_rows.ts";
+import { hostInfo, likeEscape, runEnded, runEndedAt, SORT_COLUMNS } from "../store_rows.ts";
 import {
   dependantsOf,
   endNotStarted,
@@ -162,6 +165,15 @@ export class PostgresTaskStore implements TaskStore {
     if (filter.name !== undefined) parts.push(sql`name ~ ${globToRegExp(filter.name)}`);
     if (filter.since !== undefined) parts.push(sql`created_at >= ${filter.since}`);
     if (filter.until !== undefined) parts.push(sql`created_at < ${filter.until}`);
+    if (filter.beforeId !== undefined) parts.push(sql`id < ${filter.beforeId}`);
+    if (filter.afterId !== undefined) parts.push(sql`id > ${filter.afterId}`);
+    if (filter.search) {
+      // The spec is MessagePack: its strings (argv, line, module) are in it as UTF-8 bytes.
+      const text = filter.search;
+      const id = /^\d+$/.test(text) ? Number(text) : -1;
+      parts.push(sql`(id = ${id} OR name ILIKE ${`%${likeEscape(text)}%`}
+        OR position(convert_to(${text}, 'UTF8') IN spec) > 0)`);
+    }
     for (const [key, value] of Object.entries(filter.meta ?? {})) {
       // Text values compare as they are; numbers, booleans and objects as their JSON text.
       parts.push(sql`(CASE jsonb_typeof(meta -> ${key}) WHEN 'string' THEN meta ->> ${key}
@@ -173,6 +185,39 @@ export class PostgresTaskStore implements TaskStore {
   async counts(): Promise<StatusCounts> {
     const rows = await this.#sql`SELECT status, count(*) AS n FROM tasks GROUP BY status`;
     return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  }
+
+  async countsByGroup(finishedSince: number): Promise<GroupStatusCount[]> {
+    const sql = this.#sql;
+    const rows = await sql`SELECT grp, status, count(*)::int AS n FROM tasks
+        WHERE status IN ${sql.unsafe(sqlSet(ACTIVE))} GROUP BY grp, status
+      UNION ALL
+      SELECT grp, status, count(*)::int FROM tasks
+        WHERE created_at >= ${finishedSince} AND status IN ${sql.unsafe(sqlSet(ENDED))}
+        GROUP BY grp, status`;
+    return rows.map((row) => ({ group: row.grp, status: row.status, count: row.n }));
+  }
+
+  async endsPerMinute(since: number): Promise<MinuteTally[]> {
+    const rows = await this.#sql`SELECT (at / 60000) * 60000 AS minute,
+        count(*) FILTER (WHERE kind = 'succeeded')::int AS succeeded,
+        count(*) FILTER (WHERE kind <> 'succeeded')::int AS failed
+      FROM events WHERE at >= ${since} AND kind IN ('succeeded', 'failed', 'timed_out', 'lost')
+      GROUP BY 1 ORDER BY 1`;
+    return rows.map((row) => ({
+      minute: Number(row.minute),
+      succeeded: row.succeeded,
+      failed: row.failed,
+    }));
+  }
+
+  async hosts(): Promise<HostInfo[]> {
+    const rows = await this.#sql`SELECT s.host, s.pid, s.started_at, s.heartbeat_at,
+        (SELECT count(*)::int FROM tasks t WHERE t.owner = s.owner
+           AND t.status IN ${this.#sql.unsafe(sqlSet(RUNNING))}) AS used,
+        now_ms() AS now
+      FROM supervisors s ORDER BY s.host, s.started_at`;
+    return rows.map((row) => hostInfo(row, Number(row.now)));
   }
 
   async attempts(id: number): Promise<Attempt[]> {
