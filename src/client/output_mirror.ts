@@ -4,7 +4,8 @@
  * every reader of task files — a tail, a range, an attempt's slice, following — works on it
  * unchanged. {@linkcode OutputMirror.sync} fetches what was shipped since the last sync.
  *
- * The copies live in a temporary directory of this process (removed by {@linkcode removeMirrors}).
+ * The copies live in a temporary directory of this process (removed by {@linkcode removeMirrors},
+ * and when the process exits).
  *
  * @example
  * ```ts
@@ -29,7 +30,11 @@ export class OutputMirror {
   #id: number;
 
   constructor(output: OutputStore, id: number) {
-    root ??= mkdtempSync(join(tmpdir(), "bgt-output-"));
+    if (!root) {
+      root = mkdtempSync(join(tmpdir(), "bgt-output-"));
+      // Also when the command ends without closing its client (Ctrl-C during logs -f).
+      process.once("exit", removeMirrors);
+    }
     this.#output = output;
     this.#id = id;
     this.files = taskFiles(root, id);
