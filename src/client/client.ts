@@ -381,10 +381,18 @@ export class Client {
 
   /** One kill request; a task the supervisor says has already ended or is in the asked state. */
   async #control(id: number, signal: string): Promise<{ already?: TaskStatus }> {
-    const task = await this.get(id);
-    if (runsElsewhere(this.#store, this.home, task)) {
-      const verb = signal === "SIGSTOP" ? "pause" : signal === "SIGCONT" ? "resume" : "kill";
-      return await controlElsewhere(this.#store, task, { kind: "signal", signal }, verb);
+    const verb = signal === "SIGSTOP" ? "pause" : signal === "SIGCONT" ? "resume" : "kill";
+    for (let tries = 1;; tries++) {
+      const task = await this.get(id);
+      if (!runsElsewhere(this.#store, this.home, task)) break;
+      try {
+        return await controlElsewhere(this.#store, task, { kind: "signal", signal }, verb);
+      } catch (error) {
+        // The owner no longer ran it: it ended, or another supervisor took it meanwhile (then
+        // ask that one, once).
+        if (tries > 1 || (error as { code?: string }).code !== "TASK_STATE") throw error;
+        if ((await this.get(id)).owner === task.owner) throw error;
+      }
     }
     const response = await this.#request({ v: PROTOCOL_VERSION, type: "kill", id, signal });
     return response.type === "killed" && response.already ? { already: response.already } : {};
