@@ -11,6 +11,7 @@
  */
 import type { FiringRecord, NewSchedule, Schedule } from "../task/schedule.ts";
 import type { TaskEvent } from "../task/events.ts";
+import type { ControlStore, OutputStore } from "./shared_io.ts";
 import type {
   Attempt,
   NewTask,
@@ -164,6 +165,10 @@ export interface TaskStore {
   /** Where it is, for `daemon status --json`, with no password: `sqlite:/…/bgt.db`, `postgres://user@host:5432/db?schema=bgt`. */
   readonly description: string;
   readonly schedules: ScheduleStore;
+  /** Tasks' output shipped for reading from every host (a shared store only: PostgreSQL). */
+  readonly output?: OutputStore;
+  /** Control requests for tasks another supervisor runs (a shared store only: PostgreSQL). */
+  readonly control?: ControlStore;
   /** The store's clock, epoch ms. */
   now(): Promise<number>;
 

@@ -32,6 +32,7 @@ import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
 import { END_EVENT_KINDS, type TaskEvent } from "../task/events.ts";
 import { ClaimLoop } from "./claim_loop.ts";
 import { EndRecorder } from "./end_recorder.ts";
+import type { OutputShipper } from "./output_shipper.ts";
 import { RunTimers } from "./run_timers.ts";
 import {
   isTerminal,
@@ -65,6 +66,8 @@ export interface DispatcherOptions {
   onEvents?: (events: readonly TaskEvent[]) => void;
   /** Where to report a problem that does not stop the dispatcher. */
   log?: (line: string) => void;
+  /** Ships the runs' output into a shared store (PostgreSQL), when there is one. */
+  shipper?: OutputShipper;
 }
 
 interface Entry {
@@ -87,6 +90,8 @@ export class Dispatcher {
   #timers: RunTimers;
   /** Run ends and started pids, stored in batches (then the next tasks are claimed). */
   #recorder: EndRecorder;
+  /** Ends waiting for their last output to be shipped before they are queued. */
+  #shipping = new Map<number, Promise<void>>();
   /** How many of the running tasks are module tasks in worker hosts. */
   #inWorkers = 0;
 
@@ -153,16 +158,21 @@ export class Dispatcher {
         });
         if (task.stopReason === "kill") entry.killedWith = task.stopSignal ?? "SIGTERM";
         if (readStatus(files.status)?.attempt === task.attempt) ended.push(run.done);
-      } else if (task.stopReason === "kill") {
+      } else if (this.#options.shipper) {
+        // What it wrote before its end and was not shipped yet goes to the store first.
+        this.#options.shipper.track(task, files);
+      }
+      if (run) continue;
+      if (task.stopReason === "kill") {
         // Killed just before the crash: the kill's effect, not a loss.
-        this.#record(task, {
+        this.#recordShipped(task, {
           status: "canceled",
           signal: task.stopSignal,
           error: null,
         });
       } else {
         lost++;
-        this.#record(task, {
+        this.#recordShipped(task, {
           status: "lost",
           error: {
             name: "Error",
@@ -181,8 +191,9 @@ export class Dispatcher {
    * Resolves once every end queued so far is stored (at once when none waits). While the
    * database refuses writes, it waits for the retry that succeeds.
    */
-  stored(): Promise<void> {
-    return this.#recorder.stored();
+  async stored(): Promise<void> {
+    await Promise.all(this.#shipping.values());
+    await this.#recorder.stored();
   }
 
   /**
@@ -194,6 +205,8 @@ export class Dispatcher {
    */
   async kill(id: number, signal: NodeJS.Signals): Promise<{ already?: TaskStatus }> {
     const entry = this.#running.get(id);
+    // Ended, its last output being shipped: its end is queued next, then read as usual.
+    if (!entry) await this.#shipping.get(id);
     if (signal === "SIGSTOP" || signal === "SIGTSTP" || signal === "SIGCONT") {
       return await this.#pauseOrResume(id, entry, signal !== "SIGCONT");
     }
@@ -291,6 +304,7 @@ export class Dispatcher {
       if (entry.task.status === "paused") await this.#pauseOrResume(entry.task.id, entry, false);
     }
     await Promise.all(awaited.map((entry) => entry.run.done));
+    await Promise.all(this.#shipping.values());
     await this.#recorder.flush();
     await this.#recorder.stored();
   }
@@ -322,7 +336,16 @@ export class Dispatcher {
         maxProcesses: Math.max(0, maxProcesses),
         maxWorkers: Math.max(0, maxWorkers),
       });
-      for (const task of tasks) this.#start(task);
+      for (const task of tasks) {
+        // A retry or restart whose earlier attempts ran on another host: their output first.
+        if (task.attempt > 1) {
+          await this.#options.shipper?.fetchEarlier(
+            task,
+            taskFiles(this.#options.logsDir, task.id),
+          );
+        }
+        this.#start(task);
+      }
     }
   }
 
@@ -359,6 +382,7 @@ export class Dispatcher {
   ): Entry {
     const entry: Entry = { task, files, run, offsets };
     this.#running.set(task.id, entry);
+    this.#options.shipper?.track(task, files, offsets);
     const inWorker = runsInWorker(task.spec);
     if (inWorker) this.#inWorkers++;
     this.#timers.start(task, run, { timedOut });
@@ -391,9 +415,26 @@ export class Dispatcher {
         );
         outcome = { ...outcome, slices };
       }
-      this.#record(task, outcome);
+      this.#recordShipped(task, outcome);
     });
     return entry;
+  }
+
+  /**
+   * Queues how a run ended once its last output is in a shared store (when it has any left to
+   * ship), so that a reader on another host who learns of the end finds all of it.
+   */
+  #recordShipped(task: Pick<Task, "id" | "attempt">, outcome: TaskOutcome): void {
+    const shipped = this.#options.shipper?.finish(task.id);
+    if (!shipped) return this.#record(task, outcome);
+    const recorded = shipped.then(() => this.#record(task, outcome));
+    // Its slot is free already: the next task need not wait for the ship (a group's count
+    // drops when the end is stored, as ever).
+    this.wake();
+    this.#shipping.set(task.id, recorded);
+    void recorded.finally(() => {
+      if (this.#shipping.get(task.id) === recorded) this.#shipping.delete(task.id);
+    });
   }
 
   /** Queues how a run ended; the queue is stored in one transaction per turn of the loop. */

@@ -58,6 +58,7 @@ import {
   toTask,
 } from "./postgres_rows.ts";
 import { PostgresScheduleStore } from "./postgres_schedule_store.ts";
+import { PostgresControlStore, PostgresOutputStore } from "./postgres_shared_io.ts";
 import { hostInfo, likeEscape, runEnded, runEndedAt, SORT_COLUMNS } from "../store_rows.ts";
 import {
   dependantsOf,
@@ -87,12 +88,16 @@ export class PostgresTaskStore implements TaskStore {
   readonly kind = "postgres" as const;
   readonly description: string;
   readonly schedules: PostgresScheduleStore;
+  readonly output: PostgresOutputStore;
+  readonly control: PostgresControlStore;
   #connection: PostgresConnection;
 
   private constructor(connection: PostgresConnection) {
     this.#connection = connection;
     this.description = connection.description;
     this.schedules = new PostgresScheduleStore(connection);
+    this.output = new PostgresOutputStore(connection);
+    this.control = new PostgresControlStore(connection);
   }
 
   /**
@@ -531,6 +536,7 @@ export class PostgresTaskStore implements TaskStore {
       if (removed.length) {
         await tx`DELETE FROM tasks WHERE id = ANY (${removed}::bigint[])`;
         await tx`DELETE FROM attempts WHERE task_id = ANY (${removed}::bigint[])`;
+        await tx`DELETE FROM output WHERE task_id = ANY (${removed}::bigint[])`;
         for (const id of removed) w.emit(id, "removed", {});
         await settleDependants(w, removed);
       }
