@@ -19,7 +19,7 @@
  * globalHookFires(hooks[0], { kind: "failed", group: "default", durationMs: 5000 }); // true
  * ```
  */
-import { parseDuration } from "../schedule/duration.ts";
+import { parseDuration } from "../task/duration.ts";
 import { END_EVENT_KINDS, type TaskEventKind } from "../task/events.ts";
 import { isWebhookUrl } from "../task/task_hooks.ts";
 

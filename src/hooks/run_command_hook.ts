@@ -11,7 +11,7 @@
  */
 import { spawn } from "node:child_process";
 import type { HookPayload } from "../store/hook_store.ts";
-import { formatDuration } from "../schedule/duration.ts";
+import { formatDuration } from "../task/duration.ts";
 
 /** How a try went, in words for `bgt show`. */
 export interface TryOutcome {

@@ -318,7 +318,7 @@ export class SqliteTaskStore implements TaskStore {
     const row = this.#db
       .prepare(
         `SELECT attempt, max_attempts, backoff_ms, started_at, run_at, pid, paused_at, paused_ms,
-           restart_policy, restart_delay_ms, max_restarts, restarts, restart_streak
+           restart_policy, restart_delay_ms, max_restarts, restarts, restart_streak, stop_reason
          FROM tasks WHERE id = ? AND owner = ? AND attempt = ? AND status IN ${sqlSet(RUNNING)}`,
       )
       .get<
@@ -337,6 +337,7 @@ export class SqliteTaskStore implements TaskStore {
           | "max_restarts"
           | "restarts"
           | "restart_streak"
+          | "stop_reason"
         >
       >(id, owner, attempt);
     if (!row) return false;
@@ -489,7 +490,8 @@ export class SqliteTaskStore implements TaskStore {
            restart_streak = 0,
            finished_at = NULL, exit_code = NULL, signal = NULL, result = NULL, error = NULL,
            pid = NULL, progress = NULL, progress_message = NULL
-         WHERE id = ? AND status IN (SELECT value FROM json_each(?))
+         WHERE id = ? AND (status IN (SELECT value FROM json_each(?))
+           OR (status = 'queued' AND restart_policy IS NOT NULL AND restarts > 0))
          RETURNING ${TASK_COLUMNS}`,
       ).get<TaskRow>(now, id, JSON.stringify(ENDED));
       if (!row) return undefined;
@@ -504,12 +506,17 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async finishedIds(
-    filter: { before?: number; status?: TaskStatus[]; group?: string },
+    filter: { before?: number; status?: TaskStatus[]; group?: string; unneeded?: boolean },
   ): Promise<number[]> {
     const statuses = filter.status?.length ? filter.status : ENDED;
+    const unneeded = filter.unneeded
+      ? `AND NOT EXISTS (SELECT 1 FROM dependencies d JOIN tasks w ON w.id = d.task_id
+           WHERE d.dep_id = tasks.id AND w.status NOT IN ${sqlSet(ENDED)})`
+      : "";
     return this.#db.prepare(
       `SELECT id FROM tasks WHERE status IN (SELECT value FROM json_each(?))
-         AND finished_at IS NOT NULL AND finished_at < ? AND (? IS NULL OR grp = ?) ORDER BY id`,
+         AND finished_at IS NOT NULL AND finished_at < ? AND (? IS NULL OR grp = ?) ${unneeded}
+       ORDER BY id`,
     ).all<{ id: number }>(
       JSON.stringify(statuses),
       filter.before ?? Number.MAX_SAFE_INTEGER,

@@ -115,7 +115,9 @@ export function runEnded(
       maxAttempts: row.max_attempts,
       backoffMs: row.backoff_ms,
       runAt: row.run_at,
-      restart: row.restart_policy
+      // A kill stops a restart policy for good, however the run ended (a service may exit 0
+      // on SIGTERM) and whichever supervisor stores the end (one restarted since the kill).
+      restart: row.restart_policy && row.stop_reason !== "kill"
         ? {
           restart: row.restart_policy as RestartPolicy,
           restartDelayMs: Number(row.restart_delay_ms ?? DEFAULT_RESTART_DELAY_MS),

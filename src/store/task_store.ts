@@ -12,6 +12,7 @@
 import type { FiringRecord, NewSchedule, Schedule } from "../task/schedule.ts";
 import type { HookStore } from "./hook_store.ts";
 import type { TaskEvent } from "../task/events.ts";
+import type { ControlStore, OutputStore } from "./shared_io.ts";
 import type {
   Attempt,
   NewTask,
@@ -165,6 +166,10 @@ export interface TaskStore {
   /** Where it is, for `daemon status --json`, with no password: `sqlite:/…/bgt.db`, `postgres://user@host:5432/db?schema=bgt`. */
   readonly description: string;
   readonly schedules: ScheduleStore;
+  /** Tasks' output shipped for reading from every host (a shared store only: PostgreSQL). */
+  readonly output?: OutputStore;
+  /** Control requests for tasks another supervisor runs (a shared store only: PostgreSQL). */
+  readonly control?: ControlStore;
   /** Hook deliveries (DESIGN §13). */
   readonly hooks: HookStore;
   /** The store's clock, epoch ms. */
@@ -216,9 +221,12 @@ export interface TaskStore {
   cancel(ids: readonly number[]): Promise<TaskEvent[]>;
   /** Removes tasks that do not run, saying why each other id stays. Events: removed. */
   remove(ids: readonly number[]): Promise<RemoveResult>;
-  /** Ids of finished tasks matching the filter (for `bgt clean`). */
+  /**
+   * Ids of finished tasks matching the filter (for `bgt clean`); with `unneeded`, only those no
+   * unfinished task depends on (`--after`: removing one would fail its dependant).
+   */
   finishedIds(
-    filter: { before?: number; status?: TaskStatus[]; group?: string },
+    filter: { before?: number; status?: TaskStatus[]; group?: string; unneeded?: boolean },
   ): Promise<number[]>;
   /** Hands to `owner` the running tasks of this home whose owner no longer has a supervisor row. */
   adoptOrphans(owner: string, home: string): Promise<Task[]>;
@@ -231,7 +239,10 @@ export interface TaskStore {
   setProgress(id: number, fraction: number, message: string | null): Promise<void>;
   mergeMeta(id: number, patch: Record<string, unknown>): Promise<Task | undefined>;
   setCheckpoint(id: number, value: unknown): Promise<void>;
-  /** Queues a finished task once more as a new attempt. Events: submitted { restart: true }. */
+  /**
+   * Queues a finished task once more as a new attempt — or, for a `--restart` task waiting out
+   * its backoff, runs it now with its restart streak reset. Events: submitted { restart: true }.
+   */
   restart(id: number): Promise<Task | undefined>;
   setGroup(
     name: string,

@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   SUPERVISOR_UNAVAILABLE: { exit: 1, meaning: "no supervisor can be reached or started" },
   SUPERVISOR_RUNNING: { exit: 1, meaning: "another supervisor already serves this home" },
   STORE_UNAVAILABLE: { exit: 1, meaning: "the store (PostgreSQL) cannot be reached" },
+  FOREIGN_PATH: { exit: 1, meaning: "a file or directory of the home that another user controls" },
   PROTOCOL: { exit: 1, meaning: "a frame or request that breaks the protocol (versions differ)" },
   ABORTED: { exit: 1, meaning: "a pool run canceled through its signal" },
   TIMEOUT: { exit: 1, meaning: "a pool run that outlasted its timeout" },

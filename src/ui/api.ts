@@ -11,7 +11,7 @@
  * // { status: 200, body: { id: 4, status: "running", … } }
  * ```
  */
-import { STREAM_NAMES, streamInfo, type StreamName, taskFiles } from "../store/task_files.ts";
+import { STREAM_NAMES, streamInfo, type StreamName } from "../store/task_files.ts";
 import { attemptJson, scheduleJson, taskJson } from "../task/task_json.ts";
 import { readLogChunk } from "./log_chunk.ts";
 import type { PageContext } from "./page_context.ts";
@@ -49,7 +49,7 @@ export async function apiAnswer(context: PageContext, path: string): Promise<Api
     const id = Number(one[1]);
     const task = await store.get(id);
     if (!task) return _error(404, `no task ${id}`);
-    const files = taskFiles(context.client.home.logs, id);
+    const files = await context.client.files(id); // elsewhere: its shipped output, copied here
     const streams = Object.fromEntries(
       STREAM_NAMES.map((stream) => [stream, streamInfo(files, stream)]),
     );
@@ -81,7 +81,7 @@ async function _logs(context: PageContext, id: number): Promise<ApiAnswer> {
     return _error(400, `from: expected a byte offset, got '${fromText}'`);
   }
   if (!(await context.store.get(id))) return _error(404, `no task ${id}`);
-  const files = taskFiles(context.client.home.logs, id);
+  const files = await context.client.files(id); // elsewhere: its shipped output, copied here
   if (query.get("raw") === "1") {
     const { bytes } = readStream(files, stream, { from: Number(fromText) });
     return {

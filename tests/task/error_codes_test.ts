@@ -15,8 +15,9 @@ import {
   TimeoutError,
   WorkerCrashedError,
 } from "../../src/pool/errors.ts";
-import { ScheduleError } from "../../src/schedule/errors.ts";
+import { ScheduleError } from "../../src/task/errors.ts";
 import { StoreConfigError } from "../../src/store/open_store.ts";
+import { ForeignPathError } from "../../src/store/own_files.ts";
 import { StoreUnavailableError } from "../../src/store/postgres/store_unavailable.ts";
 import { SubmitRefusedError } from "../../src/store/task_rows.ts";
 import { SupervisorRunningError } from "../../src/supervisor/supervisor.ts";
@@ -47,6 +48,7 @@ const errors: Error[] = [
   new SupervisorUnresponsiveError("x"),
   new SupervisorRunningError("x"),
   new StoreUnavailableError("x"),
+  new ForeignPathError("x"),
   new ProtocolError("x"),
   new AbortError(),
   new TimeoutError(),

@@ -13,7 +13,7 @@ import { Command } from "@commander-js/extra-typings";
 import type { GlobalHook } from "../../hooks/global_hooks.ts";
 import { hookConfig } from "../../hooks/hook_config.ts";
 import { webhookSecret } from "../../hooks/webhook_secret.ts";
-import { formatDuration } from "../../schedule/duration.ts";
+import { formatDuration } from "../../task/duration.ts";
 import { bgtHome, ensureHome } from "../../store/home.ts";
 import { printable, toJson } from "../format.ts";
 

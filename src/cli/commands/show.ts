@@ -10,7 +10,7 @@ import { Command } from "@commander-js/extra-typings";
 import { connect } from "../../client/client.ts";
 import type { HookDelivery } from "../../store/hook_store.ts";
 import type { StreamWindow } from "../../store/task_files.ts";
-import { formatDuration } from "../../schedule/duration.ts";
+import { formatDuration } from "../../task/duration.ts";
 import { type Attempt, describeTask } from "../../task/types.ts";
 import {
   colorStatus,

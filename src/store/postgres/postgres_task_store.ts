@@ -59,6 +59,7 @@ import {
 } from "./postgres_rows.ts";
 import { PostgresHookStore } from "./postgres_hook_store.ts";
 import { PostgresScheduleStore } from "./postgres_schedule_store.ts";
+import { PostgresControlStore, PostgresOutputStore } from "./postgres_shared_io.ts";
 import { hostInfo, likeEscape, runEnded, runEndedAt, SORT_COLUMNS } from "../store_rows.ts";
 import {
   dependantsOf,
@@ -88,6 +89,8 @@ export class PostgresTaskStore implements TaskStore {
   readonly kind = "postgres" as const;
   readonly description: string;
   readonly schedules: PostgresScheduleStore;
+  readonly output: PostgresOutputStore;
+  readonly control: PostgresControlStore;
   readonly hooks: PostgresHookStore;
   #connection: PostgresConnection;
 
@@ -95,6 +98,8 @@ export class PostgresTaskStore implements TaskStore {
     this.#connection = connection;
     this.description = connection.description;
     this.schedules = new PostgresScheduleStore(connection);
+    this.output = new PostgresOutputStore(connection);
+    this.control = new PostgresControlStore(connection);
     this.hooks = new PostgresHookStore(connection);
   }
 
@@ -405,7 +410,8 @@ export class PostgresTaskStore implements TaskStore {
       ends.length
         ? tx`
           SELECT t.id, t.attempt, t.max_attempts, t.backoff_ms, t.started_at, t.run_at, t.pid,
-            t.restart_policy, t.restart_delay_ms, t.max_restarts, t.restarts, t.restart_streak
+            t.restart_policy, t.restart_delay_ms, t.max_restarts, t.restarts, t.restart_streak,
+            t.stop_reason
           FROM tasks t
           WHERE t.id = ANY (${fences.map((fence) => fence.id)}::bigint[])
             AND t.owner = ${owner} AND t.status IN ${tx.unsafe(sqlSet(RUNNING))}
@@ -533,6 +539,7 @@ export class PostgresTaskStore implements TaskStore {
       if (removed.length) {
         await tx`DELETE FROM tasks WHERE id = ANY (${removed}::bigint[])`;
         await tx`DELETE FROM attempts WHERE task_id = ANY (${removed}::bigint[])`;
+        await tx`DELETE FROM output WHERE task_id = ANY (${removed}::bigint[])`;
         for (const id of removed) w.emit(id, "removed", {});
         await settleDependants(w, removed);
       }
@@ -542,13 +549,16 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   async finishedIds(
-    filter: { before?: number; status?: TaskStatus[]; group?: string },
+    filter: { before?: number; status?: TaskStatus[]; group?: string; unneeded?: boolean },
   ): Promise<number[]> {
     const statuses = filter.status?.length ? filter.status : [...ENDED];
     const rows = await this.#sql`
       SELECT id FROM tasks WHERE status = ANY (${statuses}::text[])
         AND finished_at IS NOT NULL AND finished_at < ${filter.before ?? Number.MAX_SAFE_INTEGER}
         AND (${filter.group ?? null}::text IS NULL OR grp = ${filter.group ?? null})
+        AND (NOT ${filter.unneeded ?? false}::boolean OR NOT EXISTS (
+          SELECT 1 FROM dependencies d JOIN tasks w ON w.id = d.task_id
+          WHERE d.dep_id = tasks.id AND w.status <> ALL (${[...ENDED]}::text[])))
       ORDER BY id`;
     return rows.map((row) => row.id);
   }
@@ -618,7 +628,8 @@ export class PostgresTaskStore implements TaskStore {
           restart_streak = 0,
           finished_at = NULL, exit_code = NULL, signal = NULL, result = NULL, error = NULL,
           pid = NULL, progress = NULL, progress_message = NULL
-        WHERE id = ${id} AND status = ANY (${[...ENDED]}::text[])
+        WHERE id = ${id} AND (status = ANY (${[...ENDED]}::text[])
+          OR (status = 'queued' AND restart_policy IS NOT NULL AND restarts > 0))
         RETURNING ${w.tx.unsafe(TASK_COLUMNS)}`;
       if (!row) return undefined;
       const task = toTask(row);

@@ -8,7 +8,7 @@
  * const page = await taskPage(context, 42); // undefined: no such task
  * ```
  */
-import { type StreamName, taskFiles } from "../../store/task_files.ts";
+import type { StreamName } from "../../store/task_files.ts";
 import { toJson } from "../../task/task_json.ts";
 import { isTerminal, type Task } from "../../task/types.ts";
 import { type Html, html } from "../html.ts";
@@ -202,6 +202,8 @@ ${
       : html`<p class="muted">not started yet</p>`
   }</section>
 </div>`;
+  // A task that ran under another home (a shared store): its shipped output, copied here.
+  await context.client.files(task.id);
   return { title, body, logs: logTails(task, context) };
 }
 
@@ -241,7 +243,7 @@ function actions(task: Task, context: PageContext): Html {
 
 /** The three streams' tails, each extended live by the script from its `data-offset`. */
 function logTails(task: Task, context: PageContext): Html {
-  const files = taskFiles(context.client.home.logs, task.id);
+  const files = context.client.filesSeen(task.id);
   const streams: StreamName[] = ["stdout", "stderr", "data"];
   const send =
     !context.readOnly && task.stdin && (task.status === "running" || task.status === "paused")
