@@ -153,6 +153,8 @@ export interface StopOptions {
   onProgress?: (draining: DrainState) => void;
 }
 
+/** How often a follow looks for the next supervisor after its own went (ms). */
+const EVENTS_RECONNECT_MS = 250;
 /** How long one `events` long poll may wait for an event (ms). */
 const EVENTS_POLL_MS = 25_000;
 /** Most bytes of output `logs` yields at once. */
@@ -751,7 +753,8 @@ export class Client {
    * The outbox's events (every state change of every task, ids increasing), as an async
    * iterator that follows new ones until the signal aborts. `since`: yield the events after this
    * id (0: all kept; resume with the last id seen); absent, only those written from now on.
-   * `taskId`: one task's only. Asks the supervisor (starting it), whatever the store.
+   * `taskId`: one task's only. Asks the supervisor (starting it), whatever the store; when it
+   * stops (`bgt daemon restart`), the iteration waits for the next one and reads on.
    *
    * @example
    * ```ts
@@ -787,12 +790,15 @@ export class Client {
         events = response.type === "events" ? response.events : [];
       } catch (error) {
         if (signal?.aborted) return;
-        // The supervisor went (a restart, a crash: the connection closed under the poll, or
-        // nothing answers): start the next one and read on from here. A few times in a row at
-        // most: a supervisor that keeps refusing (another version) is reported.
+        // The supervisor went (a restart: the connection closed under the poll, or nothing
+        // answers): wait for the next one — never start one, or a `daemon stop` would not
+        // stop it — and read on from here. A few times in a row at most: a supervisor that keeps
+        // refusing (another version) is reported.
         const gone = isBgtError(error, "SUPERVISOR_UNAVAILABLE") || isBgtError(error, "PROTOCOL");
         if (!gone || restarts++ >= 3) throw error;
-        await this.start({ signal });
+        while (!signal?.aborted && !await this.status().catch(() => undefined)) {
+          await new Promise((resolve) => setTimeout(resolve, EVENTS_RECONNECT_MS));
+        }
         continue;
       }
       restarts = 0;
@@ -825,8 +831,8 @@ export class Client {
    */
   async *logs(id: number, options: LogsOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
     const stream = options.stream ?? "stdout";
-    await this.get(id);
-    const files = taskFiles(this.home.logs, id);
+    // This home's files, or (a task that ran elsewhere on a shared store) a copy brought up to date.
+    const files = await this.files(id);
     if (!options.follow) {
       for (let from = options.from ?? 0;;) {
         const chunk = readStream(files, stream, { from, to: from + LOG_CHUNK_BYTES });
@@ -912,7 +918,12 @@ export class Client {
    *
    * @example
    * ```ts
+   * import { connect } from "bgt";
+   * const bgt = await connect();
+   * await bgt.setParallel(5);
    * await bgt.resetParallel();
+   * console.log(await bgt.storedSettings()); // {}
+   * await bgt.close();
    * ```
    */
   async resetParallel(): Promise<void> {
