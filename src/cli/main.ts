@@ -40,6 +40,7 @@ const COMMANDS: Record<string, Loader> = {
   clean: load(async () => (await import("./commands/clean.ts")).cleanCommand()),
   daemon: load(async () => (await import("./commands/daemon.ts")).daemonCommand()),
   supervise: load(async () => (await import("./commands/supervise.ts")).superviseCommand()),
+  hosts: load(async () => (await import("./commands/hosts.ts")).hostsCommand()),
   completions: load(async () => (await import("./commands/completions.ts")).completionsCommand()),
   __complete: load(async () => (await import("./commands/completions.ts")).completeCommand()),
 };

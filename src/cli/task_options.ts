@@ -50,6 +50,8 @@ export interface TaskOptionValues {
   pin?: boolean;
   isolate?: boolean;
   retain?: string;
+  on?: string;
+  need?: string[];
 }
 
 const KEY_POLICIES: readonly KeyPolicy[] = ["skip", "replace", "queue"];
@@ -84,6 +86,13 @@ export function addTaskOptions<C extends Command<[string | undefined, string[]]>
     .option(
       "--retain <bytes>",
       "keep only the last bytes of each output stream (1048576, 512KiB, 1MiB, 10MB)",
+    )
+    .option("--on <host>", "run only on this host (a shared store: see 'bgt hosts')")
+    .option(
+      "--need <label>",
+      "run only on a host started with this label (repeatable)",
+      collect,
+      [] as string[],
     );
   if (features.dependencies) {
     command
@@ -172,7 +181,19 @@ export async function buildTask(
     cwd,
     meta: parseEnvPairs(options.meta, "--meta"),
     retain: options.retain === undefined ? null : parseByteSize("--retain", options.retain),
+    ...(options.on !== undefined ? { onHost: _nonEmpty("--on", options.on) } : {}),
+    ...(options.need?.length
+      ? { needLabels: [...new Set(options.need.map((label) => _nonEmpty("--need", label)))] }
+      : {}),
   };
+}
+
+function _nonEmpty(option: string, text: string): string {
+  const value = text.trim();
+  if (!value || /[,\s]/.test(value)) {
+    throw new UsageError(`Cannot use ${option} '${text}': give one name, without spaces or commas`);
+  }
+  return value;
 }
 
 /** Units of {@linkcode parseByteSize}, as coreutils reads them: K = KiB, KB = 1000. */

@@ -29,6 +29,8 @@ import { SqliteConnection } from "./sqlite_connection.ts";
 import { SqliteScheduleStore } from "./sqlite_schedule_store.ts";
 import {
   ATTEMPT_COLUMNS,
+  DEFAULT_LEASE_MS,
+  hostInfo,
   runEnded,
   runEndedAt,
   SORT_COLUMNS,
@@ -44,6 +46,7 @@ import {
   LIST_COLUMNS,
   selectTask,
   settleDependants,
+  SubmitRefusedError,
   TASK_COLUMNS,
   type TaskRow,
   toTask,
@@ -52,8 +55,10 @@ import {
 import type {
   ClaimRoom,
   GroupSetting,
+  HostInfo,
   ListFilter,
   RemoveResult,
+  RescueResult,
   RunEnd,
   RunStart,
   RunStop,
@@ -92,6 +97,14 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async submit(tasks: readonly NewTask[]): Promise<SubmitResult[]> {
+    const placed = tasks.find((task) => task.onHost || task.needLabels?.length);
+    if (placed) {
+      throw new SubmitRefusedError(
+        `Cannot place a task ${
+          placed.onHost ? `on host '${placed.onHost}'` : "by label"
+        }: this store is one host's bgt.db; placement (--on, --need) needs a shared PostgreSQL store (BGT_STORE)`,
+      );
+    }
     return this.#connection.transaction(() => insertTasks(this.#db, tasks, Date.now()));
   }
 
@@ -167,13 +180,14 @@ export class SqliteTaskStore implements TaskStore {
       if (!ids.length) return [];
       const rows = this.#db.prepare(
         `UPDATE tasks SET status = 'running', owner = ?,
-           home = coalesce((SELECT home FROM supervisors WHERE owner = ?), ?), started_at = ?,
+           home = coalesce((SELECT home FROM supervisors WHERE owner = ?), ?),
+           host = (SELECT host FROM supervisors WHERE owner = ?), started_at = ?,
            attempt = attempt + 1, lease_until = NULL, pid = NULL, exit_code = NULL, signal = NULL,
            error = NULL, finished_at = NULL, stop_reason = NULL, stop_signal = NULL,
            paused_at = NULL, paused_ms = 0
          WHERE id IN (SELECT value FROM json_each(?))
          RETURNING ${TASK_COLUMNS}`,
-      ).all<TaskRow>(owner, owner, this.#home(), now, JSON.stringify(ids));
+      ).all<TaskRow>(owner, owner, this.#home(), owner, now, JSON.stringify(ids));
       const order = new Map(ids.map((id, i) => [id, i]));
       const tasks = rows.map((row) => toTask(this.#db, row)).sort((a, b) =>
         order.get(a.id)! - order.get(b.id)!
@@ -533,9 +547,22 @@ export class SqliteTaskStore implements TaskStore {
       this.#db.prepare("DELETE FROM supervisors WHERE home = ? OR home = '' OR owner = ?")
         .run(me.home, me.owner);
       this.#db.prepare(
-        `INSERT INTO supervisors (owner, home, host, pid, start_time, started_at, heartbeat_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ).run(me.owner, me.home, me.host, me.pid, me.startTime, me.startedAt, me.heartbeatAt);
+        `INSERT INTO supervisors (owner, home, host, pid, start_time, started_at, heartbeat_at,
+           labels, slots, version, lease_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        me.owner,
+        me.home,
+        me.host,
+        me.pid,
+        me.startTime,
+        me.startedAt,
+        me.heartbeatAt,
+        JSON.stringify(me.labels ?? []),
+        me.slots ?? 0,
+        me.version ?? "",
+        me.leaseMs ?? DEFAULT_LEASE_MS,
+      );
       return me;
     });
   }
@@ -548,6 +575,30 @@ export class SqliteTaskStore implements TaskStore {
 
   async supervisorOf(home: string): Promise<SupervisorRecord | undefined> {
     return this.#holder(home);
+  }
+
+  async hosts(): Promise<HostInfo[]> {
+    const now = Date.now();
+    const rows = this.#db.prepare(
+      `SELECT ${SUPERVISOR_COLUMNS}, (SELECT count(*) FROM tasks t WHERE t.owner = s.owner
+         AND t.status IN ${sqlSet(RUNNING)}) AS used
+       FROM supervisors s ORDER BY started_at, owner`,
+    ).all<Record<string, SqlValue>>();
+    return rows.map((row) => hostInfo(toSupervisor(row), Number(row.used), now));
+  }
+
+  async setDraining(owner: string, draining: boolean): Promise<void> {
+    this.#connection.transaction(() =>
+      this.#db.prepare("UPDATE supervisors SET draining = ? WHERE owner = ?").run(
+        draining ? 1 : 0,
+        owner,
+      )
+    );
+  }
+
+  /** One host: its next supervisor re-adopts or records the tasks of a dead one (recover). */
+  async rescue(): Promise<RescueResult> {
+    return { dead: [], events: [] };
   }
 
   /** The supervisor of `home` (the newest row; '': a row from before homes were recorded). */

@@ -15,7 +15,7 @@ import { endData, type TaskEvent, type TaskEventKind } from "../task/events.ts";
 import { type AfterRun, afterRun } from "../task/retry.ts";
 import type { CatchUpPolicy, OverlapPolicy, Schedule } from "../task/schedule.ts";
 import type { Attempt, NewTask, Task, TaskKind, TaskOutcome, TaskStatus } from "../task/types.ts";
-import type { SupervisorRecord } from "./task_store.ts";
+import type { HostInfo, SupervisorRecord } from "./task_store.ts";
 
 // deno-lint-ignore no-explicit-any -- a row's columns, as either driver returns them
 type Row = Record<string, any>;
@@ -79,6 +79,9 @@ export function toTask(row: Row, env: Task["env"]): Task {
     stopSignal: row.stop_signal ?? null,
     pausedAt: row.paused_at ?? null,
     pausedMs: row.paused_ms ?? 0,
+    host: row.host ?? null,
+    onHost: row.pin_host ?? null,
+    needLabels: row.need_labels ? _json(row.need_labels) : [],
   };
 }
 
@@ -190,7 +193,8 @@ export function toEvent(row: Row): TaskEvent {
 }
 
 /** The columns a supervisor query selects, from `supervisors`. */
-export const SUPERVISOR_COLUMNS = "owner, home, host, pid, start_time, started_at, heartbeat_at";
+export const SUPERVISOR_COLUMNS =
+  "owner, home, host, pid, start_time, started_at, heartbeat_at, labels, slots, version, draining, lease_ms";
 
 /** Maps a supervisors row to a SupervisorRecord. */
 export function toSupervisor(row: Row): SupervisorRecord {
@@ -202,5 +206,30 @@ export function toSupervisor(row: Row): SupervisorRecord {
     startTime: row.start_time,
     startedAt: row.started_at,
     heartbeatAt: row.heartbeat_at,
+    labels: row.labels ? _json(row.labels) : [],
+    slots: row.slots ?? 0,
+    version: row.version ?? "",
+    draining: row.draining === true || row.draining === 1,
+    leaseMs: row.lease_ms ?? DEFAULT_LEASE_MS,
+  };
+}
+
+/** A supervisor's lease when it names none: dead after 10 s without a heartbeat. */
+export const DEFAULT_LEASE_MS = 10_000;
+
+/** A supervisor's record as `bgt hosts` shows it, given its slots in use and the store's now. */
+export function hostInfo(record: SupervisorRecord, used: number, now: number): HostInfo {
+  return {
+    name: record.host,
+    pid: record.pid,
+    startedAt: record.startedAt,
+    heartbeatAt: record.heartbeatAt,
+    heartbeatAgeMs: Math.max(0, now - record.heartbeatAt),
+    slotsUsed: used,
+    slotsTotal: record.slots ?? 0,
+    labels: record.labels ?? [],
+    version: record.version ?? "",
+    draining: record.draining ?? false,
+    home: record.home,
   };
 }

@@ -80,6 +80,56 @@ export interface SupervisorRecord {
   startTime: string | null;
   startedAt: number;
   heartbeatAt: number;
+  /** The labels it was started with (`--labels`), which `--need` asks for. @default [] */
+  labels?: string[];
+  /** Most tasks it runs at once (its --parallel). @default 0 (unknown) */
+  slots?: number;
+  /** The bgt version it runs. */
+  version?: string;
+  /** It stops: it claims no more tasks. */
+  draining?: boolean;
+  /**
+   * Its lease: without a heartbeat for this long (on the store's clock) it is dead, and any
+   * other supervisor rescues its running tasks. @default 10000
+   */
+  leaseMs?: number;
+}
+
+/**
+ * One supervisor as `bgt hosts` shows it (see {@linkcode TaskStore.hosts}).
+ *
+ * @example
+ * ```ts
+ * for (const host of await store.hosts()) console.log(host.name, host.heartbeatAgeMs);
+ * ```
+ */
+export interface HostInfo {
+  /** Its host name (`--host`, BGT_HOST, else the machine's). */
+  name: string;
+  pid: number;
+  /** When it started (epoch ms, the store's clock). */
+  startedAt: number;
+  /** Its last heartbeat (epoch ms, the store's clock). */
+  heartbeatAt: number;
+  /** How long ago that was, on the store's clock. */
+  heartbeatAgeMs: number;
+  /** Tasks it runs now (running or paused). */
+  slotsUsed: number;
+  /** Most tasks it runs at once. */
+  slotsTotal: number;
+  labels: string[];
+  version: string;
+  draining: boolean;
+  /** Its home (BGT_HOME) on that host. */
+  home: string;
+}
+
+/** What one sweep for dead supervisors did (see {@linkcode TaskStore.rescue}). */
+export interface RescueResult {
+  /** The supervisors found dead (their rows removed). */
+  dead: SupervisorRecord[];
+  /** The events of the tasks rescued (lost, or retrying per their policy). */
+  events: TaskEvent[];
 }
 
 /** What one claim may take. The groups' room is derived inside the claim (exact across supervisors). */
@@ -201,6 +251,18 @@ export interface TaskStore {
   releaseSupervisor(owner: string): Promise<void>;
   /** The supervisor serving this home, if any. */
   supervisorOf(home: string): Promise<SupervisorRecord | undefined>;
+  /** Every registered supervisor, oldest first, with its heartbeat's age and its slots in use. */
+  hosts(): Promise<HostInfo[]>;
+  /** Says whether `owner` stops (it claims no more; `bgt hosts` shows it draining). */
+  setDraining(owner: string, draining: boolean): Promise<void>;
+  /**
+   * Finds the supervisors whose lease ran out (no heartbeat for their `leaseMs`, on the store's
+   * clock), removes their rows, and ends their running tasks as `lost` (retried per policy),
+   * fenced by (owner, attempt): a late write from a supervisor declared dead changes nothing.
+   * Tasks a graceful stop left running (command tasks under their waiters) get one lease of
+   * grace for their home's next supervisor to re-adopt them. SQLite: none (one host).
+   */
+  rescue(): Promise<RescueResult>;
   /** Deletes old events (retention: older than 7 days, or beyond the newest 100,000). Returns how many. */
   pruneEvents(): Promise<number>;
   /**

@@ -60,6 +60,8 @@ export interface DispatcherOptions {
   onEvents?: (events: readonly TaskEvent[]) => void;
   /** Where to report a problem that does not stop the dispatcher. */
   log?: (line: string) => void;
+  /** This supervisor's host name (named when a task cannot start here). @default "this host" */
+  host?: string;
 }
 
 interface Entry {
@@ -70,6 +72,8 @@ interface Entry {
   killedWith?: string;
   /** Where each stream ended when this attempt started (its log slice begins there). */
   offsets?: Record<StreamName, number>;
+  /** Ended because this supervisor was cut off from the store: recorded `lost`, with this. */
+  fencedWith?: string;
 }
 
 /** Claims, runs and records tasks. */
@@ -84,6 +88,8 @@ export class Dispatcher {
   #recorder: EndRecorder;
   /** How many of the running tasks are module tasks in worker hosts. */
   #inWorkers = 0;
+  /** Why it claims nothing now (cut off from the store), if it is fenced. */
+  #fenced: string | undefined;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -273,8 +279,37 @@ export class Dispatcher {
     await this.#recorder.stored();
   }
 
+  /**
+   * Self-fencing: claims nothing more and ends every running task (SIGTERM, SIGKILL after
+   * `graceMs`), recording each as `lost` with `reason` — the store may let another host run
+   * them again once this supervisor's lease runs out. {@linkcode unfence} lifts it.
+   */
+  fence(reason: string, graceMs: number): void {
+    if (this.#fenced !== undefined) return;
+    this.#fenced = reason;
+    this.#options.log?.(`fenced: ${reason}`);
+    for (const entry of this.#running.values()) {
+      entry.fencedWith = reason;
+      if (entry.task.status === "paused") entry.run.kill("SIGCONT");
+      entry.run.kill("SIGTERM");
+      const hard = setTimeout(() => {
+        if (this.#running.get(entry.task.id) === entry) entry.run.kill("SIGKILL");
+      }, graceMs);
+      void entry.run.done.then(() => clearTimeout(hard));
+    }
+  }
+
+  /** The store answers again and the lease holds: claims go on. */
+  unfence(): void {
+    if (this.#fenced === undefined) return;
+    this.#fenced = undefined;
+    this.#options.log?.("the store answers again: claiming");
+    this.wake();
+  }
+
   /** One claim pass's claim: what fits the free slots, started. */
   async #claim(): Promise<void> {
+    if (this.#fenced !== undefined) return;
     const { store, owner, parallel } = this.#options;
     // `parallel` bounds processes (commands, shell lines, isolated modules) and, separately,
     // module tasks in up to `parallel` worker hosts; one transaction claims for both (the
@@ -296,6 +331,19 @@ export class Dispatcher {
   }
 
   #start(task: Task): void {
+    // The cwd is the submitter's: on a shared store another host may not have it.
+    if (!existsSync(task.cwd)) {
+      this.#record(task, {
+        status: "failed",
+        error: {
+          name: "Error",
+          message: `Cannot start task: its working directory ${task.cwd} does not exist on host ${
+            this.#options.host ?? "this host"
+          }`,
+        },
+      });
+      return;
+    }
     const files = taskFiles(this.#options.logsDir, task.id);
     const offsets = _offsets(files);
     let run: RunningTask;
@@ -335,7 +383,13 @@ export class Dispatcher {
       this.#running.delete(task.id);
       if (inWorker) this.#inWorkers--;
       const { timedOut } = this.#timers.end(task.id);
-      if (entry.killedWith && outcome.status !== "succeeded") {
+      if (entry.fencedWith && outcome.status !== "succeeded") {
+        outcome = {
+          ...outcome,
+          status: "lost",
+          error: { name: "Error", message: `Lost: ${entry.fencedWith}` },
+        };
+      } else if (entry.killedWith && outcome.status !== "succeeded") {
         outcome = { ...outcome, status: "canceled", signal: outcome.signal ?? entry.killedWith };
       } else if (timedOut && outcome.status !== "succeeded") {
         outcome = {

@@ -8,6 +8,7 @@
  * ```
  */
 import { Command } from "@commander-js/extra-typings";
+import { hostname } from "node:os";
 import type { ListFilter } from "../../store/task_store.ts";
 import { describeTask, type Task } from "../../task/types.ts";
 import {
@@ -107,9 +108,14 @@ export function lsCommand() {
     });
 }
 
-/** The ls table: id, status (with a progress bar while running), name or command, age, duration. */
+/**
+ * The ls table: id, status (with a progress bar while running), name or command, age, duration,
+ * and the host each ran on when they ran elsewhere than this machine (a shared store).
+ */
 export function renderTable(tasks: readonly Task[], color: boolean, now = Date.now()): string {
-  const width = Math.max(20, (process.stdout.columns ?? 100) - 55);
+  const hosts = new Set(tasks.map((task) => task.host).filter((host) => host));
+  const showHost = hosts.size > 1 || (hosts.size === 1 && !hosts.has(hostname()));
+  const width = Math.max(20, (process.stdout.columns ?? 100) - 55 - (showHost ? 12 : 0));
   const rows = tasks.map((task) => [
     String(task.id),
     colorStatus(task.status, color) + _howItEnded(task) + _progress(task),
@@ -118,8 +124,10 @@ export function renderTable(tasks: readonly Task[], color: boolean, now = Date.n
       ? `runs ${relativeTime(task.runAt, now)}`
       : relativeTime(task.createdAt, now),
     task.startedAt ? duration((task.finishedAt ?? now) - task.startedAt) : "-",
+    ...(showHost ? [task.host ?? "-"] : []),
   ]);
-  return table([["ID", "STATUS", "NAME/COMMAND", "AGE", "DURATION"], ...rows]);
+  const header = ["ID", "STATUS", "NAME/COMMAND", "AGE", "DURATION", ...(showHost ? ["HOST"] : [])];
+  return table([header, ...rows]);
 }
 
 /**

@@ -141,6 +141,17 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX events_task ON events (task_id, id) WHERE task_id IS NOT NULL;
    CREATE INDEX events_at ON events USING brin (at);`,
+  // Many hosts (issue 14): what `bgt hosts` shows of each supervisor and the lease it keeps by
+  // heartbeat (another supervisor rescues its tasks when heartbeat_at + lease_ms is past); the
+  // host a task runs or ran on, and its placement (--on HOST, --need LABEL).
+  `ALTER TABLE supervisors ADD COLUMN labels text[] NOT NULL DEFAULT '{}',
+     ADD COLUMN slots int NOT NULL DEFAULT 0,
+     ADD COLUMN version text NOT NULL DEFAULT '',
+     ADD COLUMN draining boolean NOT NULL DEFAULT false,
+     ADD COLUMN lease_ms bigint NOT NULL DEFAULT 10000;
+   ALTER TABLE tasks ADD COLUMN host text,
+     ADD COLUMN pin_host text,
+     ADD COLUMN need_labels text[] NOT NULL DEFAULT '{}';`,
 ];
 
 /** Brings the connection's schema up to date; refuses a schema newer than this bgt knows. */

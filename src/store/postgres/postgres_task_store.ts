@@ -28,8 +28,10 @@ import {
 import type {
   ClaimRoom,
   GroupSetting,
+  HostInfo,
   ListFilter,
   RemoveResult,
+  RescueResult,
   RunEnd,
   RunStart,
   RunStop,
@@ -55,12 +57,13 @@ import {
   toTask,
 } from "./postgres_rows.ts";
 import { PostgresScheduleStore } from "./postgres_schedule_store.ts";
-import { runEnded, runEndedAt, SORT_COLUMNS } from "../store_rows.ts";
+import { DEFAULT_LEASE_MS, hostInfo, runEnded, runEndedAt, SORT_COLUMNS } from "../store_rows.ts";
 import {
   dependantsOf,
   endNotStarted,
   insertTasks,
   isPlain,
+  placedFor,
   settleDependants,
   settleFound,
   submitPlain,
@@ -238,6 +241,7 @@ export class PostgresTaskStore implements TaskStore {
           WHERE t.in_worker = ${inWorker} AND t.status IN ${tx.unsafe(sqlSet(DUE))}
             AND t.run_at <= now_ms() AND t.grp <> ALL (${full}::text[])
             AND NOT EXISTS (SELECT 1 FROM groups g WHERE g.name = t.grp AND g.paused)
+            AND ${placedFor(tx, owner)}
           ORDER BY t.in_worker, t.priority DESC, t.run_at, t.id
           LIMIT ${budget + extra} FOR UPDATE OF t SKIP LOCKED`;
       const found = [
@@ -263,6 +267,7 @@ export class PostgresTaskStore implements TaskStore {
       const rows = await tx`
         UPDATE tasks SET status = 'running', owner = ${owner},
           home = (SELECT s.home FROM supervisors s WHERE s.owner = ${owner}),
+          host = (SELECT s.host FROM supervisors s WHERE s.owner = ${owner}),
           started_at = ${w.now}, attempt = attempt + 1, lease_until = NULL, pid = NULL,
           exit_code = NULL, signal = NULL, error = NULL, finished_at = NULL, stop_reason = NULL,
           stop_signal = NULL, paused_at = NULL, paused_ms = 0
@@ -293,6 +298,7 @@ export class PostgresTaskStore implements TaskStore {
           WHERE NOT (SELECT limited FROM lim) AND t.in_worker = ${inWorker}
             AND t.status IN ${tx.unsafe(sqlSet(DUE))} AND t.run_at <= now_ms()
             AND NOT coalesce((SELECT g.paused FROM groups g WHERE g.name = t.grp), false)
+            AND ${placedFor(tx, owner)}
           ORDER BY t.in_worker, t.priority DESC, t.run_at, t.id
           LIMIT ${Math.max(0, budget)} FOR UPDATE OF t SKIP LOCKED`;
       return [
@@ -308,6 +314,7 @@ export class PostgresTaskStore implements TaskStore {
         claimed AS (
           UPDATE tasks SET status = 'running', owner = ${owner},
             home = (SELECT s.home FROM supervisors s WHERE s.owner = ${owner}),
+            host = (SELECT s.host FROM supervisors s WHERE s.owner = ${owner}),
             started_at = now_ms(), attempt = attempt + 1, lease_until = NULL, pid = NULL,
             exit_code = NULL, signal = NULL, error = NULL, finished_at = NULL,
             stop_reason = NULL, stop_signal = NULL, paused_at = NULL, paused_ms = 0
@@ -356,7 +363,9 @@ export class PostgresTaskStore implements TaskStore {
         : Promise.resolve([]),
       ends.length
         ? tx`
-          SELECT t.id, t.attempt, t.max_attempts, t.backoff_ms, t.started_at, t.run_at, t.pid
+          SELECT t.id, t.attempt, t.max_attempts, t.backoff_ms, t.started_at, t.run_at, t.pid,
+            EXISTS (SELECT 1 FROM groups g WHERE g.name = t.grp AND g.parallel IS NOT NULL)
+              AS limited
           FROM tasks t
           WHERE t.id = ANY (${fences.map((fence) => fence.id)}::bigint[])
             AND t.owner = ${owner} AND t.status IN ${tx.unsafe(sqlSet(RUNNING))}
@@ -416,6 +425,8 @@ export class PostgresTaskStore implements TaskStore {
         });
         w.emit(id, next.event, next.data);
         if (next.event !== "retrying") ended.push(id);
+        // A slot of a limited group is free: every host may claim it, not only this one.
+        if (row.limited) w.wake();
       }
       if (!attempts.length) return;
       // The attempts, the tasks and the ended tasks' dependants: one round trip, set-based.
@@ -506,6 +517,8 @@ export class PostgresTaskStore implements TaskStore {
       const rows = await tx`
         UPDATE tasks SET owner = ${owner}, home = ${home}
         WHERE status IN ${tx.unsafe(sqlSet(RUNNING))} AND (home = ${home} OR home IS NULL)
+          AND (host IS NULL
+            OR host IS NOT DISTINCT FROM (SELECT s.host FROM supervisors s WHERE s.owner = ${owner}))
           AND owner IS DISTINCT FROM ${owner}
           AND NOT EXISTS (SELECT 1 FROM supervisors s WHERE s.owner = tasks.owner)
         RETURNING ${tx.unsafe(TASK_COLUMNS)}`;
@@ -628,9 +641,11 @@ export class PostgresTaskStore implements TaskStore {
       }
       await tx`DELETE FROM supervisors WHERE home = ${me.home}`;
       const [row] = await tx`
-        INSERT INTO supervisors (owner, home, host, pid, start_time, started_at, heartbeat_at)
+        INSERT INTO supervisors (owner, home, host, pid, start_time, started_at, heartbeat_at,
+          labels, slots, version, lease_ms)
         VALUES (${me.owner}, ${me.home}, ${me.host}, ${me.pid}, ${me.startTime}, ${me.startedAt},
-          now_ms())
+          now_ms(), ${me.labels ?? []}::text[], ${me.slots ?? 0}, ${me.version ?? ""},
+          ${me.leaseMs ?? DEFAULT_LEASE_MS})
         RETURNING *`;
       return toSupervisor(row);
     });
@@ -638,7 +653,77 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   async releaseSupervisor(owner: string): Promise<void> {
-    await this.#sql`DELETE FROM supervisors WHERE owner = ${owner}`;
+    await this.#write(async ({ tx }) => {
+      // What it leaves running (commands under their waiters) waits one lease for the home's
+      // next supervisor to re-adopt it before another host may rescue it as lost.
+      await tx`UPDATE tasks SET lease_until = now_ms() + coalesce(
+          (SELECT s.lease_ms FROM supervisors s WHERE s.owner = ${owner}), ${DEFAULT_LEASE_MS})
+        WHERE owner = ${owner} AND status IN ${tx.unsafe(sqlSet(RUNNING))}`;
+      await tx`DELETE FROM supervisors WHERE owner = ${owner}`;
+    });
+  }
+
+  async hosts(): Promise<HostInfo[]> {
+    const rows = await this.#sql`SELECT s.*, now_ms() AS now,
+        (SELECT count(*) FROM tasks t WHERE t.owner = s.owner
+          AND t.status IN ${this.#sql.unsafe(sqlSet(RUNNING))}) AS used
+      FROM supervisors s ORDER BY s.started_at, s.owner`;
+    return rows.map((row) => hostInfo(toSupervisor(row), row.used, row.now));
+  }
+
+  async setDraining(owner: string, draining: boolean): Promise<void> {
+    await this.#sql`UPDATE supervisors SET draining = ${draining} WHERE owner = ${owner}`;
+  }
+
+  async rescue(): Promise<RescueResult> {
+    const schema = this.#connection.schema;
+    const found = await this.#sql.begin(async (tx) => {
+      // One sweeper at a time; the others skip this round.
+      const [{ locked }] = await tx`
+        SELECT pg_try_advisory_xact_lock(hashtext(${"bgt.rescue:" + schema})) AS locked`;
+      if (!locked) return { dead: [], orphans: [] };
+      const dead = await tx`DELETE FROM supervisors WHERE heartbeat_at + lease_ms < now_ms()
+        RETURNING *`;
+      // Running tasks whose supervisor is gone, unless a live supervisor of their home (on
+      // their host) started lately and re-adopts them, or a graceful stop's grace still runs.
+      const orphans = await tx`
+        SELECT t.id, t.attempt, t.owner, t.host FROM tasks t
+        WHERE t.status IN ${tx.unsafe(sqlSet(RUNNING))} AND t.owner IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM supervisors s WHERE s.owner = t.owner)
+          AND NOT EXISTS (SELECT 1 FROM supervisors s WHERE s.home = t.home
+            AND s.host IS NOT DISTINCT FROM t.host AND s.started_at > now_ms() - s.lease_ms)
+          AND coalesce(t.lease_until, 0) < now_ms()
+        ORDER BY t.id`;
+      return { dead: dead.map(toSupervisor), orphans: [...orphans] };
+    }) as { dead: ReturnType<typeof toSupervisor>[]; orphans: Record<string, any>[] };
+    const events: TaskEvent[] = [];
+    const byOwner = new Map<string, Record<string, any>[]>();
+    for (const row of found.orphans) {
+      byOwner.set(row.owner, [...(byOwner.get(row.owner) ?? []), row]);
+    }
+    for (const [owner, rows] of byOwner) {
+      // Fenced by (owner, attempt): a run its host ended meanwhile, or a home's supervisor
+      // re-adopted, is left as it is.
+      events.push(
+        ...await this.finish(
+          owner,
+          rows.map((row) => ({
+            id: row.id,
+            attempt: row.attempt,
+            outcome: {
+              status: "lost" as const,
+              error: {
+                name: "Error",
+                message: `The supervisor on host ${
+                  row.host ?? "?"
+                } that ran this task stopped heartbeating; another host declared it lost`,
+              },
+            },
+          })),
+        ),
+      );
+    }
+    return { dead: found.dead, events };
   }
 
   async supervisorOf(home: string): Promise<SupervisorRecord | undefined> {
