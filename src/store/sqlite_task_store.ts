@@ -60,6 +60,7 @@ import type {
   RemoveResult,
   RescueResult,
   RunEnd,
+  RunFence,
   RunStart,
   RunStop,
   StatusCounts,
@@ -258,11 +259,17 @@ export class SqliteTaskStore implements TaskStore {
     );
   }
 
-  async setProgress(id: number, fraction: number, message: string | null): Promise<void> {
+  async setProgress(
+    id: number,
+    fraction: number,
+    message: string | null,
+    fence?: RunFence,
+  ): Promise<void> {
+    const [where, params] = _fenced(fence);
     this.#connection.transaction(() =>
       this.#db
-        .prepare("UPDATE tasks SET progress = ?, progress_message = ? WHERE id = ?")
-        .run(fraction, message, id)
+        .prepare(`UPDATE tasks SET progress = ?, progress_message = ? WHERE id = ? ${where}`)
+        .run(fraction, message, id, ...params)
     );
   }
 
@@ -407,33 +414,43 @@ export class SqliteTaskStore implements TaskStore {
     });
   }
 
-  async mergeMeta(id: number, patch: Record<string, unknown>): Promise<Task | undefined> {
+  async mergeMeta(
+    id: number,
+    patch: Record<string, unknown>,
+    fence?: RunFence,
+  ): Promise<Task | undefined> {
+    const [where, params] = _fenced(fence);
     return this.#connection.transaction(() => {
       const row = this.#db.prepare(
-        `UPDATE tasks SET meta = json_patch(meta, ?) WHERE id = ? RETURNING ${TASK_COLUMNS}`,
-      ).get<TaskRow>(JSON.stringify(patch), id);
+        `UPDATE tasks SET meta = json_patch(meta, ?) WHERE id = ? ${where}
+         RETURNING ${TASK_COLUMNS}`,
+      ).get<TaskRow>(JSON.stringify(patch), id, ...params);
       return row && toTask(this.#db, row);
     });
   }
 
-  async setCheckpoint(id: number, value: unknown): Promise<void> {
+  async setCheckpoint(id: number, value: unknown, fence?: RunFence): Promise<void> {
+    const [where, params] = _fenced(fence);
     this.#connection.transaction(() =>
-      this.#db.prepare("UPDATE tasks SET checkpoint = ? WHERE id = ?").run(encode(value), id)
+      this.#db.prepare(`UPDATE tasks SET checkpoint = ? WHERE id = ? ${where}`)
+        .run(encode(value), id, ...params)
     );
   }
 
-  async setPaused(id: number, paused: boolean): Promise<boolean> {
+  async setPaused(id: number, paused: boolean, fence?: RunFence): Promise<boolean> {
+    const [where, params] = _fenced(fence);
     return this.#connection.transaction(() => {
       const now = Date.now();
       const changed = paused
         ? this.#db.prepare(
-          "UPDATE tasks SET status = 'paused', paused_at = ? WHERE id = ? AND status = 'running'",
-        ).run(now, id).changes > 0
+          `UPDATE tasks SET status = 'paused', paused_at = ?
+           WHERE id = ? AND status = 'running' ${where}`,
+        ).run(now, id, ...params).changes > 0
         : this.#db.prepare(
           `UPDATE tasks SET status = 'running', paused_at = NULL,
              paused_ms = paused_ms + max(0, ? - coalesce(paused_at, ?))
-           WHERE id = ? AND status = 'paused'`,
-        ).run(now, now, id).changes > 0;
+           WHERE id = ? AND status = 'paused' ${where}`,
+        ).run(now, now, id, ...params).changes > 0;
       if (changed) writeEvent(this.#db, now, id, paused ? "paused" : "resumed");
       return changed;
     });
@@ -667,4 +684,13 @@ function _whereOf(filter: ListFilter): { where: string; params: SqlValue[] } {
     params.push(path, path, path, value);
   }
   return { where: where.length ? `WHERE ${where.join(" AND ")}` : "", params };
+}
+
+/** The condition (and its parameters) a fenced write adds; nothing without a fence. */
+function _fenced(fence: RunFence | undefined): [string, SqlValue[]] {
+  if (!fence) return ["", []];
+  const running = `AND attempt = ? AND status IN ${sqlSet(RUNNING)}`;
+  return fence.owner === undefined
+    ? [running, [fence.attempt]]
+    : [`${running} AND owner = ?`, [fence.attempt, fence.owner]];
 }

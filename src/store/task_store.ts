@@ -156,6 +156,16 @@ export interface RunStart {
   pid: number | null;
 }
 
+/**
+ * Whose run a write is about: it lands only while the task runs that attempt (and, given an
+ * owner, under that supervisor) — a late write from a run that was declared lost changes nothing.
+ */
+export interface RunFence {
+  attempt: number;
+  /** The supervisor running it (an isolated module's own process fences by attempt only). */
+  owner?: string;
+}
+
 /** A stop asked of a running task, stored before the signal so a crash keeps the intent. */
 export interface RunStop {
   reason: "kill" | "timeout";
@@ -225,12 +235,22 @@ export interface TaskStore {
 
   // one task
   /** Running ⇄ paused; false if it was in neither state. Keeps paused time. Events: paused / resumed. */
-  setPaused(id: number, paused: boolean): Promise<boolean>;
+  setPaused(id: number, paused: boolean, fence?: RunFence): Promise<boolean>;
   /** Stores a stop's intent before its signal (a crash after it keeps it: a killed task ends canceled). */
   setStop(id: number, attempt: number, stop: RunStop): Promise<boolean>;
-  setProgress(id: number, fraction: number, message: string | null): Promise<void>;
-  mergeMeta(id: number, patch: Record<string, unknown>): Promise<Task | undefined>;
-  setCheckpoint(id: number, value: unknown): Promise<void>;
+  /** Progress, meta and checkpoints: a `fence` keeps a late report of a lost run out. */
+  setProgress(
+    id: number,
+    fraction: number,
+    message: string | null,
+    fence?: RunFence,
+  ): Promise<void>;
+  mergeMeta(
+    id: number,
+    patch: Record<string, unknown>,
+    fence?: RunFence,
+  ): Promise<Task | undefined>;
+  setCheckpoint(id: number, value: unknown, fence?: RunFence): Promise<void>;
   /** Queues a finished task once more as a new attempt. Events: submitted { restart: true }. */
   restart(id: number): Promise<Task | undefined>;
   setGroup(

@@ -146,7 +146,7 @@ export class Dispatcher {
         ? undefined
         : task.kind === "module"
         ? adoptIsolatedModule(task, files)
-        : adoptCommand(task, files, { onProgress: this.#progress(task.id) });
+        : adoptCommand(task, files, { onProgress: this.#progress(task) });
       if (run) {
         adopted++;
         const entry = this.#track({ ...task, owner }, files, run, {
@@ -254,7 +254,8 @@ export class Dispatcher {
     // The signal first (it is what pauses); the row says so right after.
     entry.run.kill(pause ? "SIGSTOP" : "SIGCONT");
     entry.task = { ...entry.task, status: pause ? "paused" : "running" };
-    void this.#options.store.setPaused(id, pause).catch((error) =>
+    const fence = { owner: this.#options.owner, attempt: entry.task.attempt };
+    void this.#options.store.setPaused(id, pause, fence).catch((error) =>
       this.#options.log?.(`cannot store the ${verb} of task ${id}: ${(error as Error).message}`)
     );
     // A paused task's timeout stops counting, and goes on from where it was.
@@ -352,7 +353,7 @@ export class Dispatcher {
         ? this.#options.runModule(task, files)
         : task.kind === "module"
         ? startIsolatedModule(task, files, this.#options.homeDir)
-        : startCommand(task, files, { onProgress: this.#progress(task.id) });
+        : startCommand(task, files, { onProgress: this.#progress(task) });
     } catch (error) {
       this.#record(task, {
         status: "failed",
@@ -431,8 +432,12 @@ export class Dispatcher {
   }
 
   /** Stores a command's progress reports (from its fd 3), one write in flight at a time. */
-  #progress(id: number) {
-    const report = coalescedProgress(this.#options.store, id);
+  #progress(task: Pick<Task, "id" | "attempt">) {
+    const { id } = task;
+    const report = coalescedProgress(this.#options.store, id, {
+      owner: this.#options.owner,
+      attempt: task.attempt,
+    });
     return (fraction: number, message: string | null) => {
       report(fraction, message)?.catch((error) =>
         this.#options.log?.(`cannot store progress of task ${id}: ${(error as Error).message}`)

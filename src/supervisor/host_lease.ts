@@ -1,11 +1,12 @@
 /**
  * A supervisor's lease on a shared store: it renews its heartbeat every fifth of its lease, and
  * sweeps for dead supervisors (any supervisor rescues the tasks of one whose lease ran out, on
- * the store's clock). When it cannot renew for half its lease it fences itself (stops claiming,
- * ends its own tasks) — well before the others may take its lease; when the store answers again
- * it goes on. When the store says its row is gone, it was declared dead: it must stop.
+ * the store's clock). When it cannot renew for 40 % of its lease it fences itself (stops
+ * claiming, ends its own tasks: SIGTERM, SIGKILL a fifth of the lease later at most), so its
+ * tasks have ended by 80 % of the lease — before the others may take it; when the store answers
+ * again it goes on. When the store says its row is gone, it was declared dead: it must stop.
  *
- * The half-lease deadline counts from when the last heartbeat that landed was *sent* (on this
+ * The fencing deadline counts from when the last heartbeat that landed was *sent* (on this
  * host's monotonic clock); the store stamped it later than that, so the others' deadline (that
  * stamp + the lease, on the store's clock) falls after this host's tasks have ended.
  *
@@ -19,13 +20,16 @@
 import type { TaskStore } from "../store/task_store.ts";
 import type { TaskEvent } from "../task/events.ts";
 
+/** The part of the lease without a heartbeat after which a supervisor fences itself. */
+export const FENCE_AT = 0.4;
+
 /** Options for {@linkcode HostLease}. */
 export interface HostLeaseOptions {
   store: Pick<TaskStore, "heartbeat" | "rescue">;
   owner: string;
   /** Dead after this long without a heartbeat. */
   leaseMs: number;
-  /** Cut off for half the lease: stop claiming and end the running tasks (with this reason). */
+  /** Cut off for 40 % of the lease: stop claiming and end the running tasks (with this reason). */
   onFence(reason: string): void;
   /** The store answers again, and this supervisor still holds its lease. */
   onUnfence(): void;
@@ -57,7 +61,7 @@ export class HostLease {
     return Math.max(100, Math.floor(this.#options.leaseMs / 5));
   }
 
-  /** Whether it is fenced now (cut off from the store for half its lease). */
+  /** Whether it is fenced now (cut off from the store for 40 % of its lease). */
   get fenced(): boolean {
     return this.#fenced;
   }
@@ -79,7 +83,7 @@ export class HostLease {
   #tick(): void {
     if (this.#dead) return;
     const cutFor = this.#now() - this.#lastLanded;
-    if (!this.#fenced && cutFor >= this.#options.leaseMs / 2) {
+    if (!this.#fenced && cutFor >= this.#options.leaseMs * FENCE_AT) {
       this.#fenced = true;
       this.#options.onFence(
         `the supervisor could not reach the store for ${

@@ -52,7 +52,7 @@ export interface SupervisorOptions {
   labels?: string[];
   /**
    * On a shared store: without a heartbeat for this long, the others declare this supervisor
-   * dead and rescue its tasks; cut off for half of it, it ends its own tasks first.
+   * dead and rescue its tasks; cut off for 40 % of it, it ends its own tasks first.
    * @default BGT_DEAD_AFTER, else 10000
    */
   leaseMs?: number;
@@ -134,7 +134,8 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     homeDir: home.dir,
     parallel,
     killGraceMs: options.killGraceMs,
-    runModule: (task, files) => hosts.start(task, files, storeReports(store, task.id)),
+    runModule: (task, files) =>
+      hosts.start(task, files, storeReports(store, task.id, { owner, attempt: task.attempt })),
     onEvents: (events) => waiters.seen(events),
     log,
     host,

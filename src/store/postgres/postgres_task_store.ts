@@ -33,6 +33,7 @@ import type {
   RemoveResult,
   RescueResult,
   RunEnd,
+  RunFence,
   RunStart,
   RunStop,
   StatusCounts,
@@ -43,6 +44,7 @@ import {
   connectPostgres,
   type PostgresConnection,
   type PostgresRole,
+  type Sql,
   type TransactionSql,
 } from "./postgres_connection.ts";
 import { listenWithPolling } from "./postgres_listener.ts";
@@ -529,14 +531,15 @@ export class PostgresTaskStore implements TaskStore {
 
   // --------------------------------------------------------------------------------- one task
 
-  async setPaused(id: number, paused: boolean): Promise<boolean> {
+  async setPaused(id: number, paused: boolean, fence?: RunFence): Promise<boolean> {
     const { value } = await this.#write(async (w) => {
+      const fenced = this.#fenced(w.tx, fence);
       const rows = paused
         ? await w.tx`UPDATE tasks SET status = 'paused', paused_at = ${w.now}
-            WHERE id = ${id} AND status = 'running' RETURNING id`
+            WHERE id = ${id} AND status = 'running' ${fenced} RETURNING id`
         : await w.tx`UPDATE tasks SET status = 'running', paused_at = NULL,
             paused_ms = paused_ms + greatest(0, ${w.now} - coalesce(paused_at, ${w.now}))
-            WHERE id = ${id} AND status = 'paused' RETURNING id`;
+            WHERE id = ${id} AND status = 'paused' ${fenced} RETURNING id`;
       if (rows.length) w.emit(id, paused ? "paused" : "resumed", {});
       return rows.length > 0;
     });
@@ -551,14 +554,31 @@ export class PostgresTaskStore implements TaskStore {
     return rows.length > 0;
   }
 
-  async setProgress(id: number, fraction: number, message: string | null): Promise<void> {
-    await this.#sql`UPDATE tasks SET progress = ${fraction}, progress_message = ${message}
-      WHERE id = ${id}`;
+  /** The condition a fenced write adds (nothing without a fence). */
+  #fenced(sql: TransactionSql | Sql, fence: RunFence | undefined) {
+    if (!fence) return sql``;
+    return sql`AND attempt = ${fence.attempt} AND status IN ${sql.unsafe(sqlSet(RUNNING))}
+      ${fence.owner === undefined ? sql`` : sql`AND owner = ${fence.owner}`}`;
   }
 
-  async mergeMeta(id: number, patch: Record<string, unknown>): Promise<Task | undefined> {
+  async setProgress(
+    id: number,
+    fraction: number,
+    message: string | null,
+    fence?: RunFence,
+  ): Promise<void> {
+    await this.#sql`UPDATE tasks SET progress = ${fraction}, progress_message = ${message}
+      WHERE id = ${id} ${this.#fenced(this.#sql, fence)}`;
+  }
+
+  async mergeMeta(
+    id: number,
+    patch: Record<string, unknown>,
+    fence?: RunFence,
+  ): Promise<Task | undefined> {
     const { value } = await this.#write(async ({ tx }) => {
-      const [row] = await tx`SELECT meta FROM tasks WHERE id = ${id} FOR UPDATE`;
+      const [row] = await tx`SELECT meta FROM tasks WHERE id = ${id} ${this.#fenced(tx, fence)}
+        FOR UPDATE`;
       if (!row) return undefined;
       const meta = mergePatch(row.meta, patch);
       const [updated] = await tx`UPDATE tasks SET meta = ${tx.json(meta as any)}
@@ -568,8 +588,9 @@ export class PostgresTaskStore implements TaskStore {
     return value;
   }
 
-  async setCheckpoint(id: number, value: unknown): Promise<void> {
-    await this.#sql`UPDATE tasks SET checkpoint = ${encode(value)} WHERE id = ${id}`;
+  async setCheckpoint(id: number, value: unknown, fence?: RunFence): Promise<void> {
+    await this.#sql`UPDATE tasks SET checkpoint = ${encode(value)}
+      WHERE id = ${id} ${this.#fenced(this.#sql, fence)}`;
   }
 
   async restart(id: number): Promise<Task | undefined> {
