@@ -151,7 +151,25 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      ADD COLUMN lease_ms bigint NOT NULL DEFAULT 10000;
    ALTER TABLE tasks ADD COLUMN host text,
      ADD COLUMN pin_host text,
-     ADD COLUMN need_labels text[] NOT NULL DEFAULT '{}';`,
+     ADD COLUMN need_labels text[] NOT NULL DEFAULT '{}';
+   -- A group's limit is exact across hosts because claims of limited groups lock their rows;
+   -- this makes a claim that would still run more than the limit an error, not an over-admission.
+   -- (Only claims fire it: queued/scheduled → running; unlimited groups cost one key lookup.)
+   CREATE FUNCTION check_group_limit() RETURNS trigger LANGUAGE plpgsql AS $$
+   DECLARE
+     lim int;
+   BEGIN
+     SELECT parallel INTO lim FROM groups WHERE name = NEW.grp;
+     IF lim IS NOT NULL AND (SELECT count(*) FROM tasks
+         WHERE grp = NEW.grp AND status IN ('running', 'paused')) > lim THEN
+       RAISE EXCEPTION 'group % would run more than its parallel limit %', NEW.grp, lim
+         USING ERRCODE = 'check_violation';
+     END IF;
+     RETURN NULL;
+   END $$;
+   CREATE TRIGGER tasks_group_limit AFTER UPDATE OF status ON tasks FOR EACH ROW
+     WHEN (NEW.status = 'running' AND OLD.status IN ('queued', 'scheduled'))
+     EXECUTE FUNCTION check_group_limit();`,
 ];
 
 /** Brings the connection's schema up to date; refuses a schema newer than this bgt knows. */
