@@ -12,10 +12,18 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { after, afterEach, describe, test } from "node:test";
 import postgres from "postgres";
 import {
   BGT,
@@ -33,7 +41,7 @@ const schemas: string[] = [];
 
 /** A store URL with a fresh schema of its own (dropped after the suite), optionally elsewhere. */
 function newStoreUrl(): string {
-  const schema = `bgt_h${Math.random().toString(36).slice(2, 12)}`;
+  const schema = `bgt_mh${Math.random().toString(36).slice(2, 12)}`;
   schemas.push(schema);
   const url = new URL(TEST_POSTGRES_URL);
   url.searchParams.set("schema", schema);
@@ -77,8 +85,12 @@ class Proxy {
         socket.on("error", () => {});
       }
       client.pipe(upstream).pipe(client);
-      client.on("close", () => upstream.destroy());
-      upstream.on("close", () => client.destroy());
+      // Either side ending ends both (as a cut or a terminated backend does to the client).
+      for (const [from, to] of [[client, upstream], [upstream, client]]) {
+        from.on("close", () => to.destroy());
+        from.on("end", () => to.destroy());
+        from.on("error", () => to.destroy());
+      }
     });
     await new Promise<void>((resolve) => server.listen(this.port, "127.0.0.1", resolve));
     this.port = (server.address() as { port: number }).port;
@@ -197,12 +209,15 @@ describe("many hosts on one PostgreSQL store", () => {
     hosts.push(host);
     return host;
   };
-  after(async () => {
-    for (const proxy of proxies) await proxy.down();
-    for (const host of hosts) {
+  // Each test's hosts end with it (the machine is shared); the schemas go after the suite.
+  afterEach(async () => {
+    for (const proxy of proxies.splice(0)) await proxy.down();
+    for (const host of hosts.splice(0)) {
       if (host.child?.pid && host.exitCode === undefined) host.child.kill("SIGKILL");
       host.home.cleanup();
     }
+  });
+  after(async () => {
     if (unreachable !== undefined) return;
     const sql = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
     try {
@@ -288,8 +303,19 @@ describe("many hosts on one PostgreSQL store", () => {
     const json = JSON.parse(await a.ok(["show", "--json", onB[0]]));
     assert.equal(json.on, "b");
 
+    // A module task's code travels with it (pinned at submission on a shared store): b runs it
+    // after the file is gone.
+    const file = join(a.home.work, "travels.ts");
+    writeFileSync(file, "export default () => 'from a';\n");
+    await a.ok(["group", "pause", "held"]);
+    const travels = await a.ok(["run", "-g", "held", "--on", "b", "travels.ts"]);
+    rmSync(file);
+    await a.ok(["group", "resume", "held"]);
+    assert.equal((await a.bgt(["wait", travels])).code, 0);
+    assert.equal(JSON.parse(await a.ok(["result", travels])), "from a");
+    assert.match(await a.ok(["show", travels]), /pinned\s+yes/);
+
     // A cwd only a has: the task placed on b fails, saying which host lacks it.
-    const { mkdtempSync, rmSync } = await import("node:fs");
     const dir = mkdtempSync(join(a.home.dir, "only-here-"));
     // (Held in a paused group until the directory is gone: both "hosts" share this machine.)
     await a.ok(["group", "pause", "held"]);

@@ -58,13 +58,14 @@ export class PostgresScheduleStore implements ScheduleStore {
   }
 
   async dueSchedules(): Promise<{ now: number; due: Schedule[] }> {
-    return await this.#sql.begin(async (tx) => {
-      const [{ now }] = await tx`SELECT now_ms() AS now`;
+    // (writeTransaction, not sql.begin: its connection is watched; see postgres_write.ts.)
+    const { value } = await writeTransaction(this.#connection, async ({ tx, now }) => {
       const rows = await tx`SELECT ${tx.unsafe(SCHEDULE_COLUMNS)} FROM ${tx.unsafe(SCHEDULE_FROM)}
         WHERE NOT s.paused AND s.next_at IS NOT NULL AND s.next_at <= ${now}
         ORDER BY s.next_at, s.id`;
       return { now, due: rows.map(toSchedule) };
-    }) as { now: number; due: Schedule[] };
+    });
+    return value;
   }
 
   async fire(id: number, firing: FiringRecord): Promise<number[]> {

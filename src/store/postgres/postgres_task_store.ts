@@ -698,11 +698,11 @@ export class PostgresTaskStore implements TaskStore {
 
   async rescue(): Promise<RescueResult> {
     const schema = this.#connection.schema;
-    const found = await this.#sql.begin(async (tx) => {
+    const { value: found } = await this.#write(async ({ tx }) => {
       // One sweeper at a time; the others skip this round.
       const [{ locked }] = await tx`
         SELECT pg_try_advisory_xact_lock(hashtext(${"bgt.rescue:" + schema})) AS locked`;
-      if (!locked) return { dead: [], orphans: [] };
+      if (!locked) return { dead: [] as SupervisorRecord[], orphans: [] as Record<string, any>[] };
       const dead = await tx`DELETE FROM supervisors WHERE heartbeat_at + lease_ms < now_ms()
         RETURNING *`;
       // Running tasks whose supervisor is gone, unless a live supervisor of their home (on
@@ -716,7 +716,7 @@ export class PostgresTaskStore implements TaskStore {
           AND coalesce(t.lease_until, 0) < now_ms()
         ORDER BY t.id`;
       return { dead: dead.map(toSupervisor), orphans: [...orphans] };
-    }) as { dead: ReturnType<typeof toSupervisor>[]; orphans: Record<string, any>[] };
+    });
     const events: TaskEvent[] = [];
     const byOwner = new Map<string, Record<string, any>[]>();
     for (const row of found.orphans) {
