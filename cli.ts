@@ -9,7 +9,10 @@
  * bun cli.ts run -- echo hi     # or, compiled: dist/bgt run -- echo hi
  * ```
  */
-const words = process.argv.slice(2);
+// Words the runtime could not decode as UTF-8 (U+FFFD) are read again with their bytes kept.
+const words = process.argv.some((word) => word.includes("\uFFFD"))
+  ? (await import("./src/runtime/raw_process.ts")).rawArgv(process.argv.slice(2))
+  : process.argv.slice(2);
 const SHELL_ENTRY = "src/runner/shell_line.ts";
 
 if (words[0] === "__shell") {

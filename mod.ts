@@ -38,6 +38,9 @@ export type {
   TaskStatus,
 } from "./src/task/types.ts";
 export { isTerminal } from "./src/task/types.ts";
+export type { RestartPolicy } from "./src/task/restart_policy.ts";
+export { ConfigError, configPath, loadConfig } from "./src/config/config_file.ts";
+export type { BgtConfig } from "./src/config/config_file.ts";
 export { exitCodeOf } from "./src/task/exit_code.ts";
 export {
   ProtocolError,

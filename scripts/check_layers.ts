@@ -1,8 +1,9 @@
 /**
  * Fails when a module imports against the one-way room order of DESIGN §2.
  *
- * Rooms, top to bottom: cli, client, supervisor, ipc, schedule, runner, pool, store, task, runtime.
- * (ipc sits below supervisor: both the client and the supervisor speak its protocol.)
+ * Rooms, top to bottom: cli, client, supervisor, ipc, schedule, runner, pool, store, config, task,
+ * runtime. (ipc sits below supervisor: both the client and the supervisor speak its protocol;
+ * config, the config file, sits below store: the store, the supervisor and the CLI all read it.)
  * A file may import its own room or any room below it, never one above.
  *
  * @example
@@ -22,6 +23,7 @@ const ROOMS = [
   "runner",
   "pool",
   "store",
+  "config",
   "task",
   "runtime",
 ];

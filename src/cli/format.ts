@@ -63,8 +63,9 @@ export function table(rows: readonly (readonly string[])[]): string {
     .join("\n");
 }
 
+/** Control characters, and the bytes that are not UTF-8 (U+DC80 + byte, see src/runtime/raw_bytes.ts). */
 // deno-lint-ignore no-control-regex
-const CONTROLS = /[\x00-\x1f\x7f-\x9f]/g;
+const CONTROLS = /[\x00-\x1f\x7f-\x9f\uDC80-\uDCFF]/gu;
 
 /**
  * Text a task controls (its name, command, progress message, meta, error), made safe for a
@@ -77,6 +78,7 @@ const CONTROLS = /[\x00-\x1f\x7f-\x9f]/g;
  * ```ts
  * printable("a\x1b[2Jb"); // "a\\x1b[2Jb"
  * printable("done\x07"); // "done\\x07"
+ * printable("caf\udce9"); // "caf\\xe9": a byte that is not UTF-8
  * ```
  */
 export function printable(text: string): string {
@@ -85,6 +87,7 @@ export function printable(text: string): string {
 
 function _escapeControl(char: string): string {
   const code = char.charCodeAt(0);
+  if (code >= 0xdc80) return `\\x${(code - 0xdc00).toString(16)}`;
   return code < 0x80
     ? `\\x${code.toString(16).padStart(2, "0")}`
     : `\\u${code.toString(16).padStart(4, "0")}`;
@@ -168,6 +171,10 @@ function _taskJson(task: Task): Record<string, unknown> {
       ? null
       : { fraction: task.progress, message: task.progressMessage },
     meta: task.meta,
+    restart: task.restart ?? null,
+    restartDelayMs: task.restartDelayMs ?? null,
+    maxRestarts: task.maxRestarts ?? null,
+    restarts: task.restarts ?? 0,
   };
 }
 

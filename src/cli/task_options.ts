@@ -14,7 +14,13 @@ import { resolve } from "node:path";
 import { type Command, Option } from "@commander-js/extra-typings";
 import { checkCwd, prepareTasks } from "../client/prepare_task.ts";
 import { bundleModule } from "../runtime/bundle.ts";
+import { loadConfig } from "../config/config_file.ts";
 import { parseModuleArgs } from "../task/module_args.ts";
+import {
+  DEFAULT_RESTART_DELAY_MS,
+  RESTART_POLICIES,
+  STABLE_RUN_MS,
+} from "../task/restart_policy.ts";
 import { looksLikeModule, parseModuleTarget } from "../task/module_target.ts";
 import {
   type KeyPolicy,
@@ -52,6 +58,9 @@ export interface TaskOptionValues {
   retain?: string;
   on?: string;
   need?: string[];
+  restart?: string;
+  restartDelay?: string;
+  maxRestarts?: string;
 }
 
 const KEY_POLICIES: readonly KeyPolicy[] = ["skip", "replace", "queue"];
@@ -89,8 +98,20 @@ export function addTaskOptions<C extends Command<[string | undefined, string[]]>
     )
     .option(
       "--retain <bytes>",
-      "keep only the last bytes of each output stream (1048576, 512KiB, 1MiB, 10MB)",
+      "keep only the last bytes of each output stream (1048576, 512KiB, 1MiB, 10MB; default: the config file's retain)",
     )
+    .option(
+      "--restart <policy>",
+      `run it again when a run ends: ${RESTART_POLICIES.join(" or ")} ('bgt kill' stops it)`,
+    )
+    .option(
+      "--restart-delay <duration>",
+      `with --restart: first delay, doubled per quick restart, reset after a ${
+        STABLE_RUN_MS / 1000
+      }s run`,
+      `${DEFAULT_RESTART_DELAY_MS}ms`,
+    )
+    .option("--max-restarts <n>", "with --restart: at most n restarts (default: no limit)")
     .option("--on <host>", "run only on this host (a shared store: see 'bgt hosts')")
     .option(
       "--need <label>",
@@ -170,6 +191,15 @@ export async function buildTask(
   if (options.onKey !== "skip" && !options.key) {
     throw new UsageError("Cannot use --on-key without --key");
   }
+  const restart = options.restart === undefined
+    ? null
+    : parseChoice("--restart", options.restart, RESTART_POLICIES);
+  if (restart && parseInteger("--retries", options.retries, { min: 0 }) > 0) {
+    throw new UsageError("Cannot use --restart with --retries: --restart runs it again already");
+  }
+  if (!restart && options.maxRestarts !== undefined) {
+    throw new UsageError("Cannot use --max-restarts without --restart");
+  }
   return {
     spec,
     name: options.name,
@@ -189,7 +219,18 @@ export async function buildTask(
     env,
     cwd,
     meta: parseEnvPairs(options.meta, "--meta"),
-    retain: options.retain === undefined ? null : parseByteSize("--retain", options.retain),
+    retain: options.retain === undefined
+      ? (loadConfig(process.env).retain ?? null)
+      : parseByteSize("--retain", options.retain),
+    ...(restart
+      ? {
+        restart,
+        restartDelayMs: _restartDelay(options.restartDelay),
+        maxRestarts: options.maxRestarts === undefined
+          ? null
+          : parseInteger("--max-restarts", options.maxRestarts, { min: 0 }),
+      }
+      : {}),
     ...(options.on !== undefined ? { onHost: _nonEmpty("--on", options.on) } : {}),
     ...(options.need?.length
       ? { needLabels: [...new Set(options.need.map((label) => _nonEmpty("--need", label)))] }
@@ -198,7 +239,8 @@ export async function buildTask(
 }
 
 /**
- * Whether the store the environment names is shared by hosts (a PostgreSQL BGT_STORE), so a
+ * Whether the store the environment names is shared by hosts (a PostgreSQL BGT_STORE, else the
+ * config file's store), so a
  * module task's code is pinned at submission unless `--no-pin`.
  *
  * @example
@@ -207,7 +249,8 @@ export async function buildTask(
  * ```
  */
 export function sharedStore(env: Record<string, string | undefined>): boolean {
-  return /^postgres(ql)?:\/\//.test(env.BGT_STORE?.trim() ?? "");
+  const store = env.BGT_STORE?.trim() || loadConfig(env).store?.trim() || "";
+  return /^postgres(ql)?:\/\//.test(store);
 }
 
 function _nonEmpty(option: string, text: string): string {
@@ -216,6 +259,12 @@ function _nonEmpty(option: string, text: string): string {
     throw new UsageError(`Cannot use ${option} '${text}': give one name, without spaces or commas`);
   }
   return value;
+}
+
+function _restartDelay(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_RESTART_DELAY_MS;
+  if (/^\s*0+(\.0*)?\s*(ms|s)?\s*$/.test(text)) return 0;
+  return parseDurationOption("--restart-delay", text);
 }
 
 /** Units of {@linkcode parseByteSize}, as coreutils reads them: K = KiB, KB = 1000. */

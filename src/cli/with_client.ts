@@ -9,6 +9,7 @@
  * ```
  */
 import { type Client, connect } from "../client/client.ts";
+import { loadConfig } from "../config/config_file.ts";
 
 /** Options for {@linkcode withClient}. */
 export interface WithClientOptions {
@@ -21,6 +22,9 @@ export async function withClient<T>(
   fn: (client: Client) => T | Promise<T>,
   options: WithClientOptions = {},
 ): Promise<T> {
+  // A broken config file is one line naming it, its line and the problem (exit 2), whatever
+  // the command needs of it.
+  loadConfig(process.env);
   const client = await connect();
   try {
     if (options.read) await superviseForRead(client);

@@ -50,7 +50,7 @@ import {
 } from "../task/types.ts";
 import { checkSupervisorHome } from "./check_supervisor_home.ts";
 import { prepareTasks } from "./prepare_task.ts";
-import { superviseBeforeRead, wakeSupervisor } from "./wake_supervisor.ts";
+import { liveSupervisor, superviseBeforeRead, wakeSupervisor } from "./wake_supervisor.ts";
 import { whyWaiting } from "./why_waiting.ts";
 
 /** Options for {@linkcode connect}. */
@@ -378,8 +378,9 @@ export class Client {
   }
 
   /**
-   * Runs a finished task again as a new attempt (its earlier attempts stay in its history);
-   * throws TaskStateError for a task that has not finished.
+   * Runs a task again as a new attempt (its earlier attempts stay in its history): a finished
+   * one at once; a running (or paused) one is killed first (SIGTERM, then SIGKILL after the
+   * grace) and queued again once it has ended. Throws TaskStateError for a task that waits.
    */
   async restart(id: number): Promise<Task> {
     const [result] = await this.restartEach([id]);
@@ -392,7 +393,12 @@ export class Client {
     const results: ControlResult[] = [];
     for (const id of ids) {
       try {
-        const task = await this.get(id);
+        let task = await this.get(id);
+        if (task.status === "running" || task.status === "paused") {
+          if (task.status === "paused") await this.kill(id, "SIGCONT");
+          await this.kill(id, "SIGTERM");
+          [task] = await this.wait([id]);
+        }
         if (!await this.#store.restart(id)) {
           if (!isTerminal(task.status)) {
             throw new TaskStateError(
@@ -509,6 +515,43 @@ export class Client {
     return ids.map((id) => results.get(id)!);
   }
 
+  /**
+   * Sets the global limit of tasks running at once, now and across restarts (it is kept in the
+   * store, over the config file's `parallel`): the running supervisor applies it at once; when
+   * none runs, the next one starts with it. Returns whether a running supervisor applied it.
+   *
+   * @example
+   * ```ts
+   * await bgt.setParallel(5);
+   * ```
+   */
+  async setParallel(
+    parallel: number,
+  ): Promise<{ applied: boolean; notApplied?: "none runs" | "older supervisor" }> {
+    if (!Number.isSafeInteger(parallel) || parallel < 1) {
+      throw new RangeError(`Cannot set parallel ${parallel}: it must be an integer of at least 1`);
+    }
+    let notApplied: "none runs" | "older supervisor" = "none runs";
+    if (await liveSupervisor(this.home, this.#store)) {
+      try {
+        await this.#request({ v: PROTOCOL_VERSION, type: "parallel", parallel });
+        return { applied: true };
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        // A supervisor of an older bgt knows no `parallel` request: stored, for its successor.
+        if (code === "PROTOCOL") notApplied = "older supervisor";
+        else if (code !== "SUPERVISOR_UNAVAILABLE") throw error;
+      }
+    }
+    await this.#store.setSetting("parallel", String(parallel));
+    return { applied: false, notApplied };
+  }
+
+  /** The settings kept in the store (`bgt parallel N` → `{ parallel: "5" }`). */
+  async storedSettings(): Promise<Record<string, string>> {
+    return await this.#store.settings();
+  }
+
   /** The running supervisor's status, or undefined when none runs (none is started). */
   async status(): Promise<SupervisorStatus | undefined> {
     try {
@@ -532,8 +575,11 @@ export class Client {
     await superviseBeforeRead(this.home, this.#store);
   }
 
-  /** Starts the supervisor if none runs. */
-  async start(options: { signal?: AbortSignal } = {}): Promise<void> {
+  /**
+   * Starts the supervisor if none runs (with BGT_NO_AUTOSTART=1 or `autostart = false` only when
+   * `force`: else it throws SupervisorUnavailableError saying none runs).
+   */
+  async start(options: { signal?: AbortSignal; force?: boolean } = {}): Promise<void> {
     // Loaded on demand, as is the socket client: `bgt run` and the read commands need neither.
     const { ensureSupervisor } = await import("./ensure_supervisor.ts");
     await ensureSupervisor(this.home, options);

@@ -8,23 +8,32 @@
  * ```
  */
 import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, readFileSync } from "node:fs";
+import { openOwnFile } from "../store/own_files.ts";
 import { PROMPT_ANSWER_TIMEOUT_MS, sendRequest } from "../ipc/socket_client.ts";
 import { PROTOCOL_VERSION } from "../ipc/protocol.ts";
 import { isCompiled, selfCommand } from "../runtime/process.ts";
 import type { BgtHome } from "../store/home.ts";
 import { SupervisorUnavailableError } from "../task/errors.ts";
+import { autostartOff, noSupervisorError } from "./autostart.ts";
 
 /** Options for {@linkcode ensureSupervisor}. */
 export interface EnsureOptions {
   /** Longest wait for a new supervisor's socket. @default 10000 */
   timeoutMs?: number;
+  /**
+   * Start one even with BGT_NO_AUTOSTART=1 or `autostart = false` (`bgt daemon start`).
+   * @default false
+   */
+  force?: boolean;
   signal?: AbortSignal;
 }
 
 /** Wakes the supervisor, starting one if none answers. */
 export async function ensureSupervisor(home: BgtHome, options: EnsureOptions = {}): Promise<void> {
   if (await _notify(home)) return;
+  const off = options.force ? undefined : autostartOff(process.env);
+  if (off) throw noSupervisorError(home, off);
   startSupervisorProcess(home);
   const deadline = Date.now() + (options.timeoutMs ?? 10_000);
   for (let delay = 2; Date.now() < deadline; delay = Math.min(delay * 2, 50)) {
@@ -41,7 +50,7 @@ export async function ensureSupervisor(home: BgtHome, options: EnsureOptions = {
 
 /** Starts `bgt supervise <home>` detached, its output appended to the home's supervisor log. */
 export function startSupervisorProcess(home: BgtHome): void {
-  const log = openSync(home.supervisorLog, "a", 0o600);
+  const log = openOwnFile(home.supervisorLog, "append");
   const [command, ...args] = selfCommand();
   // Its argv names the home, so that `ps` shows `bgt supervise /home/me/.local/state/bgt`.
   const child = spawn(command, [...args, "supervise", home.dir], {

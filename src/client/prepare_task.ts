@@ -19,6 +19,8 @@ import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { findExecutable } from "../runner/find_executable.ts";
 import { nonFunctionExports, scanExports } from "../runtime/module_exports.ts";
+import { fsPath, hasRawBytes } from "../runtime/raw_bytes.ts";
+import { rawEnv } from "../runtime/raw_process.ts";
 import type { NewTask, TaskSpec } from "../task/types.ts";
 import { InvalidTaskError } from "../task/validate_task.ts";
 
@@ -39,7 +41,7 @@ export function prepareTasks(
   tasks: readonly NewTask[],
   options: PrepareOptions = {},
 ): NewTask[] {
-  const base = _definedEntries(options.env ?? process.env);
+  const base = _definedEntries(options.env ?? rawEnv(process.env));
   const from = options.cwd ?? process.cwd();
   const here = resolve(from);
   const checked = new Set<string>();
@@ -133,7 +135,7 @@ function _checkModule(spec: Extract<TaskSpec, { kind: "module" }>, cwd: string):
   const path = _modulePath(module, cwd);
   if (path === undefined) return;
   const where = isAbsolute(module) || module.startsWith("file:") ? "" : ` in ${cwd}`;
-  const stat = statSync(path, { throwIfNoEntry: false });
+  const stat = statSync(fsPath(path), { throwIfNoEntry: false });
   if (!stat) throw new InvalidTaskError(`Cannot run ${module}: no such file${where}`);
   if (stat.isDirectory()) {
     throw new InvalidTaskError(`Cannot run ${module}: it is a directory, not a module file`);
@@ -197,6 +199,8 @@ function _exportsOf(
 
 /** The file a module specifier names (as the module runner resolves it); undefined for a URL. */
 function _modulePath(module: string, cwd: string): string | undefined {
+  // Bun's path functions replace bytes that are not UTF-8: such a name is joined as it is.
+  if (hasRawBytes(module)) return isAbsolute(module) ? module : `${cwd}/${module}`;
   if (/^[a-z][a-z0-9+.-]*:/i.test(module) && !isAbsolute(module)) {
     if (!module.startsWith("file:")) return undefined;
     try {

@@ -10,12 +10,14 @@
  * ```
  */
 import { isSameProcessAlive } from "../runtime/process.ts";
+import { autostartOff, tellNoSupervisor } from "./autostart.ts";
 import type { BgtHome } from "../store/home.ts";
 import type { SupervisorRecord, TaskStore } from "../store/task_store.ts";
 
 /** Signals the running supervisor, or starts one. */
 export async function wakeSupervisor(home: BgtHome, store: TaskStore): Promise<void> {
   if (await _signalSupervisor(home, store)) return;
+  if (_autostartIsOff(home)) return; // the task waits, queued, for the supervisor to come
   const { ensureSupervisor } = await import("./ensure_supervisor.ts");
   await ensureSupervisor(home);
 }
@@ -35,6 +37,7 @@ export async function wakeSupervisor(home: BgtHome, store: TaskStore): Promise<v
  */
 export async function superviseBeforeRead(home: BgtHome, store: TaskStore): Promise<void> {
   if (await liveSupervisor(home, store)) return;
+  if (_autostartIsOff(home)) return; // the table as stored
   const { ensureSupervisor } = await import("./ensure_supervisor.ts");
   await ensureSupervisor(home);
 }
@@ -46,6 +49,13 @@ export async function liveSupervisor(
 ): Promise<SupervisorRecord | undefined> {
   const holder = await store.supervisorOf(home.dir);
   return holder && isSameProcessAlive(holder.pid, holder.startTime) ? holder : undefined;
+}
+
+/** True (having said so, once) when commands may not start a supervisor. */
+function _autostartIsOff(home: BgtHome): boolean {
+  const off = autostartOff(process.env);
+  if (off) tellNoSupervisor(home, off);
+  return off !== undefined;
 }
 
 /** Signals the supervisor if one lives (none is started); false when none does. */

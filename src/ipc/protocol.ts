@@ -32,7 +32,9 @@ export type Request =
   /** `drainMs`: longest wait for running module tasks (0: none); the supervisor's default if absent. */
   | { v: number; type: "stop"; drainMs?: number }
   | { v: number; type: "kill"; id: number; signal: string }
-  | { v: number; type: "wait"; ids: number[] };
+  | { v: number; type: "wait"; ids: number[] }
+  /** Sets the global limit now (and stores it: it outlives restarts). */
+  | { v: number; type: "parallel"; parallel: number };
 
 /** How long a graceful stop waits for running module tasks unless told (ms). */
 export const DEFAULT_DRAIN_MS = 30_000;
@@ -63,6 +65,15 @@ export interface SupervisorStatus {
   counts: StatusCounts;
   /** False when the store did not answer in time (counts are then empty). */
   storeAnswering?: boolean;
+  /**
+   * Where each setting came from: `flag` (of `bgt supervise`), `store` (`bgt parallel N`),
+   * `env`, `config` (the config file) or `default` (absent from an older supervisor).
+   */
+  sources?: Record<string, "flag" | "store" | "env" | "config" | "default">;
+  /** Time between SIGTERM and SIGKILL on a kill or timeout (absent from an older supervisor). */
+  killGraceMs?: number;
+  /** The config file it read (absent from an older supervisor). */
+  config?: string;
 }
 
 /** Every response the supervisor can send; `ok: false` carries an error. */
@@ -73,7 +84,8 @@ export type Response =
   /** `already`: the task was in this state already (ended, paused, running): nothing was sent. */
   | { ok: true; type: "killed"; id: number; already?: TaskStatus }
   | { ok: true; type: "finished"; ids: number[] }
+  | { ok: true; type: "parallel"; parallel: number }
   | { ok: false; error: ErrorData };
 
 /** The request types, for validation. */
-export const REQUEST_TYPES = ["notify", "status", "stop", "kill", "wait"] as const;
+export const REQUEST_TYPES = ["notify", "status", "stop", "kill", "wait", "parallel"] as const;

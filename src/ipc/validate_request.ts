@@ -39,5 +39,8 @@ export function validateRequest(value: unknown): Request {
   if (request.type === "wait" && (!Array.isArray(request.ids) || !request.ids.every(isId))) {
     throw new ProtocolError("Cannot handle wait: needs a list of ids");
   }
+  if (request.type === "parallel" && !isId(request.parallel)) {
+    throw new ProtocolError("Cannot handle parallel: needs an integer of at least 1");
+  }
   return request as Request;
 }

@@ -2,7 +2,7 @@
  * @internal The state a worker shares between its entry (`worker.ts`) and the worker-side API
  * (`context`, `workQueue`). One instance per worker thread.
  */
-import { appendFileSync, mkdirSync } from "node:fs";
+import { closeSync, constants, mkdirSync, openSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { _WireOptions } from "./_protocol.ts";
 
@@ -33,13 +33,22 @@ export function _writeOutput(
   return true;
 }
 
+/** Appending, never through a symlink planted at the path (a task's files are in a bgt home). */
+const APPEND = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW;
+
 function _append(path: string, text: string | Uint8Array): void {
+  let fd: number;
   try {
-    appendFileSync(path, text, { mode: 0o600 });
+    fd = openSync(path, APPEND, 0o600);
   } catch (error) {
     if ((error as { code?: string }).code !== "ENOENT") throw error;
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    appendFileSync(path, text, { mode: 0o600 });
+    fd = openSync(path, APPEND, 0o600);
+  }
+  try {
+    writeFileSync(fd, text);
+  } finally {
+    closeSync(fd);
   }
 }
 

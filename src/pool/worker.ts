@@ -22,6 +22,7 @@ import { compileFn, explainFreeVariable } from "./fn_source.ts";
 import { findTransferables } from "./transfer.ts";
 import { _abortReason, context } from "./context.ts";
 import { workQueue } from "./worker_queue.ts";
+import { isRawModuleUrl, registerRawModules } from "../runtime/raw_path_modules.ts";
 import { registerVirtualModule } from "../runtime/virtual_module.ts";
 
 type _Fn = (...args: unknown[]) => unknown;
@@ -157,6 +158,8 @@ function _moduleFn(key: string): _Fn | Promise<_Fn> {
   if (cached !== undefined && !(cached instanceof Promise)) return _pickExport(key, cached, name);
   let p = cached as Promise<Record<string, unknown>> | undefined;
   if (p === undefined) {
+    // A module file whose path is not UTF-8 is imported through its stand-in (Bun only).
+    if (isRawModuleUrl(url)) registerRawModules();
     p = import(url).then(
       (m: Record<string, unknown>) => {
         _modules.set(url, m);

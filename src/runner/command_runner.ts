@@ -13,7 +13,9 @@
  * ```
  */
 import { spawn } from "node:child_process";
-import { closeSync, openSync, writeFileSync } from "node:fs";
+import { closeSync } from "node:fs";
+import { hasRawBytes, textToBytes } from "../runtime/raw_bytes.ts";
+import { openOwnFile } from "../store/own_files.ts";
 import { isAlive, isSameProcessAlive, processStartTime, selfCommand } from "../runtime/process.ts";
 import {
   type PidRecord,
@@ -73,13 +75,50 @@ const STDIN_WAITER = [
   'kill -9 "$k" 2>/dev/null; echo "$a $c" > "$s"; exit $c',
 ];
 
-/** The waiter's whole script: its values, then its body, in braces reading /dev/null. */
-function _waiterScript(values: Record<string, string>, argv: readonly string[], body: string[]) {
+/**
+ * The waiter's whole script: its values, the variables to export, then its body, in braces
+ * reading /dev/null. Words that hold bytes that are not UTF-8 (escaped in memory, see
+ * `src/runtime/raw_bytes.ts`) are written as those bytes inside their single quotes, which sh
+ * takes literally: the command gets them exactly, with no process more. A script of valid UTF-8
+ * (the common case) is returned as the string.
+ */
+function _waiterScript(
+  values: Record<string, string>,
+  argv: readonly string[],
+  body: string[],
+  exports: Record<string, string> = {},
+): string | Uint8Array {
   const assignments = Object.entries(values).map(([name, value]) =>
     `${name}=${_shellQuote([value])}`
   );
-  return [`{ ${assignments.join("; ")}`, `set -- ${_shellQuote(argv)}`, ...body, "} </dev/null", ""]
-    .join("\n");
+  const exported = Object.entries(exports).map(([name, value]) =>
+    `export ${name}=${_shellQuote([value])}`
+  );
+  const script = [
+    `{ ${assignments.join("; ")}`,
+    ...exported,
+    `set -- ${_shellQuote(argv)}`,
+    ...body,
+    "} </dev/null",
+    "",
+  ].join("\n");
+  return hasRawBytes(script) ? textToBytes(script) : script;
+}
+
+/**
+ * The environment the waiter is spawned with, and the variables whose values hold bytes that
+ * are not UTF-8: spawn would encode those lossily, so the waiter's script exports them instead.
+ */
+function _waiterEnv(task: Task): { env: Record<string, string>; exports: Record<string, string> } {
+  const env: Record<string, string> = { ...task.env, BGT_TASK_ID: String(task.id) };
+  const exports: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (hasRawBytes(value) && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      exports[name] = value;
+      delete env[name];
+    }
+  }
+  return { env, exports };
 }
 
 /** Longest process title of a waiter (the rest of a long command is cut). */
@@ -131,24 +170,35 @@ export function startCommand(
 ): RunningTask {
   prepareTaskFiles(files);
   // Made empty here so that the waiter's `>` keeps mode 0600 (the shell would use its umask).
+  // Made new (the earlier attempt's were removed): never through a symlink planted there.
   for (const path of task.stdin ? [files.status, files.stdinHolder] : [files.status]) {
-    writeFileSync(path, "", { mode: 0o600 });
+    closeSync(openOwnFile(path, "create"));
   }
   const dataFrom = streamSize(files.data);
-  const fds = [files.stdout, files.stderr, files.data].map((path) => openSync(path, "a", 0o600));
+  const fds: number[] = [];
+  try {
+    for (const path of [files.stdout, files.stderr, files.data]) {
+      fds.push(openOwnFile(path, "append"));
+    }
+  } catch (error) {
+    for (const fd of fds) closeSync(fd);
+    throw error;
+  }
   let waiter;
   try {
+    const { env, exports } = _waiterEnv(task);
     const script = _waiterScript(
       task.stdin
         ? { s: files.status, a: String(task.attempt), f: files.stdin, h: files.stdinHolder }
         : { s: files.status, a: String(task.attempt) },
       options.argv ?? _commandArgv(task),
       task.stdin ? STDIN_WAITER : WAITER,
+      exports,
     );
     waiter = spawn("/bin/sh", [], {
       argv0: waiterTitle(task),
       cwd: task.cwd,
-      env: { ...task.env, BGT_TASK_ID: String(task.id) },
+      env,
       detached: true,
       stdio: ["pipe", fds[0], fds[1], fds[2]],
     });

@@ -8,22 +8,26 @@
  * ```
  */
 import { accessSync, constants, statSync } from "node:fs";
-import { delimiter, join, resolve } from "node:path";
+import { delimiter, isAbsolute, resolve } from "node:path";
+import { fsPath, hasRawBytes } from "../runtime/raw_bytes.ts";
 
 /** The executable's path, or undefined when there is none. */
 export function findExecutable(
   command: string,
   options: { cwd: string; path: string | undefined },
 ): string | undefined {
+  // Bun's path functions replace bytes that are not UTF-8: such a name is joined as it is.
+  const within = (dir: string, name: string) =>
+    hasRawBytes(name) ? (isAbsolute(name) ? name : `${resolve(dir)}/${name}`) : resolve(dir, name);
   const candidates = command.includes("/")
-    ? [resolve(options.cwd, command)]
+    ? [within(options.cwd, command)]
     : (options.path ?? "").split(delimiter).filter(Boolean).map((dir) =>
-      join(resolve(options.cwd, dir), command)
+      within(resolve(options.cwd, dir), command)
     );
   return candidates.find((path) => {
     try {
-      accessSync(path, constants.X_OK);
-      return statSync(path).isFile();
+      accessSync(fsPath(path), constants.X_OK);
+      return statSync(fsPath(path)).isFile();
     } catch {
       return false;
     }

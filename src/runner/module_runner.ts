@@ -10,11 +10,14 @@
  * await run.done; // { status: "succeeded", result: 42 }
  * ```
  */
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Pool } from "../pool/pool.ts";
-import { prepareTaskFiles, type TaskFiles } from "../store/task_files.ts";
+import { hasRawBytes, textToBytes } from "../runtime/raw_bytes.ts";
+import { rawModuleUrl } from "../runtime/raw_path_modules.ts";
+import { appendOwnFile } from "../store/own_files.ts";
+import { prepareTaskFiles, type TaskFiles, writeAtomic } from "../store/task_files.ts";
 import type { RunFence, TaskStore } from "../store/task_store.ts";
 import { maxResultBytes, resultOverCap } from "../task/result_cap.ts";
 import type { Task, TaskOutcome } from "../task/types.ts";
@@ -50,8 +53,13 @@ export function moduleUrl(task: Task, dir?: string): string {
   const { module, export: name, pinned } = task.spec;
   if (pinned !== undefined && dir !== undefined) {
     const path = join(dir, "pinned.mjs");
-    writeFileSync(path, pinned, { mode: 0o600 });
+    writeAtomic(path, pinned);
     return `${pathToFileURL(path).href}#${name}`;
+  }
+  if (hasRawBytes(module)) {
+    // Not UTF-8: Bun's path functions would replace those bytes; the stand-in keeps them.
+    const path = isAbsolute(module) ? module : `${task.cwd}/${module}`;
+    return `${rawModuleUrl(textToBytes(path))}#${name}`;
   }
   const url = /^[a-z][a-z0-9+.-]*:/i.test(module) && !isAbsolute(module)
     ? module
@@ -254,6 +262,6 @@ export function taskFailure(error: Error, files: TaskFiles, killedWith?: string)
 export function appendTaskStderr(files: TaskFiles, text: string): void {
   try {
     mkdirSync(files.dir, { recursive: true, mode: 0o700 });
-    appendFileSync(files.stderr, text, { mode: 0o600 });
+    appendOwnFile(files.stderr, text);
   } catch { /* the stack is lost; the error stays in the task's row */ }
 }

@@ -23,7 +23,7 @@
  * await keeper?.stop(); // a final look and trim
  * ```
  */
-import { appendFileSync } from "node:fs";
+import { appendOwnFile } from "../store/own_files.ts";
 import { punchHole } from "../store/punch_hole.ts";
 import {
   readRange,
@@ -183,7 +183,7 @@ class _Keeper implements StreamKeeper {
     if (this.#broken) return;
     this.#broken = true;
     try {
-      appendFileSync(
+      appendOwnFile(
         this.#files.stderr,
         `bgt: cannot free the disk space of output dropped by --retain (${reason}); ` +
           `the stream files keep growing on disk, though only the last ${this.#retain} bytes ` +

@@ -22,9 +22,11 @@
 import { statSync, writeFileSync, writeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Pool } from "../pool/pool.ts";
+import { rawModuleFile } from "../runtime/raw_path_modules.ts";
 import { bgtHome } from "../store/home.ts";
 import { taskFiles } from "../store/task_files.ts";
 import { encodeFrame, FrameDecoder } from "../task/frames.ts";
+import { specFromStore } from "../task/stored_spec.ts";
 import type { Task, TaskOutcome } from "../task/types.ts";
 import { appendTaskStderr, moduleUrl, startModule } from "./module_runner.ts";
 import type { RunningTask } from "./running_task.ts";
@@ -127,8 +129,9 @@ export async function runWorkerHost(homeDir: string): Promise<number> {
         return resolve(2);
       }
       for (const command of commands as HostCommand[]) {
-        if (command.type === "run") run(command.task);
-        else if (command.type === "abort") current?.kill(command.signal as NodeJS.Signals);
+        if (command.type === "run") {
+          run({ ...command.task, spec: specFromStore(command.task.spec) });
+        } else if (command.type === "abort") current?.kill(command.signal as NodeJS.Signals);
       }
     });
     process.stdin.on("end", () => resolve(0));
@@ -143,7 +146,7 @@ function _moduleFile(task: Task): { path: string; mtimeMs: number } | undefined 
   if (!url.startsWith("file:")) return undefined;
   try {
     const path = fileURLToPath(url.slice(0, url.lastIndexOf("#")));
-    return { path, mtimeMs: statSync(path).mtimeMs };
+    return { path, mtimeMs: statSync(rawModuleFile(path) ?? path).mtimeMs };
   } catch {
     return undefined; // gone: the import fails with the reason
   }

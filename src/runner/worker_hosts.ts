@@ -17,6 +17,7 @@ import { closeSync, openSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import { pidsWithArgvTail, selfCommand } from "../runtime/process.ts";
 import type { TaskFiles } from "../store/task_files.ts";
+import { storableSpec } from "../task/stored_spec.ts";
 import { encodeFrame, FrameDecoder } from "../task/frames.ts";
 import type { Task, TaskOutcome } from "../task/types.ts";
 import { appendTaskStderr, type ModuleRunOptions } from "./module_runner.ts";
@@ -101,7 +102,11 @@ export class WorkerHosts {
       };
     });
     // The task itself, so that hosts need no store (N hosts would hold N connections).
-    this.#send(host, { type: "run", task });
+    // MessagePack strings cannot carry bytes that are not UTF-8: the spec goes as it is stored.
+    this.#send(host, {
+      type: "run",
+      task: { ...task, spec: storableSpec(task.spec) as Task["spec"] },
+    });
     const pid = host.child.pid ?? null;
     return {
       pid,

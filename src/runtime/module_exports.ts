@@ -8,6 +8,7 @@
  * ```
  */
 import { readFileSync } from "node:fs";
+import { fsPath } from "./raw_bytes.ts";
 import { extname } from "node:path";
 
 const LOADERS: Record<string, "ts" | "tsx" | "js" | "jsx"> = {
@@ -30,7 +31,7 @@ export function scanExports(path: string): string[] | undefined {
   const bun = (globalThis as { Bun?: typeof Bun }).Bun;
   const loader = LOADERS[extname(path)];
   if (!bun || !loader) return undefined;
-  const code = readFileSync(path, "utf8");
+  const code = readFileSync(fsPath(path), "utf8");
   if (/\bexport\s*\*/.test(code)) return undefined;
   const { exports } = new bun.Transpiler({ loader }).scan(code);
   return exports.length ? exports : undefined;
@@ -52,7 +53,7 @@ export function nonFunctionExports(path: string): string[] {
   const loader = LOADERS[extname(path)];
   if (!bun || !loader) return [];
   const code = new bun.Transpiler({ loader, trimUnusedImports: false }).transformSync(
-    readFileSync(path, "utf8"),
+    readFileSync(fsPath(path), "utf8"),
   );
   const names: string[] = [];
   if (/^\s*export\s+default\s+class\b/m.test(code)) names.push("default");

@@ -9,10 +9,11 @@
  * ensureHome(home);
  * ```
  */
-import { accessSync, chmodSync, constants, lstatSync, mkdirSync } from "node:fs";
+import { accessSync, constants, mkdirSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { checkOwnDir, checkOwnFileIfPresent, ForeignPathError } from "./own_files.ts";
 
 /** The paths of one bgt home. */
 export interface BgtHome {
@@ -51,41 +52,44 @@ export function bgtHome(env: Record<string, string | undefined>): BgtHome {
 
 /**
  * Creates the home (0700) and its logs directory; throws an Error whose message names the
- * directory when it cannot be created or written. A socket directory outside the home (under
- * `$XDG_RUNTIME_DIR` or the temporary directory, which others can write to) must be a real
+ * directory when it cannot be created or written. The home, its `logs/` and any file bgt keeps
+ * there must be ours: one that another user owns is refused (ForeignPathError, one line naming
+ * the path and its owner) before anything is made in it. A socket directory outside the home
+ * (under `$XDG_RUNTIME_DIR` or the temporary directory, which others can write to) must be a real
  * directory owned by this user and closed to others; one that another user made first is refused
  * rather than trusted.
  */
 export function ensureHome(home: BgtHome): void {
+  const hint = "set BGT_HOME to a directory of your own";
   try {
-    for (const dir of [home.dir, home.logs, join(home.socket, "..")]) {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-    }
-    chmodSync(home.dir, 0o700);
+    _makeDir(home.dir, true);
+    checkOwnDir(home.dir, "the bgt home", hint, { follow: true });
+    _makeDir(home.logs, false);
+    checkOwnDir(home.logs, "the bgt home's logs directory", hint);
+    checkOwnFileIfPresent(home.db, "the bgt database");
+    checkOwnFileIfPresent(home.supervisorLog, "the supervisor log");
     accessSync(home.dir, constants.W_OK);
+    const socketDir = dirname(home.socket);
+    if (socketDir !== home.dir) {
+      _makeDir(socketDir, true);
+      checkOwnDir(socketDir, "the socket directory", "remove it or set XDG_RUNTIME_DIR");
+    }
   } catch (error) {
+    if (error instanceof ForeignPathError) throw error;
     const reason = (error as NodeJS.ErrnoException).code ?? String(error);
     throw new Error(
       `Cannot use BGT_HOME ${home.dir}: ${reason}; set BGT_HOME to a directory you can write`,
       { cause: error },
     );
   }
-  const socketDir = dirname(home.socket);
-  if (socketDir !== home.dir) _checkPrivateDir(socketDir);
 }
 
-/** Refuses a directory that is a symlink, not ours, or open to others (fixing only the mode of our own). */
-function _checkPrivateDir(dir: string): void {
-  const stat = lstatSync(dir);
-  const uid = process.getuid?.();
-  let problem: string | undefined;
-  if (!stat.isDirectory()) problem = stat.isSymbolicLink() ? "it is a symlink" : "not a directory";
-  else if (uid !== undefined && stat.uid !== uid) problem = `it belongs to uid ${stat.uid}`;
-  else if ((stat.mode & 0o077) !== 0) chmodSync(dir, 0o700);
-  if (problem) {
-    throw new Error(
-      `Cannot use the socket directory ${dir}: ${problem}; remove it or set XDG_RUNTIME_DIR`,
-    );
+/** Makes a directory (0700) unless it exists; what exists is checked by the caller. */
+function _makeDir(dir: string, recursive: boolean): void {
+  try {
+    mkdirSync(dir, { recursive, mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
   }
 }
 

@@ -169,6 +169,19 @@ export const MIGRATIONS: readonly Migration[] = [
      kind TEXT NOT NULL,
      data TEXT
    );`,
+  // 11 (issue 17): settings changed at run time (`bgt parallel N`), kept across restarts, and
+  // restart policies: the policy, its first delay, its limit, the restarts so far and those since
+  // the last stable run (the delay's exponent).
+  `CREATE TABLE settings (
+     key TEXT PRIMARY KEY,
+     value TEXT NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   ALTER TABLE tasks ADD COLUMN restart_policy TEXT;
+   ALTER TABLE tasks ADD COLUMN restart_delay_ms INTEGER NOT NULL DEFAULT 100;
+   ALTER TABLE tasks ADD COLUMN max_restarts INTEGER;
+   ALTER TABLE tasks ADD COLUMN restarts INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE tasks ADD COLUMN restart_streak INTEGER NOT NULL DEFAULT 0;`,
   // Many hosts (issue 14): what `bgt hosts` shows of each supervisor, and the host a task ran
   // on. (Placement, --on and --need, needs a shared store: SQLite refuses it.)
   `ALTER TABLE supervisors ADD COLUMN labels TEXT NOT NULL DEFAULT '[]';
@@ -185,8 +198,22 @@ export interface MigrateOptions {
   to?: number;
 }
 
-/** Runs every migration the database has not seen yet (up to `options.to`). */
-export function migrate(db: SqliteDatabase, options: MigrateOptions = {}): void {
+/** What {@linkcode migrate} did: the schema version it found and the one it left. */
+export interface Migrated {
+  from: number;
+  to: number;
+}
+
+/** The schema version of a database (0: new). */
+export function schemaVersion(db: SqliteDatabase): number {
+  return db.prepare("PRAGMA user_version").get<{ user_version: number }>()?.user_version ?? 0;
+}
+
+/**
+ * Runs every migration the database has not seen yet (up to `options.to`); returns the versions
+ * before and after (equal when there was nothing to do, or another process did it).
+ */
+export function migrate(db: SqliteDatabase, options: MigrateOptions = {}): Migrated {
   const to = options.to ?? MIGRATIONS.length;
   const row = db.prepare("PRAGMA user_version").get<{ user_version: number }>();
   const version = row?.user_version ?? 0;
@@ -195,6 +222,7 @@ export function migrate(db: SqliteDatabase, options: MigrateOptions = {}): void 
       `Cannot open bgt.db: its schema version ${version} is newer than this bgt knows (${MIGRATIONS.length}); upgrade bgt`,
     );
   }
+  let ran = 0;
   for (let step = version; step < to; step++) {
     db.exec("BEGIN IMMEDIATE");
     try {
@@ -204,6 +232,7 @@ export function migrate(db: SqliteDatabase, options: MigrateOptions = {}): void 
         if (typeof migration === "string") db.exec(migration);
         else migration(db);
         db.exec(`PRAGMA user_version = ${step + 1}`);
+        ran++;
       }
       db.exec("COMMIT");
     } catch (error) {
@@ -213,4 +242,5 @@ export function migrate(db: SqliteDatabase, options: MigrateOptions = {}): void 
       throw error;
     }
   }
+  return { from: ran ? to - ran : version, to: ran ? to : version };
 }

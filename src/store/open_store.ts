@@ -10,6 +10,7 @@
  * ```
  */
 import { existsSync } from "node:fs";
+import { configPath, loadConfig } from "../config/config_file.ts";
 import type { BgtHome } from "./home.ts";
 import { SqliteTaskStore } from "./sqlite_task_store.ts";
 import type { StoreConfig, TaskStore } from "./task_store.ts";
@@ -17,30 +18,37 @@ import type { StoreConfig, TaskStore } from "./task_store.ts";
 /** The schema a PostgreSQL store uses when its URL names none. */
 export const DEFAULT_PG_SCHEMA = "bgt";
 
-/** The store the environment asks for: `BGT_STORE` (a postgres:// URL), else the home's bgt.db. */
+/**
+ * The store the environment asks for: `BGT_STORE` (a postgres:// URL), else the config file's
+ * `store`, else the home's bgt.db. Throws ConfigError for a broken config file.
+ */
 export function storeConfig(
   env: Record<string, string | undefined>,
   home: Pick<BgtHome, "db">,
 ): StoreConfig {
-  const value = env.BGT_STORE?.trim();
+  const fromEnv = env.BGT_STORE?.trim();
+  const value = fromEnv || (env.BGT_STORE === undefined ? loadConfig(env).store?.trim() : "");
   if (!value) return { kind: "sqlite", path: home.db };
+  const shown = fromEnv
+    ? `BGT_STORE=${_redact(value)}`
+    : `store = ${_redact(value)} (in ${configPath(env)})`;
   if (!/^postgres(ql)?:\/\//.test(value)) {
     throw new StoreConfigError(
-      `Cannot use BGT_STORE=${
-        _redact(value)
-      }: it is not a postgres:// URL (unset it to use the home's bgt.db)`,
+      `Cannot use ${shown}: it is not a postgres:// URL (unset it to use the home's bgt.db)`,
     );
   }
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new StoreConfigError(`Cannot use BGT_STORE=${_redact(value)}: it is not a valid URL`);
+    throw new StoreConfigError(`Cannot use ${shown}: it is not a valid URL`);
   }
   const schema = url.searchParams.get("schema") ?? DEFAULT_PG_SCHEMA;
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
     throw new StoreConfigError(
-      `Cannot use BGT_STORE: its schema '${schema}' is not a plain SQL name (letters, digits, _)`,
+      `Cannot use ${
+        fromEnv ? "BGT_STORE" : "the config file's store"
+      }: its schema '${schema}' is not a plain SQL name (letters, digits, _)`,
     );
   }
   url.searchParams.delete("schema");

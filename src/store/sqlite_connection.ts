@@ -8,9 +8,10 @@
  * connection.transaction(() => connection.db.prepare("DELETE FROM groups").run());
  * ```
  */
-import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
+import { chmodSync, closeSync, existsSync } from "node:fs";
 import { openSqlite, type SqliteDatabase } from "../runtime/sqlite.ts";
-import { migrate } from "./migrations.ts";
+import { migrate, MIGRATIONS, schemaVersion } from "./migrations.ts";
+import { openOwnFile } from "./own_files.ts";
 
 /** A migrated database with a transaction helper. */
 export class SqliteConnection {
@@ -22,7 +23,7 @@ export class SqliteConnection {
 
   /** Opens (creating and migrating) the database at `path`, readable by its owner only. */
   static async open(path: string): Promise<SqliteConnection> {
-    if (path !== ":memory:" && !existsSync(path)) closeSync(openSync(path, "a", 0o600));
+    if (path !== ":memory:" && !existsSync(path)) closeSync(openOwnFile(path, "append"));
     const db = await openSqlite(path);
     db.exec("PRAGMA busy_timeout = 10000");
     // Turning a new file to WAL needs its exclusive lock, and SQLite answers SQLITE_BUSY at once
@@ -30,7 +31,19 @@ export class SqliteConnection {
     // every other step.
     retryBusy(() => db.exec("PRAGMA journal_mode = WAL"));
     db.exec("PRAGMA synchronous = NORMAL");
-    retryBusy(() => migrate(db));
+    const found = schemaVersion(db);
+    // An older schema is copied before it changes (an upgrade can be undone by putting the copy
+    // back and the old bgt with it); a new file has nothing to keep.
+    const backup = found > 0 && found < MIGRATIONS.length && path !== ":memory:"
+      ? _backUp(db, `${path}.v${found}.bak`)
+      : undefined;
+    const migrated = retryBusy(() => migrate(db));
+    if (migrated.from !== migrated.to && migrated.from > 0) {
+      process.stderr.write(
+        `bgt: migrated ${migrated.from}→${migrated.to}: the schema of ${path}` +
+          (backup ? ` (its copy from before: ${backup})\n` : "\n"),
+      );
+    }
     if (path !== ":memory:") {
       for (const file of [path, `${path}-wal`, `${path}-shm`]) {
         if (existsSync(file)) chmodSync(file, 0o600);
@@ -58,6 +71,25 @@ export class SqliteConnection {
 
   close(): void {
     this.db.close();
+  }
+}
+
+/**
+ * Copies the database (consistently, WAL included) to `target` unless that exists already (a
+ * process opening it at the same time made it); returns the copy's path, or undefined.
+ */
+function _backUp(db: SqliteDatabase, target: string): string | undefined {
+  if (existsSync(target)) return target;
+  try {
+    retryBusy(() => db.exec(`VACUUM INTO '${target.replaceAll("'", "''")}'`));
+    chmodSync(target, 0o600);
+    return target;
+  } catch (error) {
+    if (existsSync(target)) return target; // a twin made it meanwhile
+    process.stderr.write(
+      `bgt: cannot copy ${target} before migrating: ${(error as Error).message}\n`,
+    );
+    return undefined;
   }
 }
 

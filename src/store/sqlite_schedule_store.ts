@@ -13,6 +13,7 @@
  */
 import type { SqlValue } from "../runtime/sqlite.ts";
 import { encode } from "../task/codec.ts";
+import { storableTemplate } from "../task/stored_spec.ts";
 import type { FiringRecord, NewSchedule, Schedule } from "../task/schedule.ts";
 import type { TaskStatus } from "../task/types.ts";
 import type { SqliteConnection } from "./sqlite_connection.ts";
@@ -44,7 +45,7 @@ export class SqliteScheduleStore implements ScheduleStore {
         ).run(
           schedule.every,
           schedule.timeZone,
-          encode(schedule.template),
+          encode(storableTemplate(schedule.template)),
           schedule.overlap ?? "skip",
           schedule.catchUp ?? "once",
           schedule.anchor,

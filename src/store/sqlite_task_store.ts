@@ -299,7 +299,8 @@ export class SqliteTaskStore implements TaskStore {
     const { id, attempt, outcome } = end;
     const row = this.#db
       .prepare(
-        `SELECT attempt, max_attempts, backoff_ms, started_at, run_at, pid, paused_at, paused_ms
+        `SELECT attempt, max_attempts, backoff_ms, started_at, run_at, pid, paused_at, paused_ms,
+           restart_policy, restart_delay_ms, max_restarts, restarts, restart_streak
          FROM tasks WHERE id = ? AND owner = ? AND attempt = ? AND status IN ${sqlSet(RUNNING)}`,
       )
       .get<
@@ -313,6 +314,11 @@ export class SqliteTaskStore implements TaskStore {
           | "pid"
           | "paused_at"
           | "paused_ms"
+          | "restart_policy"
+          | "restart_delay_ms"
+          | "max_restarts"
+          | "restarts"
+          | "restart_streak"
         >
       >(id, owner, attempt);
     if (!row) return false;
@@ -343,7 +349,7 @@ export class SqliteTaskStore implements TaskStore {
     this.#db.prepare(
       `UPDATE tasks SET status = ?, run_at = ?, finished_at = ?, exit_code = ?, signal = ?,
          result = ?, error = ?, owner = NULL, lease_until = NULL, paused_at = NULL,
-         paused_ms = ?
+         paused_ms = ?, restarts = ?, restart_streak = ?
        WHERE id = ?`,
     ).run(
       next.status,
@@ -354,6 +360,8 @@ export class SqliteTaskStore implements TaskStore {
       result,
       error,
       row.paused_ms + (row.paused_at === null ? 0 : Math.max(0, now - row.paused_at)),
+      next.restart?.restarts ?? row.restarts,
+      next.restart?.restartStreak ?? row.restart_streak,
       id,
     );
     events.push(writeEvent(this.#db, now, id, next.event, next.data));
@@ -470,6 +478,7 @@ export class SqliteTaskStore implements TaskStore {
       const now = Date.now();
       const row = this.#db.prepare(
         `UPDATE tasks SET status = 'queued', run_at = ?, max_attempts = attempt + 1,
+           restart_streak = 0,
            finished_at = NULL, exit_code = NULL, signal = NULL, result = NULL, error = NULL,
            pid = NULL, progress = NULL, progress_message = NULL
          WHERE id = ? AND status IN (SELECT value FROM json_each(?))
@@ -588,6 +597,25 @@ export class SqliteTaskStore implements TaskStore {
     this.#connection.transaction(() =>
       this.#db.prepare("DELETE FROM supervisors WHERE owner = ?").run(owner)
     );
+  }
+
+  async settings(): Promise<Record<string, string>> {
+    const rows = this.#db.prepare("SELECT key, value FROM settings ORDER BY key").all<
+      { key: string; value: string }
+    >();
+    return Object.fromEntries(rows.map((row) => [row.key, row.value]));
+  }
+
+  async setSetting(key: string, value: string | null): Promise<void> {
+    this.#connection.transaction(() => {
+      if (value === null) this.#db.prepare("DELETE FROM settings WHERE key = ?").run(key);
+      else {
+        this.#db.prepare(
+          `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+           ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+        ).run(key, value, Date.now());
+      }
+    });
   }
 
   async supervisorOf(home: string): Promise<SupervisorRecord | undefined> {

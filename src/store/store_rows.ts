@@ -11,10 +11,12 @@
  * ```
  */
 import { decode } from "../task/codec.ts";
+import { specFromStore, templateFromStore } from "../task/stored_spec.ts";
 import { endData, type TaskEvent, type TaskEventKind } from "../task/events.ts";
+import { DEFAULT_RESTART_DELAY_MS, type RestartPolicy } from "../task/restart_policy.ts";
 import { type AfterRun, afterRun } from "../task/retry.ts";
 import type { CatchUpPolicy, OverlapPolicy, Schedule } from "../task/schedule.ts";
-import type { Attempt, NewTask, Task, TaskKind, TaskOutcome, TaskStatus } from "../task/types.ts";
+import type { Attempt, Task, TaskKind, TaskOutcome, TaskStatus } from "../task/types.ts";
 import type { HostInfo, SupervisorRecord } from "./task_store.ts";
 
 // deno-lint-ignore no-explicit-any -- a row's columns, as either driver returns them
@@ -40,7 +42,7 @@ export function toTask(row: Row, env: Task["env"]): Task {
   return {
     id: row.id,
     kind: row.kind as TaskKind,
-    spec: decode(row.spec) as Task["spec"],
+    spec: specFromStore(decode(row.spec)),
     name: row.name,
     group: row.grp,
     priority: row.priority,
@@ -82,6 +84,10 @@ export function toTask(row: Row, env: Task["env"]): Task {
     host: row.host ?? null,
     onHost: row.pin_host ?? null,
     needLabels: row.need_labels ? _json(row.need_labels) : [],
+    restart: (row.restart_policy ?? null) as Task["restart"],
+    restartDelayMs: row.restart_delay_ms ?? DEFAULT_RESTART_DELAY_MS,
+    maxRestarts: row.max_restarts ?? null,
+    restarts: row.restarts ?? 0,
   };
 }
 
@@ -111,13 +117,26 @@ export function runEnded(
       maxAttempts: row.max_attempts,
       backoffMs: row.backoff_ms,
       runAt: row.run_at,
+      restart: row.restart_policy
+        ? {
+          restart: row.restart_policy as RestartPolicy,
+          restartDelayMs: Number(row.restart_delay_ms ?? DEFAULT_RESTART_DELAY_MS),
+          maxRestarts: row.max_restarts ?? null,
+          restarts: row.restarts ?? 0,
+          restartStreak: row.restart_streak ?? 0,
+          startedAt: row.started_at ?? null,
+        }
+        : undefined,
     },
     outcome,
     now,
   );
   const data = endData(row.attempt, outcome);
   if (next.finishedAt !== null) next.finishedAt = runEndedAt(row, outcome, now);
-  return { ...next, data: next.event === "retrying" ? { ...data, runAt: next.runAt } : data };
+  const retrying = next.restart
+    ? { ...data, runAt: next.runAt, restart: true, restarts: next.restart.restarts }
+    : { ...data, runAt: next.runAt };
+  return { ...next, data: next.event === "retrying" ? retrying : data };
 }
 
 /** The columns an attempt query selects, from `attempts`. */
@@ -162,7 +181,7 @@ export function toSchedule(row: Row): Schedule {
     id: row.id,
     every: row.every,
     timeZone: row.time_zone,
-    template: decode(row.template) as NewTask,
+    template: templateFromStore(decode(row.template)),
     overlap: row.overlap as OverlapPolicy,
     catchUp: row.catch_up as CatchUpPolicy,
     anchor: row.anchor,

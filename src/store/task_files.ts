@@ -28,9 +28,9 @@ import {
   rmSync,
   statSync,
   watch,
-  writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { checkOwnDir, writeNewOwnFile } from "./own_files.ts";
 
 /** The output streams a task has. */
 export type StreamName = "stdout" | "stderr" | "data";
@@ -114,10 +114,14 @@ export function taskFiles(logsDir: string, id: number): TaskFiles {
   };
 }
 
-/** Creates the task's directory (0700) and clears the records of an earlier attempt. */
+/**
+ * Creates the task's directory (0700) and clears the records of an earlier attempt. One that
+ * exists must be a directory of ours, not a symlink (ForeignPathError otherwise).
+ */
 export function prepareTaskFiles(files: TaskFiles): void {
   // A directory made just now holds no records of an earlier attempt.
   if (mkdirSync(files.dir, { recursive: true, mode: 0o700 }) !== undefined) return;
+  checkOwnDir(files.dir, "the task's directory", "remove it");
   rmSync(files.pid, { force: true });
   rmSync(files.status, { force: true });
   rmSync(files.stdin, { force: true });
@@ -135,7 +139,8 @@ export function prepareTaskFiles(files: TaskFiles): void {
  */
 export function writeAtomic(path: string, data: string | Uint8Array): void {
   const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, data, { mode: 0o600 });
+  // Made new, never through a symlink; the rename replaces a symlink at `path`, not its target.
+  writeNewOwnFile(temp, data);
   renameSync(temp, path);
 }
 

@@ -10,8 +10,10 @@
  */
 import type { SqliteDatabase } from "../runtime/sqlite.ts";
 import { encode } from "../task/codec.ts";
+import { storableSpec } from "../task/stored_spec.ts";
 import { endData, type TaskEvent, type TaskEventKind } from "../task/events.ts";
 import { keyDecision, replacedError } from "../task/keys.ts";
+import { DEFAULT_RESTART_DELAY_MS } from "../task/restart_policy.ts";
 import { initialStatus, settle } from "../task/settle.ts";
 import { ACTIVE, NOT_STARTED, sqlSet } from "../task/statuses.ts";
 import { countEnvTasks, envById, storeEnv, tallyEnv } from "./task_envs.ts";
@@ -30,7 +32,8 @@ import {
 export const TASK_COLUMNS = `id, kind, spec, name, grp, priority, status, run_at, created_at,
   started_at, finished_at, attempt, max_attempts, backoff_ms, timeout_ms, after_any, task_key,
   schedule_id, retain, stdin, checkpoint, env_id, cwd, meta, pid, exit_code, signal, result, error, progress, progress_message,
-  owner, lease_until, home, stop_reason, stop_signal, paused_at, paused_ms, host,
+  owner, lease_until, home, stop_reason, stop_signal, paused_at, paused_ms, restart_policy,
+  restart_delay_ms, max_restarts, restarts, restart_streak, host,
   (SELECT json_group_array(dep_id) FROM dependencies WHERE task_id = tasks.id) AS after_ids`;
 
 /**
@@ -78,6 +81,11 @@ export type TaskRow = {
   stop_reason: string | null;
   stop_signal: string | null;
   paused_at: number | null;
+  restart_policy: string | null;
+  restart_delay_ms: number;
+  max_restarts: number | null;
+  restarts: number;
+  restart_streak: number;
   paused_ms: number;
   after_ids: string;
 };
@@ -128,8 +136,8 @@ export function insertTasks(
   const insert = db.prepare(
     `INSERT INTO tasks (kind, spec, name, grp, priority, status, run_at, created_at, max_attempts,
        backoff_ms, timeout_ms, after_any, task_key, schedule_id, retain, stdin, env_id, cwd, meta,
-       in_worker)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       in_worker, restart_policy, restart_delay_ms, max_restarts)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const addDependency = db.prepare(
     "INSERT OR IGNORE INTO dependencies (task_id, dep_id, any_outcome) VALUES (?, ?, ?)",
@@ -168,7 +176,7 @@ export function insertTasks(
     const id = Number(
       insert.run(
         task.spec.kind,
-        encode(task.spec),
+        encode(storableSpec(task.spec)),
         task.name ?? null,
         task.group ?? "default",
         task.priority ?? 0,
@@ -187,6 +195,9 @@ export function insertTasks(
         task.cwd ?? process.cwd(),
         JSON.stringify(task.meta ?? {}),
         runsInWorker(task.spec) ? 1 : 0,
+        task.restart ?? null,
+        task.restartDelayMs ?? DEFAULT_RESTART_DELAY_MS,
+        task.maxRestarts ?? null,
       ).lastInsertRowid,
     );
     events.push(writeEvent(db, now, id, "submitted", {

@@ -283,6 +283,10 @@ export interface TaskStore {
    * grace for their home's next supervisor to re-adopt them. SQLite: none (one host).
    */
   rescue(): Promise<RescueResult>;
+  /** The settings changed at run time (`bgt parallel N` → `{ parallel: "5" }`), by key. */
+  settings(): Promise<Record<string, string>>;
+  /** Stores one setting (null: removes it, so the config file or default applies again). */
+  setSetting(key: string, value: string | null): Promise<void>;
   /** Deletes old events (retention: older than 7 days, or beyond the newest 100,000). Returns how many. */
   pruneEvents(): Promise<number>;
   /**

@@ -92,7 +92,7 @@ export class Dispatcher {
   #fenced: string | undefined;
 
   constructor(options: DispatcherOptions) {
-    this.#options = options;
+    this.#options = { ...options };
     this.#loop = new ClaimLoop({
       store: options.store,
       claim: () => this.#claim(),
@@ -305,6 +305,20 @@ export class Dispatcher {
     if (this.#fenced === undefined) return;
     this.#fenced = undefined;
     this.#options.log?.("the store answers again: claiming");
+    this.wake();
+  }
+
+  /** Most tasks running at once. */
+  get parallel(): number {
+    return this.#options.parallel;
+  }
+
+  /**
+   * Changes the global limit now: a higher one claims at once; a lower one lets the running
+   * tasks finish (none is stopped) and starts no more until they are below it.
+   */
+  setParallel(parallel: number): void {
+    this.#options.parallel = parallel;
     this.wake();
   }
 

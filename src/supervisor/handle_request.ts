@@ -9,6 +9,7 @@
 import type { Request, Response } from "../ipc/protocol.ts";
 import { handleKill } from "./handlers/handle_kill.ts";
 import { handleNotify } from "./handlers/handle_notify.ts";
+import { handleParallel } from "./handlers/handle_parallel.ts";
 import { handleStatus } from "./handlers/handle_status.ts";
 import { handleStop } from "./handlers/handle_stop.ts";
 import { handleWait } from "./handlers/handle_wait.ts";
@@ -31,5 +32,7 @@ export async function handleRequest(
       return handleKill(context, request);
     case "wait":
       return await handleWait(context, request, signal);
+    case "parallel":
+      return await handleParallel(context, request);
   }
 }

@@ -9,7 +9,8 @@
  * await supervisor.stopped; // after `bgt daemon stop` or SIGTERM
  * ```
  */
-import { availableParallelism, hostname } from "node:os";
+import { hostname } from "node:os";
+import { type BgtConfig, configPath, loadConfig } from "../config/config_file.ts";
 import type { Server } from "node:net";
 import { DEFAULT_DRAIN_MS } from "../ipc/protocol.ts";
 import { serveSocket } from "../ipc/socket_server.ts";
@@ -22,6 +23,8 @@ import { DEFAULT_LEASE_MS } from "../store/store_rows.ts";
 import { runsInWorker, type Task } from "../task/types.ts";
 import { VERSION } from "../task/version.ts";
 import { Dispatcher } from "./dispatcher.ts";
+import { pruneFinished } from "./retention.ts";
+import { PARALLEL_KEY, resolveSettings, type SettingSource } from "./settings.ts";
 import { handleRequest } from "./handle_request.ts";
 import { HostLease } from "./host_lease.ts";
 import type { SupervisorContext } from "./supervisor_context.ts";
@@ -35,10 +38,20 @@ const HOUSEKEEPING_MS = 60_000;
 /** Options for {@linkcode startSupervisor}. */
 export interface SupervisorOptions {
   home: BgtHome;
-  /** Most tasks running at once. @default the available cores (BGT_PARALLEL overrides) */
+  /**
+   * Most tasks running at once, as a flag sets it (wins over everything). Else: the value
+   * `bgt parallel N` stored, BGT_PARALLEL (`env`), the config file, the available cores.
+   */
   parallel?: number;
-  /** Time between SIGTERM and SIGKILL when a task is killed or times out. @default 5000 */
+  /**
+   * Time between SIGTERM and SIGKILL when a task is killed or times out, as a flag sets it.
+   * Else: BGT_KILL_GRACE (`env`), the config file's kill_grace, 5000.
+   */
   killGraceMs?: number;
+  /** BGT_PARALLEL and BGT_KILL_GRACE, parsed by the caller. @default none */
+  env?: { parallel?: number; killGraceMs?: number };
+  /** The config file's settings. @default loadConfig(process.env) */
+  config?: BgtConfig;
   /**
    * Longest wait for running module tasks when stopping gracefully; then their worker hosts
    * are ended and the tasks recorded `lost`. @default 30000
@@ -46,9 +59,15 @@ export interface SupervisorOptions {
   drainMs?: number;
   /** Where to report what happens. @default console.error with a timestamp */
   log?: (line: string) => void;
-  /** This host's name in the registry and on its tasks. @default BGT_HOST, else the hostname */
+  /**
+   * This host's name in the registry and on its tasks. @default BGT_HOST, the config file's
+   * host, the hostname
+   */
   host?: string;
-  /** Labels that `--need LABEL` tasks look for. @default BGT_LABELS (comma-separated), else none */
+  /**
+   * Labels that `--need LABEL` tasks look for. @default BGT_LABELS (comma-separated), the config
+   * file's labels, none
+   */
   labels?: string[];
   /**
    * On a shared store: without a heartbeat for this long, the others declare this supervisor
@@ -81,16 +100,31 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   const log = options.log ??
     ((line: string) => console.error(`${new Date().toISOString()} ${line}`));
   ensureHome(home);
+  // A broken config file stops the start before anything is taken (one line, exit 2).
+  const config = options.config ?? loadConfig(process.env);
   const store = await openStore(storeConfig(process.env, home), { role: "supervisor" });
   const startTime = processStartTime(process.pid);
-  const host = options.host ?? (process.env.BGT_HOST?.trim() || hostname());
-  const labels = options.labels ?? parseLabels(process.env.BGT_LABELS ?? "");
+  const host = options.host ?? (process.env.BGT_HOST?.trim() || config.host || hostname());
+  const labels = options.labels ??
+    (process.env.BGT_LABELS !== undefined
+      ? parseLabels(process.env.BGT_LABELS)
+      : [...new Set(config.labels ?? [])]);
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   // Unique per start, also across hosts that reuse a name and a pid.
   const owner = `${host}/${process.pid}/${startTime ?? Date.now()}/${
     Math.random().toString(36).slice(2, 8)
   }`;
-  const parallel = options.parallel ?? availableParallelism();
+  const settings = resolveSettings({
+    flags: { parallel: options.parallel, killGraceMs: options.killGraceMs },
+    env: options.env ?? {},
+    config,
+    stored: await store.settings(),
+  });
+  const sources: Record<string, SettingSource> = {
+    parallel: settings.parallel.source,
+    killGraceMs: settings.killGraceMs.source,
+  };
+  const parallel = settings.parallel.value;
   const startedAt = await store.now();
   // Clients wake us with SIGUSR2 (see client/wake_supervisor.ts). Listen before taking the
   // role, so that no wake-up can find us without a handler (its default action would kill us).
@@ -133,7 +167,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     logsDir: home.logs,
     homeDir: home.dir,
     parallel,
-    killGraceMs: options.killGraceMs,
+    killGraceMs: settings.killGraceMs.value,
     runModule: (task, files) =>
       hosts.start(task, files, storeReports(store, task.id, { owner, attempt: task.attempt })),
     onEvents: (events) => waiters.seen(events),
@@ -150,11 +184,18 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       waiters.catchUp().catch((error) => log(`cannot read events: ${(error as Error).message}`));
     }),
   ]);
-  // The heartbeat says this supervisor lives; the outbox keeps 7 days and 100,000 events.
+  // The heartbeat says this supervisor lives (on a shared store its lease renews it far more
+  // often); the outbox keeps 7 days and 100,000 events; the config file's [retention] says which
+  // finished tasks to keep.
   const shared = store.kind === "postgres";
+  const prune = async () => {
+    if (!config.retention) return;
+    const removed = await pruneFinished(store, home.logs, config.retention);
+    if (removed.length) log(`removed ${removed.length} finished task(s) past [retention]`);
+  };
   const housekeeping = setInterval(() => {
     (shared ? Promise.resolve() : store.heartbeat(owner).then(() => {}))
-      .then(() => store.pruneEvents()).catch((error) =>
+      .then(() => store.pruneEvents()).then(prune).catch((error) =>
         log(`cannot keep house: ${(error as Error).message}`)
       );
   }, HOUSEKEEPING_MS);
@@ -169,7 +210,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       leaseMs,
       log,
       onFence: (reason) =>
-        dispatcher.fence(reason, Math.min(options.killGraceMs ?? 5_000, leaseMs / 5)),
+        dispatcher.fence(reason, Math.min(settings.killGraceMs.value, leaseMs / 5)),
       onUnfence: () => dispatcher.unfence(),
       onDead: () => {
         declaredDead = true;
@@ -261,7 +302,18 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     dispatcher,
     waiters,
     startedAt,
-    parallel,
+    get parallel() {
+      return dispatcher.parallel;
+    },
+    async setParallel(value: number) {
+      await store.setSetting(PARALLEL_KEY, String(value));
+      dispatcher.setParallel(value);
+      sources.parallel = "store";
+      log(`parallel ${value} (bgt parallel)`);
+    },
+    sources,
+    killGraceMs: settings.killGraceMs.value,
+    configPath: configPath(process.env),
     version: VERSION,
     stop,
     draining,
@@ -273,11 +325,14 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   // database that refuses writes delays that at most RECOVERY_WAIT_MS; the ends stay queued.)
   const recovery = dispatcher.recover(home.dir).then(({ adopted, lost }) =>
     log(
-      `started pid ${process.pid} on ${home.dir} (parallel ${parallel}); re-adopted ${adopted}, lost ${lost}` +
+      `started pid ${process.pid} on ${home.dir} (parallel ${parallel} from ${settings.parallel.source}); re-adopted ${adopted}, lost ${lost}` +
         (leftovers ? `; ended ${leftovers} worker host(s) a dead supervisor left` : ""),
     )
   );
   await Promise.race([recovery, _delay(RECOVERY_WAIT_MS)]);
+  void recovery.then(prune).catch((error) =>
+    log(`cannot remove finished tasks past [retention]: ${(error as Error).message}`)
+  );
   const server = await serveSocket(
     home.socket,
     (request, signal) => handleRequest(context, request, signal),

@@ -11,6 +11,7 @@ import type { DrainState } from "../ipc/protocol.ts";
 import type { BgtHome } from "../store/home.ts";
 import type { TaskStore } from "../store/task_store.ts";
 import type { Dispatcher } from "./dispatcher.ts";
+import type { SettingSource } from "./settings.ts";
 import type { TaskWaiters } from "./task_waiters.ts";
 
 /** Shared state of one running supervisor. */
@@ -20,7 +21,16 @@ export interface SupervisorContext {
   dispatcher: Dispatcher;
   waiters: TaskWaiters;
   startedAt: number;
-  parallel: number;
+  /** The global limit now (`bgt parallel N` changes it). */
+  readonly parallel: number;
+  /** Sets the global limit now and stores it (it outlives restarts). */
+  setParallel(parallel: number): Promise<void>;
+  /** Where each setting came from, for `daemon status --json`. */
+  readonly sources: Record<string, SettingSource>;
+  /** Time between SIGTERM and SIGKILL. */
+  killGraceMs: number;
+  /** The config file read at start. */
+  configPath: string;
   version: string;
   /**
    * Begins a graceful stop: running module tasks get up to `drainMs` to finish (the

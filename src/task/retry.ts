@@ -9,6 +9,7 @@
  * ```
  */
 import type { TaskEventKind } from "./events.ts";
+import { restartAfter, type RestartState } from "./restart_policy.ts";
 import { retryDelay } from "./retry_delay.ts";
 import type { TaskOutcome, TaskStatus } from "./types.ts";
 
@@ -22,15 +23,38 @@ export interface AfterRun {
   /** Null while another attempt follows. */
   finishedAt: number | null;
   event: TaskEventKind;
+  /** Set when its restart policy runs it again: the counts to store. */
+  restart?: { restarts: number; restartStreak: number };
 }
 
-/** Decides a task's state after a run (`run.attempt` is the attempt that ended). */
+/**
+ * Decides a task's state after a run (`run.attempt` is the attempt that ended). A task with a
+ * restart policy (`run.restart`) runs again as that policy says (see restart_policy.ts).
+ */
 export function afterRun(
-  run: { attempt: number; maxAttempts: number; backoffMs: number; runAt: number },
+  run: {
+    attempt: number;
+    maxAttempts: number;
+    backoffMs: number;
+    runAt: number;
+    restart?: RestartState;
+  },
   outcome: Pick<TaskOutcome, "status">,
   now: number,
   random: () => number = Math.random,
 ): AfterRun {
+  if (run.restart?.restart) {
+    const again = restartAfter(run.restart, outcome, now);
+    if (again) {
+      return {
+        status: "queued",
+        runAt: again.runAt,
+        finishedAt: null,
+        event: "retrying",
+        restart: { restarts: again.restarts, restartStreak: again.restartStreak },
+      };
+    }
+  }
   const retry = RETRYABLE_OUTCOMES.includes(outcome.status) && run.attempt < run.maxAttempts;
   if (retry) {
     return {

@@ -6,6 +6,7 @@
  * const spec: TaskSpec = { kind: "command", argv: ["echo", "hi"] };
  * ```
  */
+import type { RestartPolicy } from "./restart_policy.ts";
 
 /** How a task runs: a module export in a worker, an argv, or a shell line. */
 export type TaskKind = "module" | "command" | "shell";
@@ -139,6 +140,12 @@ export interface NewTask {
   scheduleId?: number | null;
   /** Keep only the last this-many bytes of each output stream. @default all */
   retain?: number | null;
+  /** Run it again when a run ends (`--restart`); a kill stops it. @default none */
+  restart?: RestartPolicy | null;
+  /** The first restart's delay, doubled per quick restart. @default 100 */
+  restartDelayMs?: number;
+  /** Most restarts (null: no limit). @default null */
+  maxRestarts?: number | null;
   /** Give a command task a standard input that `bgt send` (or `run --stdin`) writes to. */
   stdin?: boolean;
   /** Variables set over the submitter's environment (the client captures the rest). */
@@ -216,6 +223,14 @@ export interface Task {
   pausedAt?: number | null;
   /** How long this run has been paused before, in all (ms). */
   pausedMs?: number;
+  /** Its restart policy (`--restart`), null: none. */
+  restart?: RestartPolicy | null;
+  /** The first restart's delay (ms). */
+  restartDelayMs?: number;
+  /** Most restarts, null: no limit. */
+  maxRestarts?: number | null;
+  /** How many times the policy restarted it. */
+  restarts?: number;
 }
 
 /** How a run ended, as the runner reports it. */

@@ -9,6 +9,7 @@
  * validateTask({ spec: { kind: "command", argv: [] } }); // throws InvalidTaskError
  * ```
  */
+import { RESTART_POLICIES } from "./restart_policy.ts";
 import { type NewTask, SHELL_NAMES } from "./types.ts";
 
 /** A task that cannot be stored or run as given. */
@@ -70,6 +71,36 @@ export function validateTask(task: NewTask, options: ValidateOptions = {}): void
   }
   if (!options.envChecked) _validateEnv(task.env ?? {});
   if (task.cwd !== undefined) _text("the working directory", task.cwd);
+  _validateRestart(task);
+}
+
+function _validateRestart(task: NewTask): void {
+  const { restart, restartDelayMs, maxRestarts } = task;
+  if (restart !== undefined && restart !== null && !RESTART_POLICIES.includes(restart)) {
+    throw new InvalidTaskError(
+      `Cannot submit the task: restart policy '${restart}' is unknown (expected ${
+        RESTART_POLICIES.join(" or ")
+      })`,
+    );
+  }
+  if (
+    restartDelayMs !== undefined && !(Number.isSafeInteger(restartDelayMs) && restartDelayMs >= 0)
+  ) {
+    throw new InvalidTaskError(
+      "Cannot submit the task: its restart delay must be a whole number of ms ≥ 0",
+    );
+  }
+  if (
+    maxRestarts !== undefined && maxRestarts !== null &&
+    !(Number.isSafeInteger(maxRestarts) && maxRestarts >= 0)
+  ) {
+    throw new InvalidTaskError("Cannot submit the task: its max restarts must be an integer ≥ 0");
+  }
+  if (restart && (task.maxAttempts ?? 1) > 1) {
+    throw new InvalidTaskError(
+      "Cannot submit the task with both a restart policy and retries: --restart runs it again already (drop --retries)",
+    );
+  }
 }
 
 function _validateEnv(env: Record<string, string>): void {

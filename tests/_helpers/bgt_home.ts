@@ -103,6 +103,11 @@ export class TempHome {
     return result.stdout.trim();
   }
 
+  /** The config file of this home's bgt calls (BGT_CONFIG); absent unless a test writes it. */
+  get configFile(): string {
+    return join(this.dir, "config.toml");
+  }
+
   /** Makes a fresh home (and a work directory beside it for task files). */
   static create(): TempHome {
     if (!existsSync(BGT)) throw new Error(`${BGT} is missing: run 'npm run compile' first`);
@@ -117,6 +122,8 @@ export class TempHome {
     return {
       ...(process.env as Record<string, string>),
       BGT_HOME: join(this.dir, "home"),
+      // The home's own config file (absent unless a test writes it): never the user's.
+      BGT_CONFIG: this.configFile,
       NO_COLOR: "1",
       ...(this.storeUrl === undefined ? {} : { BGT_STORE: this.storeUrl }),
       ...extra,

@@ -95,17 +95,16 @@ describe("per-id and bulk control", () => {
     home.bgt(["wait", a, b]);
   });
 
-  test("restart of several restarts each finished one and names the one still running", () => {
+  test("restart of several restarts each one: a finished one at once, a running one after a kill", () => {
     const failed = finished(3);
     const live = running();
-    const result = home.bgt(["restart", failed, live]);
+    const result = home.bgt(["restart", failed, live, "999999"]);
     assert.equal(result.code, 1);
-    assert.equal(result.stdout, `${failed} attempt 2\n`);
-    assert.deepEqual(warnings(result), [
-      `bgt: Cannot restart task ${live}: it is running, not finished`,
-    ]);
+    assert.equal(result.stdout, `${failed} attempt 2\n${live} attempt 2\n`);
+    assert.deepEqual(warnings(result), ["bgt: Cannot find task 999999: no such id (see 'bgt ls')"]);
     home.bgt(["wait", failed]);
     assert.equal(show(failed).attempt, 2);
+    assert.equal(show(live).attempt, 2);
     ok(["kill", live]);
     home.bgt(["wait", live]);
   });

@@ -167,7 +167,10 @@ describe("bgt end to end", () => {
 
   test("ls shows states in a table and as JSON with DESIGN §3 field names", () => {
     const table = home.ok(["ls"]);
-    assert.match(table.split("\n")[0], /^ID\s+STATUS\s+NAME\/COMMAND\s+AGE\s+DURATION$/);
+    assert.match(
+      table.split("\n")[0],
+      /^ID\s+STATUS\s+NAME\/COMMAND\s+AGE\s+DURATION\s+CPU\s+MEM$/,
+    );
     assert.match(table, /succeeded/);
     assert.match(table, /failed/);
     const rows = JSON.parse(home.ok(["ls", "--json", "--status", "failed"]));

@@ -177,10 +177,11 @@ export default async function (n: number) {
       [4, 8],
     ]);
     assert.equal(ok(["logs", id]), "run\nrun");
-    const running = ok(["run", "--", "sleep", "5"]);
-    const refused = home.bgt(["restart", running]);
-    assert.match(refused.stderr, /Cannot restart task \d+: it is (queued|running), not finished/);
-    ok(["kill", running]);
+    const first = ok(["run", "--", "sleep", "5"]);
+    const waiting = ok(["run", "--after", first, "--", "true"]);
+    const refused = home.bgt(["restart", waiting]);
+    assert.match(refused.stderr, /Cannot restart task \d+: it is blocked, not finished/);
+    ok(["kill", first, waiting]);
   });
 
   test("meta: set at submission, merged and deleted from the CLI, filtered by ls", () => {

@@ -1,16 +1,24 @@
 /**
- * `bgt daemon start|stop|status|restart`: the background supervisor (started on demand anyway).
+ * `bgt daemon start|stop|status|restart|install`: the background supervisor (started on demand
+ * anyway, unless BGT_NO_AUTOSTART=1 or `autostart = false`; `install` writes a systemd user unit).
  * `stop` drains: running module tasks get up to 30 s (`--timeout`, or none with `--now`), then
  * their worker hosts are ended and they are recorded `lost`; command and `--isolate`d tasks keep
  * running for the next supervisor. `status` says `draining` and what for while a stop waits.
  *
  * @example
  * ```sh
- * bgt daemon status --json   # {"pid": 123, "state": "running", "startedAt": "…", "running": 1, …}
+ * bgt daemon status --json   # {"pid": 123, "state": "running", "parallel": 4, "sources": {…}, …}
+ * bgt daemon install         # writes ~/.config/systemd/user/bgt.service
  * bgt daemon stop --timeout 2m
  * ```
  */
 import { Command } from "@commander-js/extra-typings";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { selfCommand } from "../../runtime/process.ts";
+import { VERSION } from "../../task/version.ts";
+import { ENABLE_COMMANDS, systemdUnit } from "../systemd_unit.ts";
 import type { Client } from "../../client/client.ts";
 import { DEFAULT_DRAIN_MS, type DrainState } from "../../ipc/protocol.ts";
 import type { Attempt } from "../../task/types.ts";
@@ -35,7 +43,7 @@ export function daemonCommand() {
   const daemon = new Command("daemon").description("start, stop or inspect the supervisor");
   daemon.command("start").description("start the supervisor if it is not running").action(() =>
     withClient(async (client) => {
-      await client.start();
+      await client.start({ force: true });
       const status = await client.status();
       process.stdout.write(`supervisor running, pid ${status?.pid}\n`);
     })
@@ -61,7 +69,7 @@ export function daemonCommand() {
     .action((options, command) =>
       withClient(async (client) => {
         await _stop(client, _drainMs(options, command.getOptionValueSource("timeout") === "cli"));
-        await client.start();
+        await client.start({ force: true });
         const status = await client.status();
         process.stdout.write(`supervisor running, pid ${status?.pid}\n`);
       })
@@ -71,7 +79,17 @@ export function daemonCommand() {
     .action((options) =>
       withClient(async (client) => {
         const status = await client.status();
+        const mismatch = status && status.version !== VERSION
+          ? { cli: VERSION, supervisor: status.version }
+          : undefined;
+        if (mismatch) {
+          process.stderr.write(
+            `bgt: the supervisor runs bgt ${mismatch.supervisor}, this command is bgt ${mismatch.cli}: ` +
+              `restart it ('bgt daemon restart', or 'systemctl --user restart bgt') to run the new one\n`,
+          );
+        }
         if (options.json) {
+          const stored = status ? undefined : (await client.storedSettings()).parallel;
           process.stdout.write(
             `${
               toJson(
@@ -88,9 +106,20 @@ export function daemonCommand() {
                         },
                       }
                       : {}),
+                    cliVersion: VERSION,
+                    ...(mismatch ? { versionMismatch: mismatch } : {}),
                     up: true,
                   }
-                  : { up: false, pid: null, home: client.home.dir, store: client.storeDescription },
+                  : {
+                    up: false,
+                    pid: null,
+                    home: client.home.dir,
+                    store: client.storeDescription,
+                    cliVersion: VERSION,
+                    // What the next supervisor starts with, when `bgt parallel N` set it.
+                    parallel: stored === undefined ? null : Number(stored),
+                    sources: stored === undefined ? {} : { parallel: "store" },
+                  },
               )
             }\n`,
           );
@@ -101,14 +130,65 @@ export function daemonCommand() {
             `supervisor ${status.state ?? "running"}, pid ${status.pid}, up ${
               duration(Date.now() - status.startedAt)
             }, ` +
-              `${status.running} running, ${status.queued} queued, parallel ${status.parallel}, home ${status.home}\n` +
+              `${status.running} running, ${status.queued} queued, parallel ${status.parallel}${
+                status.sources?.parallel ? ` (from ${status.sources.parallel})` : ""
+              }, version ${status.version}, home ${status.home}\n` +
               (status.draining ? `${drainingLine(status.draining)}\n` : ""),
           );
         }
         if (!status) process.exitCode = 3;
       })
     );
+  daemon.command("install")
+    .description("write a systemd user unit that runs the supervisor as a service")
+    .option("--print", "print the unit instead of writing it")
+    .option("--force", "replace a different unit file of the same name")
+    .action((options) => {
+      const unit = systemdUnit({
+        execStart: [...selfCommand(), "supervise"].map(_unitWord).join(" "),
+        environment: _unitEnvironment(process.env),
+      });
+      if (options.print) {
+        process.stdout.write(unit);
+        return;
+      }
+      const path = systemdUnitPath(process.env);
+      const existing = existsSync(path) ? readFileSync(path, "utf8") : undefined;
+      if (existing !== undefined && existing !== unit && !options.force) {
+        throw new UsageError(
+          `Cannot write ${path}: it exists and differs (see it with 'bgt daemon install --print'; --force replaces it)`,
+        );
+      }
+      mkdirSync(dirname(path), { recursive: true });
+      // 0600: a BGT_STORE URL may hold a password.
+      writeFileSync(path, unit, { mode: 0o600 });
+      process.stdout.write(
+        `wrote ${path}\nto run the supervisor now and at every boot:\n${
+          ENABLE_COMMANDS.map((command) => `  ${command}\n`).join("")
+        }`,
+      );
+    });
   return daemon;
+}
+
+/** Where `bgt daemon install` writes the unit: the user's systemd unit folder. */
+export function systemdUnitPath(env: Record<string, string | undefined>): string {
+  const config = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), ".config");
+  return join(config, "systemd", "user", "bgt.service");
+}
+
+/** The variables a unit must set for the supervisor to find what this command finds. */
+function _unitEnvironment(env: Record<string, string | undefined>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const key of ["BGT_HOME", "BGT_CONFIG", "BGT_STORE"]) {
+    if (env[key]) kept[key] = key === "BGT_HOME" ? resolve(env[key]!) : env[key]!;
+  }
+  return kept;
+}
+
+/** A word of ExecStart=, quoted when it must be. */
+function _unitWord(word: string): string {
+  return /[\s"'\\]/.test(word) ? `"${word.replace(/["\\]/g, "\\$&")}"` : word;
 }
 
 /**

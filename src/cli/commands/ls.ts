@@ -30,6 +30,7 @@ import {
   parseInteger,
   parseStatuses,
 } from "../parse_options.ts";
+import { formatCpu, formatMemory, tasksUsage, type TaskUsage, usageJson } from "../task_usage.ts";
 import { parseTimeOption } from "../time_options.ts";
 import { withClient } from "../with_client.ts";
 
@@ -91,16 +92,25 @@ export function lsCommand() {
         const past = tasks.length < limit
           ? 0
           : (await client.count(filter)) - offset - tasks.length;
+        const usage = options.quiet ? new Map() : tasksUsage(tasks, client.home.dir);
         if (options.json) {
           process.stdout.write(
-            `${toJson(tasks.map((task) => taskJson(task, { result: false })), 2)}\n`,
+            `${
+              toJson(
+                tasks.map((task) => ({
+                  ...taskJson(task, { result: false }),
+                  usage: usageJson(usage.get(task.id)),
+                })),
+                2,
+              )
+            }\n`,
           );
         } else if (options.quiet) {
           process.stdout.write(tasks.map((task) => `${task.id}\n`).join(""));
         } else if (tasks.length === 0) {
           process.stdout.write("no tasks\n");
         } else {
-          process.stdout.write(`${renderTable(tasks, useColor())}\n`);
+          process.stdout.write(`${renderTable(tasks, useColor(), Date.now(), usage)}\n`);
         }
         // On stderr, so that --json and -q output stays whole for scripts.
         if (past > 0) process.stderr.write(`${morePastLimit(past)}\n`);
@@ -109,25 +119,43 @@ export function lsCommand() {
 }
 
 /**
- * The ls table: id, status (with a progress bar while running), name or command, age, duration,
- * and the host each ran on when they ran elsewhere than this machine (a shared store).
+ * The ls table: id, status (with a progress bar while running), name or command, age,
+ * duration (a running task's uptime), CPU and memory of running tasks, — when a listed task
+ * has a restart policy — how many times it was restarted, and the host each ran on when they ran
+ * elsewhere than this machine (a shared store).
  */
-export function renderTable(tasks: readonly Task[], color: boolean, now = Date.now()): string {
+export function renderTable(
+  tasks: readonly Task[],
+  color: boolean,
+  now = Date.now(),
+  usage: ReadonlyMap<number, TaskUsage> = new Map(),
+): string {
+  const restarting = tasks.some((task) => task.restart);
   const hosts = new Set(tasks.map((task) => task.host).filter((host) => host));
   const showHost = hosts.size > 1 || (hosts.size === 1 && !hosts.has(hostname()));
-  const width = Math.max(20, (process.stdout.columns ?? 100) - 55 - (showHost ? 12 : 0));
-  const rows = tasks.map((task) => [
-    String(task.id),
-    colorStatus(task.status, color) + _howItEnded(task) + _progress(task),
-    truncate(describeTask(task), width),
-    task.runAt > now && (task.status === "scheduled" || task.status === "queued")
-      ? `runs ${relativeTime(task.runAt, now)}`
-      : relativeTime(task.createdAt, now),
-    task.startedAt ? duration((task.finishedAt ?? now) - task.startedAt) : "-",
-    ...(showHost ? [task.host ?? "-"] : []),
-  ]);
-  const header = ["ID", "STATUS", "NAME/COMMAND", "AGE", "DURATION", ...(showHost ? ["HOST"] : [])];
-  return table([header, ...rows]);
+  const width = Math.max(
+    20,
+    (process.stdout.columns ?? 100) - 70 - (restarting ? 10 : 0) - (showHost ? 12 : 0),
+  );
+  const rows = tasks.map((task) => {
+    const use = usage.get(task.id);
+    return [
+      String(task.id),
+      colorStatus(task.status, color) + _howItEnded(task) + _progress(task),
+      truncate(describeTask(task), width),
+      task.runAt > now && (task.status === "scheduled" || task.status === "queued")
+        ? `runs ${relativeTime(task.runAt, now)}`
+        : relativeTime(task.createdAt, now),
+      task.startedAt ? duration((task.finishedAt ?? now) - task.startedAt) : "-",
+      use ? formatCpu(use.cpuPercent) : "-",
+      use ? formatMemory(use.rssBytes) : "-",
+      ...(restarting ? [task.restart ? String(task.restarts ?? 0) : "-"] : []),
+      ...(showHost ? [task.host ?? "-"] : []),
+    ];
+  });
+  const head = ["ID", "STATUS", "NAME/COMMAND", "AGE", "DURATION", "CPU", "MEM"];
+  const tail = [...(restarting ? ["RESTARTS"] : []), ...(showHost ? ["HOST"] : [])];
+  return table([[...head, ...tail], ...rows]);
 }
 
 /**

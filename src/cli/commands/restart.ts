@@ -1,6 +1,7 @@
 /**
- * `bgt restart`: runs finished tasks again, each as a new attempt of the same task (same id,
- * same logs, appended); `bgt show --attempts` keeps every earlier attempt. Each id it can; each
+ * `bgt restart`: runs tasks again, each as a new attempt of the same task (same id, same logs,
+ * appended); `bgt show --attempts` keeps every earlier attempt. A running task is killed first
+ * (as `bgt kill`), then queued again: a `--restart` service comes back at once. Each id it can; each
  * one it cannot (not finished, unknown) is named on stderr.
  *
  * @example
@@ -24,7 +25,9 @@ const RULE: SelectionRule = {
 /** The `restart` command. */
 export function restartCommand() {
   return new Command("restart")
-    .description("run finished tasks again as a new attempt (their history is kept)")
+    .description(
+      "run tasks again as a new attempt (a running one is killed first; history is kept)",
+    )
     .argument("[ids...]", "task ids ('last': the newest task)")
     .option("--failed", "every task that failed, timed out or was lost (not canceled ones)")
     .option("-g, --group <name>", "with --failed: only this group's")

@@ -23,6 +23,7 @@ import {
   useColor,
 } from "../format.ts";
 import { parseTaskId } from "../task_ids.ts";
+import { formatCpu, formatMemory, tasksUsage, usageJson } from "../task_usage.ts";
 import { superviseForRead } from "../with_client.ts";
 
 /** The `show` command. */
@@ -42,9 +43,17 @@ export function showCommand() {
         const streams = await client.streams(id);
         const waiting = (await client.whyWaiting(task)) ?? null;
         const attempts = options.attempts ? await client.attempts(id) : undefined;
+        const usage = tasksUsage([task], client.home.dir).get(task.id);
         if (options.json) {
           const extra = attempts ? { attempts: attempts.map(attemptJson) } : {};
-          process.stdout.write(`${toJson({ ...taskJson(task), waiting, streams, ...extra }, 2)}\n`);
+          process.stdout.write(
+            `${
+              toJson(
+                { ...taskJson(task), usage: usageJson(usage), waiting, streams, ...extra },
+                2,
+              )
+            }\n`,
+          );
           return;
         }
         const now = Date.now();
@@ -60,7 +69,10 @@ export function showCommand() {
           ["name", task.name ?? "-"],
           ["group", task.group],
           ["priority", String(task.priority)],
-          ["attempt", `${task.attempt} of ${task.maxAttempts}`],
+          [
+            "attempt",
+            task.restart ? String(task.attempt) : `${task.attempt} of ${task.maxAttempts}`,
+          ],
           ...(task.maxAttempts > 1
             ? [["backoff", formatDuration(task.backoffMs)] as [string, string]]
             : []),
@@ -98,6 +110,28 @@ export function showCommand() {
             ? [["needs", task.needLabels.join(", ")] as [string, string]]
             : []),
           ["pid", task.pid === null ? "-" : String(task.pid)],
+          ...(usage
+            ? [
+              ["cpu", formatCpu(usage.cpuPercent)] as [string, string],
+              ["memory", `${formatMemory(usage.rssBytes)} (RSS of its process tree)`] as [
+                string,
+                string,
+              ],
+              ["uptime", duration(usage.uptimeMs)] as [string, string],
+            ]
+            : []),
+          ...(task.restart
+            ? [
+              [
+                "restart",
+                `${task.restart}, ${task.restarts ?? 0} restart(s) so far${
+                  task.maxRestarts === null || task.maxRestarts === undefined
+                    ? ""
+                    : ` of at most ${task.maxRestarts}`
+                }, first delay ${formatDuration(task.restartDelayMs ?? 0)}`,
+              ] as [string, string],
+            ]
+            : []),
           ["exit code", task.exitCode === null ? "-" : String(task.exitCode)],
           ["signal", task.signal ?? "-"],
         ];

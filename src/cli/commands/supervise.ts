@@ -11,6 +11,7 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import { resolve } from "node:path";
+import { loadConfig } from "../../config/config_file.ts";
 import { bgtHome } from "../../store/home.ts";
 import { UsageError } from "../cli_error.ts";
 import { parseInteger } from "../parse_options.ts";
@@ -21,10 +22,13 @@ export function superviseCommand() {
   return new Command("supervise")
     .description("run the supervisor in the foreground (SIGTERM drains it)")
     .argument("[home]", "the home to supervise (default: BGT_HOME, else ~/.local/state/bgt)")
-    .option("--parallel <n>", "most tasks at once (default: BGT_PARALLEL, else the cores)")
+    .option(
+      "--parallel <n>",
+      "most tasks at once (default: 'bgt parallel N', BGT_PARALLEL, the config file, the cores)",
+    )
     .option(
       "--kill-grace <duration>",
-      "time between SIGTERM and SIGKILL on kill or timeout (default: BGT_KILL_GRACE, else 5s)",
+      "time between SIGTERM and SIGKILL on kill or timeout (default: BGT_KILL_GRACE, the config file's kill_grace, 5s)",
     )
     .option(
       "--host <name>",
@@ -38,14 +42,17 @@ export function superviseCommand() {
     .action(async (homeDir, options) => {
       // What the supervisor starts (worker hosts, shell lines) finds the same home.
       if (homeDir !== undefined) process.env.BGT_HOME = resolve(homeDir);
-      const parallelText = options.parallel ?? process.env.BGT_PARALLEL;
-      const graceText = options.killGrace ?? process.env.BGT_KILL_GRACE;
+      const parallel = (option: string, text: string | undefined) =>
+        text === undefined || text === "" ? undefined : parseInteger(option, text, { min: 1 });
+      const grace = (option: string, text: string | undefined) =>
+        text === undefined || text === "" ? undefined : parseDurationOption(option, text);
+      const config = loadConfig(process.env); // a broken file: one line, exit 2
       const hostText = options.host ?? process.env.BGT_HOST;
       const labelsText = options.labels ?? process.env.BGT_LABELS;
       const deadText = options.deadAfter ?? process.env.BGT_DEAD_AFTER;
       const { startSupervisor, parseLabels } = await import("../../supervisor/supervisor.ts");
-      const host = hostText === undefined ? undefined : parseHostName(hostText);
-      const leaseMs = deadText === undefined
+      const host = hostText === undefined || hostText === "" ? undefined : parseHostName(hostText);
+      const leaseMs = deadText === undefined || deadText === ""
         ? undefined
         : parseDurationOption("--dead-after", deadText);
       if (leaseMs !== undefined && leaseMs < 1000) {
@@ -53,12 +60,13 @@ export function superviseCommand() {
       }
       const supervisor = await startSupervisor({
         home: bgtHome(process.env),
-        parallel: parallelText === undefined
-          ? undefined
-          : parseInteger("--parallel", parallelText, { min: 1 }),
-        killGraceMs: graceText === undefined
-          ? undefined
-          : parseDurationOption("--kill-grace", graceText),
+        parallel: parallel("--parallel", options.parallel),
+        killGraceMs: grace("--kill-grace", options.killGrace),
+        env: {
+          parallel: parallel("BGT_PARALLEL", process.env.BGT_PARALLEL),
+          killGraceMs: grace("BGT_KILL_GRACE", process.env.BGT_KILL_GRACE),
+        },
+        config,
         host,
         labels: labelsText === undefined ? undefined : parseLabels(labelsText),
         leaseMs,

@@ -141,6 +141,19 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX events_task ON events (task_id, id) WHERE task_id IS NOT NULL;
    CREATE INDEX events_at ON events USING brin (at);`,
+  // 2 (issue 17): settings changed at run time (`bgt parallel N`), kept across restarts, and
+  // restart policies (as SQLite's migration 11).
+  `CREATE TABLE settings (
+     key text PRIMARY KEY,
+     value text NOT NULL,
+     updated_at bigint NOT NULL
+   );
+   ALTER TABLE tasks ADD COLUMN restart_policy text
+     CHECK (restart_policy IN ('on-failure', 'always'));
+   ALTER TABLE tasks ADD COLUMN restart_delay_ms bigint NOT NULL DEFAULT 100;
+   ALTER TABLE tasks ADD COLUMN max_restarts int;
+   ALTER TABLE tasks ADD COLUMN restarts int NOT NULL DEFAULT 0;
+   ALTER TABLE tasks ADD COLUMN restart_streak int NOT NULL DEFAULT 0;`,
   // Many hosts (issue 14): what `bgt hosts` shows of each supervisor and the lease it keeps by
   // heartbeat (another supervisor rescues its tasks when heartbeat_at + lease_ms is past); the
   // host a task runs or ran on, and its placement (--on HOST, --need LABEL).
@@ -178,6 +191,15 @@ export async function migratePostgres(
   migrations: readonly string[] = POSTGRES_MIGRATIONS,
 ): Promise<void> {
   const { sql, schema } = connection;
+  let from: number | undefined;
+  let to = 0;
+  const report = () => {
+    if (from !== undefined && from > 0 && to > from) {
+      process.stderr.write(
+        `bgt: migrated ${from}→${to}: the schema of ${connection.description}\n`,
+      );
+    }
+  };
   for (;;) {
     const done = await sql.begin(async (tx) => {
       await tx`SELECT pg_advisory_xact_lock(hashtext(${"bgt.migrate:" + schema}))`;
@@ -202,8 +224,10 @@ export async function migratePostgres(
       await tx.unsafe(`SET LOCAL search_path = "${schema}"`);
       await tx.unsafe(migrations[version]);
       await tx.unsafe(`UPDATE "${schema}".meta SET schema_version = ${version + 1}`);
+      from ??= version;
+      to = version + 1;
       return version + 1 === migrations.length;
     });
-    if (done) return;
+    if (done) return report();
   }
 }

@@ -8,6 +8,7 @@
  * const task = row && toTask(row);
  * ```
  */
+import { envFromStore } from "../../task/stored_spec.ts";
 import type { Task } from "../../task/types.ts";
 import { toTask as toStoredTask } from "../store_rows.ts";
 
@@ -28,7 +29,9 @@ export const TASK_COLUMNS = `tasks.id, tasks.kind, tasks.spec, tasks.name, tasks
   tasks.checkpoint, tasks.env, tasks.cwd, tasks.meta, tasks.pid, tasks.exit_code, tasks.signal,
   tasks.result, tasks.error, tasks.progress, tasks.progress_message, tasks.owner,
   tasks.lease_until, tasks.home, tasks.stop_reason, tasks.stop_signal, tasks.paused_at,
-  tasks.paused_ms, tasks.host, tasks.pin_host, tasks.need_labels,
+  tasks.paused_ms, tasks.restart_policy, tasks.restart_delay_ms, tasks.max_restarts,
+  tasks.restarts, tasks.restart_streak, tasks.host,
+  tasks.pin_host, tasks.need_labels,
   (SELECT coalesce(json_agg(d.dep_id ORDER BY d.dep_id), '[]') FROM dependencies d
     WHERE d.task_id = tasks.id) AS after_ids`;
 
@@ -40,7 +43,7 @@ export const LIST_COLUMNS = TASK_COLUMNS.replace("tasks.result,", "NULL::bytea A
 
 /** Maps a task row to a Task (its environment is a column of its own). */
 export function toTask(row: Record<string, any>): Task {
-  return toStoredTask(row, row.env);
+  return toStoredTask(row, row.env && envFromStore(row.env));
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));

@@ -10,6 +10,7 @@
  * ```
  */
 import { encode } from "../../task/codec.ts";
+import { storableTemplate } from "../../task/stored_spec.ts";
 import type { FiringRecord, NewSchedule, Schedule } from "../../task/schedule.ts";
 import { FiringPlan, staleFiring } from "../../task/firing_plan.ts";
 import { ACTIVE, ENDED, inSet, NOT_STARTED, sqlSet } from "../../task/statuses.ts";
@@ -35,7 +36,9 @@ export class PostgresScheduleStore implements ScheduleStore {
     const [{ id }] = await this.#sql`
       INSERT INTO schedules (every, time_zone, template, overlap, catch_up, anchor, start_at,
         stop_at, max_runs, keep, next_at, created_at)
-      VALUES (${schedule.every}, ${schedule.timeZone}, ${encode(schedule.template)},
+      VALUES (${schedule.every}, ${schedule.timeZone}, ${
+      encode(storableTemplate(schedule.template))
+    },
         ${schedule.overlap ?? "skip"}, ${schedule.catchUp ?? "once"}, ${schedule.anchor},
         ${schedule.startAt ?? null}, ${schedule.stopAt ?? null}, ${schedule.maxRuns ?? null},
         ${schedule.keep ?? null}, ${schedule.nextAt}, now_ms())

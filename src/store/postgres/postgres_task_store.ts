@@ -366,6 +366,7 @@ export class PostgresTaskStore implements TaskStore {
       ends.length
         ? tx`
           SELECT t.id, t.attempt, t.max_attempts, t.backoff_ms, t.started_at, t.run_at, t.pid,
+            t.restart_policy, t.restart_delay_ms, t.max_restarts, t.restarts, t.restart_streak,
             EXISTS (SELECT 1 FROM groups g WHERE g.name = t.grp AND g.parallel IS NOT NULL)
               AS limited
           FROM tasks t
@@ -424,6 +425,8 @@ export class PostgresTaskStore implements TaskStore {
           signal,
           result,
           error,
+          restarts: next.restart?.restarts ?? row.restarts,
+          restart_streak: next.restart?.restartStreak ?? row.restart_streak,
         });
         w.emit(id, next.event, next.data);
         if (next.event !== "retrying") ended.push(id);
@@ -456,10 +459,11 @@ export class PostgresTaskStore implements TaskStore {
           UPDATE tasks SET status = x.status, run_at = x.run_at, finished_at = x.finished_at,
             exit_code = x.exit_code, signal = x.signal, result = decode(x.result, 'hex'),
             error = x.error, owner = NULL, lease_until = NULL, stop_reason = NULL,
-            stop_signal = NULL, paused_at = NULL
+            stop_signal = NULL, paused_at = NULL, restarts = x.restarts,
+            restart_streak = x.restart_streak
           FROM jsonb_to_recordset(${tx.json(updates as any)}) AS x(id bigint, status text,
             run_at bigint, finished_at bigint, exit_code int, signal text, result text,
-            error jsonb)
+            error jsonb, restarts int, restart_streak int)
           WHERE tasks.id = ANY (${updates.map((row) => row.id)}::bigint[]) AND tasks.id = x.id`,
         ended.length ? dependantsOf(w, ended) : [],
       ]);
@@ -597,6 +601,7 @@ export class PostgresTaskStore implements TaskStore {
     const { value } = await this.#write(async (w) => {
       const [row] = await w.tx`
         UPDATE tasks SET status = 'queued', run_at = ${w.now}, max_attempts = attempt + 1,
+          restart_streak = 0,
           finished_at = NULL, exit_code = NULL, signal = NULL, result = NULL, error = NULL,
           pid = NULL, progress = NULL, progress_message = NULL
         WHERE id = ${id} AND status = ANY (${[...ENDED]}::text[])
@@ -745,6 +750,20 @@ export class PostgresTaskStore implements TaskStore {
       );
     }
     return { dead: found.dead, events };
+  }
+
+  async settings(): Promise<Record<string, string>> {
+    const rows = await this.#sql`SELECT key, value FROM settings ORDER BY key`;
+    return Object.fromEntries(rows.map((row) => [row.key as string, row.value as string]));
+  }
+
+  async setSetting(key: string, value: string | null): Promise<void> {
+    if (value === null) await this.#sql`DELETE FROM settings WHERE key = ${key}`;
+    else {
+      await this
+        .#sql`INSERT INTO settings (key, value, updated_at) VALUES (${key}, ${value}, now_ms())
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`;
+    }
   }
 
   async supervisorOf(home: string): Promise<SupervisorRecord | undefined> {

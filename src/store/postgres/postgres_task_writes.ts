@@ -10,8 +10,10 @@
  * ```
  */
 import { encode } from "../../task/codec.ts";
+import { storableEnv, storableSpec } from "../../task/stored_spec.ts";
 import { endData } from "../../task/events.ts";
 import { keyDecision, replacedError } from "../../task/keys.ts";
+import { DEFAULT_RESTART_DELAY_MS } from "../../task/restart_policy.ts";
 import { ACTIVE, NOT_STARTED, sqlSet } from "../../task/statuses.ts";
 import { type DependencyState, initialStatus, settle } from "../../task/settle.ts";
 import {
@@ -62,7 +64,7 @@ function plainRecords(tasks: readonly NewTask[]) {
     return {
       ord,
       kind: task.spec.kind,
-      spec: toHex(encode(task.spec)),
+      spec: toHex(encode(storableSpec(task.spec))),
       name: task.name ?? null,
       grp: task.group ?? "default",
       priority: task.priority ?? 0,
@@ -74,10 +76,13 @@ function plainRecords(tasks: readonly NewTask[]) {
       schedule_id: task.scheduleId ?? null,
       retain: task.retain ?? null,
       stdin: task.stdin ?? false,
-      env: task.env ?? {},
+      env: storableEnv(task.env ?? {}),
       cwd: task.cwd ?? process.cwd(),
       meta: task.meta ?? {},
       in_worker: runsInWorker(task.spec),
+      restart_policy: task.restart ?? null,
+      restart_delay_ms: task.restartDelayMs ?? DEFAULT_RESTART_DELAY_MS,
+      max_restarts: task.maxRestarts ?? null,
       pin_host: task.onHost ?? null,
       need_labels: task.needLabels ?? [],
     };
@@ -104,16 +109,18 @@ function insertPlainSql(sql: Sql | TransactionSql, records: ReturnType<typeof pl
   return sql`
     INSERT INTO tasks (kind, spec, name, grp, priority, status, run_at, created_at, max_attempts,
       backoff_ms, timeout_ms, after_any, task_key, schedule_id, retain, stdin, env, cwd, meta,
-      in_worker, pin_host, need_labels)
+      in_worker, restart_policy, restart_delay_ms, max_restarts, pin_host, need_labels)
     SELECT t.kind, decode(t.spec, 'hex'), t.name, t.grp, t.priority,
       CASE WHEN coalesce(t.run_at, now_ms()) > now_ms() THEN 'scheduled' ELSE 'queued' END,
       coalesce(t.run_at, now_ms()), now_ms(), t.max_attempts, t.backoff_ms, t.timeout_ms,
       t.after_any, NULL, t.schedule_id, t.retain, t.stdin, t.env, t.cwd, t.meta, t.in_worker,
-      t.pin_host, ARRAY(SELECT jsonb_array_elements_text(t.need_labels))
+      t.restart_policy, t.restart_delay_ms, t.max_restarts, t.pin_host,
+      ARRAY(SELECT jsonb_array_elements_text(t.need_labels))
     FROM jsonb_to_recordset(${sql.json(records as any)}) AS t(ord int, kind text, spec text,
       name text, grp text, priority int, run_at bigint, max_attempts int, backoff_ms bigint,
       timeout_ms bigint, after_any boolean, schedule_id bigint, retain bigint, stdin boolean,
-      env jsonb, cwd text, meta jsonb, in_worker boolean, pin_host text, need_labels jsonb)
+      env jsonb, cwd text, meta jsonb, in_worker boolean, restart_policy text,
+      restart_delay_ms bigint, max_restarts int, pin_host text, need_labels jsonb)
     ORDER BY t.ord
     RETURNING id, grp, name, status`;
 }
@@ -204,14 +211,18 @@ async function insertEach(w: Write, tasks: readonly NewTask[]): Promise<SubmitRe
     const [{ id }] = await tx`
       INSERT INTO tasks (kind, spec, name, grp, priority, status, run_at, created_at, max_attempts,
         backoff_ms, timeout_ms, after_any, task_key, schedule_id, retain, stdin, env, cwd, meta,
-        in_worker, pin_host, need_labels)
-      VALUES (${task.spec.kind}, ${encode(task.spec)}, ${task.name ?? null},
+        in_worker, restart_policy, restart_delay_ms, max_restarts, pin_host, need_labels)
+      VALUES (${task.spec.kind}, ${encode(storableSpec(task.spec))}, ${task.name ?? null},
         ${task.group ?? "default"}, ${task.priority ?? 0}, ${status}, ${runAt}, ${w.now},
         ${task.maxAttempts ?? 1}, ${task.backoffMs ?? 1000}, ${task.timeoutMs ?? null},
         ${task.afterAny ?? false}, ${task.key ?? null}, ${task.scheduleId ?? null},
-        ${task.retain ?? null}, ${task.stdin ?? false}, ${tx.json(task.env ?? {})},
+        ${task.retain ?? null}, ${task.stdin ?? false}, ${
+      tx.json(storableEnv(task.env ?? {}) as Record<string, string>)
+    },
         ${task.cwd ?? process.cwd()}, ${tx.json((task.meta ?? {}) as any)},
-        ${runsInWorker(task.spec)}, ${task.onHost ?? null}, ${task.needLabels ?? []}::text[])
+        ${runsInWorker(task.spec)}, ${task.restart ?? null},
+        ${task.restartDelayMs ?? DEFAULT_RESTART_DELAY_MS}, ${task.maxRestarts ?? null},
+        ${task.onHost ?? null}, ${task.needLabels ?? []}::text[])
       RETURNING id`;
     if (waits) {
       await tx`
