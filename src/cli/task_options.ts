@@ -87,11 +87,7 @@ export function addTaskOptions<C extends Command<[string | undefined, string[]]>
     )
     .option("--key <key>", "at most one waiting or running task with this key")
     .option("--on-key <policy>", `when the key is held: ${KEY_POLICIES.join(", ")}`, "skip")
-    .option(
-      "--pin",
-      "bundle the module now: later runs execute exactly this code (the default on a shared store)",
-    )
-    .option("--no-pin", "run the module file as it is when the task starts (on a shared store too)")
+    .option("--pin", "bundle the module now: later runs execute exactly this code")
     .option(
       "--isolate",
       "run a module task in a process of its own, which outlives a supervisor crash",
@@ -165,12 +161,7 @@ export async function buildTask(
   });
   // The caller's environment is captured when the client submits (as for a library user).
   const env = parseEnvPairs(options.env);
-  // On a shared store the task may run on another host: its code travels with it, bundled now.
-  const pin = options.pin ?? (spec.kind === "module" && sharedStore(process.env));
-  if (options.pin === false && spec.kind !== "module") {
-    throw new UsageError("Cannot use --no-pin: it is for module tasks");
-  }
-  if (pin) {
+  if (options.pin) {
     if (spec.kind !== "module") throw new UsageError("Cannot use --pin: it is for module tasks");
     prepareTasks([{ spec, env, cwd }]); // a missing file or export is refused before bundling
     try {
@@ -236,21 +227,6 @@ export async function buildTask(
       ? { needLabels: [...new Set(options.need.map((label) => _nonEmpty("--need", label)))] }
       : {}),
   };
-}
-
-/**
- * Whether the store the environment names is shared by hosts (a PostgreSQL BGT_STORE, else the
- * config file's store), so a
- * module task's code is pinned at submission unless `--no-pin`.
- *
- * @example
- * ```ts
- * sharedStore({ BGT_STORE: "postgres://db/jobs" }); // true
- * ```
- */
-export function sharedStore(env: Record<string, string | undefined>): boolean {
-  const store = env.BGT_STORE?.trim() || loadConfig(env).store?.trim() || "";
-  return /^postgres(ql)?:\/\//.test(store);
 }
 
 function _nonEmpty(option: string, text: string): string {

@@ -1,10 +1,11 @@
 /**
- * A supervisor's lease on a shared store: it renews its heartbeat every fifth of its lease, and
+ * A supervisor's lease on a shared store: it renews its heartbeat every tenth of its lease, and
  * sweeps for dead supervisors (any supervisor rescues the tasks of one whose lease ran out, on
- * the store's clock). When it cannot renew for 40 % of its lease it fences itself (stops
+ * the store's clock). When it cannot renew for 60 % of its lease it fences itself (stops
  * claiming, ends its own tasks: SIGTERM, SIGKILL a fifth of the lease later at most), so its
- * tasks have ended by 80 % of the lease — before the others may take it; when the store answers
- * again it goes on. When the store says its row is gone, it was declared dead: it must stop.
+ * tasks have ended by 80–90 % of the lease — before the others may take it; an outage shorter
+ * than half the lease costs nothing. When the store answers again it goes on. When the store
+ * says its row is gone, it was declared dead: it must stop.
  *
  * The fencing deadline counts from when the last heartbeat that landed was *sent* (on this
  * host's monotonic clock); the store stamped it later than that, so the others' deadline (that
@@ -21,7 +22,7 @@ import type { TaskStore } from "../store/task_store.ts";
 import type { TaskEvent } from "../task/events.ts";
 
 /** The part of the lease without a heartbeat after which a supervisor fences itself. */
-export const FENCE_AT = 0.4;
+export const FENCE_AT = 0.6;
 
 /** Options for {@linkcode HostLease}. */
 export interface HostLeaseOptions {
@@ -29,7 +30,7 @@ export interface HostLeaseOptions {
   owner: string;
   /** Dead after this long without a heartbeat. */
   leaseMs: number;
-  /** Cut off for 40 % of the lease: stop claiming and end the running tasks (with this reason). */
+  /** Cut off for 60 % of the lease: stop claiming and end the running tasks (with this reason). */
   onFence(reason: string): void;
   /** The store answers again, and this supervisor still holds its lease. */
   onUnfence(): void;
@@ -56,12 +57,12 @@ export class HostLease {
     this.#lastLanded = this.#now();
   }
 
-  /** How often it renews and sweeps: a fifth of the lease (at least 100 ms). */
+  /** How often it renews and sweeps: a tenth of the lease (at least 100 ms). */
   get periodMs(): number {
-    return Math.max(100, Math.floor(this.#options.leaseMs / 5));
+    return Math.max(100, Math.floor(this.#options.leaseMs / 10));
   }
 
-  /** Whether it is fenced now (cut off from the store for 40 % of its lease). */
+  /** Whether it is fenced now (cut off from the store for 60 % of its lease). */
   get fenced(): boolean {
     return this.#fenced;
   }

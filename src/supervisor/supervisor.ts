@@ -71,7 +71,7 @@ export interface SupervisorOptions {
   labels?: string[];
   /**
    * On a shared store: without a heartbeat for this long, the others declare this supervisor
-   * dead and rescue its tasks; cut off for 40 % of it, it ends its own tasks first.
+   * dead and rescue its tasks; cut off for 60 % of it, it ends its own tasks first.
    * @default BGT_DEAD_AFTER, else 10000
    */
   leaseMs?: number;
@@ -200,7 +200,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       );
   }, HOUSEKEEPING_MS);
   housekeeping.unref?.();
-  // On a shared store: the lease (heartbeat every fifth of it), self-fencing when cut off,
+  // On a shared store: the lease (heartbeat every tenth of it), self-fencing when cut off,
   // and the rescue of dead supervisors' tasks.
   let declaredDead = false;
   const lease = shared

@@ -303,12 +303,12 @@ describe("many hosts on one PostgreSQL store", () => {
     const json = JSON.parse(await a.ok(["show", "--json", onB[0]]));
     assert.equal(json.on, "b");
 
-    // A module task's code travels with it (pinned at submission on a shared store): b runs it
-    // after the file is gone.
+    // A module task's code travels with it (--pin bundles it at submission): b runs it after the
+    // file is gone.
     const file = join(a.home.work, "travels.ts");
     writeFileSync(file, "export default () => 'from a';\n");
     await a.ok(["group", "pause", "held"]);
-    const travels = await a.ok(["run", "-g", "held", "--on", "b", "travels.ts"]);
+    const travels = await a.ok(["run", "-g", "held", "--on", "b", "--pin", "travels.ts"]);
     rmSync(file);
     await a.ok(["group", "resume", "held"]);
     assert.equal((await a.bgt(["wait", travels])).code, 0);
@@ -400,7 +400,7 @@ describe("many hosts on one PostgreSQL store", () => {
 
     await proxy.down();
     const cutAt = Date.now();
-    // b fences itself at 40 % of its lease (1.6 s) and ends the task (SIGKILL 0.8 s later) ...
+    // b fences itself at 60 % of its lease (2.4 s) and ends the task (SIGKILL 0.8 s later) ...
     await until(() => liveProcessesInGroup(group).length === 0, 10_000);
     const endedAfter = Date.now() - cutAt;
     // ... before a may declare it dead (4 s after its last heartbeat).

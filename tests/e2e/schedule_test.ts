@@ -345,7 +345,7 @@ describe("bgt scheduling end to end", () => {
     const file = join(home.work, "versioned.ts");
     writeFileSync(file, "export default () => 'v1';");
     const pinned = ok(["run", "--pin", "--in", "1s", "versioned.ts"]);
-    const unpinned = ok(["run", "--no-pin", "--in", "1s", "versioned.ts"]);
+    const unpinned = ok(["run", "--in", "1s", "versioned.ts"]);
     writeFileSync(file, "export default () => 'v2';");
     bgt(["wait", pinned, unpinned]);
     assert.equal(JSON.parse(ok(["result", pinned])), "v1");
