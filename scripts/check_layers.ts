@@ -1,9 +1,11 @@
 /**
  * Fails when a module imports against the one-way room order of DESIGN §2.
  *
- * Rooms, top to bottom: cli, client, supervisor, ipc, schedule, runner, pool, store, config, task,
- * runtime. (ipc sits below supervisor: both the client and the supervisor speak its protocol;
- * config, the config file, sits below store: the store, the supervisor and the CLI all read it.)
+ * Rooms, top to bottom: cli, ui, client, supervisor, ipc, schedule, runner, pool, store, config,
+ * task, runtime. (ipc sits below supervisor: both the client and the supervisor speak its
+ * protocol; config, the config file, sits below store: the store, the supervisor and the CLI all
+ * read it; ui, the dashboard's server, sits above client: it acts through the Client and reads
+ * the store.)
  * A file may import its own room or any room below it, never one above.
  *
  * @example
@@ -16,6 +18,7 @@ import { join, relative, resolve } from "node:path";
 
 const ROOMS = [
   "cli",
+  "ui",
   "client",
   "supervisor",
   "ipc",

@@ -9,8 +9,7 @@
  * localTime(Date.now() + 60_000); // "2026-12-01 11:00 CET, in 1m00s"
  * ```
  */
-import type { Schedule } from "../task/schedule.ts";
-import { describeTask, shellOf, type Task, type TaskStatus } from "../task/types.ts";
+import type { TaskStatus } from "../task/types.ts";
 
 export { useColor } from "./color.ts";
 
@@ -109,108 +108,5 @@ export function truncate(text: string, max: number): string {
   return `${flat.slice(0, end)}…`;
 }
 
-/** An epoch-ms time as ISO 8601 for JSON output (null stays null). */
-export function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
-}
-
-/**
- * The stable JSON shape of a task (DESIGN §3 names, camelCase, ISO times). A list (`ls --json`)
- * passes `{ result: false }`: its tasks are read without results, so the field is left out.
- *
- * @example
- * ```ts
- * "result" in taskJson(task, { result: false }); // false
- * ```
- */
-export function taskJson(
-  task: Task,
-  options: { result?: boolean } = {},
-): Record<string, unknown> {
-  const json = _taskJson(task);
-  if (options.result === false) delete json.result;
-  return json;
-}
-
-function _taskJson(task: Task): Record<string, unknown> {
-  const spec = task.spec;
-  return {
-    id: task.id,
-    kind: task.kind,
-    ...(spec.kind === "command"
-      ? { argv: spec.argv }
-      : spec.kind === "shell"
-      ? { line: spec.line, shell: shellOf(spec) }
-      : { module: spec.module, export: spec.export, args: spec.args }),
-    name: task.name,
-    group: task.group,
-    priority: task.priority,
-    status: task.status,
-    runAt: iso(task.runAt),
-    createdAt: iso(task.createdAt),
-    startedAt: iso(task.startedAt),
-    finishedAt: iso(task.finishedAt),
-    attempt: task.attempt,
-    maxAttempts: task.maxAttempts,
-    backoffMs: task.backoffMs,
-    timeoutMs: task.timeoutMs,
-    after: task.after,
-    afterAny: task.afterAny,
-    key: task.key,
-    scheduleId: task.scheduleId,
-    cwd: task.cwd,
-    host: task.host ?? null,
-    ...(task.onHost ? { on: task.onHost } : {}),
-    ...(task.needLabels?.length ? { need: task.needLabels } : {}),
-    pid: task.pid,
-    exitCode: task.exitCode,
-    signal: task.signal,
-    result: task.result ?? null,
-    error: task.error,
-    progress: task.progress === null
-      ? null
-      : { fraction: task.progress, message: task.progressMessage },
-    meta: task.meta,
-    restart: task.restart ?? null,
-    restartDelayMs: task.restartDelayMs ?? null,
-    maxRestarts: task.maxRestarts ?? null,
-    restarts: task.restarts ?? 0,
-  };
-}
-
-/** The stable JSON shape of a schedule. */
-export function scheduleJson(schedule: Schedule): Record<string, unknown> {
-  return {
-    id: schedule.id,
-    every: schedule.every,
-    timeZone: schedule.timeZone,
-    task: describeTask({ name: schedule.template.name ?? null, spec: schedule.template.spec }),
-    overlap: schedule.overlap,
-    catchUp: schedule.catchUp,
-    startAt: iso(schedule.startAt),
-    stopAt: iso(schedule.stopAt),
-    maxRuns: schedule.maxRuns,
-    keep: schedule.keep,
-    runs: schedule.runs,
-    skipped: schedule.skipped,
-    nextAt: iso(schedule.nextAt),
-    paused: schedule.paused,
-    createdAt: iso(schedule.createdAt),
-    lastTaskId: schedule.lastTaskId,
-    lastStatus: schedule.lastStatus,
-  };
-}
-
-/** JSON text of a value; bigints become numbers or strings, typed arrays become arrays. */
-export function toJson(value: unknown, indent?: number): string {
-  return JSON.stringify(
-    value,
-    (_key, v) =>
-      typeof v === "bigint"
-        ? (Number.isSafeInteger(Number(v)) ? Number(v) : String(v))
-        : ArrayBuffer.isView(v) && !(v instanceof DataView)
-        ? Array.from(v as unknown as ArrayLike<number>)
-        : v,
-    indent,
-  );
-}
+/** The `--json` shapes live with the task model, so that the dashboard's API (src/ui) gives the same. */
+export { iso, scheduleJson, taskJson, toJson } from "../task/task_json.ts";

@@ -43,6 +43,7 @@ const COMMANDS: Record<string, Loader> = {
   daemon: load(async () => (await import("./commands/daemon.ts")).daemonCommand()),
   supervise: load(async () => (await import("./commands/supervise.ts")).superviseCommand()),
   hosts: load(async () => (await import("./commands/hosts.ts")).hostsCommand()),
+  ui: load(async () => (await import("./commands/ui.ts")).uiCommand()),
   completions: load(async () => (await import("./commands/completions.ts")).completionsCommand()),
   __complete: load(async () => (await import("./commands/completions.ts")).completeCommand()),
 };

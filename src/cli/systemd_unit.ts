@@ -22,7 +22,7 @@ export interface UnitOptions {
 /** The unit file's text. */
 export function systemdUnit(options: UnitOptions): string {
   const environment = Object.entries(options.environment ?? {}).map(([key, value]) =>
-    `Environment=${_quoted(`${key}=${value}`)}\n`
+    `Environment=${unitEscape(`${key}=${value}`, "word")}\n`
   ).join("");
   return `# bgt's supervisor as a systemd user service (README: "Running as a service").
 # Install: bgt daemon install (or copy to ~/.config/systemd/user/bgt.service), then
@@ -60,6 +60,32 @@ export const ENABLE_COMMANDS: readonly string[] = [
   "loginctl enable-linger",
 ];
 
-function _quoted(text: string): string {
-  return /[\s"\\]/.test(text) ? `"${text.replace(/["\\]/g, "\\$&")}"` : text;
+/**
+ * One word of a unit file as systemd reads it back unchanged: quoted when it holds a space or a
+ * quote, `"` and `\\` escaped, `%` (a specifier) doubled; and `$` doubled where systemd expands
+ * variables (an argument of `ExecStart=`: `"argument"`; not its command, nor `Environment=`).
+ *
+ * @example
+ * ```ts
+ * unitEscape("/opt/my bgt/bgt", "word"); // "\"/opt/my bgt/bgt\""
+ * unitEscape("BGT_HOME=/srv/100%", "word"); // "BGT_HOME=/srv/100%%"
+ * unitEscape("$HOME", "argument"); // "$$HOME"
+ * ```
+ */
+export function unitEscape(text: string, where: "word" | "argument"): string {
+  let escaped = text.replaceAll("%", "%%");
+  if (where === "argument") escaped = escaped.replaceAll("$", "$$$$");
+  return /[\s"'\\]/.test(escaped) ? `"${escaped.replace(/["\\]/g, "\\$&")}"` : escaped;
+}
+
+/**
+ * The text of `ExecStart=` that runs exactly `argv` ({@linkcode unitEscape} of each word).
+ *
+ * @example
+ * ```ts
+ * execLine(["/opt/100% bgt/bgt", "supervise"]); // "\"/opt/100%% bgt/bgt\" supervise"
+ * ```
+ */
+export function execLine(argv: readonly string[]): string {
+  return argv.map((word, i) => unitEscape(word, i === 0 ? "word" : "argument")).join(" ");
 }

@@ -15,6 +15,7 @@ import { type Command, Option } from "@commander-js/extra-typings";
 import { checkCwd, prepareTasks } from "../client/prepare_task.ts";
 import { bundleModule } from "../runtime/bundle.ts";
 import { loadConfig } from "../config/config_file.ts";
+import { type ByteSizeError, parseByteSize } from "../task/byte_size.ts";
 import { parseModuleArgs } from "../task/module_args.ts";
 import {
   DEFAULT_RESTART_DELAY_MS,
@@ -49,7 +50,7 @@ export interface TaskOptionValues {
   retries: string;
   backoff?: string;
   timeout?: string;
-  after?: string;
+  after?: string[];
   afterAny?: boolean;
   key?: string;
   onKey: string;
@@ -117,7 +118,12 @@ export function addTaskOptions<C extends Command<[string | undefined, string[]]>
     );
   if (features.dependencies) {
     command
-      .option("--after <ids>", "run after these tasks succeed (comma-separated ids, or last)")
+      .option(
+        "--after <ids>",
+        "run after these tasks succeed (comma-separated ids, or last; repeatable)",
+        collect,
+        [] as string[],
+      )
       .option("--after-any", "with --after: run whatever the outcome of the dependencies");
   }
   return command;
@@ -176,7 +182,7 @@ export async function buildTask(
     }
     spec = { ...spec, isolate: true };
   }
-  if (options.afterAny && !options.after) {
+  if (options.afterAny && !options.after?.length) {
     throw new UsageError("Cannot use --after-any without --after");
   }
   if (options.onKey !== "skip" && !options.key) {
@@ -201,9 +207,9 @@ export async function buildTask(
     timeoutMs: options.timeout === undefined
       ? null
       : parseDurationOption("--timeout", options.timeout),
-    after: options.after === undefined
-      ? []
-      : await parseTaskIds(options.after.split(",").map((w) => w.trim())),
+    after: await parseTaskIds(
+      (options.after ?? []).flatMap((ids) => ids.split(",")).map((w) => w.trim()),
+    ),
     afterAny: Boolean(options.afterAny),
     key: options.key ?? null,
     onKey: parseChoice("--on-key", options.onKey, KEY_POLICIES),
@@ -212,7 +218,7 @@ export async function buildTask(
     meta: parseEnvPairs(options.meta, "--meta"),
     retain: options.retain === undefined
       ? (loadConfig(process.env).retain ?? null)
-      : parseByteSize("--retain", options.retain),
+      : parseByteSizeOption("--retain", options.retain),
     ...(restart
       ? {
         restart,
@@ -243,44 +249,19 @@ function _restartDelay(text: string | undefined): number {
   return parseDurationOption("--restart-delay", text);
 }
 
-/** Units of {@linkcode parseByteSize}, as coreutils reads them: K = KiB, KB = 1000. */
-const BYTE_UNITS: Record<string, number> = {
-  "": 1,
-  b: 1,
-  k: 2 ** 10,
-  kib: 2 ** 10,
-  kb: 1e3,
-  m: 2 ** 20,
-  mib: 2 ** 20,
-  mb: 1e6,
-  g: 2 ** 30,
-  gib: 2 ** 30,
-  gb: 1e9,
-  t: 2 ** 40,
-  tib: 2 ** 40,
-  tb: 1e12,
-};
-
 /**
- * A byte count: `1048576`, `512KiB`, `1MiB`, `1.5MiB`, `10MB` (units are case-insensitive; K, M,
- * G, T alone are binary, as in coreutils). At least 1; a UsageError quotes a bad value.
+ * A byte-count option (`--retain 10MB`; the forms of {@linkcode parseByteSize}); a UsageError
+ * quotes a bad value.
  */
-export function parseByteSize(option: string, text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-  const unit = match ? BYTE_UNITS[match[2].toLowerCase()] : undefined;
-  if (!match || unit === undefined) {
+export function parseByteSizeOption(option: string, text: string): number {
+  try {
+    return parseByteSize(text);
+  } catch (error) {
+    const { problem, message } = error as ByteSizeError;
     throw new UsageError(
-      `Cannot parse ${option} '${text}': expected a size in bytes like 1048576, 512KiB, 1MiB or 10MB`,
+      `Cannot ${problem === "format" ? "parse" : "use"} ${option} '${text}': ${message}`,
     );
   }
-  const bytes = Number(match[1]) * unit;
-  if (!Number.isInteger(bytes)) {
-    throw new UsageError(`Cannot use ${option} '${text}': it is not a whole number of bytes`);
-  }
-  if (!Number.isSafeInteger(bytes) || bytes < 1) {
-    throw new UsageError(`Cannot use ${option} '${text}': it must be from 1 byte to 8 PiB`);
-  }
-  return bytes;
 }
 
 /** True when the target came right after a `--` (a command, whatever its name looks like). */

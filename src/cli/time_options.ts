@@ -9,7 +9,7 @@
  * await parseTimeOption("--since", "2h", { now: Date.now(), ago: true }); // 2 hours ago
  * ```
  */
-import { parseDuration } from "../schedule/duration.ts";
+import { parseDuration, parseDurationOrSeconds } from "../task/duration.ts";
 import { UsageError } from "./cli_error.ts";
 
 /**
@@ -24,7 +24,7 @@ import { UsageError } from "./cli_error.ts";
  */
 export function parseDurationOption(option: string, text: string): number {
   try {
-    return parseDuration(/^\s*(\d+(\.\d+)?|\.\d+)\s*$/.test(text) ? `${text.trim()}s` : text);
+    return parseDurationOrSeconds(text);
   } catch (error) {
     throw new UsageError(`Cannot use ${option}: ${(error as Error).message}`);
   }

@@ -48,7 +48,16 @@ import {
   type Task,
   type TaskStatus,
 } from "../task/types.ts";
+import { autostartOff, noSupervisorError } from "./autostart.ts";
 import { checkSupervisorHome } from "./check_supervisor_home.ts";
+import {
+  controlElsewhere,
+  forgetElsewhere,
+  homesElsewhere,
+  ranElsewhere,
+  runsElsewhere,
+} from "./control_elsewhere.ts";
+import { OutputMirror, removeMirrors } from "./output_mirror.ts";
 import { prepareTasks } from "./prepare_task.ts";
 import { liveSupervisor, superviseBeforeRead, wakeSupervisor } from "./wake_supervisor.ts";
 import { whyWaiting } from "./why_waiting.ts";
@@ -69,6 +78,8 @@ export interface SubmitOptions {
 export class Client {
   readonly home: BgtHome;
   #store: TaskStore;
+  /** Copies of the output of tasks that ran elsewhere (a shared store), by id. */
+  #mirrors = new Map<number, OutputMirror>();
 
   private constructor(home: BgtHome, store: TaskStore) {
     this.home = home;
@@ -243,10 +254,42 @@ export class Client {
     return group;
   }
 
-  /** The paths of a task's streams (throws TaskNotFoundError for an unknown id). */
+  /**
+   * The paths of a task's streams (throws TaskNotFoundError for an unknown id). For a task that
+   * ran under a supervisor of another home on a shared store, a local copy of the output it
+   * shipped there, brought up to date now.
+   */
   async files(id: number): Promise<TaskFiles> {
-    await this.get(id);
-    return taskFiles(this.home.logs, id);
+    const task = await this.get(id);
+    if (!ranElsewhere(this.#store, this.home, task)) return taskFiles(this.home.logs, id);
+    let mirror = this.#mirrors.get(id);
+    if (!mirror) this.#mirrors.set(id, mirror = new OutputMirror(this.#store.output!, id));
+    await mirror.sync();
+    return mirror.files;
+  }
+
+  /** Whether the store is shared by several homes (PostgreSQL): tasks may run elsewhere. */
+  get sharesStore(): boolean {
+    return this.#store.output !== undefined;
+  }
+
+  /**
+   * Where a task's streams are read here as files() last said: the copy of a task that ran
+   * elsewhere once files() made one, else this home's own files (no store read).
+   */
+  filesSeen(id: number): TaskFiles {
+    return this.#mirrors.get(id)?.files ?? taskFiles(this.home.logs, id);
+  }
+
+  /**
+   * Brings the local copy of a task's output up to date when it ran elsewhere (see files());
+   * false when its files are this home's own (nothing to do).
+   */
+  async refreshOutput(id: number): Promise<boolean> {
+    const mirror = this.#mirrors.get(id);
+    if (!mirror) return false;
+    await mirror.sync();
+    return true;
   }
 
   /** Path of one of a task's streams. */
@@ -289,6 +332,10 @@ export class Client {
     if (task.status !== "running" && task.status !== "paused") {
       throw new TaskStateError(`Cannot send to task ${id}: it is ${task.status}, not running`);
     }
+    if (runsElsewhere(this.#store, this.home, task)) {
+      await _sendElsewhere(this.#store, task, input, options);
+      return;
+    }
     const stdin = await openTaskStdin(taskFiles(this.home.logs, id), {
       id,
       signal: options.signal,
@@ -316,8 +363,42 @@ export class Client {
    */
   async kill(id: number, signal = "SIGTERM"): Promise<{ already?: TaskStatus }> {
     await this.get(id);
-    await this.start();
+    const off = await this.#startUnlessOff();
+    if (off) return await this.#cancelInStore(id, signal, off);
     return await this.#control(id, signal);
+  }
+
+  /**
+   * Throws SupervisorUnavailableError (and does nothing) when no supervisor runs and none may
+   * start (BGT_NO_AUTOSTART=1, `autostart = false`): for a command that needs one, before it acts.
+   */
+  async requireSupervisor(): Promise<void> {
+    const off = await this.#startUnlessOff();
+    if (off) throw noSupervisorError(this.home, off);
+  }
+
+  /**
+   * Starts the supervisor if none runs; when none runs and none may start, returns why (and
+   * starts nothing) instead of throwing.
+   */
+  async #startUnlessOff(): Promise<string | undefined> {
+    const off = autostartOff(process.env);
+    if (off && !(await this.status())) return off;
+    await this.start();
+    return undefined;
+  }
+
+  /**
+   * A kill with no supervisor to ask (and none may start): a task that has not started is
+   * canceled in the store, as `bgt rm` removes it; a running one cannot be signalled.
+   */
+  async #cancelInStore(id: number, signal: string, off: string): Promise<{ already?: TaskStatus }> {
+    if (!["SIGSTOP", "SIGTSTP", "SIGCONT"].includes(signal)) {
+      if ((await this.#store.cancel([id])).length) return {};
+      const task = await this.get(id);
+      if (isTerminal(task.status)) return { already: task.status };
+    }
+    throw noSupervisorError(this.home, off);
   }
 
   /**
@@ -353,20 +434,33 @@ export class Client {
 
   /** One kill request; a task the supervisor says has already ended or is in the asked state. */
   async #control(id: number, signal: string): Promise<{ already?: TaskStatus }> {
+    const verb = signal === "SIGSTOP" ? "pause" : signal === "SIGCONT" ? "resume" : "kill";
+    for (let tries = 1;; tries++) {
+      const task = await this.get(id);
+      if (!runsElsewhere(this.#store, this.home, task)) break;
+      try {
+        return await controlElsewhere(this.#store, task, { kind: "signal", signal }, verb);
+      } catch (error) {
+        // The owner no longer ran it: it ended, or another supervisor took it meanwhile (then
+        // ask that one, once).
+        if (tries > 1 || (error as { code?: string }).code !== "TASK_STATE") throw error;
+        if ((await this.get(id)).owner === task.owner) throw error;
+      }
+    }
     const response = await this.#request({ v: PROTOCOL_VERSION, type: "kill", id, signal });
     return response.type === "killed" && response.already ? { already: response.already } : {};
   }
 
   async #controlEach(ids: readonly number[], signal: string): Promise<ControlResult[]> {
     if (!ids.length) return [];
-    await this.start();
+    const off = await this.#startUnlessOff();
     const results: ControlResult[] = [];
     // A few requests at a time: each is one connection to the supervisor.
     for (let i = 0; i < ids.length; i += 16) {
       results.push(
         ...await Promise.all(
           ids.slice(i, i + 16).map((id) =>
-            this.#control(id, signal).then(
+            (off ? this.#cancelInStore(id, signal, off) : this.#control(id, signal)).then(
               (outcome): ControlResult => ({ id, ok: true, ...outcome }),
               (error): ControlResult => ({ id, ok: false, error: _asError(error) }),
             )
@@ -445,10 +539,14 @@ export class Client {
     const ids = await this.#store.finishedIds(filter);
     const removed: number[] = [];
     for (let i = 0; i < ids.length; i += 500) {
-      for (const id of (await this.#store.remove(ids.slice(i, i + 500))).removed) {
+      const batch = ids.slice(i, i + 500);
+      const elsewhere = await homesElsewhere(this.#store, this.home, batch);
+      const done = (await this.#store.remove(batch)).removed;
+      for (const id of done) {
         removeTaskFiles(taskFiles(this.home.logs, id));
         removed.push(id);
       }
+      await this.#forgetElsewhere(elsewhere, done);
     }
     return removed;
   }
@@ -474,12 +572,15 @@ export class Client {
   ): Promise<ControlResult[]> {
     const results = new Map<number, ControlResult>();
     let pending = [...new Set(ids)];
+    // Tasks that ran under another home (a shared store): its supervisor deletes their files.
+    const elsewhere = await homesElsewhere(this.#store, this.home, pending);
     for (let round = 0; pending.length && round < 3; round++) {
       const { removed, running, missing } = await this.#store.remove(pending);
       for (const id of removed) {
         removeTaskFiles(taskFiles(this.home.logs, id));
         results.set(id, { id, ok: true });
       }
+      await this.#forgetElsewhere(elsewhere, removed);
       for (const id of missing) {
         // Gone after our kill: someone else removed it, which is what was asked.
         results.set(
@@ -547,9 +648,28 @@ export class Client {
     return { applied: false, notApplied };
   }
 
+  /**
+   * Forgets the global limit kept in the store (`bgt parallel --reset`): the next supervisor
+   * takes BGT_PARALLEL, the config file's `parallel` or the cores; a running one keeps its limit.
+   *
+   * @example
+   * ```ts
+   * await bgt.resetParallel();
+   * ```
+   */
+  async resetParallel(): Promise<void> {
+    await this.#store.setSetting("parallel", null);
+  }
+
   /** The settings kept in the store (`bgt parallel N` → `{ parallel: "5" }`). */
   async storedSettings(): Promise<Record<string, string>> {
     return await this.#store.settings();
+  }
+
+  /** Tells other homes' supervisors to delete removed tasks' files (best effort: logged nowhere). */
+  async #forgetElsewhere(homes: Map<number, string>, removed: readonly number[]): Promise<void> {
+    if (!homes.size) return;
+    await forgetElsewhere(this.#store, homes, removed).catch(() => {});
   }
 
   /** The running supervisor's status, or undefined when none runs (none is started). */
@@ -656,6 +776,7 @@ export class Client {
 
   /** Closes the store. */
   async close(): Promise<void> {
+    if (this.#mirrors.size) removeMirrors();
     await this.#store.close();
   }
 }
@@ -685,4 +806,26 @@ export class ScheduleNotFoundError extends Error {
 /** Opens a client on the default home (or `env.BGT_HOME`). */
 export function connect(options: ConnectOptions = {}): Promise<Client> {
   return Client.open(options);
+}
+
+/** Most bytes of one send request (a bigger input goes in several, in order). */
+const SEND_CHUNK = 256 * 1024;
+
+/** Sends input to a task another supervisor runs: one request per chunk, each answered first. */
+async function _sendElsewhere(
+  store: TaskStore,
+  task: Task,
+  input: Uint8Array | AsyncIterable<Uint8Array>,
+  options: { eof?: boolean; signal?: AbortSignal },
+): Promise<void> {
+  const send = (data: Uint8Array, eof: boolean) =>
+    controlElsewhere(store, task, { kind: "send", data, eof }, "send to");
+  // Each chunk as it comes (an interactive input is not held back), split where it is big.
+  for await (const chunk of input instanceof Uint8Array ? [input] : input) {
+    for (let at = 0; at < chunk.length; at += SEND_CHUNK) {
+      options.signal?.throwIfAborted();
+      await send(chunk.subarray(at, at + SEND_CHUNK), false);
+    }
+  }
+  if (options.eof) await send(new Uint8Array(), true);
 }

@@ -16,7 +16,6 @@ import {
   streamSize,
   streamStart,
   type TaskFiles,
-  taskFiles,
   watchTaskDir,
 } from "../store/task_files.ts";
 import { isTerminal, type Task } from "../task/types.ts";
@@ -51,7 +50,13 @@ export async function followStreams(
   options: FollowOptions = {},
 ): Promise<Task> {
   const now = await client.get(id); // throws TaskNotFoundError for an unknown id
-  const files = taskFiles(client.home.logs, id);
+  // A task that runs elsewhere (a shared store) is read from the copy of what it shipped; one
+  // that has not started yet is looked at again (at most each second) until it has a home.
+  let files = await client.files(id);
+  let remote = await client.refreshOutput(id);
+  let placing = client.sharesStore && _waiting(now);
+  let placedAt = Date.now();
+  let watcher: { close(): void } | undefined;
   const offsets = new Map(streams.map((stream) => [stream, options.from?.[stream] ?? 0]));
   /** Since when each stream's unfinished last line has been held back. */
   const heldSince = new Map<StreamName, number>();
@@ -59,6 +64,18 @@ export async function followStreams(
   let holding = false;
   const drain = async (final: boolean) => {
     holding = false;
+    if (placing && (final || Date.now() - placedAt >= 1000)) {
+      placedAt = Date.now();
+      const task = await client.get(id);
+      if (!_waiting(task)) {
+        placing = false;
+        files = await client.files(id);
+        remote = await client.refreshOutput(id);
+        watcher?.close();
+        watcher = undefined;
+      }
+    }
+    if (remote) await client.refreshOutput(id);
     for (const stream of streams) {
       const end = streamSize(files[stream]);
       for (;;) {
@@ -92,19 +109,22 @@ export async function followStreams(
     return task;
   });
   let wakeUp = () => {};
-  let watcher: { close(): void } | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     while (!finished) {
       await drain(false);
-      watcher ??= watchTaskDir(files.dir, () => wakeUp());
+      if (!remote) watcher ??= watchTaskDir(files.dir, () => wakeUp());
       await Promise.race([
         ended,
         new Promise<void>((resolve) => {
           wakeUp = resolve;
           // Without a directory watch (not created yet, or unsupported), look again soon; a
           // held-back line is looked at again when its time is up.
-          timer = setTimeout(resolve, holding ? holdMs : watcher ? 1000 : 100);
+          // The copy of a task elsewhere is looked at as often as it is shipped.
+          timer = setTimeout(
+            resolve,
+            holding ? holdMs : remote ? SHIPPED_EVERY_MS : watcher ? 1000 : 100,
+          );
         }),
       ]);
       clearTimeout(timer);
@@ -115,6 +135,14 @@ export async function followStreams(
   }
   await drain(true);
   return await ended;
+}
+
+/** How often output shipped from another host is looked for (its shipper's period). */
+const SHIPPED_EVERY_MS = 250;
+
+/** Whether the task has not started (its host is not known yet). */
+function _waiting(task: Task): boolean {
+  return task.status === "queued" || task.status === "scheduled" || task.status === "blocked";
 }
 
 /** Most bytes read from a stream at once. */

@@ -13,7 +13,7 @@
  * ```
  */
 import { RUNNING } from "../task/statuses.ts";
-import { type StreamName, streamSize, taskFiles, watchTaskDir } from "../store/task_files.ts";
+import { type StreamName, streamSize, watchTaskDir } from "../store/task_files.ts";
 import type { Task } from "../task/types.ts";
 import type { Client } from "./client.ts";
 import { followStreams } from "./follow_streams.ts";
@@ -55,7 +55,11 @@ export async function followTasks(
       for (const task of await client.list({ status: [...RUNNING], limit: 10_000 })) {
         if (followed.has(task.id)) continue;
         followed.add(task.id);
-        const files = taskFiles(client.home.logs, task.id);
+        // A task running on another host (a shared store): the copy of what it shipped.
+        let files = client.filesSeen(task.id);
+        try {
+          files = await client.files(task.id);
+        } catch { /* removed meanwhile: followStreams says so */ }
         const from = Object.fromEntries(
           options.streams.map((stream) => [
             stream,

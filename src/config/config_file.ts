@@ -23,7 +23,9 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { parse, TomlError } from "smol-toml";
-import { lineOfKey, parseBytes, parseDurationMs } from "./_config_values.ts";
+import { parseByteSize } from "../task/byte_size.ts";
+import { parseDurationOrSeconds } from "../task/duration.ts";
+import { lineOfKey } from "./_config_values.ts";
 
 /** What the config file holds, in the names code uses (TOML's snake_case keys turned camelCase). */
 export interface BgtConfig {
@@ -163,20 +165,18 @@ function _validate(raw: Record<string, unknown>, fail: Fail): BgtConfig {
         config.parallel = value as number;
         break;
       case "kill_grace": {
-        const ms = typeof value === "number"
-          ? (value >= 0 && Number.isFinite(value) ? Math.round(value * 1000) : undefined)
-          : typeof value === "string"
-          ? parseDurationMs(value)
+        // Read as `bgt supervise --kill-grace` reads it: a bare number is seconds.
+        const ms = typeof value === "number" || typeof value === "string"
+          ? _orUndefined(() => parseDurationOrSeconds(String(value)))
           : undefined;
-        if (ms === undefined) bad(`a duration like "10s" or a number of seconds`);
+        if (ms === undefined) bad(`a duration like "10s" or a number of seconds above 0`);
         config.killGrace = ms;
         break;
       }
       case "retain": {
-        const bytes = typeof value === "number"
-          ? (Number.isSafeInteger(value) && value >= 1 ? value : undefined)
-          : typeof value === "string"
-          ? parseBytes(value)
+        // Read as `--retain` reads it.
+        const bytes = typeof value === "number" || typeof value === "string"
+          ? _orUndefined(() => parseByteSize(String(value)))
           : undefined;
         if (bytes === undefined) bad(`a size like "10MB", "512KiB" or a number of bytes`);
         config.retain = bytes;
@@ -217,6 +217,15 @@ function _validate(raw: Record<string, unknown>, fail: Fail): BgtConfig {
     }
   }
   return config;
+}
+
+/** What `read` returns, or undefined when it throws (a bad value, said by the caller). */
+function _orUndefined<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
 }
 
 function _retention(table: Record<string, unknown>, fail: Fail): { days?: number; count?: number } {

@@ -20,7 +20,7 @@ export function validateRequest(value: unknown): Request {
     throw new ProtocolError(
       `Cannot handle request: protocol version ${
         String(request.v)
-      }, this supervisor speaks ${PROTOCOL_VERSION}; restart it with 'bgt daemon restart'`,
+      }, this supervisor speaks ${PROTOCOL_VERSION}; restart it with 'bgt daemon restart' (or 'systemctl --user restart bgt' when systemd runs it)`,
     );
   }
   if (!REQUEST_TYPES.includes(request.type as never)) {

@@ -11,7 +11,8 @@ import { readFileSync } from "node:fs";
 import { fsPath } from "./raw_bytes.ts";
 import { extname } from "node:path";
 
-const LOADERS: Record<string, "ts" | "tsx" | "js" | "jsx"> = {
+/** Bun's transpiler loader for each module file extension (its runtime plugin's too). */
+export const LOADERS: Record<string, "ts" | "tsx" | "js" | "jsx"> = {
   ".ts": "ts",
   ".mts": "ts",
   ".cts": "ts",

@@ -15,20 +15,10 @@
  */
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
+import { LOADERS } from "./module_exports.ts";
 import { bytesToText, hasRawBytes } from "./raw_bytes.ts";
 
 const STAND_IN = /\.bgt-raw-([0-9a-f]+)(\.[A-Za-z]+)?$/;
-const LOADERS: Record<string, string> = {
-  ".ts": "ts",
-  ".mts": "ts",
-  ".cts": "ts",
-  ".tsx": "tsx",
-  ".js": "js",
-  ".mjs": "js",
-  ".cjs": "js",
-  ".jsx": "jsx",
-};
-
 /** The `file:` URL of the stand-in for the module file at `path` (its exact bytes). */
 export function rawModuleUrl(path: Uint8Array): string {
   const slash = path.lastIndexOf(0x2f);

@@ -11,8 +11,8 @@
  * ```
  */
 import { Cron } from "croner";
-import { _quote } from "./_quote.ts";
-import { ScheduleError } from "./errors.ts";
+import { quoteInput } from "../task/quote_input.ts";
+import { ScheduleError } from "../task/errors.ts";
 
 interface _Field {
   name: string;
@@ -49,7 +49,7 @@ const jobs = new Map<string, Cron>();
  */
 export function checkCronPattern(pattern: string): string {
   const fail = (reason: string) =>
-    new ScheduleError(`Invalid cron pattern ${_quote(pattern)}: ${reason}`);
+    new ScheduleError(`Invalid cron pattern ${quoteInput(pattern)}: ${reason}`);
   const fields = pattern.trim().split(/\s+/).filter((field) => field !== "");
   if (fields.length !== 5 && fields.length !== 6) {
     throw fail(
@@ -101,15 +101,17 @@ function _fieldProblem(field: string, index: number, layout: _Field[]): string |
   const outOfRange = _outOfRangeValue(field, min, max);
   if (outOfRange !== null) {
     return field === outOfRange
-      ? `${name} field ${_quote(field)} is out of range ${min}-${max}`
-      : `${name} field ${_quote(field)}: ${outOfRange} is out of range ${min}-${max}`;
+      ? `${name} field ${quoteInput(field)} is out of range ${min}-${max}`
+      : `${name} field ${quoteInput(field)}: ${outOfRange} is out of range ${min}-${max}`;
   }
   const alone = layout.map((_, i) => i === index ? field : "*").join(" ");
   try {
     new Cron(alone, { mode: "5-or-6-parts" });
     return null;
   } catch (error) {
-    return `${name} field ${_quote(field)} is not valid (${_cronerReason(error)}; ${FIELD_HINT})`;
+    return `${name} field ${quoteInput(field)} is not valid (${
+      _cronerReason(error)
+    }; ${FIELD_HINT})`;
   }
 }
 

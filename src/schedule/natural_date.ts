@@ -10,8 +10,8 @@
  * ```
  */
 import { parse as chronoParse } from "chrono-node/en";
-import { _quote } from "./_quote.ts";
-import { ScheduleError } from "./errors.ts";
+import { quoteInput } from "../task/quote_input.ts";
+import { ScheduleError } from "../task/errors.ts";
 import { _asUtc, type WallClock, wallClockOf, wallClockProblem } from "./wall_clock.ts";
 import { zonedWallClockToEpoch } from "./zoned_wall_clock_to_epoch.ts";
 
@@ -46,12 +46,15 @@ export interface NaturalDateOptions {
  * ```
  */
 export function readNaturalDate(text: string, options: NaturalDateOptions): number {
-  const fail = (reason: string) => new ScheduleError(`Cannot read date ${_quote(text)}: ${reason}`);
+  const fail = (reason: string) =>
+    new ScheduleError(`Cannot read date ${quoteInput(text)}: ${reason}`);
   const wallNow = wallClockOf(options.now, options.timeZone);
   const results = chronoParse(text, _processLocalDate(wallNow), { forwardDate: true });
-  if (results.length === 0) throw fail(`${_quote(text.trim())} is not understood (${DATE_HINT})`);
+  if (results.length === 0) {
+    throw fail(`${quoteInput(text.trim())} is not understood (${DATE_HINT})`);
+  }
   if (results.length > 1) {
-    const parts = results.map((result) => _quote(result.text)).join(", ");
+    const parts = results.map((result) => quoteInput(result.text)).join(", ");
     throw fail(`it names more than one time (${parts}); give one`);
   }
   const [result] = results;
@@ -63,11 +66,11 @@ export function readNaturalDate(text: string, options: NaturalDateOptions): numb
     const verb = leftovers.length === 1 ? "is" : "are";
     throw fail(
       `${
-        leftovers.map((part) => _quote(part)).join(" and ")
+        leftovers.map((part) => quoteInput(part)).join(" and ")
       } ${verb} not understood (${DATE_HINT})`,
     );
   }
-  if (result.end) throw fail(`${_quote(result.text)} is a range, not one time; give its start`);
+  if (result.end) throw fail(`${quoteInput(result.text)} is a range, not one time; give its start`);
 
   const start = result.start;
   const wall: WallClock = {

@@ -11,7 +11,7 @@
 import type { CatchUpPolicy, NewSchedule, OverlapPolicy } from "../task/schedule.ts";
 import type { NewTask } from "../task/types.ts";
 import { validateTask } from "../task/validate_task.ts";
-import { ScheduleError } from "./errors.ts";
+import { ScheduleError } from "../task/errors.ts";
 import { nextFiring, parseRecurrence, type Recurrence } from "./recurrence.ts";
 
 /** What a user asks for with `bgt every`. */

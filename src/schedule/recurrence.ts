@@ -10,10 +10,10 @@
  * describeRecurrence(rec); // "cron '0 0 * * *' (Europe/Berlin)"
  * ```
  */
-import { _quote } from "./_quote.ts";
+import { quoteInput } from "../task/quote_input.ts";
 import { checkCronPattern, cronJob } from "./cron_pattern.ts";
-import { formatDuration, parseDuration } from "./duration.ts";
-import { ScheduleError } from "./errors.ts";
+import { formatDuration, parseDuration } from "../task/duration.ts";
+import { ScheduleError } from "../task/errors.ts";
 import { checkTimeZone } from "./time_zone.ts";
 
 /**
@@ -96,7 +96,7 @@ export function parseRecurrence(spec: string, options: RecurrenceOptions = {}): 
   const timeZone = options.timeZone === undefined ? null : checkTimeZone(options.timeZone);
   const trimmed = spec.trim();
   if (trimmed === "") {
-    throw new ScheduleError(`Invalid schedule ${_quote(spec)}: it is empty; ${SPEC_HINT}`);
+    throw new ScheduleError(`Invalid schedule ${quoteInput(spec)}: it is empty; ${SPEC_HINT}`);
   }
 
   const nickname = CRON_NICKNAMES[trimmed.toLowerCase()];
@@ -108,7 +108,7 @@ export function parseRecurrence(spec: string, options: RecurrenceOptions = {}): 
     if (typeof duration === "number") {
       if (duration < MIN_INTERVAL_MS) {
         throw new ScheduleError(
-          `Invalid schedule ${_quote(spec)}: an interval must be at least ${
+          `Invalid schedule ${quoteInput(spec)}: an interval must be at least ${
             formatDuration(MIN_INTERVAL_MS)
           }`,
         );
@@ -118,7 +118,7 @@ export function parseRecurrence(spec: string, options: RecurrenceOptions = {}): 
     // Fewer than 5 fields and no cron character: a duration gone wrong, or nothing known.
     if (fieldCount < 5 && /^[-+.\d]/.test(trimmed)) throw duration;
     if (fieldCount < 3) {
-      throw new ScheduleError(`Invalid schedule ${_quote(spec)}: not understood; ${SPEC_HINT}`);
+      throw new ScheduleError(`Invalid schedule ${quoteInput(spec)}: not understood; ${SPEC_HINT}`);
     }
   }
   return { kind: "cron", pattern: checkCronPattern(trimmed), timeZone, text: spec };
@@ -150,7 +150,7 @@ export function nextFiring(rec: Recurrence, after: number, anchor: number): numb
   const next = _nextCronRun(rec, after);
   if (next === null) {
     throw new ScheduleError(
-      `Cron pattern ${_quote(rec.pattern)} has no run after ${new Date(after).toISOString()}`,
+      `Cron pattern ${quoteInput(rec.pattern)} has no run after ${new Date(after).toISOString()}`,
     );
   }
   return next;

@@ -7,8 +7,8 @@
  * systemTimeZone(); // e.g. "UTC"
  * ```
  */
-import { _quote } from "./_quote.ts";
-import { ScheduleError } from "./errors.ts";
+import { quoteInput } from "../task/quote_input.ts";
+import { ScheduleError } from "../task/errors.ts";
 
 const canonicalNames = new Map<string, string>();
 
@@ -40,7 +40,7 @@ export function checkTimeZone(name: string): string {
     const suggestion = _closestZone(name);
     const hint = suggestion ? `; did you mean ${suggestion}?` : "";
     throw new ScheduleError(
-      `Unknown time zone ${_quote(name)} (use an IANA name such as Europe/Berlin${hint})`,
+      `Unknown time zone ${quoteInput(name)} (use an IANA name such as Europe/Berlin${hint})`,
     );
   }
   canonicalNames.set(name, canonical);

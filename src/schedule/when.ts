@@ -9,9 +9,9 @@
  * parseAt("2026-12-31 23:59", { now, timeZone: "Europe/Berlin" }); // Date.UTC(2026, 11, 31, 22, 59)
  * ```
  */
-import { _quote } from "./_quote.ts";
-import { parseDuration } from "./duration.ts";
-import { ScheduleError } from "./errors.ts";
+import { quoteInput } from "../task/quote_input.ts";
+import { parseDuration } from "../task/duration.ts";
+import { ScheduleError } from "../task/errors.ts";
 import { DATE_HINT, readNaturalDate } from "./natural_date.ts";
 import { checkTimeZone, systemTimeZone } from "./time_zone.ts";
 import { _asUtc, type WallClock, wallClockProblem } from "./wall_clock.ts";
@@ -74,7 +74,7 @@ export function parseAt(text: string, options: WhenOptions): number {
   const timeZone = checkTimeZone(options.timeZone ?? systemTimeZone());
   const trimmed = text.trim();
   if (trimmed === "") {
-    throw new ScheduleError(`Cannot read date ${_quote(text)}: it is empty (${DATE_HINT})`);
+    throw new ScheduleError(`Cannot read date ${quoteInput(text)}: it is empty (${DATE_HINT})`);
   }
 
   const iso = ISO_DATE_TIME.exec(trimmed);
@@ -116,7 +116,7 @@ function _readIso(text: string, match: RegExpExecArray, timeZone: string): numbe
     millisecond: Number((fraction ?? "").slice(0, 3).padEnd(3, "0")),
   };
   const problem = wallClockProblem(wall);
-  if (problem) throw new ScheduleError(`Cannot read date ${_quote(text)}: ${problem}`);
+  if (problem) throw new ScheduleError(`Cannot read date ${quoteInput(text)}: ${problem}`);
   if (offset === undefined) return zonedWallClockToEpoch(wall, timeZone);
   return _asUtc(wall) - _offsetMs(text, offset);
 }
@@ -129,8 +129,8 @@ function _offsetMs(text: string, offset: string): number {
   const minutes = Number(digits.slice(2) || 0);
   if (hours > 23 || minutes > 59) {
     throw new ScheduleError(
-      `Cannot read date ${_quote(text)}: offset ${
-        _quote(offset)
+      `Cannot read date ${quoteInput(text)}: offset ${
+        quoteInput(offset)
       } is out of range (-23:59 to +23:59)`,
     );
   }

@@ -17,7 +17,7 @@ import type { SqlValue } from "../runtime/sqlite.ts";
 import { type ClaimCandidate, groupRoom, pickClaims } from "../task/claims.ts";
 import { encode } from "../task/codec.ts";
 import type { TaskEvent } from "../task/events.ts";
-import { DUE, ENDED, inSet, RUNNING, sqlSet } from "../task/statuses.ts";
+import { ACTIVE, DUE, ENDED, inSet, RUNNING, sqlSet } from "../task/statuses.ts";
 import {
   type Attempt,
   type NewTask,
@@ -31,6 +31,7 @@ import {
   ATTEMPT_COLUMNS,
   DEFAULT_LEASE_MS,
   hostInfo,
+  likeEscape,
   runEnded,
   runEndedAt,
   SORT_COLUMNS,
@@ -55,8 +56,10 @@ import {
 import type {
   ClaimRoom,
   GroupSetting,
+  GroupStatusCount,
   HostInfo,
   ListFilter,
+  MinuteTally,
   RemoveResult,
   RescueResult,
   RunEnd,
@@ -136,6 +139,26 @@ export class SqliteTaskStore implements TaskStore {
       .prepare("SELECT status, count(*) AS n FROM tasks GROUP BY status")
       .all<{ status: TaskStatus; n: number }>();
     return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  }
+
+  async countsByGroup(finishedSince: number): Promise<GroupStatusCount[]> {
+    return this.#db.prepare(
+      `SELECT grp AS "group", status, count(*) AS count FROM tasks
+       WHERE status IN ${sqlSet(ACTIVE)} GROUP BY grp, status
+       UNION ALL
+       SELECT grp, status, count(*) FROM tasks INDEXED BY tasks_created
+       WHERE created_at >= ? AND status IN ${sqlSet(ENDED)} GROUP BY grp, status`,
+    ).all<GroupStatusCount>(finishedSince);
+  }
+
+  async endsPerMinute(since: number): Promise<MinuteTally[]> {
+    return this.#db.prepare(
+      `SELECT (at / 60000) * 60000 AS minute,
+         sum(kind = 'succeeded') AS succeeded,
+         sum(kind IN ('failed', 'timed_out', 'lost')) AS failed
+       FROM events WHERE at >= ? AND kind IN ('succeeded', 'failed', 'timed_out', 'lost')
+       GROUP BY minute ORDER BY minute`,
+    ).all<MinuteTally>(since);
   }
 
   async events(
@@ -300,7 +323,7 @@ export class SqliteTaskStore implements TaskStore {
     const row = this.#db
       .prepare(
         `SELECT attempt, max_attempts, backoff_ms, started_at, run_at, pid, paused_at, paused_ms,
-           restart_policy, restart_delay_ms, max_restarts, restarts, restart_streak
+           restart_policy, restart_delay_ms, max_restarts, restarts, restart_streak, stop_reason
          FROM tasks WHERE id = ? AND owner = ? AND attempt = ? AND status IN ${sqlSet(RUNNING)}`,
       )
       .get<
@@ -319,6 +342,7 @@ export class SqliteTaskStore implements TaskStore {
           | "max_restarts"
           | "restarts"
           | "restart_streak"
+          | "stop_reason"
         >
       >(id, owner, attempt);
     if (!row) return false;
@@ -481,7 +505,8 @@ export class SqliteTaskStore implements TaskStore {
            restart_streak = 0,
            finished_at = NULL, exit_code = NULL, signal = NULL, result = NULL, error = NULL,
            pid = NULL, progress = NULL, progress_message = NULL
-         WHERE id = ? AND status IN (SELECT value FROM json_each(?))
+         WHERE id = ? AND (status IN (SELECT value FROM json_each(?))
+           OR (status = 'queued' AND restart_policy IS NOT NULL AND restarts > 0))
          RETURNING ${TASK_COLUMNS}`,
       ).get<TaskRow>(now, id, JSON.stringify(ENDED));
       if (!row) return undefined;
@@ -496,12 +521,17 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async finishedIds(
-    filter: { before?: number; status?: TaskStatus[]; group?: string },
+    filter: { before?: number; status?: TaskStatus[]; group?: string; unneeded?: boolean },
   ): Promise<number[]> {
     const statuses = filter.status?.length ? filter.status : ENDED;
+    const unneeded = filter.unneeded
+      ? `AND NOT EXISTS (SELECT 1 FROM dependencies d JOIN tasks w ON w.id = d.task_id
+           WHERE d.dep_id = tasks.id AND w.status NOT IN ${sqlSet(ENDED)})`
+      : "";
     return this.#db.prepare(
       `SELECT id FROM tasks WHERE status IN (SELECT value FROM json_each(?))
-         AND finished_at IS NOT NULL AND finished_at < ? AND (? IS NULL OR grp = ?) ORDER BY id`,
+         AND finished_at IS NOT NULL AND finished_at < ? AND (? IS NULL OR grp = ?) ${unneeded}
+       ORDER BY id`,
     ).all<{ id: number }>(
       JSON.stringify(statuses),
       filter.before ?? Number.MAX_SAFE_INTEGER,
@@ -627,7 +657,7 @@ export class SqliteTaskStore implements TaskStore {
     const rows = this.#db.prepare(
       `SELECT ${SUPERVISOR_COLUMNS}, (SELECT count(*) FROM tasks t WHERE t.owner = s.owner
          AND t.status IN ${sqlSet(RUNNING)}) AS used
-       FROM supervisors s ORDER BY started_at, owner`,
+       FROM supervisors s ORDER BY host, started_at, owner`,
     ).all<Record<string, SqlValue>>();
     return rows.map((row) => hostInfo(toSupervisor(row), Number(row.used), now));
   }
@@ -697,11 +727,19 @@ function _whereOf(filter: ListFilter): { where: string; params: SqlValue[] } {
     [filter.name, "name GLOB ?"],
     [filter.since, "created_at >= ?"],
     [filter.until, "created_at < ?"],
+    [filter.beforeId, "id < ?"],
+    [filter.afterId, "id > ?"],
   ];
   for (const [value, clause] of simple) {
     if (value === undefined) continue;
     where.push(clause);
     params.push(value);
+  }
+  if (filter.search) {
+    // The spec is MessagePack: its strings (argv, line, module) are in it as UTF-8 bytes.
+    where.push("(id = ? OR name LIKE ? ESCAPE '\\' OR instr(spec, CAST(? AS BLOB)) > 0)");
+    const text = filter.search;
+    params.push(/^\d+$/.test(text) ? Number(text) : -1, `%${likeEscape(text)}%`, text);
   }
   for (const [key, value] of Object.entries(filter.meta ?? {})) {
     // Text values compare as they are; numbers, booleans and objects as their JSON text.

@@ -117,7 +117,9 @@ export function runEnded(
       maxAttempts: row.max_attempts,
       backoffMs: row.backoff_ms,
       runAt: row.run_at,
-      restart: row.restart_policy
+      // A kill stops a restart policy for good, however the run ended (a service may exit 0
+      // on SIGTERM) and whichever supervisor stores the end (one restarted since the kill).
+      restart: row.restart_policy && row.stop_reason !== "kill"
         ? {
           restart: row.restart_policy as RestartPolicy,
           restartDelayMs: Number(row.restart_delay_ms ?? DEFAULT_RESTART_DELAY_MS),
@@ -251,4 +253,16 @@ export function hostInfo(record: SupervisorRecord, used: number, now: number): H
     draining: record.draining ?? false,
     home: record.home,
   };
+}
+
+/**
+ * Text for a LIKE pattern with `\` as its escape: `%`, `_` and `\` match themselves.
+ *
+ * @example
+ * ```ts
+ * likeEscape("50%_off"); // "50\\%\\_off"
+ * ```
+ */
+export function likeEscape(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
 }

@@ -11,6 +11,7 @@
  */
 import type { FiringRecord, NewSchedule, Schedule } from "../task/schedule.ts";
 import type { TaskEvent } from "../task/events.ts";
+import type { ControlStore, OutputStore } from "./shared_io.ts";
 import type {
   Attempt,
   NewTask,
@@ -38,6 +39,12 @@ export interface ListFilter {
   since?: number;
   /** Only tasks created before this time (epoch ms). */
   until?: number;
+  /** Only ids below this one (keyset pagination of an id-ordered list: the last id of a page). */
+  beforeId?: number;
+  /** Only ids above this one (keyset pagination, the other way). */
+  afterId?: number;
+  /** Free text: the id itself, or a part of the name (any case) or of the command/module text. */
+  search?: string;
   /** The order. @default "id" */
   sort?: "id" | "priority" | "runAt" | "startedAt" | "finishedAt";
   /** At most this many rows. @default 50 */
@@ -55,6 +62,22 @@ export interface GroupSetting {
   parallel: number | null;
   /** A paused group starts none of its tasks. */
   paused: boolean;
+}
+
+/** How many tasks of one group are in one state (the dashboard's overview). */
+export interface GroupStatusCount {
+  group: string;
+  status: TaskStatus;
+  count: number;
+}
+
+/** Tasks that ended in one minute (the dashboard's chart), from the events outbox. */
+export interface MinuteTally {
+  /** The minute's start, epoch ms. */
+  minute: number;
+  succeeded: number;
+  /** Failed, timed out or lost. */
+  failed: number;
 }
 
 /** Counts by state, for `bgt daemon status`. */
@@ -187,6 +210,10 @@ export interface TaskStore {
   /** Where it is, for `daemon status --json`, with no password: `sqlite:/…/bgt.db`, `postgres://user@host:5432/db?schema=bgt`. */
   readonly description: string;
   readonly schedules: ScheduleStore;
+  /** Tasks' output shipped for reading from every host (a shared store only: PostgreSQL). */
+  readonly output?: OutputStore;
+  /** Control requests for tasks another supervisor runs (a shared store only: PostgreSQL). */
+  readonly control?: ControlStore;
   /** The store's clock, epoch ms. */
   now(): Promise<number>;
 
@@ -196,6 +223,14 @@ export interface TaskStore {
   list(filter?: ListFilter): Promise<Task[]>;
   count(filter?: ListFilter): Promise<number>;
   counts(): Promise<StatusCounts>;
+  /**
+   * Counts by group and state: unfinished tasks of any age, finished ones created at or after
+   * `finishedSince` (epoch ms). Both read an index range, so the cost follows the recent and the
+   * open tasks, not the table's size. Groups with no such task are absent.
+   */
+  countsByGroup(finishedSince: number): Promise<GroupStatusCount[]>;
+  /** Ends per minute since `since` (epoch ms), oldest first; minutes with none are absent. */
+  endsPerMinute(since: number): Promise<MinuteTally[]>;
   attempts(id: number): Promise<Attempt[]>;
   groups(): Promise<GroupSetting[]>;
   runningByGroup(): Promise<Record<string, number>>;
@@ -226,9 +261,12 @@ export interface TaskStore {
   cancel(ids: readonly number[]): Promise<TaskEvent[]>;
   /** Removes tasks that do not run, saying why each other id stays. Events: removed. */
   remove(ids: readonly number[]): Promise<RemoveResult>;
-  /** Ids of finished tasks matching the filter (for `bgt clean`). */
+  /**
+   * Ids of finished tasks matching the filter (for `bgt clean`); with `unneeded`, only those no
+   * unfinished task depends on (`--after`: removing one would fail its dependant).
+   */
   finishedIds(
-    filter: { before?: number; status?: TaskStatus[]; group?: string },
+    filter: { before?: number; status?: TaskStatus[]; group?: string; unneeded?: boolean },
   ): Promise<number[]>;
   /** Hands to `owner` the running tasks of this home whose owner no longer has a supervisor row. */
   adoptOrphans(owner: string, home: string): Promise<Task[]>;
@@ -251,7 +289,10 @@ export interface TaskStore {
     fence?: RunFence,
   ): Promise<Task | undefined>;
   setCheckpoint(id: number, value: unknown, fence?: RunFence): Promise<void>;
-  /** Queues a finished task once more as a new attempt. Events: submitted { restart: true }. */
+  /**
+   * Queues a finished task once more as a new attempt — or, for a `--restart` task waiting out
+   * its backoff, runs it now with its restart streak reset. Events: submitted { restart: true }.
+   */
   restart(id: number): Promise<Task | undefined>;
   setGroup(
     name: string,
@@ -271,7 +312,7 @@ export interface TaskStore {
   releaseSupervisor(owner: string): Promise<void>;
   /** The supervisor serving this home, if any. */
   supervisorOf(home: string): Promise<SupervisorRecord | undefined>;
-  /** Every registered supervisor, oldest first, with its heartbeat's age and its slots in use. */
+  /** The running supervisors (one per host and home), by name, with heartbeat age and slots in use. */
   hosts(): Promise<HostInfo[]>;
   /** Says whether `owner` stops (it claims no more; `bgt hosts` shows it draining). */
   setDraining(owner: string, draining: boolean): Promise<void>;

@@ -12,6 +12,7 @@
  * ```
  */
 import { existsSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { adoptCommand, startCommand } from "../runner/command_runner.ts";
 import { adoptIsolatedModule, startIsolatedModule } from "../runner/isolated_module.ts";
 import type { RunningTask } from "../runner/running_task.ts";
@@ -25,12 +26,13 @@ import {
 } from "../store/task_files.ts";
 import type { TaskStore } from "../store/task_store.ts";
 import { coalescedProgress } from "../runner/module_runner.ts";
-import { formatDuration } from "../schedule/duration.ts";
+import { formatDuration } from "../task/duration.ts";
 import { pruneScheduleRuns } from "../schedule/prune_schedule_runs.ts";
 import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
 import { END_EVENT_KINDS, type TaskEvent } from "../task/events.ts";
 import { ClaimLoop } from "./claim_loop.ts";
 import { EndRecorder } from "./end_recorder.ts";
+import type { OutputShipper } from "./output_shipper.ts";
 import { RunTimers } from "./run_timers.ts";
 import {
   isTerminal,
@@ -39,6 +41,10 @@ import {
   type TaskOutcome,
   type TaskStatus,
 } from "../task/types.ts";
+
+/** How long a kill waits for a task claimed by a pass in flight to start: 50 × 20 ms. */
+const CLAIM_SETTLE_TRIES = 50;
+const CLAIM_SETTLE_STEP_MS = 20;
 
 /** Starts a module task (given by the supervisor, which owns the worker hosts). */
 export type ModuleStarter = (task: Task, files: TaskFiles) => RunningTask;
@@ -62,6 +68,8 @@ export interface DispatcherOptions {
   log?: (line: string) => void;
   /** This supervisor's host name (named when a task cannot start here). @default "this host" */
   host?: string;
+  /** Ships the runs' output into a shared store (PostgreSQL), when there is one. */
+  shipper?: OutputShipper;
 }
 
 interface Entry {
@@ -86,6 +94,8 @@ export class Dispatcher {
   #timers: RunTimers;
   /** Run ends and started pids, stored in batches (then the next tasks are claimed). */
   #recorder: EndRecorder;
+  /** Ends waiting for their last output to be shipped before they are queued. */
+  #shipping = new Map<number, Promise<void>>();
   /** How many of the running tasks are module tasks in worker hosts. */
   #inWorkers = 0;
   /** Why it claims nothing now (cut off from the store), if it is fenced. */
@@ -154,16 +164,21 @@ export class Dispatcher {
         });
         if (task.stopReason === "kill") entry.killedWith = task.stopSignal ?? "SIGTERM";
         if (readStatus(files.status)?.attempt === task.attempt) ended.push(run.done);
-      } else if (task.stopReason === "kill") {
+      } else if (this.#options.shipper) {
+        // What it wrote before its end and was not shipped yet goes to the store first.
+        this.#options.shipper.track(task, files);
+      }
+      if (run) continue;
+      if (task.stopReason === "kill") {
         // Killed just before the crash: the kill's effect, not a loss.
-        this.#record(task, {
+        this.#recordShipped(task, {
           status: "canceled",
           signal: task.stopSignal,
           error: null,
         });
       } else {
         lost++;
-        this.#record(task, {
+        this.#recordShipped(task, {
           status: "lost",
           error: {
             name: "Error",
@@ -182,8 +197,9 @@ export class Dispatcher {
    * Resolves once every end queued so far is stored (at once when none waits). While the
    * database refuses writes, it waits for the retry that succeeds.
    */
-  stored(): Promise<void> {
-    return this.#recorder.stored();
+  async stored(): Promise<void> {
+    await Promise.all(this.#shipping.values());
+    await this.#recorder.stored();
   }
 
   /**
@@ -195,28 +211,47 @@ export class Dispatcher {
    */
   async kill(id: number, signal: NodeJS.Signals): Promise<{ already?: TaskStatus }> {
     const entry = this.#running.get(id);
+    // Ended, its last output being shipped: its end is queued next, then read as usual.
+    if (!entry) await this.#shipping.get(id);
     if (signal === "SIGSTOP" || signal === "SIGTSTP" || signal === "SIGCONT") {
       return await this.#pauseOrResume(id, entry, signal !== "SIGCONT");
     }
-    if (!entry) {
-      // An end not stored yet may queue a retry: store it first, so that the retry is canceled.
-      if (this.#recorder.pending(id)) await this.#recorder.flush();
-      const events = await this.#options.store.cancel([id]);
-      if (events.length) {
-        this.#options.onEvents?.(events);
-        this.wake(); // its dependants may be free to run now (with --after-any)
-        return {};
-      }
-      const status = await this.#statusOf(id);
-      if (isTerminal(status)) return { already: status };
-      throw await this.#notRunning("kill", id);
-    }
+    if (!entry) return await this.#cancelNotRunning(id, signal);
     entry.killedWith = signal;
     // The intent first: a crash between the two still ends the task canceled, not lost.
-    if (!(await this.#timers.stop(id, { reason: "kill", signal }))) return {}; // ended meanwhile
+    if (!(await this.#timers.stop(id, { reason: "kill", signal }))) {
+      // The run ended meanwhile: the retry or restart it queued (or already started) goes too.
+      if (this.#running.get(id) !== entry) await this.kill(id, signal);
+      return {};
+    }
     // A stopped process keeps the signal pending until it continues.
     if (entry.task.status === "paused") entry.run.kill("SIGCONT");
     return {};
+  }
+
+  /**
+   * Cancels a task that is not running (queued, blocked, or a retry or restart waiting out its
+   * delay); `already` when it has ended; throws TaskStateError otherwise.
+   */
+  async #cancelNotRunning(id: number, signal: NodeJS.Signals): Promise<{ already?: TaskStatus }> {
+    // An end not stored yet may queue a retry: store it first, so that the retry is canceled.
+    if (this.#recorder.pending(id)) await this.#recorder.flush();
+    const events = await this.#options.store.cancel([id]);
+    if (events.length) {
+      this.#options.onEvents?.(events);
+      this.wake(); // its dependants may be free to run now (with --after-any)
+      return {};
+    }
+    const status = await this.#statusOf(id);
+    if (isTerminal(status)) return { already: status };
+    if (status === "running" || status === "paused") {
+      // Claimed by a pass still in flight (a restart queued a moment ago): started here soon.
+      for (let i = 0; i < CLAIM_SETTLE_TRIES && !this.#running.has(id); i++) {
+        await sleep(CLAIM_SETTLE_STEP_MS);
+      }
+      if (this.#running.has(id)) return await this.kill(id, signal);
+    }
+    throw await this.#notRunning("kill", id);
   }
 
   /** The running tasks, in the order they started. */
@@ -276,6 +311,7 @@ export class Dispatcher {
       if (entry.task.status === "paused") await this.#pauseOrResume(entry.task.id, entry, false);
     }
     await Promise.all(awaited.map((entry) => entry.run.done));
+    await Promise.all(this.#shipping.values());
     await this.#recorder.flush();
     await this.#recorder.stored();
   }
@@ -336,7 +372,16 @@ export class Dispatcher {
         maxProcesses: Math.max(0, maxProcesses),
         maxWorkers: Math.max(0, maxWorkers),
       });
-      for (const task of tasks) this.#start(task);
+      for (const task of tasks) {
+        // A retry or restart whose earlier attempts ran on another host: their output first.
+        if (task.attempt > 1) {
+          await this.#options.shipper?.fetchEarlier(
+            task,
+            taskFiles(this.#options.logsDir, task.id),
+          );
+        }
+        this.#start(task);
+      }
     }
   }
 
@@ -386,6 +431,7 @@ export class Dispatcher {
   ): Entry {
     const entry: Entry = { task, files, run, offsets };
     this.#running.set(task.id, entry);
+    this.#options.shipper?.track(task, files, offsets);
     const inWorker = runsInWorker(task.spec);
     if (inWorker) this.#inWorkers++;
     this.#timers.start(task, run, { timedOut });
@@ -424,9 +470,26 @@ export class Dispatcher {
         );
         outcome = { ...outcome, slices };
       }
-      this.#record(task, outcome);
+      this.#recordShipped(task, outcome);
     });
     return entry;
+  }
+
+  /**
+   * Queues how a run ended once its last output is in a shared store (when it has any left to
+   * ship), so that a reader on another host who learns of the end finds all of it.
+   */
+  #recordShipped(task: Pick<Task, "id" | "attempt">, outcome: TaskOutcome): void {
+    const shipped = this.#options.shipper?.finish(task.id);
+    if (!shipped) return this.#record(task, outcome);
+    const recorded = shipped.then(() => this.#record(task, outcome));
+    // Its slot is free already: the next task need not wait for the ship (a group's count
+    // drops when the end is stored, as ever).
+    this.wake();
+    this.#shipping.set(task.id, recorded);
+    void recorded.finally(() => {
+      if (this.#shipping.get(task.id) === recorded) this.#shipping.delete(task.id);
+    });
   }
 
   /** Queues how a run ended; the queue is stored in one transaction per turn of the loop. */

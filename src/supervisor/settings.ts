@@ -14,7 +14,7 @@
  * ```
  */
 import { availableParallelism } from "node:os";
-import type { BgtConfig } from "../config/config_file.ts";
+import { type BgtConfig, loadConfig } from "../config/config_file.ts";
 
 /** Where a setting's value came from. */
 export type SettingSource = "flag" | "store" | "env" | "config" | "default";
@@ -64,6 +64,27 @@ export function resolveSettings(inputs: SettingInputs): SupervisorSettings {
       ["config", inputs.config.killGrace],
     ], DEFAULT_KILL_GRACE_MS),
   };
+}
+
+/**
+ * The parallelism the next supervisor started in this environment takes (by a command or by
+ * systemd, with no flag): what `bgt parallel` and `daemon status --json` say when none runs.
+ *
+ * @example
+ * ```ts
+ * nextParallel({ BGT_PARALLEL: "3" }, {}); // { value: 3, source: "env" }
+ * ```
+ */
+export function nextParallel(
+  env: Record<string, string | undefined>,
+  stored: Record<string, string>,
+): Setting<number> {
+  return resolveSettings({
+    flags: {},
+    env: { parallel: parseStoredParallel(env.BGT_PARALLEL) },
+    config: loadConfig(env),
+    stored,
+  }).parallel;
 }
 
 /** A stored parallelism (text in the settings table), or undefined when unset or unusable. */

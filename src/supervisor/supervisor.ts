@@ -29,6 +29,8 @@ import { handleRequest } from "./handle_request.ts";
 import { HostLease } from "./host_lease.ts";
 import type { SupervisorContext } from "./supervisor_context.ts";
 import { TaskWaiters } from "./task_waiters.ts";
+import { serveControlRequests } from "./control_requests.ts";
+import { OutputShipper } from "./output_shipper.ts";
 
 /** Longest wait for the recovery to be stored before the socket opens anyway. */
 const RECOVERY_WAIT_MS = 5_000;
@@ -161,6 +163,9 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   // or crashes its runtime takes its host down, never the supervisor.
   const hosts = new WorkerHosts({ homeDir: home.dir });
   const waiters = await TaskWaiters.open(store);
+  // On a store shared by several hosts, the output goes there too (read from any host).
+  const shipper = store.output &&
+    new OutputShipper({ output: store.output, homeDir: home.dir, logsDir: home.logs, log });
   const dispatcher = new Dispatcher({
     store,
     owner,
@@ -173,6 +178,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     onEvents: (events) => waiters.seen(events),
     log,
     host,
+    shipper,
   });
 
   wake = () => dispatcher.wake();
@@ -183,6 +189,17 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     store.listen("events", () => {
       waiters.catchUp().catch((error) => log(`cannot read events: ${(error as Error).message}`));
     }),
+    // Requests from other hosts for the tasks this supervisor runs (a shared store only).
+    ...(store.control
+      ? [serveControlRequests({
+        control: store.control,
+        owner,
+        dispatcher,
+        logsDir: home.logs,
+        onForget: (id) => shipper?.forget(id),
+        log,
+      })]
+      : []),
   ]);
   // The heartbeat says this supervisor lives (on a shared store its lease renews it far more
   // often); the outbox keeps 7 days and 100,000 events; the config file's [retention] says which
@@ -190,7 +207,8 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   const shared = store.kind === "postgres";
   const prune = async () => {
     if (!config.retention) return;
-    const removed = await pruneFinished(store, home.logs, config.retention);
+    const { removed, events } = await pruneFinished(store, home.logs, config.retention);
+    waiters.seen(events);
     if (removed.length) log(`removed ${removed.length} finished task(s) past [retention]`);
   };
   const housekeeping = setInterval(() => {
@@ -285,6 +303,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
         clearInterval(housekeeping);
         lease?.stop();
         await Promise.all(unlisten.map((stop) => stop().catch(() => {})));
+        await shipper?.stop();
         await store.releaseSupervisor(owner).catch((error) =>
           log(`cannot release this supervisor's row: ${(error as Error).message}`)
         );
@@ -323,12 +342,13 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   // The socket opens once the recovery is stored: a client that started this supervisor waits
   // for the socket, so what it reads next shows how the tasks that ended meanwhile ended. (A
   // database that refuses writes delays that at most RECOVERY_WAIT_MS; the ends stay queued.)
-  const recovery = dispatcher.recover(home.dir).then(({ adopted, lost }) =>
+  const recovery = dispatcher.recover(home.dir).then(({ adopted, lost }) => {
+    shipper?.resume(); // the output a dead predecessor had not shipped yet
     log(
       `started pid ${process.pid} on ${home.dir} (parallel ${parallel} from ${settings.parallel.source}); re-adopted ${adopted}, lost ${lost}` +
         (leftovers ? `; ended ${leftovers} worker host(s) a dead supervisor left` : ""),
-    )
-  );
+    );
+  });
   await Promise.race([recovery, _delay(RECOVERY_WAIT_MS)]);
   void recovery.then(prune).catch((error) =>
     log(`cannot remove finished tasks past [retention]: ${(error as Error).message}`)

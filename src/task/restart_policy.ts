@@ -2,7 +2,8 @@
  * Restart policies for long-running tasks (`--restart on-failure|always`, as pm2's autorestart):
  * when a run ends, the task is queued again after a delay that doubles with each quick restart
  * and goes back to `--restart-delay` once a run stayed up {@linkcode STABLE_RUN_MS}. A kill
- * (`bgt kill`: the run ends `canceled`) stops it for good; `--max-restarts` bounds it.
+ * (`bgt kill`) stops it for good — the store passes no policy for a killed run, whatever its
+ * exit — and `--max-restarts` bounds it.
  *
  * @example
  * ```ts

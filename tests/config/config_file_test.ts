@@ -171,3 +171,44 @@ test("the messages are one line", () => {
   assert.ok(!error.message.includes("\n"), error.message);
   assert.match(error.message, /^Cannot use config file \/c\.toml: line 1: /);
 });
+
+test("kill_grace and retain accept what --kill-grace and --retain accept, and refuse the same", async () => {
+  const { parseDurationOption } = await import("../../src/cli/time_options.ts");
+  const { parseByteSizeOption } = await import("../../src/cli/task_options.ts");
+  const orRefused = <T>(read: () => T) => {
+    try {
+      return read();
+    } catch {
+      return "refused";
+    }
+  };
+  const config = (text: string) => orRefused(() => parseConfig(text, "/c.toml"));
+  const cases = [
+    {
+      key: "kill_grace",
+      field: "killGrace" as const,
+      flag: (text: string) => parseDurationOption("--kill-grace", text),
+      texts: ["10s", "1m30s", "1.5", "500ms", "0s", "0", "soon", "-1s"],
+    },
+    {
+      key: "retain",
+      field: "retain" as const,
+      flag: (text: string) => parseByteSizeOption("--retain", text),
+      texts: ["1048576", "512KiB", "1.5MiB", "10MB", "1TiB", "2t", "0", "0.5", "lots"],
+    },
+  ];
+  for (const { key, field, flag, texts } of cases) {
+    for (const text of texts) {
+      const fromConfig = config(`${key} = "${text}"\n`);
+      assert.deepEqual(
+        fromConfig === "refused" ? "refused" : fromConfig[field],
+        orRefused(() => flag(text)),
+        `${key} "${text}"`,
+      );
+    }
+  }
+  assert.equal(config("kill_grace = 0\n"), "refused", "0 s as a number, as --kill-grace 0");
+  assert.deepEqual(config("kill_grace = 2.5\n"), { killGrace: 2500 });
+  assert.deepEqual(config(`retain = "1TiB"\n`), { retain: 2 ** 40 });
+  assert.equal(config(`kill_grace = "0s"\n`), "refused");
+});

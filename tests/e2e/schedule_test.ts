@@ -191,6 +191,14 @@ describe("bgt scheduling end to end", () => {
     assert.deepEqual(shown.after, [Number(b)]);
   });
 
+  test("a repeated --after waits for every task it names", () => {
+    const a = ok(["run", "--", "true"]);
+    const b = ok(["run", "--", "true"]);
+    const c = ok(["run", "--", "true"]);
+    const d = ok(["run", "--after", a, "--after", `${b},${c}`, "--", "true"]);
+    assert.deepEqual(show(d).after, [Number(a), Number(b), Number(c)]);
+  });
+
   test("removing a dependency fails its dependant and ends a wait on it", async () => {
     const a = ok(["run", "--in", "1h", "--", "true"]);
     const b = ok(["run", "--after", a, "--", "true"]);

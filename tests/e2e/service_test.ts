@@ -4,9 +4,20 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, test } from "node:test";
 import { systemdUnit } from "../../src/cli/systemd_unit.ts";
 import { serveSocket } from "../../src/ipc/socket_server.ts";
@@ -75,6 +86,44 @@ describe("config file and settings", () => {
       assert.match(home.ok(["parallel", "2"]), /no supervisor runs: the next one starts with it/);
       home.ok(["daemon", "start"]);
       assert.equal(status(home).parallel, 2);
+    }),
+  );
+
+  test(
+    "bgt parallel --reset forgets the stored value: the config file's parallel is back",
+    withHome((home) => {
+      writeFileSync(home.configFile, "parallel = 3\n");
+      home.ok(["parallel", "5"]);
+      assert.match(home.ok(["parallel"]), /^parallel 5 \(from store/);
+      assert.equal(
+        home.ok(["parallel", "--reset"]),
+        "parallel 3 (from config) for the next supervisor; the stored value is forgotten",
+      );
+      assert.match(home.ok(["parallel"]), /^parallel 3 \(from config/);
+      home.ok(["daemon", "start"]);
+      assert.equal(status(home).parallel, 3);
+      home.ok(["parallel", "6"]);
+      assert.match(home.ok(["parallel", "--reset"]), /the running one keeps 6 until/);
+      home.ok(["daemon", "restart"]);
+      assert.equal(status(home).parallel, 3);
+      assert.equal(status(home).sources.parallel, "config");
+      const both = home.bgt(["parallel", "--reset", "4"]);
+      assert.equal(both.code, 2);
+      assert.match(both.stderr, /^bgt: Cannot use --reset with a new limit N\n$/);
+    }),
+  );
+
+  test(
+    "daemon status --json with no supervisor says the parallel bgt parallel says (from config)",
+    withHome((home) => {
+      writeFileSync(home.configFile, "parallel = 3\n");
+      const shown = home.bgt(["daemon", "status", "--json"]);
+      assert.equal(shown.code, 3, "none runs");
+      const state = JSON.parse(shown.stdout);
+      assert.equal(state.up, false);
+      assert.equal(state.parallel, 3);
+      assert.equal(state.sources.parallel, "config");
+      assert.match(home.ok(["parallel"]), /^parallel 3 \(from config/);
     }),
   );
 
@@ -152,6 +201,25 @@ describe("config file and settings", () => {
       home.ok(["wait", id, given]);
       assert.match(home.ok(["show", id]), /retain\s+1024 B of each stream/);
       assert.match(home.ok(["show", given]), /retain\s+2048 B of each stream/);
+    }),
+  );
+});
+
+describe("[retention]", () => {
+  test(
+    "keeps a finished task a blocked one depends on: the dependant runs when its other dependency ends",
+    withHome((home) => {
+      const first = home.ok(["run", "--", "true"]);
+      home.ok(["wait", first]);
+      const slow = home.ok(["run", "--", "sleep", "4"]);
+      const dependant = home.ok(["run", "--after", `${first},${slow}`, "--", "true"]);
+      assert.equal(show(home, dependant).status, "blocked");
+      // A supervisor started with [retention] count = 0 prunes at once.
+      writeFileSync(home.configFile, "[retention]\ncount = 0\n");
+      home.ok(["daemon", "restart"]);
+      const waited = home.bgt(["wait", dependant], { timeoutMs: 30_000 });
+      assert.equal(waited.code, 0, waited.stderr);
+      assert.equal(show(home, dependant).status, "succeeded");
     }),
   );
 });
@@ -239,13 +307,105 @@ describe("restart policies", () => {
   );
 });
 
+describe("stopping a --restart service that exits 0 on SIGTERM", () => {
+  const SERVICE = ["sh", "-c", 'trap "exit 0" TERM; while :; do sleep 0.1; done'];
+  const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+  test(
+    "bgt kill stops it for good, and bgt restart then runs it once more without hanging",
+    withHome((home) => {
+      const id = home.ok(["run", "--restart", "always", "--", ...SERVICE]);
+      waitFor(() => show(home, id).status === "running", 20_000);
+      home.ok(["kill", id]);
+      waitFor(() => show(home, id).status === "succeeded", 20_000);
+      pause(1_500);
+      assert.equal(show(home, id).status, "succeeded", "not restarted after the kill");
+      assert.equal(show(home, id).attempt, 1);
+      const restarted = home.bgt(["restart", id], { timeoutMs: 30_000 });
+      assert.equal(restarted.code, 0, restarted.stderr);
+      assert.equal(restarted.stdout, `${id} attempt 2\n`);
+      waitFor(() => show(home, id).status === "running" && show(home, id).attempt === 2, 20_000);
+      // A running one: bgt restart kills it (it exits 0) and runs it again, and returns.
+      const again = home.bgt(["restart", id], { timeoutMs: 30_000 });
+      assert.equal(again.code, 0, again.stderr);
+      waitFor(() => show(home, id).status === "running" && show(home, id).attempt === 3, 20_000);
+      home.ok(["kill", id]);
+      waitFor(() => show(home, id).status === "succeeded", 20_000);
+    }),
+  );
+
+  test(
+    "bgt kill stops every one of 6 services that restart at once (no run slips through)",
+    withHome((home) => {
+      const ids = Array.from({ length: 6 }, () =>
+        home.ok([
+          "run",
+          "--restart",
+          "always",
+          "--restart-delay",
+          "0",
+          "--",
+          "sh",
+          "-c",
+          "sleep 0.01",
+        ]));
+      waitFor(() => ids.every((id) => show(home, id).attempt >= 3), 30_000);
+      home.ok(["kill", ...ids]);
+      waitFor(
+        () => ids.every((id) => ["succeeded", "canceled"].includes(show(home, id).status)),
+        20_000,
+      );
+      const attempts = ids.map((id) => show(home, id).attempt);
+      pause(1_500);
+      assert.deepEqual(
+        ids.map((id) => show(home, id).status).filter((s) =>
+          !["succeeded", "canceled"].includes(s)
+        ),
+        [],
+      );
+      assert.deepEqual(ids.map((id) => show(home, id).attempt), attempts, "no attempt after");
+    }),
+  );
+
+  test(
+    "bgt restart of a service waiting out its backoff runs it now, its delay back to the first",
+    withHome((home) => {
+      const id = home.ok([
+        "run",
+        "--restart",
+        "on-failure",
+        "--restart-delay",
+        "10s",
+        "--",
+        "sh",
+        "-c",
+        "exit 1",
+      ]);
+      waitFor(() => show(home, id).status === "queued" && show(home, id).restarts === 1, 20_000);
+      const restarted = home.bgt(["restart", id]);
+      assert.equal(restarted.code, 0, restarted.stderr);
+      assert.equal(restarted.stdout, `${id} attempt 2\n`);
+      // It ran now, failed, and waits the first delay again (10 s; with the streak kept, 15 s).
+      waitFor(() => show(home, id).attempt === 2 && show(home, id).status === "queued", 8_000);
+      const task = JSON.parse(home.ok(["show", id, "--json", "--attempts"]));
+      const wait = Date.parse(task.runAt) - Date.parse(task.attempts[1].finishedAt);
+      assert.ok(wait >= 9_000 && wait <= 12_000, `next run in ${wait} ms`);
+      home.ok(["kill", id]);
+      waitFor(() => show(home, id).status === "canceled", 20_000);
+    }),
+  );
+});
+
 describe("resource use", () => {
   test(
     "ls has CPU and MEM columns; ls --json and show give cpu, memory of the process tree and uptime",
     withHome((home) => {
-      const id = home.ok(["run", "--", "sh", "-c", "sleep 30 & sleep 30 & wait"]);
+      // A tree: sh, a sleep, and awk (holding 60 MB) with its own sh and sleep below it.
+      const big = `awk 'BEGIN { s = sprintf("%60000000s", ""); system("sleep 30") }'`;
+      const id = home.ok(["run", "--", "sh", "-c", `sleep 30 & ${big}; wait`]);
       waitFor(() => show(home, id).status === "running", 20_000);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+      // The tree's memory, not sh's alone (about 1 MB): awk's 60 MB are its grandchild's.
+      waitFor(() => (show(home, id).usage?.rssBytes ?? 0) > 50_000_000, 20_000);
       const [header, row] = home.ok(["ls"]).split("\n");
       assert.match(header, /^ID\s+STATUS\s+NAME\/COMMAND\s+AGE\s+DURATION\s+CPU\s+MEM$/);
       assert.match(
@@ -254,8 +414,7 @@ describe("resource use", () => {
       );
       const [listed] = JSON.parse(home.ok(["ls", "--json"]));
       assert.equal(typeof listed.usage.cpuPercent, "number");
-      // Three processes (sh and two sleeps): more than one process's resident memory.
-      assert.ok(listed.usage.rssBytes > 500_000, `rss ${listed.usage.rssBytes}`);
+      assert.ok(listed.usage.rssBytes > 50_000_000, `rss ${listed.usage.rssBytes}`);
       assert.ok(listed.usage.uptimeMs >= 0);
       const shown = show(home, id);
       assert.ok(shown.usage.rssBytes > 0);
@@ -340,6 +499,87 @@ describe("a service under systemd", () => {
   );
 
   test(
+    "bgt daemon install escapes % and $ as systemd reads them (a binary and a home so named)",
+    withHome((home) => {
+      const dir = join(home.dir, "a 100% $HOME");
+      mkdirSync(dir);
+      const binary = join(dir, "bgt");
+      try {
+        linkSync(BGT, binary);
+      } catch {
+        copyFileSync(BGT, binary);
+      }
+      const weird = join(home.dir, "home 5% $USER");
+      const result = spawnSync(binary, ["daemon", "install", "--print"], {
+        env: home.env({ BGT_HOME: weird }),
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+      assert.equal(result.status, 0, result.stderr);
+      const unit = result.stdout;
+      assert.ok(
+        unit.includes(`\nExecStart="${dir.replaceAll("%", "%%")}/bgt" supervise\n`),
+        unit,
+      );
+      assert.ok(
+        unit.includes(`\nEnvironment="BGT_HOME=${weird.replaceAll("%", "%%")}"\n`),
+        unit,
+      );
+      const which = spawnSync("sh", ["-c", "command -v systemd-analyze"]);
+      if (which.status !== 0) return; // the text is checked; systemd is not here to read it
+      // systemd finds the binary by the path it reads back (a wrong one is "not executable").
+      const unitFile = join(home.dir, "bgt.service");
+      writeFileSync(unitFile, unit);
+      const verified = spawnSync("systemd-analyze", ["verify", unitFile], {
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+      assert.equal(verified.status, 0, verified.stderr);
+    }),
+  );
+
+  test(
+    "bgt daemon install keeps a home and config found through XDG_STATE_HOME / XDG_CONFIG_HOME",
+    withHome((home) => {
+      const xdg = join(home.dir, "xdg");
+      const env: Record<string, string> = {
+        ...home.env({ XDG_STATE_HOME: join(xdg, "state"), XDG_CONFIG_HOME: join(xdg, "config") }),
+      };
+      delete env.BGT_HOME;
+      delete env.BGT_CONFIG;
+      delete env.BGT_STORE;
+      const result = spawnSync(BGT, ["daemon", "install", "--print"], {
+        env,
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+      assert.equal(result.status, 0, result.stderr);
+      const environment = result.stdout.split("\n").filter((line) =>
+        line.startsWith("Environment=")
+      );
+      assert.deepEqual(environment, [
+        `Environment=BGT_HOME=${join(xdg, "state", "bgt")}`,
+        `Environment=BGT_CONFIG=${join(xdg, "config", "bgt", "config.toml")}`,
+      ]);
+    }),
+  );
+
+  test(
+    "bgt daemon install --force over a 0644 unit leaves it 0600 (it may hold a BGT_STORE password)",
+    withHome((home) => {
+      const xdg = join(home.dir, "xdg");
+      const path = join(xdg, "systemd", "user", "bgt.service");
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, "[Unit]\n# mine\n", { mode: 0o644 });
+      chmodSync(path, 0o644);
+      const forced = home.bgt(["daemon", "install", "--force"], { env: { XDG_CONFIG_HOME: xdg } });
+      assert.equal(forced.code, 0, forced.stderr);
+      assert.equal(statSync(path).mode & 0o777, 0o600);
+      assert.match(readFileSync(path, "utf8"), /^ExecStart=/m);
+    }),
+  );
+
+  test(
     "BGT_NO_AUTOSTART=1 bgt run -- true starts no supervisor and says once that none runs",
     withHome((home) => {
       const env = { BGT_NO_AUTOSTART: "1" };
@@ -367,6 +607,41 @@ describe("a service under systemd", () => {
       home.ok(["daemon", "start"]);
       home.ok(["wait", id]);
       assert.equal(show(home, id).status, "succeeded");
+    }),
+  );
+
+  test(
+    "BGT_NO_AUTOSTART=1: bgt kill cancels queued and blocked tasks in the store, starting nothing",
+    withHome((home) => {
+      const env = { BGT_NO_AUTOSTART: "1" };
+      const statusOf = (id: string) =>
+        JSON.parse(home.bgt(["show", id, "--json"], { env }).stdout).status;
+      const queued = home.bgt(["run", "--", "true"], { env }).stdout.trim();
+      const blocked = home.bgt(["run", "--after", queued, "--", "true"], { env }).stdout.trim();
+      const other = home.bgt(["run", "--", "true"], { env }).stdout.trim();
+      const killed = home.bgt(["kill", queued], { env });
+      assert.equal(killed.code, 0, killed.stderr);
+      assert.equal(statusOf(queued), "canceled");
+      assert.equal(statusOf(blocked), "failed", "its dependant settles");
+      const both = home.bgt(["kill", other, blocked], { env });
+      assert.equal(both.code, 0, both.stderr);
+      assert.equal(statusOf(other), "canceled");
+      assert.equal(home.supervisorPids().length, 0, "no supervisor started");
+    }),
+  );
+
+  test(
+    "BGT_NO_AUTOSTART=1 bgt run --wait is refused in one line before anything is submitted",
+    withHome((home) => {
+      const result = home.bgt(["run", "--wait", "--", "echo", "hi"], {
+        env: { BGT_NO_AUTOSTART: "1" },
+      });
+      assert.equal(result.code, 1);
+      assert.equal(result.stdout, "");
+      assert.equal(result.stderr.split("\n").filter(Boolean).length, 1, result.stderr);
+      assert.match(result.stderr, /^bgt: Cannot reach the supervisor: no supervisor runs/);
+      assert.equal(home.supervisorPids().length, 0, "no supervisor started");
+      assert.deepEqual(JSON.parse(home.ok(["ls", "--json"])), [], "no task submitted");
     }),
   );
 
@@ -519,6 +794,7 @@ describe("upgrades", () => {
           result.stderr,
           /^bgt: the supervisor runs bgt 0\.0\.1-old, this command is bgt \S+: restart it/,
         );
+        assert.match(result.stderr, /'bgt daemon restart', or 'systemctl --user restart bgt'/);
       } finally {
         server.close();
       }

@@ -55,6 +55,11 @@ test("validateRequest() refuses another protocol version and unknown types", () 
     type: "status",
   });
   assert.throws(() => validateRequest({ v: 99, type: "status" }), /protocol version 99/);
+  // A supervisor run by systemd is restarted by systemd: the message names both ways.
+  assert.throws(
+    () => validateRequest({ v: 99, type: "status" }),
+    /'bgt daemon restart' \(or 'systemctl --user restart bgt' when systemd runs it\)/,
+  );
   assert.throws(() => validateRequest({ v: PROTOCOL_VERSION, type: "explode" }), /unknown type/);
   assert.throws(
     () => validateRequest({ v: PROTOCOL_VERSION, type: "kill", id: -1, signal: "SIGTERM" }),

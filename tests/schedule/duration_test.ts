@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatDuration, parseDuration } from "../../src/schedule/duration.ts";
+import { formatDuration, parseDuration } from "../../src/task/duration.ts";
 import { assertScheduleError } from "./_one_line.ts";
 
 describe("parseDuration()", () => {

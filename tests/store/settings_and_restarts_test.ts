@@ -78,6 +78,17 @@ forEachStore("restart policies", (open) => {
     assert.equal((await store.get(killed))?.restarts, 0);
   });
 
+  test("a run stopped by a kill is not restarted, even when it exits 0 on SIGTERM", async () => {
+    const store = await open();
+    const [{ id }] = await store.submit([service({ restart: "always" })]);
+    await store.claim("me", ROOM);
+    assert.equal(await store.setStop(id, 1, { reason: "kill", signal: "SIGTERM" }), true);
+    await store.finish("me", [{ id, attempt: 1, outcome: { status: "succeeded", exitCode: 0 } }]);
+    const task = await store.get(id);
+    assert.equal(task?.status, "succeeded");
+    assert.equal(task?.restarts, 0);
+  });
+
   test("always restarts a success; max restarts ends it after that many", async () => {
     const store = await open();
     const [{ id }] = await store.submit([service({ restart: "always", maxRestarts: 1 })]);

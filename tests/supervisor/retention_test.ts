@@ -31,7 +31,7 @@ forEachStore("retention of finished tasks", (open) => {
 
   test("count keeps the newest finished tasks and removes the rest with their logs", async () => {
     const { store, ids, waiting } = await finishedTasks(5);
-    const removed = await pruneFinished(store, logs, { count: 2 });
+    const { removed } = await pruneFinished(store, logs, { count: 2 });
     assert.deepEqual(removed.sort((a, b) => a - b), ids.slice(0, 3));
     for (const id of ids.slice(0, 3)) assert.equal(await store.get(id), undefined);
     for (const id of ids.slice(3)) assert.ok(await store.get(id));
@@ -41,9 +41,33 @@ forEachStore("retention of finished tasks", (open) => {
 
   test("days removes the tasks that finished longer ago", async () => {
     const { store, ids } = await finishedTasks(2);
-    assert.deepEqual(await pruneFinished(store, logs, { days: 1 }), []);
+    assert.deepEqual((await pruneFinished(store, logs, { days: 1 })).removed, []);
     const later = (await store.now()) + 2 * 86_400_000;
-    const removed = await pruneFinished(store, logs, { days: 1 }, later);
+    const { removed, events } = await pruneFinished(store, logs, { days: 1 }, later);
     assert.deepEqual(removed.sort((a, b) => a - b), ids);
+    assert.deepEqual(
+      events.map((event) => [event.kind, event.taskId]),
+      ids.map((id) => ["removed", id]),
+    );
+  });
+
+  test("a finished task an unfinished one depends on stays until that one has ended", async () => {
+    const { store, ids, waiting } = await finishedTasks(2);
+    const [{ id: blocked }] = await store.submit([
+      { spec: { kind: "command", argv: ["x"] }, after: [ids[0], waiting] },
+    ]);
+    assert.equal((await store.get(blocked))?.status, "blocked");
+    const later = (await store.now()) + 2 * 86_400_000;
+    assert.deepEqual((await pruneFinished(store, logs, { days: 1 }, later)).removed, [ids[1]]);
+    assert.deepEqual((await pruneFinished(store, logs, { count: 0 }, later)).removed, []);
+    assert.ok(await store.get(ids[0]), "its dependency is kept");
+    assert.equal((await store.get(blocked))?.status, "blocked", "not failed by a removal");
+    await store.cancel([blocked]);
+    assert.deepEqual(
+      (await pruneFinished(store, logs, { count: 0 }, later)).removed.sort(
+        (a, b) => a - b,
+      ),
+      [ids[0], blocked],
+    );
   });
 });

@@ -13,12 +13,15 @@
  * ```
  */
 import { Command } from "@commander-js/extra-typings";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { selfCommand } from "../../runtime/process.ts";
+import { configPath } from "../../config/config_file.ts";
+import { bgtHome } from "../../store/home.ts";
+import { nextParallel } from "../../supervisor/settings.ts";
 import { VERSION } from "../../task/version.ts";
-import { ENABLE_COMMANDS, systemdUnit } from "../systemd_unit.ts";
+import { ENABLE_COMMANDS, execLine, systemdUnit } from "../systemd_unit.ts";
 import type { Client } from "../../client/client.ts";
 import { DEFAULT_DRAIN_MS, type DrainState } from "../../ipc/protocol.ts";
 import type { Attempt } from "../../task/types.ts";
@@ -89,7 +92,9 @@ export function daemonCommand() {
           );
         }
         if (options.json) {
-          const stored = status ? undefined : (await client.storedSettings()).parallel;
+          const next = status
+            ? undefined
+            : nextParallel(process.env, await client.storedSettings());
           process.stdout.write(
             `${
               toJson(
@@ -116,9 +121,9 @@ export function daemonCommand() {
                     home: client.home.dir,
                     store: client.storeDescription,
                     cliVersion: VERSION,
-                    // What the next supervisor starts with, when `bgt parallel N` set it.
-                    parallel: stored === undefined ? null : Number(stored),
-                    sources: stored === undefined ? {} : { parallel: "store" },
+                    // What the next supervisor starts with (as `bgt parallel` says it).
+                    parallel: next!.value,
+                    sources: { parallel: next!.source },
                   },
               )
             }\n`,
@@ -145,7 +150,7 @@ export function daemonCommand() {
     .option("--force", "replace a different unit file of the same name")
     .action((options) => {
       const unit = systemdUnit({
-        execStart: [...selfCommand(), "supervise"].map(_unitWord).join(" "),
+        execStart: execLine([...selfCommand(), "supervise"]),
         environment: _unitEnvironment(process.env),
       });
       if (options.print) {
@@ -160,7 +165,9 @@ export function daemonCommand() {
         );
       }
       mkdirSync(dirname(path), { recursive: true });
-      // 0600: a BGT_STORE URL may hold a password.
+      // 0600: a BGT_STORE URL may hold a password. The mode of writeFileSync applies to a new
+      // file only: one replaced with --force is made 0600 before it gets the new text.
+      if (existing !== undefined) chmodSync(path, 0o600);
       writeFileSync(path, unit, { mode: 0o600 });
       process.stdout.write(
         `wrote ${path}\nto run the supervisor now and at every boot:\n${
@@ -177,18 +184,19 @@ export function systemdUnitPath(env: Record<string, string | undefined>): string
   return join(config, "systemd", "user", "bgt.service");
 }
 
-/** The variables a unit must set for the supervisor to find what this command finds. */
+/**
+ * The variables a unit must set for the supervisor to find what this command finds: the home and
+ * the config file when they are not the defaults systemd's own environment gives (as set by
+ * BGT_HOME / BGT_CONFIG, or XDG_STATE_HOME / XDG_CONFIG_HOME), and BGT_STORE.
+ */
 function _unitEnvironment(env: Record<string, string | undefined>): Record<string, string> {
   const kept: Record<string, string> = {};
-  for (const key of ["BGT_HOME", "BGT_CONFIG", "BGT_STORE"]) {
-    if (env[key]) kept[key] = key === "BGT_HOME" ? resolve(env[key]!) : env[key]!;
-  }
+  const home = bgtHome(env).dir;
+  if (home !== bgtHome({}).dir) kept.BGT_HOME = home;
+  const config = resolve(configPath(env));
+  if (config !== configPath({ HOME: homedir() })) kept.BGT_CONFIG = config;
+  if (env.BGT_STORE) kept.BGT_STORE = env.BGT_STORE;
   return kept;
-}
-
-/** A word of ExecStart=, quoted when it must be. */
-function _unitWord(word: string): string {
-  return /[\s"'\\]/.test(word) ? `"${word.replace(/["\\]/g, "\\$&")}"` : word;
 }
 
 /**

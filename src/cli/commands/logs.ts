@@ -30,7 +30,6 @@ import {
   streamInfo,
   type StreamName,
   type TaskFiles,
-  taskFiles,
 } from "../../store/task_files.ts";
 import { exitCodeOf } from "../../task/exit_code.ts";
 import { describeTask, type Task } from "../../task/types.ts";
@@ -364,7 +363,7 @@ async function _followAll(client: Client, selection: Selection, tail?: number): 
       signal: stop.signal,
       onStart: (task, from) => {
         if (!tail) return;
-        const files = taskFiles(client.home.logs, task.id);
+        const files = client.filesSeen(task.id);
         for (const stream of selection.streams) {
           const bytes = readTail(files, stream, { lines: tail, end: from[stream] });
           output.print(routesOf(task)[stream], `${task.id}:${stream}`, bytes);

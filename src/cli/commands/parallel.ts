@@ -8,11 +8,12 @@
  * ```sh
  * bgt parallel 5   # parallel 5 (applied now, kept in the store)
  * bgt parallel     # parallel 5 (from store)
+ * bgt parallel --reset   # forgets it: the config file's `parallel`, BGT_PARALLEL or the cores
  * ```
  */
 import { Command } from "@commander-js/extra-typings";
-import { loadConfig } from "../../config/config_file.ts";
-import { parseStoredParallel, resolveSettings } from "../../supervisor/settings.ts";
+import { nextParallel } from "../../supervisor/settings.ts";
+import { UsageError } from "../cli_error.ts";
 import { parseInteger } from "../parse_options.ts";
 import { withClient } from "../with_client.ts";
 
@@ -21,9 +22,36 @@ export function parallelCommand() {
   return new Command("parallel")
     .description("show or set how many tasks run at once (kept across restarts)")
     .argument("[n]", "the new limit (an integer of at least 1)")
+    .option("--reset", "forget the value kept in the store (the config file or the default rules)")
     .option("--json", "print JSON")
     .action((text, options) =>
       withClient(async (client) => {
+        if (options.reset) {
+          if (text !== undefined) throw new UsageError("Cannot use --reset with a new limit N");
+          await client.resetParallel();
+          const status = await client.status();
+          const next = nextParallel(process.env, await client.storedSettings());
+          if (options.json) {
+            process.stdout.write(
+              `${
+                JSON.stringify({
+                  parallel: next.value,
+                  source: next.source,
+                  running: status?.parallel ?? null,
+                })
+              }\n`,
+            );
+          } else {
+            process.stdout.write(
+              `parallel ${next.value} (from ${next.source}) for the next supervisor; the stored value is forgotten${
+                status
+                  ? `; the running one keeps ${status.parallel} until 'bgt daemon restart' (or 'systemctl --user restart bgt')`
+                  : ""
+              }\n`,
+            );
+          }
+          return;
+        }
         if (text !== undefined) {
           const parallel = parseInteger("parallel", text, { min: 1 });
           const { applied, notApplied } = await client.setParallel(parallel);
@@ -33,7 +61,7 @@ export function parallelCommand() {
             const how = applied
               ? "applied now"
               : notApplied === "older supervisor"
-              ? "the running supervisor is of an older bgt: 'bgt daemon restart' applies it"
+              ? "the running supervisor is of an older bgt: 'bgt daemon restart' (or 'systemctl --user restart bgt') applies it"
               : "no supervisor runs: the next one starts with it";
             process.stdout.write(`parallel ${parallel} (${how}; kept in the store)\n`);
           }
@@ -41,12 +69,7 @@ export function parallelCommand() {
         }
         const status = await client.status();
         // With none running: what the next one (started by a command or by systemd) takes.
-        const next = status ? undefined : resolveSettings({
-          flags: {},
-          env: { parallel: parseStoredParallel(process.env.BGT_PARALLEL) },
-          config: loadConfig(process.env),
-          stored: await client.storedSettings(),
-        }).parallel;
+        const next = status ? undefined : nextParallel(process.env, await client.storedSettings());
         const current = status
           ? { parallel: status.parallel, source: status.sources?.parallel ?? "default" }
           : { parallel: next!.value, source: next!.source };

@@ -70,6 +70,8 @@ export function runCommand() {
       }
       const client = await connect();
       try {
+        // Nothing is submitted for a wait that no supervisor would end.
+        if (options.wait) await client.requireSupervisor();
         const [result] = await client.submitAll([task]);
         _reportKey(result);
         const id = result.id;

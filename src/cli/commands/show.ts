@@ -9,12 +9,11 @@
 import { Command } from "@commander-js/extra-typings";
 import { connect } from "../../client/client.ts";
 import type { StreamWindow } from "../../store/task_files.ts";
-import { formatDuration } from "../../schedule/duration.ts";
+import { formatDuration } from "../../task/duration.ts";
 import { type Attempt, describeTask } from "../../task/types.ts";
 import {
   colorStatus,
   duration,
-  iso,
   localTime,
   printable,
   table,
@@ -22,8 +21,11 @@ import {
   toJson,
   useColor,
 } from "../format.ts";
+import { attemptJson } from "../../task/task_json.ts";
 import { parseTaskId } from "../task_ids.ts";
 import { formatCpu, formatMemory, tasksUsage, usageJson } from "../task_usage.ts";
+
+export { attemptJson };
 import { superviseForRead } from "../with_client.ts";
 
 /** The `show` command. */
@@ -193,16 +195,6 @@ export function renderAttempts(
       attempt.error ? printable(`${attempt.error.name}: ${attempt.error.message}`) : "",
     ]),
   ]);
-}
-
-/** The stable JSON shape of an attempt. */
-export function attemptJson(attempt: Attempt): Record<string, unknown> {
-  return {
-    ...attempt,
-    startedAt: iso(attempt.startedAt),
-    finishedAt: iso(attempt.finishedAt),
-    result: attempt.result ?? null,
-  };
 }
 
 /** "1234 B", or "1048576 B kept (bytes 1000:1049576)" once --retain dropped the front. */

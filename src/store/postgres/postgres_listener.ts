@@ -17,11 +17,15 @@ export const POLL_MS = { down: 1_000, healthy: 5_000 } as const;
 
 const PING_CHANNEL = "bgt_ping";
 
-/** Calls `onWake` on each NOTIFY of `channel` for this schema, and on each poll; returns stop. */
+/**
+ * Calls `onWake` on each NOTIFY of `channel` for this schema (whose payload after `schema:` is
+ * `only`, when given), and on each poll; returns stop.
+ */
 export async function listenWithPolling(
   connection: PostgresConnection,
   channel: string,
   onWake: () => void,
+  only?: string,
 ): Promise<() => Promise<void>> {
   const { sql, schema } = connection;
   const token = `${schema}:${Math.random().toString(36).slice(2)}`;
@@ -38,7 +42,8 @@ export async function listenWithPolling(
     try {
       subscriptions.push(
         await sql.listen(channel, (payload) => {
-          if (payload.split(":")[0] === schema) wake();
+          const [to, ...rest] = payload.split(":");
+          if (to === schema && (only === undefined || rest.join(":") === only)) wake();
         }, () => {
           healthy = true;
           wake(); // (re)connected: whatever was sent while down is read now

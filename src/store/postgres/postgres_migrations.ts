@@ -154,6 +154,31 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
    ALTER TABLE tasks ADD COLUMN max_restarts int;
    ALTER TABLE tasks ADD COLUMN restarts int NOT NULL DEFAULT 0;
    ALTER TABLE tasks ADD COLUMN restart_streak int NOT NULL DEFAULT 0;`,
+  // 3 (issue 14: output and control from any host): the shipped output, insert-only (a chunk's
+  // key is where it begins; a re-sent chunk is a no-op), and the control requests between
+  // supervisors (a row per request, answered in place).
+  `CREATE TABLE output (
+     task_id bigint NOT NULL,
+     attempt int NOT NULL,
+     stream smallint NOT NULL CHECK (stream IN (0, 1, 2)),
+     off bigint NOT NULL,
+     at bigint NOT NULL DEFAULT now_ms(),
+     data bytea NOT NULL,
+     PRIMARY KEY (task_id, stream, off, attempt)
+   );
+   CREATE TABLE controls (
+     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     task_id bigint NOT NULL,
+     owner text NOT NULL,
+     action text NOT NULL CHECK (action IN ('signal', 'send', 'forget')),
+     signal text,
+     data bytea,
+     eof boolean NOT NULL DEFAULT false,
+     requested_at bigint NOT NULL DEFAULT now_ms(),
+     answered_at bigint,
+     outcome jsonb
+   );
+   CREATE INDEX controls_pending ON controls (owner, id) WHERE answered_at IS NULL;`,
   // Many hosts (issue 14): what `bgt hosts` shows of each supervisor and the lease it keeps by
   // heartbeat (another supervisor rescues its tasks when heartbeat_at + lease_ms is past); the
   // host a task runs or ran on, and its placement (--on HOST, --need LABEL).

@@ -17,7 +17,7 @@ import { encode } from "../../task/codec.ts";
 import type { TaskEvent } from "../../task/events.ts";
 import { globToRegExp } from "../../task/glob.ts";
 import { mergePatch } from "../../task/merge_patch.ts";
-import { DUE, ENDED, inSet, RUNNING, sqlSet } from "../../task/statuses.ts";
+import { ACTIVE, DUE, ENDED, inSet, RUNNING, sqlSet } from "../../task/statuses.ts";
 import {
   type Attempt,
   type NewTask,
@@ -28,8 +28,10 @@ import {
 import type {
   ClaimRoom,
   GroupSetting,
+  GroupStatusCount,
   HostInfo,
   ListFilter,
+  MinuteTally,
   RemoveResult,
   RescueResult,
   RunEnd,
@@ -59,7 +61,15 @@ import {
   toTask,
 } from "./postgres_rows.ts";
 import { PostgresScheduleStore } from "./postgres_schedule_store.ts";
-import { DEFAULT_LEASE_MS, hostInfo, runEnded, runEndedAt, SORT_COLUMNS } from "../store_rows.ts";
+import { PostgresControlStore, PostgresOutputStore } from "./postgres_shared_io.ts";
+import {
+  DEFAULT_LEASE_MS,
+  hostInfo,
+  likeEscape,
+  runEnded,
+  runEndedAt,
+  SORT_COLUMNS,
+} from "../store_rows.ts";
 import {
   dependantsOf,
   endNotStarted,
@@ -89,12 +99,16 @@ export class PostgresTaskStore implements TaskStore {
   readonly kind = "postgres" as const;
   readonly description: string;
   readonly schedules: PostgresScheduleStore;
+  readonly output: PostgresOutputStore;
+  readonly control: PostgresControlStore;
   #connection: PostgresConnection;
 
   private constructor(connection: PostgresConnection) {
     this.#connection = connection;
     this.description = connection.description;
     this.schedules = new PostgresScheduleStore(connection);
+    this.output = new PostgresOutputStore(connection);
+    this.control = new PostgresControlStore(connection);
   }
 
   /**
@@ -162,6 +176,15 @@ export class PostgresTaskStore implements TaskStore {
     if (filter.name !== undefined) parts.push(sql`name ~ ${globToRegExp(filter.name)}`);
     if (filter.since !== undefined) parts.push(sql`created_at >= ${filter.since}`);
     if (filter.until !== undefined) parts.push(sql`created_at < ${filter.until}`);
+    if (filter.beforeId !== undefined) parts.push(sql`id < ${filter.beforeId}`);
+    if (filter.afterId !== undefined) parts.push(sql`id > ${filter.afterId}`);
+    if (filter.search) {
+      // The spec is MessagePack: its strings (argv, line, module) are in it as UTF-8 bytes.
+      const text = filter.search;
+      const id = /^\d+$/.test(text) ? Number(text) : -1;
+      parts.push(sql`(id = ${id} OR name ILIKE ${`%${likeEscape(text)}%`}
+        OR position(convert_to(${text}, 'UTF8') IN spec) > 0)`);
+    }
     for (const [key, value] of Object.entries(filter.meta ?? {})) {
       // Text values compare as they are; numbers, booleans and objects as their JSON text.
       parts.push(sql`(CASE jsonb_typeof(meta -> ${key}) WHEN 'string' THEN meta ->> ${key}
@@ -173,6 +196,30 @@ export class PostgresTaskStore implements TaskStore {
   async counts(): Promise<StatusCounts> {
     const rows = await this.#sql`SELECT status, count(*) AS n FROM tasks GROUP BY status`;
     return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+  }
+
+  async countsByGroup(finishedSince: number): Promise<GroupStatusCount[]> {
+    const sql = this.#sql;
+    const rows = await sql`SELECT grp, status, count(*)::int AS n FROM tasks
+        WHERE status IN ${sql.unsafe(sqlSet(ACTIVE))} GROUP BY grp, status
+      UNION ALL
+      SELECT grp, status, count(*)::int FROM tasks
+        WHERE created_at >= ${finishedSince} AND status IN ${sql.unsafe(sqlSet(ENDED))}
+        GROUP BY grp, status`;
+    return rows.map((row) => ({ group: row.grp, status: row.status, count: row.n }));
+  }
+
+  async endsPerMinute(since: number): Promise<MinuteTally[]> {
+    const rows = await this.#sql`SELECT (at / 60000) * 60000 AS minute,
+        count(*) FILTER (WHERE kind = 'succeeded')::int AS succeeded,
+        count(*) FILTER (WHERE kind <> 'succeeded')::int AS failed
+      FROM events WHERE at >= ${since} AND kind IN ('succeeded', 'failed', 'timed_out', 'lost')
+      GROUP BY 1 ORDER BY 1`;
+    return rows.map((row) => ({
+      minute: Number(row.minute),
+      succeeded: row.succeeded,
+      failed: row.failed,
+    }));
   }
 
   async attempts(id: number): Promise<Attempt[]> {
@@ -367,6 +414,7 @@ export class PostgresTaskStore implements TaskStore {
         ? tx`
           SELECT t.id, t.attempt, t.max_attempts, t.backoff_ms, t.started_at, t.run_at, t.pid,
             t.restart_policy, t.restart_delay_ms, t.max_restarts, t.restarts, t.restart_streak,
+            t.stop_reason,
             EXISTS (SELECT 1 FROM groups g WHERE g.name = t.grp AND g.parallel IS NOT NULL)
               AS limited
           FROM tasks t
@@ -498,6 +546,7 @@ export class PostgresTaskStore implements TaskStore {
       if (removed.length) {
         await tx`DELETE FROM tasks WHERE id = ANY (${removed}::bigint[])`;
         await tx`DELETE FROM attempts WHERE task_id = ANY (${removed}::bigint[])`;
+        await tx`DELETE FROM output WHERE task_id = ANY (${removed}::bigint[])`;
         for (const id of removed) w.emit(id, "removed", {});
         await settleDependants(w, removed);
       }
@@ -507,13 +556,16 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   async finishedIds(
-    filter: { before?: number; status?: TaskStatus[]; group?: string },
+    filter: { before?: number; status?: TaskStatus[]; group?: string; unneeded?: boolean },
   ): Promise<number[]> {
     const statuses = filter.status?.length ? filter.status : [...ENDED];
     const rows = await this.#sql`
       SELECT id FROM tasks WHERE status = ANY (${statuses}::text[])
         AND finished_at IS NOT NULL AND finished_at < ${filter.before ?? Number.MAX_SAFE_INTEGER}
         AND (${filter.group ?? null}::text IS NULL OR grp = ${filter.group ?? null})
+        AND (NOT ${filter.unneeded ?? false}::boolean OR NOT EXISTS (
+          SELECT 1 FROM dependencies d JOIN tasks w ON w.id = d.task_id
+          WHERE d.dep_id = tasks.id AND w.status <> ALL (${[...ENDED]}::text[])))
       ORDER BY id`;
     return rows.map((row) => row.id);
   }
@@ -604,7 +656,8 @@ export class PostgresTaskStore implements TaskStore {
           restart_streak = 0,
           finished_at = NULL, exit_code = NULL, signal = NULL, result = NULL, error = NULL,
           pid = NULL, progress = NULL, progress_message = NULL
-        WHERE id = ${id} AND status = ANY (${[...ENDED]}::text[])
+        WHERE id = ${id} AND (status = ANY (${[...ENDED]}::text[])
+          OR (status = 'queued' AND restart_policy IS NOT NULL AND restarts > 0))
         RETURNING ${w.tx.unsafe(TASK_COLUMNS)}`;
       if (!row) return undefined;
       const task = toTask(row);
@@ -693,7 +746,7 @@ export class PostgresTaskStore implements TaskStore {
     const rows = await this.#sql`SELECT s.*, now_ms() AS now,
         (SELECT count(*) FROM tasks t WHERE t.owner = s.owner
           AND t.status IN ${this.#sql.unsafe(sqlSet(RUNNING))}) AS used
-      FROM supervisors s ORDER BY s.started_at, s.owner`;
+      FROM supervisors s ORDER BY s.host, s.started_at, s.owner`;
     return rows.map((row) => hostInfo(toSupervisor(row), row.used, row.now));
   }
 

@@ -4,10 +4,10 @@
  *
  * @example
  * ```ts
- * _quote("a\nb"); // "'a\\nb'"
+ * quoteInput("a\nb"); // "'a\\nb'"
  * ```
  */
-export function _quote(text: string, maxLength = 120): string {
+export function quoteInput(text: string, maxLength = 120): string {
   const oneLine = text.replace(
     // deno-lint-ignore no-control-regex
     /[\u0000-\u001f\u007f\u2028\u2029]/g,

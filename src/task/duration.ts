@@ -12,7 +12,7 @@
  * ```
  */
 import parseDurationPackage from "parse-duration";
-import { _quote } from "./_quote.ts";
+import { quoteInput } from "./quote_input.ts";
 import { ScheduleError } from "./errors.ts";
 
 const UNIT_HINT = "use s, m, h, d, w; e.g. '30s', '4 hours'";
@@ -35,7 +35,8 @@ const SEPARATOR = /(?:\s|,|\band\b)+/uy;
  * ```
  */
 export function parseDuration(text: string): number {
-  const fail = (reason: string) => new ScheduleError(`Invalid duration ${_quote(text)}: ${reason}`);
+  const fail = (reason: string) =>
+    new ScheduleError(`Invalid duration ${quoteInput(text)}: ${reason}`);
   const trimmed = text.trim();
   if (trimmed === "") throw fail(`it is empty (${UNIT_HINT})`);
   if (trimmed.startsWith("-")) throw fail("a duration cannot be negative");
@@ -47,10 +48,10 @@ export function parseDuration(text: string): number {
     const pair = NUMBER_AND_UNIT.exec(trimmed);
     if (!pair) {
       const word = trimmed.slice(position).split(/[\s,]/)[0];
-      throw fail(`${_quote(word)} is not understood (${UNIT_HINT})`);
+      throw fail(`${quoteInput(word)} is not understood (${UNIT_HINT})`);
     }
     const [whole, number, unitName] = pair;
-    if (unitName === undefined) throw fail(`${_quote(number)} has no unit (${UNIT_HINT})`);
+    if (unitName === undefined) throw fail(`${quoteInput(number)} has no unit (${UNIT_HINT})`);
     total += Number(number) * _unitMs(unitName, fail);
     position += whole.length;
     SEPARATOR.lastIndex = position;
@@ -58,7 +59,7 @@ export function parseDuration(text: string): number {
     if (separator) position += separator[0].length;
     else if (position < trimmed.length && !/\d|\./.test(trimmed[position])) {
       const rest = trimmed.slice(position).split(/\s/)[0];
-      throw fail(`${_quote(rest)} is not understood (${UNIT_HINT})`);
+      throw fail(`${quoteInput(rest)} is not understood (${UNIT_HINT})`);
     }
   }
   const ms = Math.round(total);
@@ -70,12 +71,26 @@ export function parseDuration(text: string): number {
 function _unitMs(name: string, fail: (reason: string) => ScheduleError): number {
   const lower = name.toLowerCase();
   const ms = UNITS[lower] ?? (lower.endsWith("s") ? UNITS[lower.slice(0, -1)] : undefined);
-  if (typeof ms !== "number") throw fail(`unknown unit ${_quote(name)} (${UNIT_HINT})`);
+  if (typeof ms !== "number") throw fail(`unknown unit ${quoteInput(name)} (${UNIT_HINT})`);
   if (VARIABLE_LENGTH.has(ms)) {
-    throw fail(`unit ${_quote(name)} has no fixed length (use d or w, or a date with --at)`);
+    throw fail(`unit ${quoteInput(name)} has no fixed length (use d or w, or a date with --at)`);
   }
-  if (ms < 1) throw fail(`unit ${_quote(name)} is finer than a millisecond`);
+  if (ms < 1) throw fail(`unit ${quoteInput(name)} is finer than a millisecond`);
   return ms;
+}
+
+/**
+ * {@linkcode parseDuration}, where a bare number is seconds as in timeout(1) (`--timeout 5`,
+ * `kill_grace = "1.5"`): what the CLI's duration options and the config file's durations read.
+ *
+ * @example
+ * ```ts
+ * parseDurationOrSeconds("5"); // 5000
+ * parseDurationOrSeconds("2m"); // 120000
+ * ```
+ */
+export function parseDurationOrSeconds(text: string): number {
+  return parseDuration(/^\s*(\d+(\.\d+)?|\.\d+)\s*$/.test(text) ? `${text.trim()}s` : text);
 }
 
 const FORMAT_UNITS: [string, number][] = [
