@@ -126,6 +126,7 @@ class Host {
   async start(flags: string[] = []): Promise<void> {
     mkdirSync(this.homeDir, { recursive: true });
     const log = openSync(join(this.homeDir, "supervisor.log"), "a");
+    this.exitCode = undefined;
     const child = spawn(BGT, ["supervise", "--host", this.name, ...flags], {
       env: this.env(),
       cwd: this.home.work,
@@ -133,7 +134,14 @@ class Host {
     });
     this.child = child;
     child.on("exit", (code) => (this.exitCode = code));
-    await until(() => this.log().includes(`started pid ${child.pid}`), 30_000);
+    await until(
+      () => this.log().includes(`started pid ${child.pid}`) || this.exitCode !== undefined,
+      30_000,
+    )
+      .catch((error) => {
+        throw new Error(`host ${this.name} did not start (${error.message}): ${this.log()}`);
+      });
+    assert.equal(this.exitCode, undefined, `host ${this.name} exited: ${this.log()}`);
   }
 
   env(): Record<string, string> {

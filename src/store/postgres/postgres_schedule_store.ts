@@ -12,7 +12,7 @@
 import { encode } from "../../task/codec.ts";
 import { storableTemplate } from "../../task/stored_spec.ts";
 import type { FiringRecord, NewSchedule, Schedule } from "../../task/schedule.ts";
-import { FiringPlan, staleFiring } from "../../task/firing_plan.ts";
+import { FiringPlan, staleFiring, unfiredSlots } from "../../task/firing_plan.ts";
 import { ACTIVE, ENDED, inSet, NOT_STARTED, sqlSet } from "../../task/statuses.ts";
 import type { ScheduleRemoval, ScheduleStore } from "../task_store.ts";
 import type { PostgresConnection } from "./postgres_connection.ts";
@@ -87,7 +87,7 @@ export class PostgresScheduleStore implements ScheduleStore {
         row.last_status = last?.status ?? null;
       }
       const plan = new FiringPlan(toSchedule(row), firing);
-      for (const slot of firing.slots) {
+      for (const slot of unfiredSlots(firing, locked.last_slot)) {
         const task = plan.taskFor(slot);
         if (task) plan.inserted((await insertTasks(w, [task]))[0]);
       }
