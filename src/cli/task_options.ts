@@ -62,6 +62,8 @@ export interface TaskOptionValues {
   onFailure?: string;
   onFinish?: string;
   webhook?: string;
+  on?: string;
+  need?: string[];
   restart?: string;
   restartDelay?: string;
   maxRestarts?: string;
@@ -112,6 +114,13 @@ export function addTaskOptions<C extends Command<[string | undefined, string[]]>
       `${DEFAULT_RESTART_DELAY_MS}ms`,
     )
     .option("--max-restarts <n>", "with --restart: at most n restarts (default: no limit)")
+    .option("--on <host>", "run only on this host (a shared store: see 'bgt hosts')")
+    .option(
+      "--need <label>",
+      "run only on a host started with this label (repeatable)",
+      collect,
+      [] as string[],
+    )
     .option("--on-success <cmd>", "run this sh -c line when the task succeeds (see README Hooks)")
     .option("--on-failure <cmd>", "run this sh -c line when the task ends any other way")
     .option("--on-finish <cmd>", "run this sh -c line whenever the task ends")
@@ -228,8 +237,20 @@ export async function buildTask(
           : parseInteger("--max-restarts", options.maxRestarts, { min: 0 }),
       }
       : {}),
+    ...(options.on !== undefined ? { onHost: _nonEmpty("--on", options.on) } : {}),
+    ...(options.need?.length
+      ? { needLabels: [...new Set(options.need.map((label) => _nonEmpty("--need", label)))] }
+      : {}),
     hooks: _hooks(options),
   };
+}
+
+function _nonEmpty(option: string, text: string): string {
+  const value = text.trim();
+  if (!value || /[,\s]/.test(value)) {
+    throw new UsageError(`Cannot use ${option} '${text}': give one name, without spaces or commas`);
+  }
+  return value;
 }
 
 function _restartDelay(text: string | undefined): number {

@@ -182,6 +182,14 @@ export const MIGRATIONS: readonly Migration[] = [
    ALTER TABLE tasks ADD COLUMN max_restarts INTEGER;
    ALTER TABLE tasks ADD COLUMN restarts INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE tasks ADD COLUMN restart_streak INTEGER NOT NULL DEFAULT 0;`,
+  // Many hosts (issue 14): what `bgt hosts` shows of each supervisor, and the host a task ran
+  // on. (Placement, --on and --need, needs a shared store: SQLite refuses it.)
+  `ALTER TABLE supervisors ADD COLUMN labels TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE supervisors ADD COLUMN slots INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE supervisors ADD COLUMN version TEXT NOT NULL DEFAULT '';
+   ALTER TABLE supervisors ADD COLUMN draining INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE supervisors ADD COLUMN lease_ms INTEGER NOT NULL DEFAULT 10000;
+   ALTER TABLE tasks ADD COLUMN host TEXT;`,
   // (issue 15) hooks: a task's own hooks (JSON, null: none); one row per delivery of a hook
   // (planned from the outbox by the supervisor of the home that ran the task, run at least once,
   // each try's outcome recorded); and each home's cursor into the outbox for that planning.
