@@ -197,7 +197,11 @@ export class Client {
    *
    * @example
    * ```ts
+   * import { connect } from "bgt";
+   * const client = await connect();
+   * await client.start();
    * for (const host of await client.hosts()) console.log(host.name, host.slotsUsed);
+   * await client.close();
    * ```
    */
   async hosts(): Promise<HostInfo[]> {
