@@ -17,6 +17,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { UiAuth } from "../../src/ui/auth.ts";
 
 const ROOT = process.env.BGT_ROOT ?? process.cwd();
 const BGT = join(ROOT, "dist", "bgt");
@@ -277,12 +278,33 @@ describe("bgt ui in Chromium", { timeout: 300_000 }, () => {
     assert.deepEqual(errors, []);
   });
 
+  test("a stream ending in half a character is shown whole, and the tail stops asking", async () => {
+    const home = newHome();
+    const id = home.run(["--", "sh", "-c", "printf 'a\\303'"]);
+    await until("the task to end", () => home.task(id).status === "succeeded");
+    const { url } = await home.startUi();
+    const { page, errors } = await signedIn(url);
+    let requests = 0;
+    page.on("request", (request) => {
+      if (request.url().includes("/logs?")) requests++;
+    });
+    await page.goto(new URL(`/tasks/${id}`, url).href);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    assert.equal(await page.textContent("#log-stdout"), "a\ufffd");
+    // Before the fix: about 120 a second, forever.
+    assert.ok(requests <= 6, `${requests} log requests in 3 s`);
+    assert.deepEqual(errors, []);
+  });
+
   test("--read-only shows no action and a POST gets 403", async () => {
     const home = newHome();
     const id = home.run(["--", "sleep", "300"]);
     await until("the task to run", () => home.task(id).status === "running");
-    const { url } = await home.startUi(["--read-only"]);
-    const { page, errors } = await signedIn(url);
+    // A fixed token: the session's real CSRF token is known, so the 403 below is the read-only
+    // refusal, not a wrong token's.
+    const token = "a-fixed-token-for-the-read-only-test";
+    const { url } = await home.startUi(["--read-only", "--token", token]);
+    const { context, page, errors } = await signedIn(url);
     for (const path of ["/tasks", `/tasks/${id}`, "/groups", "/schedules"]) {
       await page.goto(new URL(path, url).href);
       assert.equal(await page.locator('form[method="post"]').count(), 0, `no action on ${path}`);
@@ -293,9 +315,10 @@ describe("bgt ui in Chromium", { timeout: 300_000 }, () => {
       );
     }
     const answer = await page.request.post(new URL(`/tasks/${id}/kill`, url).href, {
-      form: { _csrf: "x" },
+      form: { _csrf: new UiAuth({ port: 0, token }).csrfToken((await context.cookies())[0].value) },
     });
     assert.equal(answer.status(), 403);
+    assert.match(await answer.text(), /read-only/);
     assert.equal(home.task(id).status, "running");
     assert.deepEqual(errors, []);
   });
