@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
-import { tmpdir } from "node:os";
+import { hostname, networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Client } from "../../src/client/client.ts";
@@ -200,6 +200,36 @@ describe("bgt ui server", () => {
       headers: { cookie, host: `localhost:${server.port}` },
     });
     assert.equal(local.status, 200);
+  });
+
+  test("on a wildcard address the Host check takes this machine's names and --host-name's only", async () => {
+    const server = await startUiServer({
+      client,
+      store,
+      listen: parseListen("0.0.0.0:0"),
+      token: "a-fixed-token-for-the-wildcard-test",
+      hostNames: ["bgt.example", "proxy.example:443"],
+    });
+    servers.push(server);
+    const cookie = await signIn(server);
+    const status = async (host: string) =>
+      (await call(`${server.origin}/api/tasks`, { headers: { cookie, host } })).status;
+    const port = server.port;
+    const address = Object.values(networkInterfaces()).flat().find((info) =>
+      info && info.family === "IPv4" && !info.internal
+    )?.address;
+    const good = [
+      `${hostname()}:${port}`,
+      `localhost:${port}`,
+      `127.0.0.1:${port}`,
+      `bgt.example:${port}`,
+      "proxy.example:443",
+      ...(address ? [`${address}:${port}`] : []),
+    ];
+    for (const host of good) assert.equal(await status(host), 200, host);
+    for (const host of [`evil.example:${port}`, `bgt.example:1`, "proxy.example:444"]) {
+      assert.equal(await status(host), 421, host);
+    }
   });
 
   test("a POST needs the session's CSRF token and this origin; read-only answers 403", async () => {
