@@ -20,7 +20,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Client } from "../client/client.ts";
 import type { TaskStore } from "../store/task_store.ts";
 import { toJson } from "../task/task_json.ts";
-import { type ActionOutcome, runAction, UnknownActionError } from "./actions.ts";
+import { type ActionOutcome, runAction, safeBack, UnknownActionError } from "./actions.ts";
 import { apiAnswer } from "./api.ts";
 import { UI_SCRIPT, UI_STYLE } from "./assets.ts";
 import { UiAuth } from "./auth.ts";
@@ -302,11 +302,9 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
         sendText(response, 404, "text/plain; charset=utf-8", `${error.message}\n`);
         return;
       }
-      const back = form.get("back");
       outcome = {
-        back: back?.startsWith("/") && !back.startsWith("//")
-          ? back
-          : context.url.pathname.replace(/\/[^/]+$/, "") || "/",
+        back: safeBack(form.get("back")) ??
+          (context.url.pathname.replace(/\/[^/]+$/, "") || "/"),
         message: (error as Error)?.message ?? String(error),
         error: true,
       };

@@ -284,6 +284,26 @@ describe("bgt ui server", () => {
     assert.equal((await client.groups()).find((g) => g.name === "ui-g")?.paused, false);
   });
 
+  test("a failed action never sends the browser to another host (back=//x or /\\x)", async () => {
+    const server = await start();
+    const cookie = await signIn(server);
+    const page = await call(`${server.origin}/groups`, { headers: { cookie } });
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1];
+    // kill answers a refusal; send to a missing task throws (the server's own fallback).
+    const cases = ["kill", "send"].flatMap((verb) =>
+      ["//evil.example/", "/\\evil.example/"].map((back) => [verb, back])
+    );
+    for (const [verb, back] of cases) {
+      const answer = await call(`${server.origin}/tasks/987654/${verb}`, {
+        method: "POST",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ _csrf: csrf, back, input: "x" }).toString(),
+      });
+      assert.equal(answer.status, 303, `${verb} ${back}`);
+      assert.match(String(answer.headers.location), /^\/tasks\/987654\?err=/, `${verb} ${back}`);
+    }
+  });
+
   test("bulk rm removes the selected tasks and says how many", async () => {
     const server = await start();
     const cookie = await signIn(server);
