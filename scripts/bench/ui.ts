@@ -14,8 +14,8 @@
  * ```
  */
 import { Database } from "bun:sqlite";
-import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { Client } from "../../src/client/client.ts";
@@ -106,7 +106,7 @@ async function signIn(server: UiServer): Promise<string> {
 
 /**
  * Ms from just before each `bgt run` until its row is in the tasks page of Chromium (the event
- * stream, then the page's refresh; no reload), measured by ui_browser_latency.mjs under Node.
+ * stream, then the page's refresh; no reload), measured by ui_browser_latency.ts bundled for Node.
  * Undefined (with the reason) when Chromium or Node is missing.
  */
 async function browserLatency(
@@ -120,8 +120,18 @@ async function browserLatency(
   const dir = join(ROOT, "node_modules", ".cache");
   mkdirSync(dir, { recursive: true });
   const script = join(dir, `ui_browser_latency_${process.pid}.mjs`);
-  copyFileSync(join(ROOT, "scripts", "bench", "ui_browser_latency.mjs"), script);
   onCleanup(() => rmSync(script, { force: true }));
+  const build = spawnSync(process.execPath, [
+    "build",
+    join(ROOT, "scripts", "bench", "ui_browser_latency.ts"),
+    "--target",
+    "node",
+    "--external",
+    "playwright-core",
+    "--outfile",
+    script,
+  ], { encoding: "utf8" });
+  if (build.status !== 0) return `cannot bundle the browser measure: ${build.stderr.trim()}`;
   // Not spawnSync: this process serves the pages the browser asks for meanwhile.
   const child = spawn("node", [script, `${server.origin}/?token=${token}`, BGT, String(ROUNDS)], {
     env: { ...process.env, ...env },

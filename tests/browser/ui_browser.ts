@@ -11,17 +11,17 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { UiAuth } from "../../src/ui/auth.ts";
+import { CHROMIUM, CHROMIUM_ARGS } from "../_helpers/chromium.ts";
+import { freePort, startBgtUi, stopChild } from "../_helpers/processes.ts";
 
 const ROOT = process.env.BGT_ROOT ?? process.cwd();
 const BGT = join(ROOT, "dist", "bgt");
-const CHROMIUM = process.env.BGT_CHROMIUM ?? "/usr/bin/chromium";
 
 /** A temporary home with bgt's CLI and its dashboard. */
 class UiHome {
@@ -67,35 +67,17 @@ class UiHome {
 
   /** Starts `bgt ui` with these options; resolves with the sign-in URL it prints. */
   async startUi(options: string[] = []): Promise<{ url: string; process: ChildProcess }> {
-    const child = spawn(BGT, ["ui", "--listen", "127.0.0.1:0", ...options], {
-      cwd: join(this.dir, "work"),
+    const started = startBgtUi(BGT, ["--listen", "127.0.0.1:0", ...options], {
       env: this.env(),
-      stdio: ["ignore", "pipe", "pipe"],
+      cwd: join(this.dir, "work"),
     });
+    const { url, child } = await started;
     this.uis.push(child);
-    let stderr = "";
-    child.stderr!.on("data", (chunk) => (stderr += chunk));
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      const timer = setTimeout(() => reject(new Error(`bgt ui printed no URL: ${stderr}`)), 20_000);
-      child.stdout!.on("data", (chunk) => {
-        out += chunk;
-        const line = /^(http:\/\/\S+)\n/.exec(out);
-        if (line) {
-          clearTimeout(timer);
-          resolve(line[1]);
-        }
-      });
-      child.on("exit", (code) => reject(new Error(`bgt ui exited ${code}: ${stderr}`)));
-    });
     return { url, process: child };
   }
 
   async stopUi(child: ChildProcess): Promise<void> {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
-    await exited;
+    await stopChild(child);
   }
 
   /** The process group of a running task (its command and everything it started). */
@@ -128,14 +110,6 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /** Page errors and console errors of a page, to assert none happened. */
 function collectErrors(page: Page): string[] {
   const errors: string[] = [];
@@ -152,21 +126,7 @@ describe("bgt ui in Chromium", { timeout: 300_000 }, () => {
   const contexts: BrowserContext[] = [];
 
   before(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-      // Playwright refuses a --user-data-dir argument: it gives each launch a fresh profile of its
-      // own in the temporary folder (and deletes it on close).
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
   });
 
   after(async () => {

@@ -10,11 +10,11 @@
  * with one printed line otherwise, unless BGT_REQUIRE_POSTGRES=1.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { runAsync } from "../_helpers/processes.ts";
 import { BGT, type CliResult, TempHome, TEST_POSTGRES_URL } from "../_helpers/bgt_home.ts";
 import { skipWithReason } from "../_helpers/skip.ts";
 import { postgresFactory } from "../store/_stores.ts";
@@ -34,14 +34,7 @@ function storeUrl(change: (url: URL) => void = () => {}): string {
 
 /** Runs bgt without blocking the event loop (the proxy must go on forwarding meanwhile). */
 function bgt(home: TempHome, store: string, words: string[]): Promise<CliResult> {
-  const child = spawn(BGT, words, { env: home.env({ BGT_STORE: store }), cwd: home.work });
-  return new Promise((resolve) => {
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("close", (code) => resolve({ code: code ?? 128, stdout, stderr }));
-  });
+  return runAsync(BGT, words, { env: home.env({ BGT_STORE: store }), cwd: home.work });
 }
 
 /** Like `bgt`, failing the test on a non-zero exit; its trimmed stdout. */
