@@ -15,7 +15,7 @@
  * readTail(mirror.files, "stdout", { lines: 10 });
  * ```
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { OutputStore } from "../store/shared_io.ts";
@@ -30,15 +30,11 @@ export class OutputMirror {
   #output: OutputStore;
   #id: number;
 
-  constructor(output: OutputStore, id: number) {
-    if (!root) {
-      root = mkdtempSync(join(tmpdir(), "bgt-output-"));
-      // Also when the command ends without closing its client (Ctrl-C during logs -f).
-      process.once("exit", removeMirrors);
-    }
+  /** `dir`: where the copies of one client live (by default this process's own folder). */
+  constructor(output: OutputStore, id: number, dir = _root()) {
     this.#output = output;
     this.#id = id;
-    this.files = taskFiles(root, id);
+    this.files = taskFiles(dir, id);
   }
 
   /** Copies the chunks shipped since the last sync. */
@@ -69,6 +65,7 @@ export class OutputMirrors {
   #output: OutputStore;
   #kept: number;
   #mirrors = new Map<number, OutputMirror>();
+  #dir: string | undefined;
 
   constructor(output: OutputStore, kept = MIRRORS_KEPT) {
     this.#output = output;
@@ -94,7 +91,10 @@ export class OutputMirrors {
   take(id: number): OutputMirror {
     let mirror = this.get(id);
     if (!mirror) {
-      mirror = new OutputMirror(this.#output, id);
+      // A folder of this client's own: two clients of one process (two stores) may both have
+      // a task 1. Made anew if removeMirrors() deleted the process's folder meanwhile.
+      if (!this.#dir || !existsSync(this.#dir)) this.#dir = mkdtempSync(join(_root(), "client-"));
+      mirror = new OutputMirror(this.#output, id, this.#dir);
       this.#mirrors.set(id, mirror);
       for (const [oldest, old] of this.#mirrors) {
         if (this.#mirrors.size <= this.#kept) break;
@@ -110,6 +110,16 @@ export class OutputMirrors {
     this.#mirrors.get(id)?.remove();
     this.#mirrors.delete(id);
   }
+}
+
+/** This process's folder of copies, made on first use. */
+function _root(): string {
+  if (!root) {
+    root = mkdtempSync(join(tmpdir(), "bgt-output-"));
+    // Also when the command ends without closing its client (Ctrl-C during logs -f).
+    process.once("exit", removeMirrors);
+  }
+  return root;
 }
 
 /** Deletes this process's copies. */
