@@ -66,6 +66,12 @@ forEachStore("shared output and control", (open) => {
     ]);
     const read = await output.read(9, { stdout: 0, stderr: 0, data: 0 });
     assert.deepEqual(read.map((c) => [c.offset, text(c.data)]), [[100, "new\n"]]);
+    // One transaction: an insert that fails leaves the trim undone too.
+    const trim = { taskId: 9, stream: "stdout" as const, before: 200 };
+    const bad = { ...chunk, attempt: 2 ** 40, offset: 200, data: bytes("x") }; // not an int
+    await assert.rejects(output.ship([bad], [trim]));
+    const after = await output.read(9, { stdout: 0, stderr: 0, data: 0 });
+    assert.deepEqual(after.map((c) => c.offset), [100], "the trim was rolled back");
   });
 
   test("a control request reaches its owner only; the requester collects the answer once", async () => {
