@@ -3,7 +3,9 @@
  * `bgt logs` reads it from every host, also after this one is gone (DESIGN §11). The task goes on
  * writing its local files (the fast path, and the truth while it runs); every 250 ms the shipper
  * reads what each stream gained and inserts it in chunks of at most 64 KiB, keyed by (task,
- * attempt, stream, offset), so a chunk sent twice is stored once.
+ * attempt, stream, offset), so a chunk sent twice is stored once (a longer one replaces it).
+ * After a failed ship (its commit may have happened all the same: a lost acknowledgement) the
+ * next pass asks the store where each stream ends.
  *
  * Crashes: a run's end is recorded once its last output is in the store, so a supervisor that
  * dies before leaves a task that is still `running`: the home's next supervisor re-adopts it,
@@ -11,7 +13,8 @@
  * ship (the end is then recorded anyway) is a marker `BGT_HOME/shipping/<id>` written, removed
  * once the rest is shipped; the next supervisor ({@linkcode OutputShipper.resume}) finishes the
  * marked tasks. `--retain` bounds the table as it bounds the files: the
- * chunks in front of a stream's kept start are deleted when the start moves.
+ * chunks in front of a stream's kept start are deleted when the start moves, in the transaction
+ * that inserts the next chunks (a reader never sees chunks past a gap).
  *
  * @example
  * ```ts
