@@ -56,7 +56,7 @@ export interface StartedUi {
 
 /**
  * Starts `bgt ui` with these words; resolves once it printed its sign-in URL (rejects when it
- * exits first, or after 20 s).
+ * exits first, or after 20 s, when it is stopped).
  *
  * @example
  * ```ts
@@ -73,10 +73,10 @@ export function startBgtUi(
   child.stderr!.on("data", (chunk) => (err += chunk));
   return new Promise((resolve, reject) => {
     let out = "";
-    const timer = setTimeout(
-      () => reject(new Error(`bgt ui printed no URL in 20 s: ${err}`)),
-      20_000,
-    );
+    const timer = setTimeout(() => {
+      child.kill("SIGTERM"); // not left running by a failed test
+      reject(new Error(`bgt ui printed no URL in 20 s: ${err}`));
+    }, 20_000);
     child.stdout!.on("data", (chunk) => {
       out += chunk;
       const line = /^(http:\/\/\S+)\n/.exec(out);
