@@ -223,8 +223,12 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
         clearInterval(housekeeping);
         await Promise.all(unlisten.map((stop) => stop().catch(() => {})));
         await shipper?.stop();
-        await store.releaseSupervisor(owner);
-        await store.close();
+        // A store gone meanwhile (its schema dropped, the server away) must not keep the
+        // process from stopping: the row is a dead host's to others, as after a crash.
+        await store.releaseSupervisor(owner).catch((error) =>
+          log(`cannot remove this supervisor's row from the store: ${(error as Error).message}`)
+        );
+        await store.close().catch(() => {});
         log("stopped");
         resolveStopped();
       },

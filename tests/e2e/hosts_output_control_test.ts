@@ -132,6 +132,12 @@ describe("output and control from any host (PostgreSQL)", { concurrency: false }
   });
 
   after(() => {
+    // b's supervisor (started here, in the foreground: not in its home's supervisor.log, so
+    // cleanup() would not find it) is stopped by pid before its schema goes.
+    if (bSupervisor && _alive(bSupervisor)) {
+      process.kill(bSupervisor, "SIGTERM");
+      waitFor(() => !_alive(bSupervisor), 30_000);
+    }
     a?.cleanup();
     b?.cleanup();
     if (!unreachable) {

@@ -10,6 +10,7 @@
  * with one printed line otherwise, unless BGT_REQUIRE_POSTGRES=1.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
@@ -261,5 +262,35 @@ describe("bgt on PostgreSQL", () => {
     );
     const logs = join(home.dir, "home", "supervisor.log");
     assert.ok(!existsSync(logs) || !/started pid/.test(readFileSync(logs, "utf8")));
+  });
+  test("a supervisor whose schema was dropped still stops on SIGTERM", async (t) => {
+    if (noPostgres(t)) return;
+    const home = newHome();
+    const store = storeUrl();
+    const schema = new URL(store).searchParams.get("schema")!;
+    const child = spawn(BGT, ["supervise"], {
+      env: home.env({ BGT_STORE: store }),
+      cwd: home.work,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let log = ""; // a supervisor in the foreground logs to stderr
+    child.stderr.on("data", (chunk) => (log += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once("close", resolve));
+    try {
+      await until(async () => (await bgt(home, store, ["daemon", "status"])).code === 0);
+      const { default: postgres } = await import("postgres");
+      const sql = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
+      await sql.unsafe(`DROP SCHEMA "${schema}" CASCADE`).finally(() => sql.end({ timeout: 1 }));
+      child.kill("SIGTERM");
+      const code = await Promise.race([
+        exited,
+        new Promise((resolve) => setTimeout(() => resolve("still running after 20 s"), 20_000)),
+      ]);
+      assert.equal(code, 0);
+      assert.match(log, /cannot remove this supervisor's row from the store: .*supervisors/);
+      assert.match(log, /stopped\n$/);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
   });
 });
