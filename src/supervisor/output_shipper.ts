@@ -221,8 +221,8 @@ export class OutputShipper {
 
   async #shipOnce(): Promise<void> {
     const { output, log } = this.#options;
+    const chunks: OutputChunk[] = [];
     try {
-      const chunks: OutputChunk[] = [];
       const trims: [Shipping, OutputTrim][] = [];
       let bytes = 0;
       let leftover = false;
@@ -284,9 +284,12 @@ export class OutputShipper {
       // The ends wait no longer: the passes go on trying. An end recorded before its output is
       // shipped is marked, so that a crash meanwhile leaves the rest to the next supervisor.
       // The failed statement may have committed (a lost acknowledgement): the next pass asks the
-      // store where each stream ends instead of trusting what this one thought.
+      // store where the streams it shipped end instead of trusting what this one thought.
+      for (const chunk of chunks) {
+        const shipping = this.#tasks.get(chunk.taskId);
+        if (shipping) shipping.shipped = undefined;
+      }
       for (const shipping of this.#tasks.values()) {
-        shipping.shipped = undefined;
         if (shipping.ended && !shipping.marked) this.#mark(shipping);
         for (const resolve of shipping.onShipped.splice(0)) resolve();
       }
