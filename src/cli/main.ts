@@ -42,6 +42,7 @@ const COMMANDS: Record<string, Loader> = {
   config: load(async () => (await import("./commands/config.ts")).configCommand()),
   daemon: load(async () => (await import("./commands/daemon.ts")).daemonCommand()),
   supervise: load(async () => (await import("./commands/supervise.ts")).superviseCommand()),
+  hosts: load(async () => (await import("./commands/hosts.ts")).hostsCommand()),
   ui: load(async () => (await import("./commands/ui.ts")).uiCommand()),
   completions: load(async () => (await import("./commands/completions.ts")).completionsCommand()),
   __complete: load(async () => (await import("./commands/completions.ts")).completeCommand()),

@@ -57,6 +57,8 @@ export interface TaskOptionValues {
   pin?: boolean;
   isolate?: boolean;
   retain?: string;
+  on?: string;
+  need?: string[];
   restart?: string;
   restartDelay?: string;
   maxRestarts?: string;
@@ -106,7 +108,14 @@ export function addTaskOptions<C extends Command<[string | undefined, string[]]>
       }s run`,
       `${DEFAULT_RESTART_DELAY_MS}ms`,
     )
-    .option("--max-restarts <n>", "with --restart: at most n restarts (default: no limit)");
+    .option("--max-restarts <n>", "with --restart: at most n restarts (default: no limit)")
+    .option("--on <host>", "run only on this host (a shared store: see 'bgt hosts')")
+    .option(
+      "--need <label>",
+      "run only on a host started with this label (repeatable)",
+      collect,
+      [] as string[],
+    );
   if (features.dependencies) {
     command
       .option(
@@ -219,7 +228,19 @@ export async function buildTask(
           : parseInteger("--max-restarts", options.maxRestarts, { min: 0 }),
       }
       : {}),
+    ...(options.on !== undefined ? { onHost: _nonEmpty("--on", options.on) } : {}),
+    ...(options.need?.length
+      ? { needLabels: [...new Set(options.need.map((label) => _nonEmpty("--need", label)))] }
+      : {}),
   };
+}
+
+function _nonEmpty(option: string, text: string): string {
+  const value = text.trim();
+  if (!value || /[,\s]/.test(value)) {
+    throw new UsageError(`Cannot use ${option} '${text}': give one name, without spaces or commas`);
+  }
+  return value;
 }
 
 function _restartDelay(text: string | undefined): number {

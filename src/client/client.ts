@@ -30,7 +30,13 @@ import {
   taskFiles,
 } from "../store/task_files.ts";
 import { openTaskStdin } from "../store/task_stdin.ts";
-import type { GroupSetting, ListFilter, ScheduleRemoval, TaskStore } from "../store/task_store.ts";
+import type {
+  GroupSetting,
+  HostInfo,
+  ListFilter,
+  ScheduleRemoval,
+  TaskStore,
+} from "../store/task_store.ts";
 import type { ScheduleRequest } from "../schedule/new_schedule.ts";
 import { TaskNotFoundError, TaskStateError } from "../task/errors.ts";
 import type { Schedule } from "../task/schedule.ts";
@@ -86,6 +92,18 @@ export class Client {
     const home = bgtHome(env);
     ensureHome(home);
     return new Client(home, await openStore(storeConfig(env, home), { role: "client" }));
+  }
+
+  /**
+   * The supervisors sharing this store (one per host and home), with heartbeat age and slots.
+   *
+   * @example
+   * ```ts
+   * for (const host of await client.hosts()) console.log(host.name, host.slotsUsed);
+   * ```
+   */
+  async hosts(): Promise<HostInfo[]> {
+    return await this.#store.hosts();
   }
 
   /** Which store this client uses: `sqlite:/…/bgt.db` or `postgres://user@host/db?schema=…`. */

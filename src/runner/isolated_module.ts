@@ -96,7 +96,10 @@ export async function runIsolatedModule(homeDir: string, id: number): Promise<nu
       return 2;
     }
     const files = taskFiles(home.logs, id);
-    const run = startModule(pool, task, files, { isolated: true, ...storeReports(store, id) });
+    const run = startModule(pool, task, files, {
+      isolated: true,
+      ...storeReports(store, id, { attempt: task.attempt }),
+    });
     for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
       process.on(signal, () => run.kill(signal));
     }

@@ -18,7 +18,7 @@ import { hasRawBytes, textToBytes } from "../runtime/raw_bytes.ts";
 import { rawModuleUrl } from "../runtime/raw_path_modules.ts";
 import { appendOwnFile } from "../store/own_files.ts";
 import { prepareTaskFiles, type TaskFiles, writeAtomic } from "../store/task_files.ts";
-import type { TaskStore } from "../store/task_store.ts";
+import type { RunFence, TaskStore } from "../store/task_store.ts";
 import { maxResultBytes, resultOverCap } from "../task/result_cap.ts";
 import type { Task, TaskOutcome } from "../task/types.ts";
 import type { RunningTask } from "./running_task.ts";
@@ -78,6 +78,7 @@ export function moduleUrl(task: Task, dir?: string): string {
 export function storeReports(
   store: TaskStore,
   id: number,
+  fence?: RunFence,
 ): Pick<ModuleRunOptions, "onProgress" | "onMeta" | "onCheckpoint"> {
   // Meta and checkpoints are stored one after another, in the order reported: two writes in
   // flight at once may land in either order on a store with several connections (PostgreSQL).
@@ -88,9 +89,9 @@ export function storeReports(
     return next;
   };
   return {
-    onProgress: coalescedProgress(store, id),
-    onMeta: (patch) => inOrder(() => store.mergeMeta(id, patch)),
-    onCheckpoint: (value) => inOrder(() => store.setCheckpoint(id, value)),
+    onProgress: coalescedProgress(store, id, fence),
+    onMeta: (patch) => inOrder(() => store.mergeMeta(id, patch, fence)),
+    onCheckpoint: (value) => inOrder(() => store.setCheckpoint(id, value, fence)),
   };
 }
 
@@ -107,11 +108,12 @@ export function storeReports(
 export function coalescedProgress(
   store: Pick<TaskStore, "setProgress">,
   id: number,
+  fence?: RunFence,
 ): (fraction: number, message: string | null) => Promise<void> | undefined {
   let writing: Promise<void> | undefined;
   let latest: [number, string | null] | undefined;
   const write = (fraction: number, message: string | null): Promise<void> => {
-    writing = store.setProgress(id, fraction, message).finally(() => {
+    writing = store.setProgress(id, fraction, message, fence).finally(() => {
       writing = undefined;
       if (latest) {
         const [next, text] = latest;

@@ -182,6 +182,14 @@ export const MIGRATIONS: readonly Migration[] = [
    ALTER TABLE tasks ADD COLUMN max_restarts INTEGER;
    ALTER TABLE tasks ADD COLUMN restarts INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE tasks ADD COLUMN restart_streak INTEGER NOT NULL DEFAULT 0;`,
+  // Many hosts (issue 14): what `bgt hosts` shows of each supervisor, and the host a task ran
+  // on. (Placement, --on and --need, needs a shared store: SQLite refuses it.)
+  `ALTER TABLE supervisors ADD COLUMN labels TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE supervisors ADD COLUMN slots INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE supervisors ADD COLUMN version TEXT NOT NULL DEFAULT '';
+   ALTER TABLE supervisors ADD COLUMN draining INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE supervisors ADD COLUMN lease_ms INTEGER NOT NULL DEFAULT 10000;
+   ALTER TABLE tasks ADD COLUMN host TEXT;`,
 ];
 
 /** Options for {@linkcode migrate}. */

@@ -18,7 +18,7 @@ import type { FiringRecord, NewSchedule, Schedule } from "../task/schedule.ts";
 import type { TaskStatus } from "../task/types.ts";
 import type { SqliteConnection } from "./sqlite_connection.ts";
 import type { TaskEvent } from "../task/events.ts";
-import { FiringPlan, staleFiring } from "../task/firing_plan.ts";
+import { FiringPlan, staleFiring, unfiredSlots } from "../task/firing_plan.ts";
 import { ACTIVE, ENDED, inSet, NOT_STARTED, sqlSet } from "../task/statuses.ts";
 import { SCHEDULE_COLUMNS, SCHEDULE_FROM, toSchedule } from "./store_rows.ts";
 import { endTasks, insertTasks, writeEvent } from "./task_rows.ts";
@@ -95,7 +95,7 @@ export class SqliteScheduleStore implements ScheduleStore {
       const schedule = row && toSchedule(row);
       if (staleFiring(schedule, firing)) return [];
       const plan = new FiringPlan(schedule!, firing);
-      for (const slot of firing.slots) {
+      for (const slot of unfiredSlots(firing, schedule!.lastSlot)) {
         const task = plan.taskFor(slot);
         if (task) plan.inserted(insertTasks(this.#db, [task], now, events)[0]);
       }

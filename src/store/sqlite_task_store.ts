@@ -29,6 +29,7 @@ import { SqliteConnection } from "./sqlite_connection.ts";
 import { SqliteScheduleStore } from "./sqlite_schedule_store.ts";
 import {
   ATTEMPT_COLUMNS,
+  DEFAULT_LEASE_MS,
   hostInfo,
   likeEscape,
   runEnded,
@@ -46,6 +47,7 @@ import {
   LIST_COLUMNS,
   selectTask,
   settleDependants,
+  SubmitRefusedError,
   TASK_COLUMNS,
   type TaskRow,
   toTask,
@@ -59,7 +61,9 @@ import type {
   ListFilter,
   MinuteTally,
   RemoveResult,
+  RescueResult,
   RunEnd,
+  RunFence,
   RunStart,
   RunStop,
   StatusCounts,
@@ -97,6 +101,14 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async submit(tasks: readonly NewTask[]): Promise<SubmitResult[]> {
+    const placed = tasks.find((task) => task.onHost || task.needLabels?.length);
+    if (placed) {
+      throw new SubmitRefusedError(
+        `Cannot place a task ${
+          placed.onHost ? `on host '${placed.onHost}'` : "by label"
+        }: this store is one host's bgt.db; placement (--on, --need) needs a shared PostgreSQL store (BGT_STORE)`,
+      );
+    }
     return this.#connection.transaction(() => insertTasks(this.#db, tasks, Date.now()));
   }
 
@@ -149,17 +161,6 @@ export class SqliteTaskStore implements TaskStore {
     ).all<MinuteTally>(since);
   }
 
-  async hosts(): Promise<HostInfo[]> {
-    const now = Date.now();
-    const rows = this.#db.prepare(
-      `SELECT s.host, s.pid, s.started_at, s.heartbeat_at,
-         (SELECT count(*) FROM tasks t WHERE t.owner = s.owner
-            AND t.status IN ${sqlSet(RUNNING)}) AS used
-       FROM supervisors s ORDER BY s.host, s.started_at`,
-    ).all<Record<string, number | string>>();
-    return rows.map((row) => hostInfo(row, now));
-  }
-
   async events(
     after: number,
     filter: { taskIds?: readonly number[]; limit?: number } = {},
@@ -203,13 +204,14 @@ export class SqliteTaskStore implements TaskStore {
       if (!ids.length) return [];
       const rows = this.#db.prepare(
         `UPDATE tasks SET status = 'running', owner = ?,
-           home = coalesce((SELECT home FROM supervisors WHERE owner = ?), ?), started_at = ?,
+           home = coalesce((SELECT home FROM supervisors WHERE owner = ?), ?),
+           host = (SELECT host FROM supervisors WHERE owner = ?), started_at = ?,
            attempt = attempt + 1, lease_until = NULL, pid = NULL, exit_code = NULL, signal = NULL,
            error = NULL, finished_at = NULL, stop_reason = NULL, stop_signal = NULL,
            paused_at = NULL, paused_ms = 0
          WHERE id IN (SELECT value FROM json_each(?))
          RETURNING ${TASK_COLUMNS}`,
-      ).all<TaskRow>(owner, owner, this.#home(), now, JSON.stringify(ids));
+      ).all<TaskRow>(owner, owner, this.#home(), owner, now, JSON.stringify(ids));
       const order = new Map(ids.map((id, i) => [id, i]));
       const tasks = rows.map((row) => toTask(this.#db, row)).sort((a, b) =>
         order.get(a.id)! - order.get(b.id)!
@@ -280,11 +282,17 @@ export class SqliteTaskStore implements TaskStore {
     );
   }
 
-  async setProgress(id: number, fraction: number, message: string | null): Promise<void> {
+  async setProgress(
+    id: number,
+    fraction: number,
+    message: string | null,
+    fence?: RunFence,
+  ): Promise<void> {
+    const [where, params] = _fenced(fence);
     this.#connection.transaction(() =>
       this.#db
-        .prepare("UPDATE tasks SET progress = ?, progress_message = ? WHERE id = ?")
-        .run(fraction, message, id)
+        .prepare(`UPDATE tasks SET progress = ?, progress_message = ? WHERE id = ? ${where}`)
+        .run(fraction, message, id, ...params)
     );
   }
 
@@ -438,33 +446,43 @@ export class SqliteTaskStore implements TaskStore {
     });
   }
 
-  async mergeMeta(id: number, patch: Record<string, unknown>): Promise<Task | undefined> {
+  async mergeMeta(
+    id: number,
+    patch: Record<string, unknown>,
+    fence?: RunFence,
+  ): Promise<Task | undefined> {
+    const [where, params] = _fenced(fence);
     return this.#connection.transaction(() => {
       const row = this.#db.prepare(
-        `UPDATE tasks SET meta = json_patch(meta, ?) WHERE id = ? RETURNING ${TASK_COLUMNS}`,
-      ).get<TaskRow>(JSON.stringify(patch), id);
+        `UPDATE tasks SET meta = json_patch(meta, ?) WHERE id = ? ${where}
+         RETURNING ${TASK_COLUMNS}`,
+      ).get<TaskRow>(JSON.stringify(patch), id, ...params);
       return row && toTask(this.#db, row);
     });
   }
 
-  async setCheckpoint(id: number, value: unknown): Promise<void> {
+  async setCheckpoint(id: number, value: unknown, fence?: RunFence): Promise<void> {
+    const [where, params] = _fenced(fence);
     this.#connection.transaction(() =>
-      this.#db.prepare("UPDATE tasks SET checkpoint = ? WHERE id = ?").run(encode(value), id)
+      this.#db.prepare(`UPDATE tasks SET checkpoint = ? WHERE id = ? ${where}`)
+        .run(encode(value), id, ...params)
     );
   }
 
-  async setPaused(id: number, paused: boolean): Promise<boolean> {
+  async setPaused(id: number, paused: boolean, fence?: RunFence): Promise<boolean> {
+    const [where, params] = _fenced(fence);
     return this.#connection.transaction(() => {
       const now = Date.now();
       const changed = paused
         ? this.#db.prepare(
-          "UPDATE tasks SET status = 'paused', paused_at = ? WHERE id = ? AND status = 'running'",
-        ).run(now, id).changes > 0
+          `UPDATE tasks SET status = 'paused', paused_at = ?
+           WHERE id = ? AND status = 'running' ${where}`,
+        ).run(now, id, ...params).changes > 0
         : this.#db.prepare(
           `UPDATE tasks SET status = 'running', paused_at = NULL,
              paused_ms = paused_ms + max(0, ? - coalesce(paused_at, ?))
-           WHERE id = ? AND status = 'paused'`,
-        ).run(now, now, id).changes > 0;
+           WHERE id = ? AND status = 'paused' ${where}`,
+        ).run(now, now, id, ...params).changes > 0;
       if (changed) writeEvent(this.#db, now, id, paused ? "paused" : "resumed");
       return changed;
     });
@@ -585,9 +603,22 @@ export class SqliteTaskStore implements TaskStore {
       this.#db.prepare("DELETE FROM supervisors WHERE home = ? OR home = '' OR owner = ?")
         .run(me.home, me.owner);
       this.#db.prepare(
-        `INSERT INTO supervisors (owner, home, host, pid, start_time, started_at, heartbeat_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ).run(me.owner, me.home, me.host, me.pid, me.startTime, me.startedAt, me.heartbeatAt);
+        `INSERT INTO supervisors (owner, home, host, pid, start_time, started_at, heartbeat_at,
+           labels, slots, version, lease_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        me.owner,
+        me.home,
+        me.host,
+        me.pid,
+        me.startTime,
+        me.startedAt,
+        me.heartbeatAt,
+        JSON.stringify(me.labels ?? []),
+        me.slots ?? 0,
+        me.version ?? "",
+        me.leaseMs ?? DEFAULT_LEASE_MS,
+      );
       return me;
     });
   }
@@ -619,6 +650,30 @@ export class SqliteTaskStore implements TaskStore {
 
   async supervisorOf(home: string): Promise<SupervisorRecord | undefined> {
     return this.#holder(home);
+  }
+
+  async hosts(): Promise<HostInfo[]> {
+    const now = Date.now();
+    const rows = this.#db.prepare(
+      `SELECT ${SUPERVISOR_COLUMNS}, (SELECT count(*) FROM tasks t WHERE t.owner = s.owner
+         AND t.status IN ${sqlSet(RUNNING)}) AS used
+       FROM supervisors s ORDER BY host, started_at, owner`,
+    ).all<Record<string, SqlValue>>();
+    return rows.map((row) => hostInfo(toSupervisor(row), Number(row.used), now));
+  }
+
+  async setDraining(owner: string, draining: boolean): Promise<void> {
+    this.#connection.transaction(() =>
+      this.#db.prepare("UPDATE supervisors SET draining = ? WHERE owner = ?").run(
+        draining ? 1 : 0,
+        owner,
+      )
+    );
+  }
+
+  /** One host: its next supervisor re-adopts or records the tasks of a dead one (recover). */
+  async rescue(): Promise<RescueResult> {
+    return { dead: [], events: [] };
   }
 
   /** The supervisor of `home` (the newest row; '': a row from before homes were recorded). */
@@ -695,4 +750,13 @@ function _whereOf(filter: ListFilter): { where: string; params: SqlValue[] } {
     params.push(path, path, path, value);
   }
   return { where: where.length ? `WHERE ${where.join(" AND ")}` : "", params };
+}
+
+/** The condition (and its parameters) a fenced write adds; nothing without a fence. */
+function _fenced(fence: RunFence | undefined): [string, SqlValue[]] {
+  if (!fence) return ["", []];
+  const running = `AND attempt = ? AND status IN ${sqlSet(RUNNING)}`;
+  return fence.owner === undefined
+    ? [running, [fence.attempt]]
+    : [`${running} AND owner = ?`, [fence.attempt, fence.owner]];
 }

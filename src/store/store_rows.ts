@@ -81,6 +81,9 @@ export function toTask(row: Row, env: Task["env"]): Task {
     stopSignal: row.stop_signal ?? null,
     pausedAt: row.paused_at ?? null,
     pausedMs: row.paused_ms ?? 0,
+    host: row.host ?? null,
+    onHost: row.pin_host ?? null,
+    needLabels: row.need_labels ? _json(row.need_labels) : [],
     restart: (row.restart_policy ?? null) as Task["restart"],
     restartDelayMs: row.restart_delay_ms ?? DEFAULT_RESTART_DELAY_MS,
     maxRestarts: row.max_restarts ?? null,
@@ -211,7 +214,8 @@ export function toEvent(row: Row): TaskEvent {
 }
 
 /** The columns a supervisor query selects, from `supervisors`. */
-export const SUPERVISOR_COLUMNS = "owner, home, host, pid, start_time, started_at, heartbeat_at";
+export const SUPERVISOR_COLUMNS =
+  "owner, home, host, pid, start_time, started_at, heartbeat_at, labels, slots, version, draining, lease_ms";
 
 /** Maps a supervisors row to a SupervisorRecord. */
 export function toSupervisor(row: Row): SupervisorRecord {
@@ -223,25 +227,31 @@ export function toSupervisor(row: Row): SupervisorRecord {
     startTime: row.start_time,
     startedAt: row.started_at,
     heartbeatAt: row.heartbeat_at,
+    labels: row.labels ? _json(row.labels) : [],
+    slots: row.slots ?? 0,
+    version: row.version ?? "",
+    draining: row.draining === true || row.draining === 1,
+    leaseMs: row.lease_ms ?? DEFAULT_LEASE_MS,
   };
 }
 
-/**
- * Maps a supervisors row (host, pid, started_at, heartbeat_at and `used`, its running tasks) to a
- * HostInfo; what the row does not record (slots, labels, version, draining) stays empty.
- */
-export function hostInfo(row: Row, now: number): HostInfo {
+/** A supervisor's lease when it names none: dead after 10 s without a heartbeat. */
+export const DEFAULT_LEASE_MS = 10_000;
+
+/** A supervisor's record as `bgt hosts` shows it, given its slots in use and the store's now. */
+export function hostInfo(record: SupervisorRecord, used: number, now: number): HostInfo {
   return {
-    name: row.host || "local",
-    pid: Number(row.pid),
-    startedAt: Number(row.started_at),
-    heartbeatAt: Number(row.heartbeat_at),
-    heartbeatAgeMs: Math.max(0, now - Number(row.heartbeat_at)),
-    slotsUsed: Number(row.used ?? 0),
-    slotsTotal: null,
-    labels: [],
-    version: null,
-    draining: false,
+    name: record.host,
+    pid: record.pid,
+    startedAt: record.startedAt,
+    heartbeatAt: record.heartbeatAt,
+    heartbeatAgeMs: Math.max(0, now - record.heartbeatAt),
+    slotsUsed: used,
+    slotsTotal: record.slots ?? 0,
+    labels: record.labels ?? [],
+    version: record.version ?? "",
+    draining: record.draining ?? false,
+    home: record.home,
   };
 }
 

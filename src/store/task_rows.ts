@@ -33,7 +33,7 @@ export const TASK_COLUMNS = `id, kind, spec, name, grp, priority, status, run_at
   started_at, finished_at, attempt, max_attempts, backoff_ms, timeout_ms, after_any, task_key,
   schedule_id, retain, stdin, checkpoint, env_id, cwd, meta, pid, exit_code, signal, result, error, progress, progress_message,
   owner, lease_until, home, stop_reason, stop_signal, paused_at, paused_ms, restart_policy,
-  restart_delay_ms, max_restarts, restarts, restart_streak,
+  restart_delay_ms, max_restarts, restarts, restart_streak, host,
   (SELECT json_group_array(dep_id) FROM dependencies WHERE task_id = tasks.id) AS after_ids`;
 
 /**

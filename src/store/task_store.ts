@@ -80,21 +80,6 @@ export interface MinuteTally {
   failed: number;
 }
 
-/** A running supervisor as `bgt hosts` and the dashboard show it. */
-export interface HostInfo {
-  name: string;
-  pid: number;
-  startedAt: number;
-  heartbeatAt: number;
-  heartbeatAgeMs: number;
-  slotsUsed: number;
-  /** null: not recorded by this store's supervisors. */
-  slotsTotal: number | null;
-  labels: string[];
-  version: string | null;
-  draining: boolean;
-}
-
 /** Counts by state, for `bgt daemon status`. */
 export type StatusCounts = Partial<Record<TaskStatus, number>>;
 
@@ -118,6 +103,56 @@ export interface SupervisorRecord {
   startTime: string | null;
   startedAt: number;
   heartbeatAt: number;
+  /** The labels it was started with (`--labels`), which `--need` asks for. @default [] */
+  labels?: string[];
+  /** Most tasks it runs at once (its --parallel). @default 0 (unknown) */
+  slots?: number;
+  /** The bgt version it runs. */
+  version?: string;
+  /** It stops: it claims no more tasks. */
+  draining?: boolean;
+  /**
+   * Its lease: without a heartbeat for this long (on the store's clock) it is dead, and any
+   * other supervisor rescues its running tasks. @default 10000
+   */
+  leaseMs?: number;
+}
+
+/**
+ * One supervisor as `bgt hosts` shows it (see {@linkcode TaskStore.hosts}).
+ *
+ * @example
+ * ```ts
+ * for (const host of await store.hosts()) console.log(host.name, host.heartbeatAgeMs);
+ * ```
+ */
+export interface HostInfo {
+  /** Its host name (`--host`, BGT_HOST, else the machine's). */
+  name: string;
+  pid: number;
+  /** When it started (epoch ms, the store's clock). */
+  startedAt: number;
+  /** Its last heartbeat (epoch ms, the store's clock). */
+  heartbeatAt: number;
+  /** How long ago that was, on the store's clock. */
+  heartbeatAgeMs: number;
+  /** Tasks it runs now (running or paused). */
+  slotsUsed: number;
+  /** Most tasks it runs at once. */
+  slotsTotal: number;
+  labels: string[];
+  version: string;
+  draining: boolean;
+  /** Its home (BGT_HOME) on that host. */
+  home: string;
+}
+
+/** What one sweep for dead supervisors did (see {@linkcode TaskStore.rescue}). */
+export interface RescueResult {
+  /** The supervisors found dead (their rows removed). */
+  dead: SupervisorRecord[];
+  /** The events of the tasks rescued (lost, or retrying per their policy). */
+  events: TaskEvent[];
 }
 
 /** What one claim may take. The groups' room is derived inside the claim (exact across supervisors). */
@@ -142,6 +177,16 @@ export interface RunStart {
   id: number;
   attempt: number;
   pid: number | null;
+}
+
+/**
+ * Whose run a write is about: it lands only while the task runs that attempt (and, given an
+ * owner, under that supervisor) — a late write from a run that was declared lost changes nothing.
+ */
+export interface RunFence {
+  attempt: number;
+  /** The supervisor running it (an isolated module's own process fences by attempt only). */
+  owner?: string;
 }
 
 /** A stop asked of a running task, stored before the signal so a crash keeps the intent. */
@@ -186,8 +231,6 @@ export interface TaskStore {
   countsByGroup(finishedSince: number): Promise<GroupStatusCount[]>;
   /** Ends per minute since `since` (epoch ms), oldest first; minutes with none are absent. */
   endsPerMinute(since: number): Promise<MinuteTally[]>;
-  /** The running supervisors (one per host and home), by name. */
-  hosts(): Promise<HostInfo[]>;
   attempts(id: number): Promise<Attempt[]>;
   groups(): Promise<GroupSetting[]>;
   runningByGroup(): Promise<Record<string, number>>;
@@ -230,12 +273,22 @@ export interface TaskStore {
 
   // one task
   /** Running ⇄ paused; false if it was in neither state. Keeps paused time. Events: paused / resumed. */
-  setPaused(id: number, paused: boolean): Promise<boolean>;
+  setPaused(id: number, paused: boolean, fence?: RunFence): Promise<boolean>;
   /** Stores a stop's intent before its signal (a crash after it keeps it: a killed task ends canceled). */
   setStop(id: number, attempt: number, stop: RunStop): Promise<boolean>;
-  setProgress(id: number, fraction: number, message: string | null): Promise<void>;
-  mergeMeta(id: number, patch: Record<string, unknown>): Promise<Task | undefined>;
-  setCheckpoint(id: number, value: unknown): Promise<void>;
+  /** Progress, meta and checkpoints: a `fence` keeps a late report of a lost run out. */
+  setProgress(
+    id: number,
+    fraction: number,
+    message: string | null,
+    fence?: RunFence,
+  ): Promise<void>;
+  mergeMeta(
+    id: number,
+    patch: Record<string, unknown>,
+    fence?: RunFence,
+  ): Promise<Task | undefined>;
+  setCheckpoint(id: number, value: unknown, fence?: RunFence): Promise<void>;
   /**
    * Queues a finished task once more as a new attempt — or, for a `--restart` task waiting out
    * its backoff, runs it now with its restart streak reset. Events: submitted { restart: true }.
@@ -259,6 +312,18 @@ export interface TaskStore {
   releaseSupervisor(owner: string): Promise<void>;
   /** The supervisor serving this home, if any. */
   supervisorOf(home: string): Promise<SupervisorRecord | undefined>;
+  /** The running supervisors (one per host and home), by name, with heartbeat age and slots in use. */
+  hosts(): Promise<HostInfo[]>;
+  /** Says whether `owner` stops (it claims no more; `bgt hosts` shows it draining). */
+  setDraining(owner: string, draining: boolean): Promise<void>;
+  /**
+   * Finds the supervisors whose lease ran out (no heartbeat for their `leaseMs`, on the store's
+   * clock), removes their rows, and ends their running tasks as `lost` (retried per policy),
+   * fenced by (owner, attempt): a late write from a supervisor declared dead changes nothing.
+   * Tasks a graceful stop left running (command tasks under their waiters) get one lease of
+   * grace for their home's next supervisor to re-adopt them. SQLite: none (one host).
+   */
+  rescue(): Promise<RescueResult>;
   /** The settings changed at run time (`bgt parallel N` → `{ parallel: "5" }`), by key. */
   settings(): Promise<Record<string, string>>;
   /** Stores one setting (null: removes it, so the config file or default applies again). */

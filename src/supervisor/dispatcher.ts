@@ -66,6 +66,8 @@ export interface DispatcherOptions {
   onEvents?: (events: readonly TaskEvent[]) => void;
   /** Where to report a problem that does not stop the dispatcher. */
   log?: (line: string) => void;
+  /** This supervisor's host name (named when a task cannot start here). @default "this host" */
+  host?: string;
   /** Ships the runs' output into a shared store (PostgreSQL), when there is one. */
   shipper?: OutputShipper;
 }
@@ -78,6 +80,8 @@ interface Entry {
   killedWith?: string;
   /** Where each stream ended when this attempt started (its log slice begins there). */
   offsets?: Record<StreamName, number>;
+  /** Ended because this supervisor was cut off from the store: recorded `lost`, with this. */
+  fencedWith?: string;
 }
 
 /** Claims, runs and records tasks. */
@@ -94,6 +98,8 @@ export class Dispatcher {
   #shipping = new Map<number, Promise<void>>();
   /** How many of the running tasks are module tasks in worker hosts. */
   #inWorkers = 0;
+  /** Why it claims nothing now (cut off from the store), if it is fenced. */
+  #fenced: string | undefined;
 
   constructor(options: DispatcherOptions) {
     this.#options = { ...options };
@@ -150,7 +156,7 @@ export class Dispatcher {
         ? undefined
         : task.kind === "module"
         ? adoptIsolatedModule(task, files)
-        : adoptCommand(task, files, { onProgress: this.#progress(task.id) });
+        : adoptCommand(task, files, { onProgress: this.#progress(task) });
       if (run) {
         adopted++;
         const entry = this.#track({ ...task, owner }, files, run, {
@@ -283,7 +289,8 @@ export class Dispatcher {
     // The signal first (it is what pauses); the row says so right after.
     entry.run.kill(pause ? "SIGSTOP" : "SIGCONT");
     entry.task = { ...entry.task, status: pause ? "paused" : "running" };
-    void this.#options.store.setPaused(id, pause).catch((error) =>
+    const fence = { owner: this.#options.owner, attempt: entry.task.attempt };
+    void this.#options.store.setPaused(id, pause, fence).catch((error) =>
       this.#options.log?.(`cannot store the ${verb} of task ${id}: ${(error as Error).message}`)
     );
     // A paused task's timeout stops counting, and goes on from where it was.
@@ -309,6 +316,34 @@ export class Dispatcher {
     await this.#recorder.stored();
   }
 
+  /**
+   * Self-fencing: claims nothing more and ends every running task (SIGTERM, SIGKILL after
+   * `graceMs`), recording each as `lost` with `reason` — the store may let another host run
+   * them again once this supervisor's lease runs out. {@linkcode unfence} lifts it.
+   */
+  fence(reason: string, graceMs: number): void {
+    if (this.#fenced !== undefined) return;
+    this.#fenced = reason;
+    this.#options.log?.(`fenced: ${reason}`);
+    for (const entry of this.#running.values()) {
+      entry.fencedWith = reason;
+      if (entry.task.status === "paused") entry.run.kill("SIGCONT");
+      entry.run.kill("SIGTERM");
+      const hard = setTimeout(() => {
+        if (this.#running.get(entry.task.id) === entry) entry.run.kill("SIGKILL");
+      }, graceMs);
+      void entry.run.done.then(() => clearTimeout(hard));
+    }
+  }
+
+  /** The store answers again and the lease holds: claims go on. */
+  unfence(): void {
+    if (this.#fenced === undefined) return;
+    this.#fenced = undefined;
+    this.#options.log?.("the store answers again: claiming");
+    this.wake();
+  }
+
   /** Most tasks running at once. */
   get parallel(): number {
     return this.#options.parallel;
@@ -325,6 +360,7 @@ export class Dispatcher {
 
   /** One claim pass's claim: what fits the free slots, started. */
   async #claim(): Promise<void> {
+    if (this.#fenced !== undefined) return;
     const { store, owner, parallel } = this.#options;
     // `parallel` bounds processes (commands, shell lines, isolated modules) and, separately,
     // module tasks in up to `parallel` worker hosts; one transaction claims for both (the
@@ -355,6 +391,19 @@ export class Dispatcher {
   }
 
   #start(task: Task): void {
+    // The cwd is the submitter's: on a shared store another host may not have it.
+    if (!existsSync(task.cwd)) {
+      this.#record(task, {
+        status: "failed",
+        error: {
+          name: "Error",
+          message: `Cannot start task: its working directory ${task.cwd} does not exist on host ${
+            this.#options.host ?? "this host"
+          }`,
+        },
+      });
+      return;
+    }
     const files = taskFiles(this.#options.logsDir, task.id);
     const offsets = _offsets(files);
     let run: RunningTask;
@@ -363,7 +412,7 @@ export class Dispatcher {
         ? this.#options.runModule(task, files)
         : task.kind === "module"
         ? startIsolatedModule(task, files, this.#options.homeDir)
-        : startCommand(task, files, { onProgress: this.#progress(task.id) });
+        : startCommand(task, files, { onProgress: this.#progress(task) });
     } catch (error) {
       this.#record(task, {
         status: "failed",
@@ -395,7 +444,13 @@ export class Dispatcher {
       this.#running.delete(task.id);
       if (inWorker) this.#inWorkers--;
       const { timedOut } = this.#timers.end(task.id);
-      if (entry.killedWith && outcome.status !== "succeeded") {
+      if (entry.fencedWith && outcome.status !== "succeeded") {
+        outcome = {
+          ...outcome,
+          status: "lost",
+          error: { name: "Error", message: `Lost: ${entry.fencedWith}` },
+        };
+      } else if (entry.killedWith && outcome.status !== "succeeded") {
         outcome = { ...outcome, status: "canceled", signal: outcome.signal ?? entry.killedWith };
       } else if (timedOut && outcome.status !== "succeeded") {
         outcome = {
@@ -454,8 +509,12 @@ export class Dispatcher {
   }
 
   /** Stores a command's progress reports (from its fd 3), one write in flight at a time. */
-  #progress(id: number) {
-    const report = coalescedProgress(this.#options.store, id);
+  #progress(task: Pick<Task, "id" | "attempt">) {
+    const { id } = task;
+    const report = coalescedProgress(this.#options.store, id, {
+      owner: this.#options.owner,
+      attempt: task.attempt,
+    });
     return (fraction: number, message: string | null) => {
       report(fraction, message)?.catch((error) =>
         this.#options.log?.(`cannot store progress of task ${id}: ${(error as Error).message}`)

@@ -19,12 +19,14 @@ import { storeReports } from "../runner/module_runner.ts";
 import { WorkerHosts } from "../runner/worker_hosts.ts";
 import { type BgtHome, ensureHome } from "../store/home.ts";
 import { openStore, storeConfig } from "../store/open_store.ts";
+import { DEFAULT_LEASE_MS } from "../store/store_rows.ts";
 import { runsInWorker, type Task } from "../task/types.ts";
 import { VERSION } from "../task/version.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import { pruneFinished } from "./retention.ts";
 import { PARALLEL_KEY, resolveSettings, type SettingSource } from "./settings.ts";
 import { handleRequest } from "./handle_request.ts";
+import { HostLease } from "./host_lease.ts";
 import type { SupervisorContext } from "./supervisor_context.ts";
 import { TaskWaiters } from "./task_waiters.ts";
 import { serveControlRequests } from "./control_requests.ts";
@@ -59,6 +61,22 @@ export interface SupervisorOptions {
   drainMs?: number;
   /** Where to report what happens. @default console.error with a timestamp */
   log?: (line: string) => void;
+  /**
+   * This host's name in the registry and on its tasks. @default BGT_HOST, the config file's
+   * host, the hostname
+   */
+  host?: string;
+  /**
+   * Labels that `--need LABEL` tasks look for. @default BGT_LABELS (comma-separated), the config
+   * file's labels, none
+   */
+  labels?: string[];
+  /**
+   * On a shared store: without a heartbeat for this long, the others declare this supervisor
+   * dead and rescue its tasks; cut off for 60 % of it, it ends its own tasks first.
+   * @default BGT_DEAD_AFTER, else 10000
+   */
+  leaseMs?: number;
 }
 
 /** A running supervisor. */
@@ -68,6 +86,8 @@ export interface Supervisor {
   stopped: Promise<void>;
   /** Begins a graceful stop (`drainMs`: longest wait for module tasks; see SupervisorOptions). */
   stop(options?: { drainMs?: number }): void;
+  /** Set when it stopped because the other hosts declared it dead (it lost its lease). */
+  readonly declaredDead: boolean;
 }
 
 /** Thrown when another live supervisor holds the home. */
@@ -86,8 +106,27 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   const config = options.config ?? loadConfig(process.env);
   const store = await openStore(storeConfig(process.env, home), { role: "supervisor" });
   const startTime = processStartTime(process.pid);
-  const host = hostname();
-  const owner = `${host}/${process.pid}/${startTime ?? Date.now()}`;
+  const host = options.host ?? (process.env.BGT_HOST?.trim() || config.host || hostname());
+  const labels = options.labels ??
+    (process.env.BGT_LABELS !== undefined
+      ? parseLabels(process.env.BGT_LABELS)
+      : [...new Set(config.labels ?? [])]);
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  // Unique per start, also across hosts that reuse a name and a pid.
+  const owner = `${host}/${process.pid}/${startTime ?? Date.now()}/${
+    Math.random().toString(36).slice(2, 8)
+  }`;
+  const settings = resolveSettings({
+    flags: { parallel: options.parallel, killGraceMs: options.killGraceMs },
+    env: options.env ?? {},
+    config,
+    stored: await store.settings(),
+  });
+  const sources: Record<string, SettingSource> = {
+    parallel: settings.parallel.source,
+    killGraceMs: settings.killGraceMs.source,
+  };
+  const parallel = settings.parallel.value;
   const startedAt = await store.now();
   // Clients wake us with SIGUSR2 (see client/wake_supervisor.ts). Listen before taking the
   // role, so that no wake-up can find us without a handler (its default action would kill us).
@@ -95,7 +134,19 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   const onWake = () => wake();
   process.on("SIGUSR2", onWake);
   const holder = await store.takeSupervisor(
-    { owner, home: home.dir, host, pid: process.pid, startTime, startedAt, heartbeatAt: startedAt },
+    {
+      owner,
+      home: home.dir,
+      host,
+      pid: process.pid,
+      startTime,
+      startedAt,
+      heartbeatAt: startedAt,
+      labels,
+      slots: parallel,
+      version: VERSION,
+      leaseMs,
+    },
     (other) => isSameProcessAlive(other.pid, other.startTime) && other.pid !== process.pid,
   );
   if (holder.owner !== owner) {
@@ -108,17 +159,6 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
 
   // Before anything can claim a task (a wake-up while the socket opens): no host is ours yet.
   const leftovers = WorkerHosts.endLeftovers(home.dir);
-  const settings = resolveSettings({
-    flags: { parallel: options.parallel, killGraceMs: options.killGraceMs },
-    env: options.env ?? {},
-    config,
-    stored: await store.settings(),
-  });
-  const sources: Record<string, SettingSource> = {
-    parallel: settings.parallel.source,
-    killGraceMs: settings.killGraceMs.source,
-  };
-  const parallel = settings.parallel.value;
   // Module tasks run in worker host processes, not in this one: a task that exhausts memory
   // or crashes its runtime takes its host down, never the supervisor.
   const hosts = new WorkerHosts({ homeDir: home.dir });
@@ -133,9 +173,11 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     homeDir: home.dir,
     parallel,
     killGraceMs: settings.killGraceMs.value,
-    runModule: (task, files) => hosts.start(task, files, storeReports(store, task.id)),
+    runModule: (task, files) =>
+      hosts.start(task, files, storeReports(store, task.id, { owner, attempt: task.attempt })),
     onEvents: (events) => waiters.seen(events),
     log,
+    host,
     shipper,
   });
 
@@ -159,8 +201,10 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       })]
       : []),
   ]);
-  // The heartbeat says this supervisor lives; the outbox keeps 7 days and 100,000 events; the
-  // config file's [retention] says which finished tasks to keep.
+  // The heartbeat says this supervisor lives (on a shared store its lease renews it far more
+  // often); the outbox keeps 7 days and 100,000 events; the config file's [retention] says which
+  // finished tasks to keep.
+  const shared = store.kind === "postgres";
   const prune = async () => {
     if (!config.retention) return;
     const { removed, events } = await pruneFinished(store, home.logs, config.retention);
@@ -168,11 +212,46 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     if (removed.length) log(`removed ${removed.length} finished task(s) past [retention]`);
   };
   const housekeeping = setInterval(() => {
-    store.heartbeat(owner).then(() => store.pruneEvents()).then(prune).catch((error) =>
-      log(`cannot keep house: ${(error as Error).message}`)
-    );
+    (shared ? Promise.resolve() : store.heartbeat(owner).then(() => {}))
+      .then(() => store.pruneEvents()).then(prune).catch((error) =>
+        log(`cannot keep house: ${(error as Error).message}`)
+      );
   }, HOUSEKEEPING_MS);
   housekeeping.unref?.();
+  // On a shared store: the lease (heartbeat every tenth of it), self-fencing when cut off,
+  // and the rescue of dead supervisors' tasks.
+  let declaredDead = false;
+  const lease = shared
+    ? new HostLease({
+      store,
+      owner,
+      leaseMs,
+      log,
+      onFence: (reason) =>
+        dispatcher.fence(reason, Math.min(settings.killGraceMs.value, leaseMs / 5)),
+      onUnfence: () => dispatcher.unfence(),
+      onDead: () => {
+        declaredDead = true;
+        log(
+          `the other hosts declared this supervisor dead (no heartbeat for ${leaseMs} ms): ` +
+            "stopping; its tasks were rescued elsewhere",
+        );
+        dispatcher.fence("this supervisor was declared dead", 0);
+        stop({ drainMs: 0 });
+      },
+      onRescued: (events, deadHosts) => {
+        if (deadHosts.length) log(`found dead: host(s) ${deadHosts.join(", ")}`);
+        const lost = events.filter((event) => event.kind === "lost").length;
+        const retrying = events.filter((event) => event.kind === "retrying").length;
+        if (events.length) {
+          log(`rescued the tasks of dead hosts: ${lost} lost, ${retrying} to retry`);
+        }
+        waiters.seen(events);
+        dispatcher.wake();
+      },
+    })
+    : undefined;
+  lease?.start();
 
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
@@ -202,6 +281,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       return;
     }
     drainDeadline = deadline;
+    store.setDraining(owner, true).catch(() => {});
     log(
       `stopping: ${dispatcher.running} running task(s); waiting up to ${drainMs} ms for the ` +
         `module task(s) ${waitingFor().join(", ") || "(none)"}`,
@@ -221,12 +301,13 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
         serversClosed = true;
         for (const server of servers) server.close();
         clearInterval(housekeeping);
+        lease?.stop();
         await Promise.all(unlisten.map((stop) => stop().catch(() => {})));
         await shipper?.stop();
         // A store gone meanwhile (its schema dropped, the server away) must not keep the
         // process from stopping: the row is a dead host's to others, as after a crash.
         await store.releaseSupervisor(owner).catch((error) =>
-          log(`cannot remove this supervisor's row from the store: ${(error as Error).message}`)
+          log(`cannot release this supervisor's row: ${(error as Error).message}`)
         );
         await store.close().catch(() => {});
         log("stopped");
@@ -281,7 +362,26 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   if (serversClosed) server.close(); // stopped while it recovered
   else servers.push(server);
   dispatcher.wake();
-  return { pid: process.pid, stopped, stop };
+  return {
+    pid: process.pid,
+    stopped,
+    stop,
+    get declaredDead() {
+      return declaredDead;
+    },
+  };
+}
+
+/**
+ * Labels from `a,b` (BGT_LABELS, `--labels`): trimmed, without empties or repeats.
+ *
+ * @example
+ * ```ts
+ * parseLabels("gpu, big,gpu"); // ["gpu", "big"]
+ * ```
+ */
+export function parseLabels(text: string): string[] {
+  return [...new Set(text.split(",").map((label) => label.trim()).filter(Boolean))];
 }
 
 function _delay(ms: number): Promise<void> {

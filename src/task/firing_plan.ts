@@ -29,14 +29,32 @@ export interface FiredRow {
 
 /**
  * True when a firing must do nothing: its schedule is gone or paused, or a firing of this slot
- * or a later one already happened (another supervisor's, or this one's retried).
+ * or a later one already happened (another supervisor's, or this one's retried). A firing's
+ * `lastSlot` is the time it was planned at, so two supervisors that planned the same slot at
+ * different times differ there: every slot it would fire being handled already makes it stale.
  */
 export function staleFiring(
   schedule: { paused: boolean; lastSlot: number | null } | undefined,
   firing: FiringRecord,
 ): boolean {
-  return !schedule || schedule.paused ||
-    (schedule.lastSlot !== null && firing.lastSlot <= schedule.lastSlot);
+  if (!schedule || schedule.paused) return true;
+  const handled = schedule.lastSlot;
+  if (handled === null) return false;
+  return firing.lastSlot <= handled ||
+    (firing.slots.length > 0 && firing.slots.every((slot) => slot <= handled));
+}
+
+/**
+ * The slots of a firing not handled yet (after `lastSlot`, the schedule's handled mark as read
+ * under its lock): another supervisor may have fired the first of them already.
+ *
+ * @example
+ * ```ts
+ * unfiredSlots({ slots: [1000, 2000], skipped: 0, lastSlot: 2500, nextAt: 3000 }, 1500); // [2000]
+ * ```
+ */
+export function unfiredSlots(firing: FiringRecord, lastSlot: number | null): number[] {
+  return lastSlot === null ? firing.slots : firing.slots.filter((slot) => slot > lastSlot);
 }
 
 /** One firing of one schedule, slot by slot. */

@@ -153,6 +153,10 @@ export interface NewTask {
   /** The working directory; a relative one is the submitter's. @default the submitter's */
   cwd?: string;
   meta?: Record<string, unknown>;
+  /** Run only on the supervisor started with this host name (`--on HOST`; a shared store). */
+  onHost?: string | null;
+  /** Run only on a supervisor started with all these labels (`--need LABEL`; a shared store). */
+  needLabels?: string[];
 }
 
 /** What {@linkcode NewTask.key} did to a submission. */
@@ -206,6 +210,12 @@ export interface Task {
   leaseUntil: number | null;
   /** The home (`BGT_HOME`) of the supervisor that claimed it, while running. */
   home?: string | null;
+  /** The host name of the supervisor that claimed it (where it runs or ran); null: never started. */
+  host?: string | null;
+  /** The host it must run on (`--on`), if any. */
+  onHost?: string | null;
+  /** The labels a supervisor needs to run it (`--need`). */
+  needLabels?: string[];
   /** A stop asked of this run, stored before its signal (see TaskStore.setStop). */
   stopReason?: "kill" | "timeout" | null;
   stopSignal?: string | null;

@@ -8,6 +8,7 @@
  * ```
  */
 import { Command } from "@commander-js/extra-typings";
+import { hostname } from "node:os";
 import type { ListFilter } from "../../store/task_store.ts";
 import { describeTask, type Task } from "../../task/types.ts";
 import {
@@ -119,8 +120,9 @@ export function lsCommand() {
 
 /**
  * The ls table: id, status (with a progress bar while running), name or command, age,
- * duration (a running task's uptime), CPU and memory of running tasks, and — when a listed task
- * has a restart policy — how many times it was restarted.
+ * duration (a running task's uptime), CPU and memory of running tasks, — when a listed task
+ * has a restart policy — how many times it was restarted, and the host each ran on when they ran
+ * elsewhere than this machine (a shared store).
  */
 export function renderTable(
   tasks: readonly Task[],
@@ -129,7 +131,12 @@ export function renderTable(
   usage: ReadonlyMap<number, TaskUsage> = new Map(),
 ): string {
   const restarting = tasks.some((task) => task.restart);
-  const width = Math.max(20, (process.stdout.columns ?? 100) - 70 - (restarting ? 10 : 0));
+  const hosts = new Set(tasks.map((task) => task.host).filter((host) => host));
+  const showHost = hosts.size > 1 || (hosts.size === 1 && !hosts.has(hostname()));
+  const width = Math.max(
+    20,
+    (process.stdout.columns ?? 100) - 70 - (restarting ? 10 : 0) - (showHost ? 12 : 0),
+  );
   const rows = tasks.map((task) => {
     const use = usage.get(task.id);
     return [
@@ -143,10 +150,12 @@ export function renderTable(
       use ? formatCpu(use.cpuPercent) : "-",
       use ? formatMemory(use.rssBytes) : "-",
       ...(restarting ? [task.restart ? String(task.restarts ?? 0) : "-"] : []),
+      ...(showHost ? [task.host ?? "-"] : []),
     ];
   });
   const head = ["ID", "STATUS", "NAME/COMMAND", "AGE", "DURATION", "CPU", "MEM"];
-  return table([[...head, ...(restarting ? ["RESTARTS"] : [])], ...rows]);
+  const tail = [...(restarting ? ["RESTARTS"] : []), ...(showHost ? ["HOST"] : [])];
+  return table([[...head, ...tail], ...rows]);
 }
 
 /**

@@ -106,6 +106,11 @@ export function showCommand() {
             task.startedAt ? duration((task.finishedAt ?? now) - task.startedAt) : "-",
           ],
           ["cwd", task.cwd],
+          ...(task.host ? [["host", task.host] as [string, string]] : []),
+          ...(task.onHost ? [["on", task.onHost] as [string, string]] : []),
+          ...(task.needLabels?.length
+            ? [["needs", task.needLabels.join(", ")] as [string, string]]
+            : []),
           ["pid", task.pid === null ? "-" : String(task.pid)],
           ...(usage
             ? [

@@ -56,13 +56,16 @@ export async function listenWithPolling(
       healthy = false;
     }
   };
-  await subscribe();
+  // BGT_PG_LISTEN=0: no LISTEN at all (a transaction pooler such as PgBouncer's transaction mode
+  // drops it): polling alone, every second, wakes the supervisor.
+  const listening = process.env.BGT_PG_LISTEN !== "0";
+  if (listening) await subscribe();
   let tick = 0;
   const timer = setInterval(() => {
     tick++;
     sinceWake += POLL_MS.down;
     if (!healthy || sinceWake >= POLL_MS.healthy) wake();
-    if (tick % (POLL_MS.healthy / POLL_MS.down) === 0) {
+    if (listening && tick % (POLL_MS.healthy / POLL_MS.down) === 0) {
       if (pingOut) healthy = false; // the last ping never came back
       pingOut = true;
       sql.notify(PING_CHANNEL, token).catch(() => healthy = false);

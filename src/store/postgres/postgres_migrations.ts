@@ -179,6 +179,35 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      outcome jsonb
    );
    CREATE INDEX controls_pending ON controls (owner, id) WHERE answered_at IS NULL;`,
+  // Many hosts (issue 14): what `bgt hosts` shows of each supervisor and the lease it keeps by
+  // heartbeat (another supervisor rescues its tasks when heartbeat_at + lease_ms is past); the
+  // host a task runs or ran on, and its placement (--on HOST, --need LABEL).
+  `ALTER TABLE supervisors ADD COLUMN labels text[] NOT NULL DEFAULT '{}',
+     ADD COLUMN slots int NOT NULL DEFAULT 0,
+     ADD COLUMN version text NOT NULL DEFAULT '',
+     ADD COLUMN draining boolean NOT NULL DEFAULT false,
+     ADD COLUMN lease_ms bigint NOT NULL DEFAULT 10000;
+   ALTER TABLE tasks ADD COLUMN host text,
+     ADD COLUMN pin_host text,
+     ADD COLUMN need_labels text[] NOT NULL DEFAULT '{}';
+   -- A group's limit is exact across hosts because claims of limited groups lock their rows;
+   -- this makes a claim that would still run more than the limit an error, not an over-admission.
+   -- (Only claims fire it: queued/scheduled → running; unlimited groups cost one key lookup.)
+   CREATE FUNCTION check_group_limit() RETURNS trigger LANGUAGE plpgsql AS $$
+   DECLARE
+     lim int;
+   BEGIN
+     SELECT parallel INTO lim FROM groups WHERE name = NEW.grp;
+     IF lim IS NOT NULL AND (SELECT count(*) FROM tasks
+         WHERE grp = NEW.grp AND status IN ('running', 'paused')) > lim THEN
+       RAISE EXCEPTION 'group % would run more than its parallel limit %', NEW.grp, lim
+         USING ERRCODE = 'check_violation';
+     END IF;
+     RETURN NULL;
+   END $$;
+   CREATE TRIGGER tasks_group_limit AFTER UPDATE OF status ON tasks FOR EACH ROW
+     WHEN (NEW.status = 'running' AND OLD.status IN ('queued', 'scheduled'))
+     EXECUTE FUNCTION check_group_limit();`,
 ];
 
 /** Brings the connection's schema up to date; refuses a schema newer than this bgt knows. */

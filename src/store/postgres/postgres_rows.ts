@@ -30,7 +30,8 @@ export const TASK_COLUMNS = `tasks.id, tasks.kind, tasks.spec, tasks.name, tasks
   tasks.result, tasks.error, tasks.progress, tasks.progress_message, tasks.owner,
   tasks.lease_until, tasks.home, tasks.stop_reason, tasks.stop_signal, tasks.paused_at,
   tasks.paused_ms, tasks.restart_policy, tasks.restart_delay_ms, tasks.max_restarts,
-  tasks.restarts, tasks.restart_streak,
+  tasks.restarts, tasks.restart_streak, tasks.host,
+  tasks.pin_host, tasks.need_labels,
   (SELECT coalesce(json_agg(d.dep_id ORDER BY d.dep_id), '[]') FROM dependencies d
     WHERE d.task_id = tasks.id) AS after_ids`;
 

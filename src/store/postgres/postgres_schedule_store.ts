@@ -12,7 +12,7 @@
 import { encode } from "../../task/codec.ts";
 import { storableTemplate } from "../../task/stored_spec.ts";
 import type { FiringRecord, NewSchedule, Schedule } from "../../task/schedule.ts";
-import { FiringPlan, staleFiring } from "../../task/firing_plan.ts";
+import { FiringPlan, staleFiring, unfiredSlots } from "../../task/firing_plan.ts";
 import { ACTIVE, ENDED, inSet, NOT_STARTED, sqlSet } from "../../task/statuses.ts";
 import type { ScheduleRemoval, ScheduleStore } from "../task_store.ts";
 import type { PostgresConnection } from "./postgres_connection.ts";
@@ -61,13 +61,14 @@ export class PostgresScheduleStore implements ScheduleStore {
   }
 
   async dueSchedules(): Promise<{ now: number; due: Schedule[] }> {
-    return await this.#sql.begin(async (tx) => {
-      const [{ now }] = await tx`SELECT now_ms() AS now`;
+    // (writeTransaction, not sql.begin: its connection is watched; see postgres_write.ts.)
+    const { value } = await writeTransaction(this.#connection, async ({ tx, now }) => {
       const rows = await tx`SELECT ${tx.unsafe(SCHEDULE_COLUMNS)} FROM ${tx.unsafe(SCHEDULE_FROM)}
         WHERE NOT s.paused AND s.next_at IS NOT NULL AND s.next_at <= ${now}
         ORDER BY s.next_at, s.id`;
       return { now, due: rows.map(toSchedule) };
-    }) as { now: number; due: Schedule[] };
+    });
+    return value;
   }
 
   async fire(id: number, firing: FiringRecord): Promise<number[]> {
@@ -86,7 +87,7 @@ export class PostgresScheduleStore implements ScheduleStore {
         row.last_status = last?.status ?? null;
       }
       const plan = new FiringPlan(toSchedule(row), firing);
-      for (const slot of firing.slots) {
+      for (const slot of unfiredSlots(firing, locked.last_slot)) {
         const task = plan.taskFor(slot);
         if (task) plan.inserted((await insertTasks(w, [task]))[0]);
       }

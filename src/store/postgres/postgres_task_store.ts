@@ -33,7 +33,9 @@ import type {
   ListFilter,
   MinuteTally,
   RemoveResult,
+  RescueResult,
   RunEnd,
+  RunFence,
   RunStart,
   RunStop,
   StatusCounts,
@@ -44,6 +46,7 @@ import {
   connectPostgres,
   type PostgresConnection,
   type PostgresRole,
+  type Sql,
   type TransactionSql,
 } from "./postgres_connection.ts";
 import { listenWithPolling } from "./postgres_listener.ts";
@@ -59,12 +62,20 @@ import {
 } from "./postgres_rows.ts";
 import { PostgresScheduleStore } from "./postgres_schedule_store.ts";
 import { PostgresControlStore, PostgresOutputStore } from "./postgres_shared_io.ts";
-import { hostInfo, likeEscape, runEnded, runEndedAt, SORT_COLUMNS } from "../store_rows.ts";
+import {
+  DEFAULT_LEASE_MS,
+  hostInfo,
+  likeEscape,
+  runEnded,
+  runEndedAt,
+  SORT_COLUMNS,
+} from "../store_rows.ts";
 import {
   dependantsOf,
   endNotStarted,
   insertTasks,
   isPlain,
+  placedFor,
   settleDependants,
   settleFound,
   submitPlain,
@@ -211,15 +222,6 @@ export class PostgresTaskStore implements TaskStore {
     }));
   }
 
-  async hosts(): Promise<HostInfo[]> {
-    const rows = await this.#sql`SELECT s.host, s.pid, s.started_at, s.heartbeat_at,
-        (SELECT count(*)::int FROM tasks t WHERE t.owner = s.owner
-           AND t.status IN ${this.#sql.unsafe(sqlSet(RUNNING))}) AS used,
-        now_ms() AS now
-      FROM supervisors s ORDER BY s.host, s.started_at`;
-    return rows.map((row) => hostInfo(row, Number(row.now)));
-  }
-
   async attempts(id: number): Promise<Attempt[]> {
     const rows = await this.#sql`SELECT * FROM attempts WHERE task_id = ${id} ORDER BY attempt`;
     return rows.map(toAttempt);
@@ -288,6 +290,7 @@ export class PostgresTaskStore implements TaskStore {
           WHERE t.in_worker = ${inWorker} AND t.status IN ${tx.unsafe(sqlSet(DUE))}
             AND t.run_at <= now_ms() AND t.grp <> ALL (${full}::text[])
             AND NOT EXISTS (SELECT 1 FROM groups g WHERE g.name = t.grp AND g.paused)
+            AND ${placedFor(tx, owner)}
           ORDER BY t.in_worker, t.priority DESC, t.run_at, t.id
           LIMIT ${budget + extra} FOR UPDATE OF t SKIP LOCKED`;
       const found = [
@@ -313,6 +316,7 @@ export class PostgresTaskStore implements TaskStore {
       const rows = await tx`
         UPDATE tasks SET status = 'running', owner = ${owner},
           home = (SELECT s.home FROM supervisors s WHERE s.owner = ${owner}),
+          host = (SELECT s.host FROM supervisors s WHERE s.owner = ${owner}),
           started_at = ${w.now}, attempt = attempt + 1, lease_until = NULL, pid = NULL,
           exit_code = NULL, signal = NULL, error = NULL, finished_at = NULL, stop_reason = NULL,
           stop_signal = NULL, paused_at = NULL, paused_ms = 0
@@ -343,6 +347,7 @@ export class PostgresTaskStore implements TaskStore {
           WHERE NOT (SELECT limited FROM lim) AND t.in_worker = ${inWorker}
             AND t.status IN ${tx.unsafe(sqlSet(DUE))} AND t.run_at <= now_ms()
             AND NOT coalesce((SELECT g.paused FROM groups g WHERE g.name = t.grp), false)
+            AND ${placedFor(tx, owner)}
           ORDER BY t.in_worker, t.priority DESC, t.run_at, t.id
           LIMIT ${Math.max(0, budget)} FOR UPDATE OF t SKIP LOCKED`;
       return [
@@ -358,6 +363,7 @@ export class PostgresTaskStore implements TaskStore {
         claimed AS (
           UPDATE tasks SET status = 'running', owner = ${owner},
             home = (SELECT s.home FROM supervisors s WHERE s.owner = ${owner}),
+            host = (SELECT s.host FROM supervisors s WHERE s.owner = ${owner}),
             started_at = now_ms(), attempt = attempt + 1, lease_until = NULL, pid = NULL,
             exit_code = NULL, signal = NULL, error = NULL, finished_at = NULL,
             stop_reason = NULL, stop_signal = NULL, paused_at = NULL, paused_ms = 0
@@ -408,7 +414,9 @@ export class PostgresTaskStore implements TaskStore {
         ? tx`
           SELECT t.id, t.attempt, t.max_attempts, t.backoff_ms, t.started_at, t.run_at, t.pid,
             t.restart_policy, t.restart_delay_ms, t.max_restarts, t.restarts, t.restart_streak,
-            t.stop_reason
+            t.stop_reason,
+            EXISTS (SELECT 1 FROM groups g WHERE g.name = t.grp AND g.parallel IS NOT NULL)
+              AS limited
           FROM tasks t
           WHERE t.id = ANY (${fences.map((fence) => fence.id)}::bigint[])
             AND t.owner = ${owner} AND t.status IN ${tx.unsafe(sqlSet(RUNNING))}
@@ -470,6 +478,8 @@ export class PostgresTaskStore implements TaskStore {
         });
         w.emit(id, next.event, next.data);
         if (next.event !== "retrying") ended.push(id);
+        // A slot of a limited group is free: every host may claim it, not only this one.
+        if (row.limited) w.wake();
       }
       if (!attempts.length) return;
       // The attempts, the tasks and the ended tasks' dependants: one round trip, set-based.
@@ -565,6 +575,8 @@ export class PostgresTaskStore implements TaskStore {
       const rows = await tx`
         UPDATE tasks SET owner = ${owner}, home = ${home}
         WHERE status IN ${tx.unsafe(sqlSet(RUNNING))} AND (home = ${home} OR home IS NULL)
+          AND (host IS NULL
+            OR host IS NOT DISTINCT FROM (SELECT s.host FROM supervisors s WHERE s.owner = ${owner}))
           AND owner IS DISTINCT FROM ${owner}
           AND NOT EXISTS (SELECT 1 FROM supervisors s WHERE s.owner = tasks.owner)
         RETURNING ${tx.unsafe(TASK_COLUMNS)}`;
@@ -575,14 +587,15 @@ export class PostgresTaskStore implements TaskStore {
 
   // --------------------------------------------------------------------------------- one task
 
-  async setPaused(id: number, paused: boolean): Promise<boolean> {
+  async setPaused(id: number, paused: boolean, fence?: RunFence): Promise<boolean> {
     const { value } = await this.#write(async (w) => {
+      const fenced = this.#fenced(w.tx, fence);
       const rows = paused
         ? await w.tx`UPDATE tasks SET status = 'paused', paused_at = ${w.now}
-            WHERE id = ${id} AND status = 'running' RETURNING id`
+            WHERE id = ${id} AND status = 'running' ${fenced} RETURNING id`
         : await w.tx`UPDATE tasks SET status = 'running', paused_at = NULL,
             paused_ms = paused_ms + greatest(0, ${w.now} - coalesce(paused_at, ${w.now}))
-            WHERE id = ${id} AND status = 'paused' RETURNING id`;
+            WHERE id = ${id} AND status = 'paused' ${fenced} RETURNING id`;
       if (rows.length) w.emit(id, paused ? "paused" : "resumed", {});
       return rows.length > 0;
     });
@@ -597,14 +610,31 @@ export class PostgresTaskStore implements TaskStore {
     return rows.length > 0;
   }
 
-  async setProgress(id: number, fraction: number, message: string | null): Promise<void> {
-    await this.#sql`UPDATE tasks SET progress = ${fraction}, progress_message = ${message}
-      WHERE id = ${id}`;
+  /** The condition a fenced write adds (nothing without a fence). */
+  #fenced(sql: TransactionSql | Sql, fence: RunFence | undefined) {
+    if (!fence) return sql``;
+    return sql`AND attempt = ${fence.attempt} AND status IN ${sql.unsafe(sqlSet(RUNNING))}
+      ${fence.owner === undefined ? sql`` : sql`AND owner = ${fence.owner}`}`;
   }
 
-  async mergeMeta(id: number, patch: Record<string, unknown>): Promise<Task | undefined> {
+  async setProgress(
+    id: number,
+    fraction: number,
+    message: string | null,
+    fence?: RunFence,
+  ): Promise<void> {
+    await this.#sql`UPDATE tasks SET progress = ${fraction}, progress_message = ${message}
+      WHERE id = ${id} ${this.#fenced(this.#sql, fence)}`;
+  }
+
+  async mergeMeta(
+    id: number,
+    patch: Record<string, unknown>,
+    fence?: RunFence,
+  ): Promise<Task | undefined> {
     const { value } = await this.#write(async ({ tx }) => {
-      const [row] = await tx`SELECT meta FROM tasks WHERE id = ${id} FOR UPDATE`;
+      const [row] = await tx`SELECT meta FROM tasks WHERE id = ${id} ${this.#fenced(tx, fence)}
+        FOR UPDATE`;
       if (!row) return undefined;
       const meta = mergePatch(row.meta, patch);
       const [updated] = await tx`UPDATE tasks SET meta = ${tx.json(meta as any)}
@@ -614,8 +644,9 @@ export class PostgresTaskStore implements TaskStore {
     return value;
   }
 
-  async setCheckpoint(id: number, value: unknown): Promise<void> {
-    await this.#sql`UPDATE tasks SET checkpoint = ${encode(value)} WHERE id = ${id}`;
+  async setCheckpoint(id: number, value: unknown, fence?: RunFence): Promise<void> {
+    await this.#sql`UPDATE tasks SET checkpoint = ${encode(value)}
+      WHERE id = ${id} ${this.#fenced(this.#sql, fence)}`;
   }
 
   async restart(id: number): Promise<Task | undefined> {
@@ -689,9 +720,11 @@ export class PostgresTaskStore implements TaskStore {
       }
       await tx`DELETE FROM supervisors WHERE home = ${me.home}`;
       const [row] = await tx`
-        INSERT INTO supervisors (owner, home, host, pid, start_time, started_at, heartbeat_at)
+        INSERT INTO supervisors (owner, home, host, pid, start_time, started_at, heartbeat_at,
+          labels, slots, version, lease_ms)
         VALUES (${me.owner}, ${me.home}, ${me.host}, ${me.pid}, ${me.startTime}, ${me.startedAt},
-          now_ms())
+          now_ms(), ${me.labels ?? []}::text[], ${me.slots ?? 0}, ${me.version ?? ""},
+          ${me.leaseMs ?? DEFAULT_LEASE_MS})
         RETURNING *`;
       return toSupervisor(row);
     });
@@ -699,7 +732,77 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   async releaseSupervisor(owner: string): Promise<void> {
-    await this.#sql`DELETE FROM supervisors WHERE owner = ${owner}`;
+    await this.#write(async ({ tx }) => {
+      // What it leaves running (commands under their waiters) waits one lease for the home's
+      // next supervisor to re-adopt it before another host may rescue it as lost.
+      await tx`UPDATE tasks SET lease_until = now_ms() + coalesce(
+          (SELECT s.lease_ms FROM supervisors s WHERE s.owner = ${owner}), ${DEFAULT_LEASE_MS})
+        WHERE owner = ${owner} AND status IN ${tx.unsafe(sqlSet(RUNNING))}`;
+      await tx`DELETE FROM supervisors WHERE owner = ${owner}`;
+    });
+  }
+
+  async hosts(): Promise<HostInfo[]> {
+    const rows = await this.#sql`SELECT s.*, now_ms() AS now,
+        (SELECT count(*) FROM tasks t WHERE t.owner = s.owner
+          AND t.status IN ${this.#sql.unsafe(sqlSet(RUNNING))}) AS used
+      FROM supervisors s ORDER BY s.host, s.started_at, s.owner`;
+    return rows.map((row) => hostInfo(toSupervisor(row), row.used, row.now));
+  }
+
+  async setDraining(owner: string, draining: boolean): Promise<void> {
+    await this.#sql`UPDATE supervisors SET draining = ${draining} WHERE owner = ${owner}`;
+  }
+
+  async rescue(): Promise<RescueResult> {
+    const schema = this.#connection.schema;
+    const { value: found } = await this.#write(async ({ tx }) => {
+      // One sweeper at a time; the others skip this round.
+      const [{ locked }] = await tx`
+        SELECT pg_try_advisory_xact_lock(hashtext(${"bgt.rescue:" + schema})) AS locked`;
+      if (!locked) return { dead: [] as SupervisorRecord[], orphans: [] as Record<string, any>[] };
+      const dead = await tx`DELETE FROM supervisors WHERE heartbeat_at + lease_ms < now_ms()
+        RETURNING *`;
+      // Running tasks whose supervisor is gone, unless a live supervisor of their home (on
+      // their host) started lately and re-adopts them, or a graceful stop's grace still runs.
+      const orphans = await tx`
+        SELECT t.id, t.attempt, t.owner, t.host FROM tasks t
+        WHERE t.status IN ${tx.unsafe(sqlSet(RUNNING))} AND t.owner IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM supervisors s WHERE s.owner = t.owner)
+          AND NOT EXISTS (SELECT 1 FROM supervisors s WHERE s.home = t.home
+            AND s.host IS NOT DISTINCT FROM t.host AND s.started_at > now_ms() - s.lease_ms)
+          AND coalesce(t.lease_until, 0) < now_ms()
+        ORDER BY t.id`;
+      return { dead: dead.map(toSupervisor), orphans: [...orphans] };
+    });
+    const events: TaskEvent[] = [];
+    const byOwner = new Map<string, Record<string, any>[]>();
+    for (const row of found.orphans) {
+      byOwner.set(row.owner, [...(byOwner.get(row.owner) ?? []), row]);
+    }
+    for (const [owner, rows] of byOwner) {
+      // Fenced by (owner, attempt): a run its host ended meanwhile, or a home's supervisor
+      // re-adopted, is left as it is.
+      events.push(
+        ...await this.finish(
+          owner,
+          rows.map((row) => ({
+            id: row.id,
+            attempt: row.attempt,
+            outcome: {
+              status: "lost" as const,
+              error: {
+                name: "Error",
+                message: `The supervisor on host ${
+                  row.host ?? "?"
+                } that ran this task stopped heartbeating; another host declared it lost`,
+              },
+            },
+          })),
+        ),
+      );
+    }
+    return { dead: found.dead, events };
   }
 
   async settings(): Promise<Record<string, string>> {

@@ -83,8 +83,21 @@ function plainRecords(tasks: readonly NewTask[]) {
       restart_policy: task.restart ?? null,
       restart_delay_ms: task.restartDelayMs ?? DEFAULT_RESTART_DELAY_MS,
       max_restarts: task.maxRestarts ?? null,
+      pin_host: task.onHost ?? null,
+      need_labels: task.needLabels ?? [],
     };
   });
+}
+
+/**
+ * The claim's placement condition on candidate `t`: unpinned or pinned to the claimer's host,
+ * and needing no label the claimer lacks (a claimer without a supervisor row: no host, no labels).
+ */
+export function placedFor(tx: Sql | TransactionSql, owner: string) {
+  return tx`(t.pin_host IS NULL
+      OR t.pin_host = (SELECT s.host FROM supervisors s WHERE s.owner = ${owner}))
+    AND t.need_labels <@ coalesce(
+      (SELECT s.labels FROM supervisors s WHERE s.owner = ${owner}), '{}'::text[])`;
 }
 
 /**
@@ -96,17 +109,18 @@ function insertPlainSql(sql: Sql | TransactionSql, records: ReturnType<typeof pl
   return sql`
     INSERT INTO tasks (kind, spec, name, grp, priority, status, run_at, created_at, max_attempts,
       backoff_ms, timeout_ms, after_any, task_key, schedule_id, retain, stdin, env, cwd, meta,
-      in_worker, restart_policy, restart_delay_ms, max_restarts)
+      in_worker, restart_policy, restart_delay_ms, max_restarts, pin_host, need_labels)
     SELECT t.kind, decode(t.spec, 'hex'), t.name, t.grp, t.priority,
       CASE WHEN coalesce(t.run_at, now_ms()) > now_ms() THEN 'scheduled' ELSE 'queued' END,
       coalesce(t.run_at, now_ms()), now_ms(), t.max_attempts, t.backoff_ms, t.timeout_ms,
       t.after_any, NULL, t.schedule_id, t.retain, t.stdin, t.env, t.cwd, t.meta, t.in_worker,
-      t.restart_policy, t.restart_delay_ms, t.max_restarts
+      t.restart_policy, t.restart_delay_ms, t.max_restarts, t.pin_host,
+      ARRAY(SELECT jsonb_array_elements_text(t.need_labels))
     FROM jsonb_to_recordset(${sql.json(records as any)}) AS t(ord int, kind text, spec text,
       name text, grp text, priority int, run_at bigint, max_attempts int, backoff_ms bigint,
       timeout_ms bigint, after_any boolean, schedule_id bigint, retain bigint, stdin boolean,
       env jsonb, cwd text, meta jsonb, in_worker boolean, restart_policy text,
-      restart_delay_ms bigint, max_restarts int)
+      restart_delay_ms bigint, max_restarts int, pin_host text, need_labels jsonb)
     ORDER BY t.ord
     RETURNING id, grp, name, status`;
 }
@@ -197,7 +211,7 @@ async function insertEach(w: Write, tasks: readonly NewTask[]): Promise<SubmitRe
     const [{ id }] = await tx`
       INSERT INTO tasks (kind, spec, name, grp, priority, status, run_at, created_at, max_attempts,
         backoff_ms, timeout_ms, after_any, task_key, schedule_id, retain, stdin, env, cwd, meta,
-        in_worker, restart_policy, restart_delay_ms, max_restarts)
+        in_worker, restart_policy, restart_delay_ms, max_restarts, pin_host, need_labels)
       VALUES (${task.spec.kind}, ${encode(storableSpec(task.spec))}, ${task.name ?? null},
         ${task.group ?? "default"}, ${task.priority ?? 0}, ${status}, ${runAt}, ${w.now},
         ${task.maxAttempts ?? 1}, ${task.backoffMs ?? 1000}, ${task.timeoutMs ?? null},
@@ -207,7 +221,8 @@ async function insertEach(w: Write, tasks: readonly NewTask[]): Promise<SubmitRe
     },
         ${task.cwd ?? process.cwd()}, ${tx.json((task.meta ?? {}) as any)},
         ${runsInWorker(task.spec)}, ${task.restart ?? null},
-        ${task.restartDelayMs ?? DEFAULT_RESTART_DELAY_MS}, ${task.maxRestarts ?? null})
+        ${task.restartDelayMs ?? DEFAULT_RESTART_DELAY_MS}, ${task.maxRestarts ?? null},
+        ${task.onHost ?? null}, ${task.needLabels ?? []}::text[])
       RETURNING id`;
     if (waits) {
       await tx`

@@ -66,20 +66,82 @@ export function pipelinedTransaction(
   build: (tx: TransactionSql) => PromiseLike<unknown>[],
 ): Promise<any[]> {
   return retryOnConflict(async () => {
-    const tx = await connection.sql.reserve();
-    const sent = [tx`BEGIN`, ...build(tx as unknown as TransactionSql), tx`COMMIT`].map((query) =>
-      Promise.resolve(query)
-    );
+    const reserved = await reserveWatched(connection);
+    const { tx } = reserved;
+    const sent = [reserved.begin(), ...build(tx as unknown as TransactionSql), tx`COMMIT`].map((
+      query,
+    ) => Promise.resolve(query));
     try {
       return (await Promise.all(sent)).slice(1, -1);
     } catch (error) {
       await Promise.allSettled(sent);
-      await tx`ROLLBACK`.catch(() => {});
+      await reserved.rollback(error);
       throw error;
     } finally {
-      tx.release();
+      reserved.release();
     }
   });
+}
+
+/**
+ * Longest a transaction may take before its connection is taken for dead and ended (no bgt
+ * transaction comes near: the largest submits take a few seconds).
+ */
+export const TRANSACTION_STALL_MS = Number(process.env.BGT_PG_STALL_MS) || 60_000;
+
+/** Error codes that say the connection itself is gone (its backend ended, the socket closed). */
+const CONNECTION_GONE = new Set([
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "57P01", // admin_shutdown: pg_terminate_backend, a fast shutdown
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now
+  "ECONNRESET",
+  "EPIPE",
+]);
+
+/**
+ * A reserved connection, watched: when its backend goes away while it is reserved, it is
+ * neither rolled back nor released (postgres.js 3.4.9 would hand the closed connection out
+ * again from its open queue, and a statement sent on it throws from a timer — an uncaught
+ * exception, porsager/postgres#1208 — or never settles); the pool reconnects it instead.
+ */
+async function reserveWatched(connection: PostgresConnection) {
+  const tx = await connection.sql.reserve();
+  // deno-lint-ignore no-explicit-any -- postgres.js's connection object (not in its types)
+  let watched: any;
+  let gone = false;
+  // A connection that closed before its BEGIN went out is not seen closing: its statements
+  // would wait forever. After TRANSACTION_STALL_MS the connection is ended, which fails them.
+  const stall = setTimeout(() => {
+    gone = true;
+    watched?.terminate?.();
+  }, TRANSACTION_STALL_MS);
+  return {
+    tx,
+    /** BEGIN, noting the connection it runs on so that its close is seen. */
+    begin() {
+      return tx.unsafe("BEGIN", [], {
+        // deno-lint-ignore no-explicit-any
+        onexecute: (c: any) => {
+          watched = c;
+          c.onclose = () => (gone = true);
+          return true;
+        },
+      } as Record<string, unknown>);
+    },
+    /** Ends a failed transaction, unless the connection is gone (then nothing may be sent). */
+    async rollback(error: unknown) {
+      if (gone || CONNECTION_GONE.has((error as { code?: string }).code ?? "")) gone = true;
+      else await tx`ROLLBACK`.catch(() => {});
+    },
+    release() {
+      clearTimeout(stall);
+      if (watched?.onclose) watched.onclose = null;
+      if (!gone) tx.release();
+    },
+  };
 }
 
 /**
@@ -95,7 +157,8 @@ export function writeTransaction<T>(
   opening?: (tx: TransactionSql) => PromiseLike<unknown>[],
 ): Promise<{ value: T; events: TaskEvent[] }> {
   return retryOnConflict(async () => {
-    const tx = await connection.sql.reserve();
+    const reserved = await reserveWatched(connection);
+    const { tx } = reserved;
     const inFlight: Promise<unknown>[] = [];
     /** Sends the statements together (one round trip); resolves to their results in order. */
     const together = <R extends unknown[]>(...queries: { [K in keyof R]: PromiseLike<R[K]> }) => {
@@ -105,7 +168,7 @@ export function writeTransaction<T>(
     };
     try {
       const [, [{ now }], ...opened] = await together<[unknown, { now: number }[], ...any[]]>(
-        tx`BEGIN`,
+        reserved.begin(),
         tx`SELECT now_ms() AS now`,
         ...(opening?.(tx as unknown as TransactionSql) ?? []),
       );
@@ -165,10 +228,10 @@ export function writeTransaction<T>(
       // Let every statement sent settle, then end the transaction (only a warning when there
       // is none: BEGIN failed, or COMMIT ran).
       await Promise.allSettled(inFlight);
-      await tx`ROLLBACK`.catch(() => {});
+      await reserved.rollback(error);
       throw error;
     } finally {
-      tx.release();
+      reserved.release();
     }
   });
 }

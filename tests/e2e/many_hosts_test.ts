@@ -1,0 +1,483 @@
+/**
+ * Many hosts, one queue (issue 14), through the binary: several `bgt supervise --host NAME`,
+ * each with its own BGT_HOME, on one fresh PostgreSQL schema. Tasks spread over the hosts and a
+ * group's limit holds across them (start/end times); a schedule fires once per slot across three
+ * hosts; `--on` and `--need` place tasks; a dead host (its supervisor and tasks kill -9ed) has its
+ * tasks off `running` within the default detection time; a host cut off from the database by a
+ * TCP proxy ends its own tasks, completes none twice and stops when it learns it was declared
+ * dead; the database terminating every connection of the hosts leaves them all working.
+ *
+ * Runs only with a reachable PostgreSQL (BGT_TEST_POSTGRES_URL, else 127.0.0.1:5432); skipped
+ * with one printed line otherwise, unless BGT_REQUIRE_POSTGRES=1.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { join } from "node:path";
+import { after, afterEach, describe, test } from "node:test";
+import postgres from "postgres";
+import {
+  BGT,
+  type CliResult,
+  liveProcessesInGroup,
+  ON_POSTGRES,
+  TempHome,
+  TEST_POSTGRES_URL,
+} from "../_helpers/bgt_home.ts";
+import { skipWithReason } from "../_helpers/skip.ts";
+import { postgresFactory } from "../store/_stores.ts";
+
+const unreachable = await postgresFactory.unavailable();
+const schemas: string[] = [];
+
+/** A store URL with a fresh schema of its own (dropped after the suite), optionally elsewhere. */
+function newStoreUrl(): string {
+  const schema = `bgt_mh${Math.random().toString(36).slice(2, 12)}`;
+  schemas.push(schema);
+  const url = new URL(TEST_POSTGRES_URL);
+  url.searchParams.set("schema", schema);
+  return url.toString();
+}
+
+/** The same store reached through a proxy on `port`. */
+function viaProxy(store: string, port: number): string {
+  const url = new URL(store);
+  url.hostname = "127.0.0.1";
+  url.port = String(port);
+  return url.toString();
+}
+
+/** Polls until `condition` holds, letting the event loop run between checks. */
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A TCP proxy to the test PostgreSQL that can be cut (every connection closed) and restored. */
+class Proxy {
+  private server: Server | undefined;
+  private sockets = new Set<Socket>();
+  /** The proxy's own connections to PostgreSQL (their local ports name their backends). */
+  readonly upstreams = new Set<Socket>();
+  port = 0;
+
+  async up(): Promise<void> {
+    const target = new URL(TEST_POSTGRES_URL);
+    const server = createServer((client) => {
+      const upstream = createConnection(Number(target.port || 5432), target.hostname);
+      this.upstreams.add(upstream);
+      upstream.on("close", () => this.upstreams.delete(upstream));
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on("close", () => this.sockets.delete(socket));
+        socket.on("error", () => {});
+      }
+      client.pipe(upstream).pipe(client);
+      // Either side ending ends both (as a cut or a terminated backend does to the client).
+      for (const [from, to] of [[client, upstream], [upstream, client]]) {
+        from.on("close", () => to.destroy());
+        from.on("end", () => to.destroy());
+        from.on("error", () => to.destroy());
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, "127.0.0.1", resolve));
+    this.port = (server.address() as { port: number }).port;
+    this.server = server;
+  }
+
+  async down(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    if (server) await new Promise((resolve) => server.close(resolve));
+  }
+
+  /** The local ports of the proxy's connections to PostgreSQL now. */
+  upstreamPorts(): number[] {
+    return [...this.upstreams].map((socket) => socket.localPort ?? 0).filter((port) => port > 0);
+  }
+}
+
+/** One host: a home and its `bgt supervise --host NAME` on a store. */
+class Host {
+  readonly home = TempHome.create();
+  child: ChildProcess | undefined;
+  exitCode: number | null | undefined;
+
+  constructor(readonly name: string, public store: string) {}
+
+  get homeDir(): string {
+    return join(this.home.dir, "home");
+  }
+
+  /** Starts its supervisor in the foreground (its log: the home's supervisor.log). */
+  async start(flags: string[] = []): Promise<void> {
+    mkdirSync(this.homeDir, { recursive: true });
+    const log = openSync(join(this.homeDir, "supervisor.log"), "a");
+    this.exitCode = undefined;
+    const child = spawn(BGT, ["supervise", "--host", this.name, ...flags], {
+      env: this.env(),
+      cwd: this.home.work,
+      stdio: ["ignore", "ignore", log],
+    });
+    this.child = child;
+    child.on("exit", (code) => (this.exitCode = code));
+    await until(
+      () => this.log().includes(`started pid ${child.pid}`) || this.exitCode !== undefined,
+      30_000,
+    )
+      .catch((error) => {
+        throw new Error(`host ${this.name} did not start (${error.message}): ${this.log()}`);
+      });
+    assert.equal(this.exitCode, undefined, `host ${this.name} exited: ${this.log()}`);
+  }
+
+  env(): Record<string, string> {
+    return this.home.env({ BGT_STORE: this.store, BGT_NO_AUTOSTART: "1" });
+  }
+
+  log(): string {
+    const path = join(this.homeDir, "supervisor.log");
+    return existsSync(path) ? readFileSync(path, "utf8") : "";
+  }
+
+  /** Runs bgt in this host's home without blocking the event loop (the proxy must go on). */
+  bgt(words: string[]): Promise<CliResult> {
+    const child = spawn(BGT, words, { env: this.env(), cwd: this.home.work });
+    return new Promise((resolve) => {
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk) => (stdout += chunk));
+      child.stderr.on("data", (chunk) => (stderr += chunk));
+      child.on("close", (code) => resolve({ code: code ?? 128, stdout, stderr }));
+    });
+  }
+
+  /** Like `bgt`, failing the test on a non-zero exit; its trimmed stdout. */
+  async ok(words: string[]): Promise<string> {
+    const result = await this.bgt(words);
+    assert.equal(result.code, 0, `bgt ${words.join(" ")} on ${this.name}: ${result.stderr}`);
+    return result.stdout.trim();
+  }
+
+  async tasks(words: string[] = []): Promise<TaskJson[]> {
+    return JSON.parse(await this.ok(["ls", "--json", "--limit", "1000", ...words]));
+  }
+
+  /** The process group of a task this host runs (from its log directory's pid record). */
+  taskGroup(id: number): number | undefined {
+    try {
+      return JSON.parse(readFileSync(join(this.homeDir, "logs", String(id), "pid"), "utf8")).pid;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+interface TaskJson {
+  id: number;
+  status: string;
+  host: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  runAt: string;
+  attempt: number;
+  error: { message: string } | null;
+}
+
+/** The most tasks that ran at once, from their start and end times (an end before a start). */
+function mostAtOnce(tasks: readonly TaskJson[]): number {
+  const moments = tasks.flatMap((task) => [
+    { at: Date.parse(task.startedAt!), step: 1 },
+    { at: Date.parse(task.finishedAt!), step: -1 },
+  ]).sort((a, b) => a.at - b.at || a.step - b.step);
+  let now = 0;
+  let most = 0;
+  for (const moment of moments) most = Math.max(most, now += moment.step);
+  return most;
+}
+
+describe("many hosts on one PostgreSQL store", () => {
+  const hosts: Host[] = [];
+  const proxies: Proxy[] = [];
+  const newHost = (name: string, store: string) => {
+    const host = new Host(name, store);
+    hosts.push(host);
+    return host;
+  };
+  // Each test's hosts end with it (the machine is shared); the schemas go after the suite.
+  afterEach(async () => {
+    for (const proxy of proxies.splice(0)) await proxy.down();
+    for (const host of hosts.splice(0)) {
+      if (host.child?.pid && host.exitCode === undefined) host.child.kill("SIGKILL");
+      host.home.cleanup();
+    }
+  });
+  after(async () => {
+    if (unreachable !== undefined) return;
+    const sql = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
+    try {
+      for (const schema of schemas) await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  });
+
+  /** Skips (or fails, BGT_REQUIRE_POSTGRES=1) without PostgreSQL; true when skipped. */
+  const skip = (t: { name?: string; skip(message?: string): void }) => {
+    if (ON_POSTGRES) {
+      skipWithReason(t, "it makes its own PostgreSQL schemas; 'npm run test:bun' runs it");
+      return true;
+    }
+    if (unreachable === undefined) return false;
+    if (process.env.BGT_REQUIRE_POSTGRES === "1") {
+      throw new Error(`BGT_REQUIRE_POSTGRES=1, but ${unreachable}`);
+    }
+    skipWithReason(t, unreachable);
+    return true;
+  };
+
+  test("tasks spread over two hosts; a group's --parallel 2 holds across them; bgt hosts lists both", async (t) => {
+    if (skip(t)) return;
+    const store = newStoreUrl();
+    const a = newHost("a", store);
+    const b = newHost("b", store);
+    await Promise.all([
+      a.start(["--parallel", "2", "--labels", "x,y"]),
+      b.start(["--parallel", "2"]),
+    ]);
+
+    const listed = JSON.parse(await a.ok(["hosts", "--json"]));
+    assert.deepEqual(listed.map((host: { name: string }) => host.name).sort(), ["a", "b"]);
+    const hostA = listed.find((host: { name: string }) => host.name === "a");
+    assert.deepEqual(hostA.labels, ["x", "y"]);
+    assert.equal(hostA.slotsTotal, 2);
+    assert.equal(hostA.draining, false);
+    assert.ok(hostA.heartbeatAgeMs < 5_000, `heartbeat age ${hostA.heartbeatAgeMs}`);
+    assert.match(await a.ok(["hosts"]), /^HOST\s+PID\s+STARTED\s+HEARTBEAT\s+SLOTS/);
+
+    await a.ok(["group", "set", "g", "--parallel", "2"]);
+    const ids: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const from = i % 2 ? b : a;
+      ids.push(await from.ok(["run", "-g", "g", "--", "sleep", "0.1"]));
+    }
+    const waited = await a.bgt(["wait", ...ids]);
+    assert.equal(waited.code, 0, waited.stdout + waited.stderr);
+    const tasks = await a.tasks(["-g", "g"]);
+    assert.equal(tasks.length, 40);
+    assert.ok(tasks.every((task) => task.status === "succeeded"));
+    const ranOn = new Set(tasks.map((task) => task.host));
+    assert.deepEqual([...ranOn].sort(), ["a", "b"], "both hosts ran some");
+    assert.ok(mostAtOnce(tasks) <= 2, `at most 2 at once, saw ${mostAtOnce(tasks)}`);
+    assert.ok(mostAtOnce(tasks) === 2, "the limit was reached (the test measures something)");
+
+    // ls and show name the host.
+    const table = await a.ok(["ls", "-g", "g", "--limit", "3"]);
+    assert.match(table.split("\n")[0], /\bHOST$/);
+    assert.match(await a.ok(["show", String(tasks[0].id)]), new RegExp(`host\\s+${tasks[0].host}`));
+  });
+
+  test("--on HOST and --need LABEL place tasks; a cwd missing on the claiming host fails naming it", async (t) => {
+    if (skip(t)) return;
+    const store = newStoreUrl();
+    const a = newHost("a", store);
+    const b = newHost("b", store);
+    await Promise.all([a.start(["--labels", "gpu"]), b.start()]);
+    const onB = await Promise.all(
+      Array.from({ length: 4 }, () => a.ok(["run", "--on", "b", "--", "true"])),
+    );
+    const needGpu = await Promise.all(
+      Array.from({ length: 4 }, () => b.ok(["run", "--need", "gpu", "--", "true"])),
+    );
+    const waited = await a.bgt(["wait", ...onB, ...needGpu]);
+    assert.equal(waited.code, 0, waited.stdout + waited.stderr);
+    for (const task of await a.tasks()) {
+      const expected = onB.includes(String(task.id)) ? "b" : "a";
+      assert.equal(task.host, expected, `task ${task.id} ran on ${task.host}`);
+    }
+    const json = JSON.parse(await a.ok(["show", "--json", onB[0]]));
+    assert.equal(json.on, "b");
+
+    // A module task's code travels with it (--pin bundles it at submission): b runs it after the
+    // file is gone.
+    const file = join(a.home.work, "travels.ts");
+    writeFileSync(file, "export default () => 'from a';\n");
+    await a.ok(["group", "pause", "held"]);
+    const travels = await a.ok(["run", "-g", "held", "--on", "b", "--pin", "travels.ts"]);
+    rmSync(file);
+    await a.ok(["group", "resume", "held"]);
+    assert.equal((await a.bgt(["wait", travels])).code, 0);
+    assert.equal(JSON.parse(await a.ok(["result", travels])), "from a");
+    assert.match(await a.ok(["show", travels]), /pinned\s+yes/);
+
+    // A cwd only a has: the task placed on b fails, saying which host lacks it.
+    const dir = mkdtempSync(join(a.home.dir, "only-here-"));
+    // (Held in a paused group until the directory is gone: both "hosts" share this machine.)
+    await a.ok(["group", "pause", "held"]);
+    const id = await a.ok(["run", "-g", "held", "--on", "b", "--cwd", dir, "--", "true"]);
+    rmSync(dir, { recursive: true });
+    await a.ok(["group", "resume", "held"]);
+    const ended = await a.bgt(["wait", id]);
+    assert.notEqual(ended.code, 0);
+    const failed = JSON.parse(await a.ok(["show", "--json", id]));
+    assert.equal(failed.status, "failed");
+    assert.match(failed.error.message, new RegExp(`${dir} does not exist on host b`));
+  });
+
+  test("a schedule fires once per slot across three hosts", async (t) => {
+    if (skip(t)) return;
+    const store = newStoreUrl();
+    const trio = ["a", "b", "c"].map((name) => newHost(name, store));
+    await Promise.all(trio.map((host) => host.start()));
+    const started = Date.now();
+    const id = await trio[0].ok(["every", "1s", "--", "true"]);
+    await new Promise((resolve) => setTimeout(resolve, 6_500));
+    await trio[0].ok(["schedules", "rm", id]);
+    const elapsed = (Date.now() - started) / 1000;
+    const runs = await trio[1].tasks(["--schedule", id]);
+    const slots = runs.map((task) => task.runAt);
+    assert.equal(new Set(slots).size, slots.length, `a slot fired twice: ${slots.join(", ")}`);
+    assert.ok(
+      runs.length >= elapsed - 4 && runs.length <= elapsed + 1,
+      `${runs.length} firings in ${elapsed} s: ${slots.join(", ")}`,
+    );
+  });
+
+  test("a dead host (supervisor and tasks kill -9ed): its tasks leave running within 15 s, as seen from another", async (t) => {
+    if (skip(t)) return;
+    const store = newStoreUrl();
+    const a = newHost("a", store);
+    const b = newHost("b", store);
+    await Promise.all([a.start(), b.start()]); // the default lease: dead after 10 s
+    const ids = await Promise.all(
+      [1, 2].map(() => a.ok(["run", "--on", "b", "--", "sleep", "120"])),
+    );
+    await until(async () =>
+      (await a.tasks()).filter((task) => task.status === "running").length === 2 &&
+      ids.every((id) => b.taskGroup(Number(id)) !== undefined)
+    );
+    const groups = ids.map((id) => b.taskGroup(Number(id))!);
+    process.kill(b.child!.pid!, "SIGKILL");
+    for (const group of groups) process.kill(-group, "SIGKILL");
+    const killedAt = Date.now();
+    await until(
+      async () => (await a.tasks()).every((task) => task.status !== "running"),
+      20_000,
+    );
+    const took = Date.now() - killedAt;
+    assert.ok(took <= 15_000, `off running after ${took} ms`);
+    for (const task of await a.tasks()) {
+      assert.equal(task.status, "lost");
+      assert.match(task.error!.message, /host b .*stopped heartbeating/);
+    }
+    const listed = JSON.parse(await a.ok(["hosts", "--json"]));
+    assert.deepEqual(listed.map((host: { name: string }) => host.name), ["a"]);
+    assert.match(a.log(), /found dead: host\(s\) b/);
+  });
+
+  test("a host cut off from PostgreSQL ends its tasks first, completes none twice, and stops once declared dead", async (t) => {
+    if (skip(t)) return;
+    const store = newStoreUrl();
+    const proxy = new Proxy();
+    proxies.push(proxy);
+    await proxy.up();
+    const a = newHost("a", store);
+    const b = newHost("b", viaProxy(store, proxy.port));
+    await Promise.all([a.start(), b.start(["--dead-after", "4s"])]);
+    const long = await a.ok(["run", "--on", "b", "--", "sleep", "60"]);
+    // Ends while b is cut off: its success never lands, and must not land later either.
+    const short = await a.ok(["run", "--on", "b", "--", "sh", "-c", "sleep 1.5; echo done"]);
+    await until(async () =>
+      (await a.tasks()).filter((task) => task.status === "running").length === 2 &&
+      b.taskGroup(Number(long)) !== undefined
+    );
+    const group = b.taskGroup(Number(long))!;
+
+    await proxy.down();
+    const cutAt = Date.now();
+    // b fences itself at 60 % of its lease (2.4 s) and ends the task (SIGKILL 0.8 s later) ...
+    await until(() => liveProcessesInGroup(group).length === 0, 10_000);
+    const endedAfter = Date.now() - cutAt;
+    // ... before a may declare it dead (4 s after its last heartbeat).
+    assert.ok(endedAfter < 4_000, `b's task ended ${endedAfter} ms after the cut`);
+    await until(
+      async () => (await a.tasks()).every((task) => task.status !== "running"),
+      15_000,
+    );
+    assert.match(b.log(), /fenced: the supervisor could not reach the store/);
+
+    await proxy.up();
+    await until(() => b.exitCode !== undefined, 20_000);
+    assert.equal(b.exitCode, 1, "b stops when it learns it was declared dead");
+    assert.match(b.log(), /declared this supervisor dead/);
+    for (const id of [long, short]) {
+      const task = JSON.parse(await a.ok(["show", "--json", id]));
+      assert.equal(task.status, "lost", `task ${id}`);
+      const { attempts } = JSON.parse(await a.ok(["show", "--json", "--attempts", id]));
+      assert.equal(attempts.length, 1, `task ${id} ended once: ${JSON.stringify(attempts)}`);
+      assert.equal(attempts[0].status, "lost");
+    }
+    // A new supervisor on b's home starts cleanly and runs work again.
+    await b.start(["--dead-after", "4s"]);
+    const next = await a.ok(["run", "--on", "b", "--", "true"]);
+    assert.match(await a.ok(["wait", next]), /succeeded/);
+  });
+
+  test("PostgreSQL terminating every connection of the hosts: all of them recover", async (t) => {
+    if (skip(t)) return;
+    // postgres.js 3.4.9 can hand out a connection whose backend ended, and a statement on it
+    // never settles (porsager/postgres#1208): bgt works around the common paths, but a host can
+    // still hang in a rare race, and a hung test would hang the suite. Opt in to run it.
+    if (process.env.BGT_TEST_PG_TERMINATE !== "1") {
+      return skipWithReason(
+        t,
+        "set BGT_TEST_PG_TERMINATE=1 to run it: postgres.js 3.4.9 can still hang a host whose backend is terminated (porsager/postgres#1208)",
+      );
+    }
+    const store = newStoreUrl();
+    const proxy = new Proxy();
+    proxies.push(proxy);
+    await proxy.up();
+    const a = newHost("a", viaProxy(store, proxy.port));
+    const b = newHost("b", viaProxy(store, proxy.port));
+    await Promise.all([a.start(), b.start()]);
+    const first = await a.ok(["run", "--on", "b", "--", "true"]);
+    assert.match(await a.ok(["wait", first]), /succeeded/);
+    const pids = [a.child!.pid!, b.child!.pid!];
+
+    const sql = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
+    try {
+      const ports = proxy.upstreamPorts();
+      assert.ok(ports.length >= 2, "the hosts hold connections through the proxy");
+      const [{ n }] = await sql`SELECT count(pg_terminate_backend(pid))::int AS n
+        FROM pg_stat_activity WHERE client_port = ANY (${ports}::int[])
+          AND client_addr = '127.0.0.1'`;
+      assert.ok(n >= 2, `terminated ${n} backends`);
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+    const ids = [];
+    for (const host of [a, b]) {
+      for (const on of ["a", "b"]) ids.push(await host.ok(["run", "--on", on, "--", "true"]));
+    }
+    const waited = await a.bgt(["wait", ...ids]);
+    assert.equal(waited.code, 0, waited.stdout + waited.stderr);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const listed = JSON.parse(await b.ok(["hosts", "--json"]));
+    assert.deepEqual(listed.map((host: { pid: number }) => host.pid).sort(), pids.sort());
+    for (const host of listed) assert.ok(host.heartbeatAgeMs < 5_000, JSON.stringify(host));
+  });
+});
