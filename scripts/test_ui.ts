@@ -12,9 +12,11 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { bundleForNode } from "./bundle_for_node.ts";
+import { CHROMIUM } from "../tests/_helpers/chromium.ts";
 
 const root = resolve(import.meta.dirname ?? ".", "..");
-const chromium = process.env.BGT_CHROMIUM ?? "/usr/bin/chromium";
+const chromium = CHROMIUM;
 if (!existsSync(chromium)) {
   const how = `no Chromium at ${chromium}: 'apt-get install chromium', then 'npm run test:ui'`;
   if (process.env.BGT_REQUIRE_BROWSER === "1") {
@@ -32,17 +34,14 @@ if (!existsSync(join(root, "dist", "bgt"))) {
 const out = join(root, "node_modules", ".cache", `bgt-test-ui-${process.pid}`);
 mkdirSync(out, { recursive: true });
 try {
-  const build = spawnSync(process.execPath, [
-    "build",
+  const failed = bundleForNode(
     join(root, "tests", "browser", "ui_browser.ts"),
-    "--target",
-    "node",
-    "--external",
-    "playwright-core",
-    "--outfile",
     join(out, "ui_browser.mjs"),
-  ], { stdio: "inherit" });
-  if (build.status !== 0) process.exit(build.status ?? 1);
+  );
+  if (failed) {
+    console.error(`test:ui: ${failed}`);
+    process.exit(1);
+  }
   // Extra words go to node (`npm run test:ui -- --test-name-pattern=kill`).
   const words = ["--test", "--test-concurrency=1", ...process.argv.slice(2)];
   const run = spawnSync("node", [...words, join(out, "ui_browser.mjs")], {

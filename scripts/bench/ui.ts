@@ -15,10 +15,11 @@
  */
 import { Database } from "bun:sqlite";
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { Client } from "../../src/client/client.ts";
+import { bundleForNode } from "../bundle_for_node.ts";
 import { openStore, storeConfig } from "../../src/store/open_store.ts";
 import { SqliteTaskStore } from "../../src/store/sqlite_task_store.ts";
 import { encode } from "../../src/task/codec.ts";
@@ -40,6 +41,7 @@ import {
   tempDir,
   times,
 } from "./_harness.ts";
+import { CHROMIUM } from "../../tests/_helpers/chromium.ts";
 
 const MAX = numberArg(0, 1_000_000, 100_000);
 const ROUNDS = numberArg(1, 20, 5);
@@ -106,7 +108,7 @@ async function signIn(server: UiServer): Promise<string> {
 
 /**
  * Ms from just before each `bgt run` until its row is in the tasks page of Chromium (the event
- * stream, then the page's refresh; no reload), measured by ui_browser_latency.mjs under Node.
+ * stream, then the page's refresh; no reload), measured by ui_browser_latency.ts bundled for Node.
  * Undefined (with the reason) when Chromium or Node is missing.
  */
 async function browserLatency(
@@ -114,14 +116,15 @@ async function browserLatency(
   token: string,
   env: Record<string, string>,
 ): Promise<number[] | string> {
-  const chromium = process.env.BGT_CHROMIUM ?? "/usr/bin/chromium";
+  const chromium = CHROMIUM;
   if (!existsSync(chromium)) return `no Chromium at ${chromium} (apt-get install chromium)`;
   // Inside node_modules, so that Node's module resolution finds playwright-core.
   const dir = join(ROOT, "node_modules", ".cache");
   mkdirSync(dir, { recursive: true });
   const script = join(dir, `ui_browser_latency_${process.pid}.mjs`);
-  copyFileSync(join(ROOT, "scripts", "bench", "ui_browser_latency.mjs"), script);
   onCleanup(() => rmSync(script, { force: true }));
+  const failed = bundleForNode(join(ROOT, "scripts", "bench", "ui_browser_latency.ts"), script);
+  if (failed) return `cannot bundle the browser measure: ${failed}`;
   // Not spawnSync: this process serves the pages the browser asks for meanwhile.
   const child = spawn("node", [script, `${server.origin}/?token=${token}`, BGT, String(ROUNDS)], {
     env: { ...process.env, ...env },

@@ -60,7 +60,7 @@ import {
   ranElsewhere,
   runsElsewhere,
 } from "./control_elsewhere.ts";
-import { OutputMirror, removeMirrors } from "./output_mirror.ts";
+import { OutputMirrors, removeMirrors } from "./output_mirror.ts";
 import { prepareTasks } from "./prepare_task.ts";
 import { liveSupervisor, superviseBeforeRead, wakeSupervisor } from "./wake_supervisor.ts";
 import { whyWaiting } from "./why_waiting.ts";
@@ -177,7 +177,7 @@ export class Client {
   readonly home: BgtHome;
   #store: TaskStore;
   /** Copies of the output of tasks that ran elsewhere (a shared store), by id. */
-  #mirrors = new Map<number, OutputMirror>();
+  #mirrors: OutputMirrors | undefined;
 
   private constructor(home: BgtHome, store: TaskStore) {
     this.home = home;
@@ -387,8 +387,8 @@ export class Client {
   async files(id: number): Promise<TaskFiles> {
     const task = await this.get(id);
     if (!ranElsewhere(this.#store, this.home, task)) return taskFiles(this.home.logs, id);
-    let mirror = this.#mirrors.get(id);
-    if (!mirror) this.#mirrors.set(id, mirror = new OutputMirror(this.#store.output!, id));
+    this.#mirrors ??= new OutputMirrors(this.#store.output!);
+    const mirror = this.#mirrors.take(id);
     await mirror.sync();
     return mirror.files;
   }
@@ -403,7 +403,7 @@ export class Client {
    * elsewhere once files() made one, else this home's own files (no store read).
    */
   filesSeen(id: number): TaskFiles {
-    return this.#mirrors.get(id)?.files ?? taskFiles(this.home.logs, id);
+    return this.#mirrors?.get(id)?.files ?? taskFiles(this.home.logs, id);
   }
 
   /**
@@ -411,7 +411,7 @@ export class Client {
    * false when its files are this home's own (nothing to do).
    */
   async refreshOutput(id: number): Promise<boolean> {
-    const mirror = this.#mirrors.get(id);
+    const mirror = this.#mirrors?.get(id);
     if (!mirror) return false;
     await mirror.sync();
     return true;
@@ -697,6 +697,7 @@ export class Client {
       const done = (await this.#store.remove(batch)).removed;
       for (const id of done) {
         removeTaskFiles(taskFiles(this.home.logs, id));
+        this.#mirrors?.drop(id);
         removed.push(id);
       }
       await this.#forgetElsewhere(elsewhere, done);
@@ -733,6 +734,7 @@ export class Client {
       const { removed, running, missing } = await this.#store.remove(pending);
       for (const id of removed) {
         removeTaskFiles(taskFiles(this.home.logs, id));
+        this.#mirrors?.drop(id);
         results.set(id, { id, ok: true });
       }
       await this.#forgetElsewhere(elsewhere, removed);
@@ -1069,7 +1071,7 @@ export class Client {
 
   /** Closes the store. */
   async close(): Promise<void> {
-    if (this.#mirrors.size) removeMirrors();
+    if (this.#mirrors?.size) removeMirrors();
     await this.#store.close();
   }
 }

@@ -27,10 +27,22 @@ export interface OutputChunk {
   data: Uint8Array;
 }
 
+/** The chunks of a stream that end at or before `before` are to be deleted (`--retain`). */
+export interface OutputTrim {
+  taskId: number;
+  stream: StreamName;
+  before: number;
+}
+
 /** The shipped output of tasks. */
 export interface OutputStore {
-  /** Inserts the chunks (one statement); a chunk already there (same key) is left as it is. */
-  ship(chunks: readonly OutputChunk[]): Promise<void>;
+  /**
+   * Inserts the chunks, after deleting what `trims` name (`--retain` dropped it), all in one
+   * transaction: a reader never sees new chunks past a gap the trim had not yet closed. A chunk
+   * already there (same key) is kept unless the new one is longer (a re-sent chunk that grew:
+   * its first sending committed but was reported failed), so no byte is lost.
+   */
+  ship(chunks: readonly OutputChunk[], trims?: readonly OutputTrim[]): Promise<void>;
   /** Deletes the chunks of `stream` that end at or before `before` (`--retain` dropped them). */
   trim(taskId: number, stream: StreamName, before: number): Promise<void>;
   /** Each stream's end as shipped so far (0 when nothing is): where a resumed shipper goes on. */

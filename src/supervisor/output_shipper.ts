@@ -3,7 +3,9 @@
  * `bgt logs` reads it from every host, also after this one is gone (DESIGN §11). The task goes on
  * writing its local files (the fast path, and the truth while it runs); every 250 ms the shipper
  * reads what each stream gained and inserts it in chunks of at most 64 KiB, keyed by (task,
- * attempt, stream, offset), so a chunk sent twice is stored once.
+ * attempt, stream, offset), so a chunk sent twice is stored once (a longer one replaces it).
+ * After a failed ship (its commit may have happened all the same: a lost acknowledgement) the
+ * next pass asks the store where each stream ends.
  *
  * Crashes: a run's end is recorded once its last output is in the store, so a supervisor that
  * dies before leaves a task that is still `running`: the home's next supervisor re-adopts it,
@@ -11,7 +13,8 @@
  * ship (the end is then recorded anyway) is a marker `BGT_HOME/shipping/<id>` written, removed
  * once the rest is shipped; the next supervisor ({@linkcode OutputShipper.resume}) finishes the
  * marked tasks. `--retain` bounds the table as it bounds the files: the
- * chunks in front of a stream's kept start are deleted when the start moves.
+ * chunks in front of a stream's kept start are deleted when the start moves, in the transaction
+ * that inserts the next chunks (a reader never sees chunks past a gap).
  *
  * @example
  * ```ts
@@ -23,7 +26,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { OutputChunk, OutputStore } from "../store/shared_io.ts";
+import type { OutputChunk, OutputStore, OutputTrim } from "../store/shared_io.ts";
 import { copyShippedOutput } from "../store/shipped_copy.ts";
 import {
   readStream,
@@ -57,8 +60,13 @@ interface Shipping {
   /** `--retain`: only the last this many bytes of a stream are worth shipping. */
   retain: number | null;
   files: TaskFiles;
-  /** Where each stream is shipped up to; undefined until the store was asked (a resumed task). */
+  /**
+   * Where each stream is shipped up to; undefined until the store was asked (a resumed task, or
+   * after a failed ship).
+   */
   shipped?: Record<StreamName, number>;
+  /** Each stream's end when the run started here: this run ships from there at least. */
+  floor?: Record<StreamName, number>;
   /** Up to where the stored chunks were trimmed (`--retain`). */
   trimmed: Record<StreamName, number>;
   marked: boolean;
@@ -100,6 +108,7 @@ export class OutputShipper {
       retain: task.retain ?? null,
       files,
       shipped: from ? { ...from } : known?.shipped,
+      floor: from ? { ...from } : known?.floor,
       trimmed: known?.trimmed ?? { stdout: 0, stderr: 0, data: 0 },
       marked: known?.marked ?? false,
       ended: false,
@@ -212,13 +221,13 @@ export class OutputShipper {
 
   async #shipOnce(): Promise<void> {
     const { output, log } = this.#options;
+    const chunks: OutputChunk[] = [];
     try {
-      const chunks: OutputChunk[] = [];
-      const trims: [Shipping, StreamName, number][] = [];
+      const trims: [Shipping, OutputTrim][] = [];
       let bytes = 0;
       let leftover = false;
       for (const shipping of this.#tasks.values()) {
-        shipping.shipped ??= await output.shippedEnds(shipping.id);
+        shipping.shipped ??= _atLeast(await output.shippedEnds(shipping.id), shipping.floor);
         for (const stream of STREAM_NAMES) {
           const size = streamSize(shipping.files[stream]);
           if (size <= shipping.shipped[stream] && !shipping.marked) continue;
@@ -228,7 +237,9 @@ export class OutputShipper {
             streamStart(shipping.files, stream),
             shipping.retain === null || stream === "data" ? 0 : size - shipping.retain,
           );
-          if (start > shipping.trimmed[stream]) trims.push([shipping, stream, start]);
+          if (start > shipping.trimmed[stream]) {
+            trims.push([shipping, { taskId: shipping.id, stream, before: start }]);
+          }
           let from = Math.max(shipping.shipped[stream], start);
           while (from < size && bytes < BATCH_BYTES) {
             const read = readStream(shipping.files, stream, {
@@ -251,16 +262,14 @@ export class OutputShipper {
           if (from < size && (shipping.retain === null || shipping.ended)) leftover = true;
         }
       }
-      await output.ship(chunks);
+      // The trims and the chunks in one transaction: a reader never sees chunks past a gap.
+      await output.ship(chunks, trims.map(([, trim]) => trim));
       for (const chunk of chunks) {
         const shipping = this.#tasks.get(chunk.taskId)!;
         const end = chunk.offset + chunk.data.length;
         shipping.shipped![chunk.stream] = Math.max(shipping.shipped![chunk.stream], end);
       }
-      for (const [shipping, stream, start] of trims) {
-        await output.trim(shipping.id, stream, start);
-        shipping.trimmed[stream] = start;
-      }
+      for (const [shipping, trim] of trims) shipping.trimmed[trim.stream] = trim.before;
       if (leftover) this.#again = true;
       this.#failing = false;
       for (const shipping of [...this.#tasks.values()]) {
@@ -274,12 +283,31 @@ export class OutputShipper {
       this.#failing = true;
       // The ends wait no longer: the passes go on trying. An end recorded before its output is
       // shipped is marked, so that a crash meanwhile leaves the rest to the next supervisor.
+      // The failed statement may have committed (a lost acknowledgement): the next pass asks the
+      // store where the streams it shipped end instead of trusting what this one thought.
+      for (const chunk of chunks) {
+        const shipping = this.#tasks.get(chunk.taskId);
+        if (shipping) shipping.shipped = undefined;
+      }
       for (const shipping of this.#tasks.values()) {
         if (shipping.ended && !shipping.marked) this.#mark(shipping);
         for (const resolve of shipping.onShipped.splice(0)) resolve();
       }
     }
   }
+}
+
+/** Each stream's end, raised to `floor`'s where given. */
+function _atLeast(
+  ends: Record<StreamName, number>,
+  floor: Record<StreamName, number> | undefined,
+): Record<StreamName, number> {
+  if (!floor) return ends;
+  return {
+    stdout: Math.max(ends.stdout, floor.stdout),
+    stderr: Math.max(ends.stderr, floor.stderr),
+    data: Math.max(ends.data, floor.data),
+  };
 }
 
 /** Whether a stream of the task has bytes past what was shipped. */

@@ -330,10 +330,12 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
         lease?.stop();
         await Promise.all(unlisten.map((stop) => stop().catch(() => {})));
         await shipper?.stop();
+        // A store gone meanwhile (its schema dropped, the server away) must not keep the
+        // process from stopping: the row is a dead host's to others, as after a crash.
         await store.releaseSupervisor(owner).catch((error) =>
           log(`cannot release this supervisor's row: ${(error as Error).message}`)
         );
-        await store.close();
+        await store.close().catch(() => {});
         log("stopped");
         resolveStopped();
       },

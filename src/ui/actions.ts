@@ -29,7 +29,7 @@ export async function runAction(
   form: URLSearchParams,
 ): Promise<ActionOutcome> {
   const { client } = context;
-  const back = _safeBack(form.get("back"));
+  const back = safeBack(form.get("back"));
   const task = /^\/tasks\/(\d+)\/(kill|pause|resume|restart|rm|send)$/.exec(path);
   if (task) {
     const id = Number(task[1]);
@@ -147,8 +147,17 @@ function _past(verb: string): string {
   }[verb] ?? verb;
 }
 
-/** A `back` field that stays on this server (a path, never `//other.host`), else undefined. */
-function _safeBack(back: string | null): string | undefined {
+/**
+ * A `back` field that stays on this server, else undefined: a path, never `//other.host` nor
+ * `/\other.host` (browsers read a backslash as a slash).
+ *
+ * @example
+ * ```ts
+ * safeBack("/tasks?state=running"); // "/tasks?state=running"
+ * safeBack("/\\evil.example"); // undefined
+ * ```
+ */
+export function safeBack(back: string | null | undefined): string | undefined {
   return back && back.startsWith("/") && !back.startsWith("//") && !back.includes("\\")
     ? back
     : undefined;

@@ -13,6 +13,7 @@
  */
 import { STREAM_NAMES, streamInfo, type StreamName } from "../store/task_files.ts";
 import { attemptJson, scheduleJson, taskJson } from "../task/task_json.ts";
+import { isTerminal } from "../task/types.ts";
 import { readLogChunk } from "./log_chunk.ts";
 import type { PageContext } from "./page_context.ts";
 import { groupRows } from "./pages/groups.ts";
@@ -80,7 +81,8 @@ async function _logs(context: PageContext, id: number): Promise<ApiAnswer> {
   if (!/^\d+$/.test(fromText)) {
     return _error(400, `from: expected a byte offset, got '${fromText}'`);
   }
-  if (!(await context.store.get(id))) return _error(404, `no task ${id}`);
+  const task = await context.store.get(id);
+  if (!task) return _error(404, `no task ${id}`);
   const files = await context.client.files(id); // elsewhere: its shipped output, copied here
   if (query.get("raw") === "1") {
     const { bytes } = readStream(files, stream, { from: Number(fromText) });
@@ -90,7 +92,8 @@ async function _logs(context: PageContext, id: number): Promise<ApiAnswer> {
       type: stream === "data" ? "application/x-ndjson" : "text/plain; charset=utf-8",
     };
   }
-  return { status: 200, body: readLogChunk(files, stream, Number(fromText)) };
+  const ended = isTerminal(task.status);
+  return { status: 200, body: readLogChunk(files, stream, Number(fromText), { ended }) };
 }
 
 function _error(status: number, message: string): ApiAnswer {

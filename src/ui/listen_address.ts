@@ -8,6 +8,7 @@
  * parseListen("0.0.0.0:8080"); // { host: "0.0.0.0", port: 8080, local: false }
  * ```
  */
+import { hostname, networkInterfaces } from "node:os";
 
 /** A parsed `--listen`. */
 export interface ListenAddress {
@@ -51,18 +52,39 @@ export function isLoopback(host: string): boolean {
 
 /**
  * The Host header values a browser sends for this server: the address and port it listens on,
- * and `localhost` for a loopback one. Undefined for a wildcard address (any name may reach it; the
- * token guards it). Checking Host stops DNS rebinding: another site's name that resolves here.
+ * `localhost` for a loopback one, and the names the user gave (`--host-name`). A wildcard address
+ * (`0.0.0.0`, `::`) also takes this machine's host name, its interfaces' addresses and the
+ * loopback names. Checking Host stops DNS rebinding: another site's name that resolves here.
  *
  * @example
  * ```ts
- * allowedHosts({ host: "127.0.0.1", port: 0, local: true }, 8080); // ["127.0.0.1:8080", "localhost:8080"]
+ * allowedHosts({ host: "127.0.0.1", port: 0, local: true }, 8080); // ["127.0.0.1:8080", "localhost:8080", …]
+ * allowedHosts({ host: "0.0.0.0", port: 8080, local: false }, 8080, ["bgt.example"]); // [hostname():8080, …]
  * ```
  */
-export function allowedHosts(listen: ListenAddress, port: number): string[] | undefined {
-  if (listen.host === "0.0.0.0" || listen.host === "::" || listen.host === "") return undefined;
-  const name = listen.host.includes(":") ? `[${listen.host}]` : listen.host;
-  const hosts = [`${name}:${port}`];
-  if (listen.local) hosts.push(`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`);
-  return [...new Set(hosts)];
+export function allowedHosts(
+  listen: ListenAddress,
+  port: number,
+  names: readonly string[] = [],
+): string[] {
+  const wildcard = listen.host === "0.0.0.0" || listen.host === "::" || listen.host === "";
+  const all = wildcard ? [hostname(), ...machineAddresses()] : [listen.host];
+  if (wildcard || listen.local) all.push("localhost", "127.0.0.1", "::1");
+  // A given `name:port` (a proxy in front) is taken as it is.
+  const withPortGiven = names.filter((name) => /^([^:]+|\[[^\]]+\]):\d+$/.test(name));
+  all.push(...names.filter((name) => !withPortGiven.includes(name)));
+  const hosts = all.map((name) => name.toLowerCase()).map((name) =>
+    name.includes(":") && !name.startsWith("[") ? `[${name}]` : name
+  );
+  // A browser leaves out port 80.
+  const withPort = hosts.map((name) => `${name}:${port}`);
+  const given = withPortGiven.map((name) => name.toLowerCase());
+  return [...new Set([...withPort, ...(port === 80 ? hosts : []), ...given])];
+}
+
+/** The addresses of this machine's network interfaces (IPv6 without a zone). */
+function machineAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((list) =>
+    (list ?? []).map((info) => info.address.replace(/%.*$/, ""))
+  );
 }

@@ -1,7 +1,9 @@
 /**
- * A piece of a task's stream from a byte offset, as text that never splits a UTF-8 character:
- * `to` is where the next read starts, so a reader that keeps asking from `to` gets every byte
- * once, in order, across its own reconnects and the server's restarts.
+ * A piece of a task's stream from a byte offset, as text that never splits a UTF-8 character
+ * while the rest of it can still come: `to` is where the next read starts, so a reader that keeps
+ * asking from `to` gets every byte once, in order, across its own reconnects and the server's
+ * restarts. Once the task has ended, an incomplete character at the stream's end is returned
+ * whole (it shows as U+FFFD), so a reader always reaches `limit`.
  *
  * @example
  * ```ts
@@ -27,23 +29,36 @@ export interface LogChunk {
 /** Most bytes one read returns. @default 256 KiB */
 export const LOG_CHUNK_BYTES = 256 * 1024;
 
+/** Options for {@linkcode readLogChunk}. */
+export interface LogChunkOptions {
+  /** Most bytes to read. @default LOG_CHUNK_BYTES */
+  max?: number;
+  /** The task has ended: its streams grow no more, so nothing is held back at their end. */
+  ended?: boolean;
+}
+
 /**
- * Reads [from, from + max) of a stream, cut back to the last whole UTF-8 character.
+ * Reads [from, from + max) of a stream, cut back to the last whole UTF-8 character — unless the
+ * read reached the end of an ended task's stream: then the bytes are returned whole.
  *
  * @example
  * ```ts
  * readLogChunk(files, "stderr", 1024).to; // where to read from next
+ * readLogChunk(files, "stderr", 1024, { ended: true }).to; // the stream's limit, at most 256 KiB on
  * ```
  */
 export function readLogChunk(
   files: TaskFiles,
   stream: StreamName,
   from: number,
-  max = LOG_CHUNK_BYTES,
+  options: LogChunkOptions = {},
 ): LogChunk {
   const window = streamInfo(files, stream);
-  const read = readStream(files, stream, { from, to: from + max });
-  const whole = read.bytes.subarray(0, wholeUtf8Length(read.bytes));
+  const read = readStream(files, stream, { from, to: from + (options.max ?? LOG_CHUNK_BYTES) });
+  const atEnd = read.from + read.bytes.length >= window.limit;
+  const whole = options.ended && atEnd
+    ? read.bytes
+    : read.bytes.subarray(0, wholeUtf8Length(read.bytes));
   return {
     stream,
     from: read.from,

@@ -20,7 +20,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Client } from "../client/client.ts";
 import type { TaskStore } from "../store/task_store.ts";
 import { toJson } from "../task/task_json.ts";
-import { type ActionOutcome, runAction, UnknownActionError } from "./actions.ts";
+import { type ActionOutcome, runAction, safeBack, UnknownActionError } from "./actions.ts";
 import { apiAnswer } from "./api.ts";
 import { UI_SCRIPT, UI_STYLE } from "./assets.ts";
 import { UiAuth } from "./auth.ts";
@@ -56,6 +56,8 @@ export interface UiServerOptions {
   token?: string;
   /** No actions: no buttons, and every POST answers 403. */
   readOnly?: boolean;
+  /** More names the Host header may carry (`--host-name`): a DNS name, or `name:port` behind a proxy. */
+  hostNames?: string[];
   /** Ms between keep-alive comments on an idle event stream. @default 5000 (Bun drops idle ones at 10 s) */
   keepAliveMs?: number;
 }
@@ -100,7 +102,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
 
   async function _handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const host = request.headers.host ?? "";
-    if (bound.hosts && !bound.hosts.includes(host.toLowerCase())) {
+    if (!bound.hosts!.includes(host.toLowerCase())) {
       sendText(response, 421, "text/plain; charset=utf-8", `bgt ui: wrong Host header '${host}'\n`);
       return;
     }
@@ -300,11 +302,9 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
         sendText(response, 404, "text/plain; charset=utf-8", `${error.message}\n`);
         return;
       }
-      const back = form.get("back");
       outcome = {
-        back: back?.startsWith("/") && !back.startsWith("//")
-          ? back
-          : context.url.pathname.replace(/\/[^/]+$/, "") || "/",
+        back: safeBack(form.get("back")) ??
+          (context.url.pathname.replace(/\/[^/]+$/, "") || "/"),
         message: (error as Error)?.message ?? String(error),
         error: true,
       };
@@ -327,7 +327,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   const port = typeof address === "object" && address ? address.port : options.listen.port;
   const auth = new UiAuth({ port, token: options.token });
   bound.auth = auth;
-  bound.hosts = allowedHosts(options.listen, port);
+  bound.hosts = allowedHosts(options.listen, port, options.hostNames);
   const name = options.listen.host.includes(":") ? `[${options.listen.host}]` : options.listen.host;
   const origin = `http://${name === "0.0.0.0" || name === "[::]" ? "127.0.0.1" : name}:${port}`;
   return {

@@ -122,9 +122,12 @@ export const UI_SCRIPT = String.raw`"use strict";
             if (atBottom) pre.scrollTop = pre.scrollHeight;
             pre.classList.remove("empty");
           }
+          // Only a read that moved on is followed at once: a stream ending in half a character
+          // (held back while the task runs) would else be asked for again and again.
+          var moved = chunk.to > offset;
           offset = chunk.to;
           pre.setAttribute("data-offset", String(offset));
-          if (chunk.to < chunk.limit) return 0;
+          if (moved && chunk.to < chunk.limit) return 0;
           if (ended) { if (finalRead) return -1; finalRead = true; return 0; }
           return 500;
         })

@@ -11,16 +11,17 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { UiAuth } from "../../src/ui/auth.ts";
+import { CHROMIUM, CHROMIUM_ARGS } from "../_helpers/chromium.ts";
+import { freePort, startBgtUi, stopChild } from "../_helpers/processes.ts";
 
 const ROOT = process.env.BGT_ROOT ?? process.cwd();
 const BGT = join(ROOT, "dist", "bgt");
-const CHROMIUM = process.env.BGT_CHROMIUM ?? "/usr/bin/chromium";
 
 /** A temporary home with bgt's CLI and its dashboard. */
 class UiHome {
@@ -66,35 +67,17 @@ class UiHome {
 
   /** Starts `bgt ui` with these options; resolves with the sign-in URL it prints. */
   async startUi(options: string[] = []): Promise<{ url: string; process: ChildProcess }> {
-    const child = spawn(BGT, ["ui", "--listen", "127.0.0.1:0", ...options], {
-      cwd: join(this.dir, "work"),
+    const started = startBgtUi(BGT, ["--listen", "127.0.0.1:0", ...options], {
       env: this.env(),
-      stdio: ["ignore", "pipe", "pipe"],
+      cwd: join(this.dir, "work"),
     });
+    const { url, child } = await started;
     this.uis.push(child);
-    let stderr = "";
-    child.stderr!.on("data", (chunk) => (stderr += chunk));
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      const timer = setTimeout(() => reject(new Error(`bgt ui printed no URL: ${stderr}`)), 20_000);
-      child.stdout!.on("data", (chunk) => {
-        out += chunk;
-        const line = /^(http:\/\/\S+)\n/.exec(out);
-        if (line) {
-          clearTimeout(timer);
-          resolve(line[1]);
-        }
-      });
-      child.on("exit", (code) => reject(new Error(`bgt ui exited ${code}: ${stderr}`)));
-    });
     return { url, process: child };
   }
 
   async stopUi(child: ChildProcess): Promise<void> {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
-    await exited;
+    await stopChild(child);
   }
 
   /** The process group of a running task (its command and everything it started). */
@@ -127,14 +110,6 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /** Page errors and console errors of a page, to assert none happened. */
 function collectErrors(page: Page): string[] {
   const errors: string[] = [];
@@ -151,21 +126,7 @@ describe("bgt ui in Chromium", { timeout: 300_000 }, () => {
   const contexts: BrowserContext[] = [];
 
   before(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-      // Playwright refuses a --user-data-dir argument: it gives each launch a fresh profile of its
-      // own in the temporary folder (and deletes it on close).
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
   });
 
   after(async () => {
@@ -277,12 +238,33 @@ describe("bgt ui in Chromium", { timeout: 300_000 }, () => {
     assert.deepEqual(errors, []);
   });
 
+  test("a stream ending in half a character is shown whole, and the tail stops asking", async () => {
+    const home = newHome();
+    const id = home.run(["--", "sh", "-c", "printf 'a\\303'"]);
+    await until("the task to end", () => home.task(id).status === "succeeded");
+    const { url } = await home.startUi();
+    const { page, errors } = await signedIn(url);
+    let requests = 0;
+    page.on("request", (request) => {
+      if (request.url().includes("/logs?")) requests++;
+    });
+    await page.goto(new URL(`/tasks/${id}`, url).href);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    assert.equal(await page.textContent("#log-stdout"), "a\ufffd");
+    // Before the fix: about 120 a second, forever.
+    assert.ok(requests <= 6, `${requests} log requests in 3 s`);
+    assert.deepEqual(errors, []);
+  });
+
   test("--read-only shows no action and a POST gets 403", async () => {
     const home = newHome();
     const id = home.run(["--", "sleep", "300"]);
     await until("the task to run", () => home.task(id).status === "running");
-    const { url } = await home.startUi(["--read-only"]);
-    const { page, errors } = await signedIn(url);
+    // A fixed token: the session's real CSRF token is known, so the 403 below is the read-only
+    // refusal, not a wrong token's.
+    const token = "a-fixed-token-for-the-read-only-test";
+    const { url } = await home.startUi(["--read-only", "--token", token]);
+    const { context, page, errors } = await signedIn(url);
     for (const path of ["/tasks", `/tasks/${id}`, "/groups", "/schedules"]) {
       await page.goto(new URL(path, url).href);
       assert.equal(await page.locator('form[method="post"]').count(), 0, `no action on ${path}`);
@@ -293,9 +275,10 @@ describe("bgt ui in Chromium", { timeout: 300_000 }, () => {
       );
     }
     const answer = await page.request.post(new URL(`/tasks/${id}/kill`, url).href, {
-      form: { _csrf: "x" },
+      form: { _csrf: new UiAuth({ port: 0, token }).csrfToken((await context.cookies())[0].value) },
     });
     assert.equal(answer.status(), 403);
+    assert.match(await answer.text(), /read-only/);
     assert.equal(home.task(id).status, "running");
     assert.deepEqual(errors, []);
   });

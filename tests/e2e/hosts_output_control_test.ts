@@ -17,6 +17,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { runAsync } from "../_helpers/processes.ts";
 import { BGT, type CliResult, TempHome, TEST_POSTGRES_URL, waitFor } from "../_helpers/bgt_home.ts";
 import { skipWithReason } from "../_helpers/skip.ts";
 import { postgresFactory } from "../store/_stores.ts";
@@ -31,18 +32,7 @@ const store = (() => {
 
 /** Runs bgt in `home` on the shared store without blocking the event loop. */
 function bgt(home: TempHome, words: string[]): Promise<CliResult> {
-  const child = spawn(BGT, words, {
-    env: home.env({ BGT_STORE: store }),
-    cwd: home.work,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  return new Promise((resolve) => {
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("close", (code) => resolve({ code: code ?? 128, stdout, stderr }));
-  });
+  return runAsync(BGT, words, { env: home.env({ BGT_STORE: store }), cwd: home.work });
 }
 
 /** Like bgt(), failing on a non-zero exit; its stdout. */
@@ -142,6 +132,12 @@ describe("output and control from any host (PostgreSQL)", { concurrency: false }
   });
 
   after(() => {
+    // b's supervisor (started here, in the foreground: not in its home's supervisor.log, so
+    // cleanup() would not find it) is stopped by pid before its schema goes.
+    if (bSupervisor && _alive(bSupervisor)) {
+      process.kill(bSupervisor, "SIGTERM");
+      waitFor(() => !_alive(bSupervisor), 30_000);
+    }
     a?.cleanup();
     b?.cleanup();
     if (!unreachable) {

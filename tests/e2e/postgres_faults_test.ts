@@ -15,6 +15,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { runAsync } from "../_helpers/processes.ts";
 import { BGT, type CliResult, TempHome, TEST_POSTGRES_URL } from "../_helpers/bgt_home.ts";
 import { skipWithReason } from "../_helpers/skip.ts";
 import { postgresFactory } from "../store/_stores.ts";
@@ -34,14 +35,7 @@ function storeUrl(change: (url: URL) => void = () => {}): string {
 
 /** Runs bgt without blocking the event loop (the proxy must go on forwarding meanwhile). */
 function bgt(home: TempHome, store: string, words: string[]): Promise<CliResult> {
-  const child = spawn(BGT, words, { env: home.env({ BGT_STORE: store }), cwd: home.work });
-  return new Promise((resolve) => {
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("close", (code) => resolve({ code: code ?? 128, stdout, stderr }));
-  });
+  return runAsync(BGT, words, { env: home.env({ BGT_STORE: store }), cwd: home.work });
 }
 
 /** Like `bgt`, failing the test on a non-zero exit; its trimmed stdout. */
@@ -268,5 +262,35 @@ describe("bgt on PostgreSQL", () => {
     );
     const logs = join(home.dir, "home", "supervisor.log");
     assert.ok(!existsSync(logs) || !/started pid/.test(readFileSync(logs, "utf8")));
+  });
+  test("a supervisor whose schema was dropped still stops on SIGTERM", async (t) => {
+    if (noPostgres(t)) return;
+    const home = newHome();
+    const store = storeUrl();
+    const schema = new URL(store).searchParams.get("schema")!;
+    const child = spawn(BGT, ["supervise"], {
+      env: home.env({ BGT_STORE: store }),
+      cwd: home.work,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let log = ""; // a supervisor in the foreground logs to stderr
+    child.stderr.on("data", (chunk) => (log += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once("close", resolve));
+    try {
+      await until(async () => (await bgt(home, store, ["daemon", "status"])).code === 0);
+      const { default: postgres } = await import("postgres");
+      const sql = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
+      await sql.unsafe(`DROP SCHEMA "${schema}" CASCADE`).finally(() => sql.end({ timeout: 1 }));
+      child.kill("SIGTERM");
+      const code = await Promise.race([
+        exited,
+        new Promise((resolve) => setTimeout(() => resolve("still running after 20 s"), 20_000)),
+      ]);
+      assert.notEqual(code, "still running after 20 s");
+      assert.match(log, /cannot release this supervisor's row: .*supervisors/);
+      assert.match(log, /stopped\n$/);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
   });
 });

@@ -6,49 +6,21 @@
  * file is its default.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { BGT, TempHome } from "../_helpers/bgt_home.ts";
+import { freePort, startBgtUi, type StartedUi, stopChild } from "../_helpers/processes.ts";
 
-/** Starts `bgt ui` with these words; resolves with its sign-in URL. */
-function startUi(home: TempHome, words: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(BGT, ["ui", ...words], {
-    cwd: home.work,
-    env: home.env(),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    const timer = setTimeout(() => reject(new Error(`no URL within 20 s: ${err}`)), 20_000);
-    child.stderr!.on("data", (chunk) => (err += chunk));
-    child.stdout!.on("data", (chunk) => {
-      out += chunk;
-      const line = /^(http:\/\/\S+)\n/.exec(out);
-      if (line) {
-        clearTimeout(timer);
-        resolve({ url: line[1], child });
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`bgt ui exited ${code}: ${err}`)));
-  });
+/** Starts `bgt ui` in the home with these words. */
+function startUi(home: TempHome, words: string[]): Promise<StartedUi> {
+  return startBgtUi(BGT, words, { env: home.env(), cwd: home.work });
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  await exited;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/** Polls until `check` holds (20 s at most). */
+async function waitUntil(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 }
 
 describe("bgt ui (compiled)", () => {
@@ -58,7 +30,7 @@ describe("bgt ui (compiled)", () => {
     home = TempHome.create();
   });
   after(async () => {
-    for (const child of children) await stop(child);
+    for (const child of children) await stopChild(child);
     home.cleanup();
   });
 
@@ -105,10 +77,31 @@ describe("bgt ui (compiled)", () => {
       const { url, child } = await startUi(home, []);
       children.push(child);
       assert.equal(new URL(url).port, String(port));
-      await stop(child);
+      await stopChild(child);
     } finally {
       writeFileSync(home.configFile, "");
     }
+  });
+
+  test("--token warns that ps shows it; BGT_UI_TOKEN does not", async () => {
+    const token = "a-fixed-token-of-this-test";
+    const flag = await startUi(home, ["--listen", "127.0.0.1:0", "--token", token]);
+    children.push(flag.child);
+    await waitUntil(() => flag.stderr().includes("serving"));
+    assert.match(
+      flag.stderr(),
+      /^bgt ui: warning: --token shows in ps .* set BGT_UI_TOKEN instead$/m,
+    );
+    await stopChild(flag.child);
+    const quiet = await startBgtUi(BGT, ["--listen", "127.0.0.1:0"], {
+      env: home.env({ BGT_UI_TOKEN: token }),
+      cwd: home.work,
+    });
+    children.push(quiet.child);
+    assert.equal(new URL(quiet.url).searchParams.get("token"), token);
+    await waitUntil(() => quiet.stderr().includes("serving"));
+    assert.doesNotMatch(quiet.stderr(), /warning/);
+    await stopChild(quiet.child);
   });
 
   test("a non-local --listen without a token, or a bad --listen: one line, exit 2", () => {

@@ -42,6 +42,38 @@ forEachStore("shared output and control", (open) => {
     assert.equal((await other.output!.read(7, { stdout: 0, stderr: 0, data: 0 })).length, 2);
   });
 
+  test("a chunk re-sent longer at the same offset (its first ack was lost) loses no byte", async () => {
+    const store = await open();
+    const output = store.output!;
+    const data = new Uint8Array(200).map((_, i) => 1 + (i % 250));
+    const chunk = { taskId: 8, attempt: 1, stream: "stdout" as const, offset: 0 };
+    await output.ship([{ ...chunk, data: data.subarray(0, 100) }]); // committed, "failed"
+    await output.ship([{ ...chunk, data }]); // the next pass re-sends from 0, longer
+    await output.ship([{ ...chunk, data: data.subarray(0, 50) }]); // a shorter one changes nothing
+    assert.deepEqual(await output.shippedEnds(8), { stdout: 200, stderr: 0, data: 0 });
+    const read = await output.read(8, { stdout: 0, stderr: 0, data: 0 });
+    assert.deepEqual(read.map((c) => [c.offset, c.data.length]), [[0, 200]]);
+    assert.deepEqual(read[0].data, data);
+  });
+
+  test("a ship with trims deletes the dropped front and inserts the chunks together", async () => {
+    const store = await open();
+    const output = store.output!;
+    const chunk = { taskId: 9, attempt: 1, stream: "stdout" as const };
+    await output.ship([{ ...chunk, offset: 0, data: bytes("old\n") }]);
+    await output.ship([{ ...chunk, offset: 100, data: bytes("new\n") }], [
+      { taskId: 9, stream: "stdout", before: 100 },
+    ]);
+    const read = await output.read(9, { stdout: 0, stderr: 0, data: 0 });
+    assert.deepEqual(read.map((c) => [c.offset, text(c.data)]), [[100, "new\n"]]);
+    // One transaction: an insert that fails leaves the trim undone too.
+    const trim = { taskId: 9, stream: "stdout" as const, before: 200 };
+    const bad = { ...chunk, attempt: 2 ** 40, offset: 200, data: bytes("x") }; // not an int
+    await assert.rejects(output.ship([bad], [trim]));
+    const after = await output.read(9, { stdout: 0, stderr: 0, data: 0 });
+    assert.deepEqual(after.map((c) => c.offset), [100], "the trim was rolled back");
+  });
+
   test("a control request reaches its owner only; the requester collects the answer once", async () => {
     const store = await open();
     const control = store.control!;

@@ -69,6 +69,34 @@ forEachStore("OutputShipper", (open) => {
     assert.deepEqual(stored, Buffer.from(readRange(files.stdout, 299_000)));
   });
 
+  test("a ship that committed but was reported failed loses no byte of what follows", async () => {
+    const store = await open();
+    const real = store.output!;
+    const files = taskFiles(join(dir, "logs"), 4);
+    mkdirSync(files.dir);
+    let lose = true;
+    const losingAck: OutputStore = {
+      ...real,
+      shippedEnds: (id) => real.shippedEnds(id),
+      ship: async (chunks, trims) => {
+        await real.ship(chunks, trims);
+        if (lose && chunks.length) {
+          lose = false;
+          throw new Error("connection reset"); // after the commit: its acknowledgement is lost
+        }
+      },
+    };
+    const shipping = shipper(losingAck);
+    shipping.track({ id: 4, attempt: 1 }, files, { stdout: 0, stderr: 0, data: 0 });
+    appendFileSync(files.stdout, pattern(100));
+    const deadline = Date.now() + 20_000;
+    while (lose && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(lose, false, "the first ship happened");
+    appendFileSync(files.stdout, pattern(70_000));
+    await shipping.finish(4);
+    assert.deepEqual(await storedStdout(real, 4), Buffer.from(readRange(files.stdout, 0)));
+  });
+
   test("a last ship the store refuses leaves a marker; the next shipper ships the rest", async () => {
     const store = await open();
     const files = taskFiles(join(dir, "logs"), 3);

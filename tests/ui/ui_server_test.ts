@@ -7,15 +7,17 @@
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
-import { tmpdir } from "node:os";
+import { hostname, networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Client } from "../../src/client/client.ts";
 import { openStore, storeConfig } from "../../src/store/open_store.ts";
 import type { TaskStore } from "../../src/store/task_store.ts";
 import { taskJson } from "../../src/task/task_json.ts";
-import { wholeUtf8Length } from "../../src/ui/log_chunk.ts";
+import { taskFiles } from "../../src/store/task_files.ts";
+import { readLogChunk, wholeUtf8Length } from "../../src/ui/log_chunk.ts";
 import { parseListen } from "../../src/ui/listen_address.ts";
+import { UiAuth } from "../../src/ui/auth.ts";
 import { startUiServer, UiConfigError, type UiServer } from "../../src/ui/server.ts";
 
 interface Answer {
@@ -200,6 +202,36 @@ describe("bgt ui server", () => {
     assert.equal(local.status, 200);
   });
 
+  test("on a wildcard address the Host check takes this machine's names and --host-name's only", async () => {
+    const server = await startUiServer({
+      client,
+      store,
+      listen: parseListen("0.0.0.0:0"),
+      token: "a-fixed-token-for-the-wildcard-test",
+      hostNames: ["bgt.example", "proxy.example:443"],
+    });
+    servers.push(server);
+    const cookie = await signIn(server);
+    const status = async (host: string) =>
+      (await call(`${server.origin}/api/tasks`, { headers: { cookie, host } })).status;
+    const port = server.port;
+    const address = Object.values(networkInterfaces()).flat().find((info) =>
+      info && info.family === "IPv4" && !info.internal
+    )?.address;
+    const good = [
+      `${hostname()}:${port}`,
+      `localhost:${port}`,
+      `127.0.0.1:${port}`,
+      `bgt.example:${port}`,
+      "proxy.example:443",
+      ...(address ? [`${address}:${port}`] : []),
+    ];
+    for (const host of good) assert.equal(await status(host), 200, host);
+    for (const host of [`evil.example:${port}`, `bgt.example:1`, "proxy.example:444"]) {
+      assert.equal(await status(host), 421, host);
+    }
+  });
+
   test("a POST needs the session's CSRF token and this origin; read-only answers 403", async () => {
     const server = await start();
     const cookie = await signIn(server);
@@ -228,17 +260,48 @@ describe("bgt ui server", () => {
     assert.match(String(done.headers.location), /^\/groups\?msg=paused\+group\+ui-g/);
     assert.equal((await client.groups()).find((g) => g.name === "ui-g")?.paused, true);
 
-    const readOnly = await start({ readOnly: true });
+    // A read-only server with a fixed token: its session's real CSRF token is known, so the 403
+    // below is the read-only refusal, not a wrong token's.
+    const token = "a-fixed-token-for-the-read-only-test";
+    const readOnly = await start({ readOnly: true, token });
     const roCookie = await signIn(readOnly);
     const roPage = await call(`${readOnly.origin}/groups`, { headers: { cookie: roCookie } });
     assert.ok(!roPage.body.includes('method="post"'), "no form posts when read-only");
-    const refused = await call(`${readOnly.origin}/groups/ui-g/resume`, {
-      method: "POST",
-      headers: { cookie: roCookie, "content-type": "application/x-www-form-urlencoded" },
-      body: "_csrf=x",
-    });
+    const realCsrf = new UiAuth({ port: 0, token }).csrfToken(roCookie.split("=")[1]);
+    const resume = (server: UiServer, cookie: string) =>
+      call(`${server.origin}/groups/ui-g/resume`, {
+        method: "POST",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+        body: `_csrf=${encodeURIComponent(realCsrf)}`,
+      });
+    const refused = await resume(readOnly, roCookie);
     assert.equal(refused.status, 403);
+    assert.match(refused.body, /read-only/);
     assert.equal((await client.groups()).find((g) => g.name === "ui-g")?.paused, true);
+    // The same post to a writable twin (same token) is accepted: the token was the real one.
+    const writable = await start({ token });
+    assert.equal((await resume(writable, await signIn(writable))).status, 303);
+    assert.equal((await client.groups()).find((g) => g.name === "ui-g")?.paused, false);
+  });
+
+  test("a failed action never sends the browser to another host (back=//x or /\\x)", async () => {
+    const server = await start();
+    const cookie = await signIn(server);
+    const page = await call(`${server.origin}/groups`, { headers: { cookie } });
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1];
+    // kill answers a refusal; send to a missing task throws (the server's own fallback).
+    const cases = ["kill", "send"].flatMap((verb) =>
+      ["//evil.example/", "/\\evil.example/"].map((back) => [verb, back])
+    );
+    for (const [verb, back] of cases) {
+      const answer = await call(`${server.origin}/tasks/987654/${verb}`, {
+        method: "POST",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ _csrf: csrf, back, input: "x" }).toString(),
+      });
+      assert.equal(answer.status, 303, `${verb} ${back}`);
+      assert.match(String(answer.headers.location), /^\/tasks\/987654\?err=/, `${verb} ${back}`);
+    }
   });
 
   test("bulk rm removes the selected tasks and says how many", async () => {
@@ -355,5 +418,22 @@ describe("bgt ui server", () => {
     assert.equal(wholeUtf8Length(new Uint8Array([0x61, 0xc3])), 1);
     assert.equal(wholeUtf8Length(new Uint8Array([0x61, 0xc3, 0xa9])), 3);
     assert.equal(wholeUtf8Length(new Uint8Array([0xe2, 0x82])), 0);
+  });
+
+  test("logs: a stream ending in half a character is held back while running, whole once ended", () => {
+    const logs = join(dir, "half-char-logs");
+    mkdirSync(join(logs, "1"), { recursive: true });
+    writeFileSync(join(logs, "1", "stdout"), Buffer.from([0x61, 0xc3])); // "a", half of "é"
+    const files = taskFiles(logs, 1);
+    const running = readLogChunk(files, "stdout", 0);
+    assert.deepEqual([running.to, running.limit, running.text], [1, 2, "a"]);
+    const again = readLogChunk(files, "stdout", running.to);
+    assert.deepEqual([again.from, again.to, again.text], [1, 1, ""], "the rest may still come");
+    const ended = readLogChunk(files, "stdout", running.to, { ended: true });
+    assert.deepEqual([ended.to, ended.text], [2, "\ufffd"], "it never comes: shown as U+FFFD");
+    // Cut by `max` inside the file, the character's rest is there: held back even when ended.
+    writeFileSync(join(logs, "1", "stdout"), "aé");
+    const cut = readLogChunk(files, "stdout", 0, { max: 2, ended: true });
+    assert.deepEqual([cut.to, cut.text], [1, "a"]);
   });
 });

@@ -6,7 +6,7 @@
  * ```sh
  * bgt ui                          # http://127.0.0.1:40123/?token=…
  * bgt ui --listen 127.0.0.1:8080 --read-only --open   # default: [ui] listen of the config file
- * BGT_UI_TOKEN=$(cat ~/.bgt-ui-secret) bgt ui --listen 0.0.0.0:8080
+ * BGT_UI_TOKEN=$(cat ~/.bgt-ui-secret) bgt ui --listen 0.0.0.0:8080 --host-name bgt.example
  * ```
  */
 import { Command } from "@commander-js/extra-typings";
@@ -29,8 +29,12 @@ export function uiCommand() {
     .option("--read-only", "show no actions; every POST answers 403")
     .option("--open", "open the sign-in URL in the default browser")
     .option(
+      "--host-name <names>",
+      "more names browsers may reach it by (comma-separated; the Host check refuses others)",
+    )
+    .option(
       "--token <secret>",
-      "a fixed token instead of a one-time one (default: BGT_UI_TOKEN); needed off 127.0.0.1",
+      "a fixed token instead of a one-time one; needed off 127.0.0.1 (prefer BGT_UI_TOKEN: ps shows the command line)",
     )
     .action(async (options) => {
       const listenText = options.listen ?? loadConfig(process.env).ui?.listen ?? "127.0.0.1:0";
@@ -40,6 +44,8 @@ export function uiCommand() {
       } catch (error) {
         throw new UsageError((error as Error).message);
       }
+      const hostNames = (options.hostName ?? "").split(",").map((name: string) => name.trim())
+        .filter(Boolean);
       const client = await connect();
       const store = await openStore(storeConfig(process.env, client.home), { role: "client" });
       let server;
@@ -50,6 +56,7 @@ export function uiCommand() {
           listen,
           token: options.token ?? (process.env.BGT_UI_TOKEN || undefined),
           readOnly: options.readOnly ?? false,
+          hostNames,
         });
       } catch (error) {
         await store.close();
@@ -62,6 +69,11 @@ export function uiCommand() {
         throw error;
       }
       process.stdout.write(`${server.signInUrl}\n`);
+      if (options.token !== undefined) {
+        process.stderr.write(
+          "bgt ui: warning: --token shows in ps to every user of this machine; set BGT_UI_TOKEN instead\n",
+        );
+      }
       process.stderr.write(
         `bgt ui: serving ${client.storeDescription}${
           options.readOnly ? " read-only" : ""

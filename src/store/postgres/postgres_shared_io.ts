@@ -1,7 +1,7 @@
 /**
  * The PostgreSQL side of {@linkcode OutputStore} and {@linkcode ControlStore}: the `output`
- * table (chunks keyed by task, stream, offset and attempt; insert-only, `ON CONFLICT DO
- * NOTHING` makes a re-sent chunk a no-op) and the `controls` table (a request row per control,
+ * table (chunks keyed by task, stream, offset and attempt; a re-sent chunk is a no-op unless it
+ * is longer, then it replaces the shorter one) and the `controls` table (a request row per control,
  * NOTIFY `bgt_control` with `schema:owner`, answered in place).
  *
  * @example
@@ -17,9 +17,10 @@ import type {
   ControlStore,
   OutputChunk,
   OutputStore,
+  OutputTrim,
 } from "../shared_io.ts";
 import { STREAM_NAMES, type StreamName } from "../task_files.ts";
-import type { PostgresConnection } from "./postgres_connection.ts";
+import type { PostgresConnection, Sql, TransactionSql } from "./postgres_connection.ts";
 import { listenWithPolling } from "./postgres_listener.ts";
 
 /** The channel control requests are announced on; payload: `schema:owner`. */
@@ -38,9 +39,16 @@ export class PostgresOutputStore implements OutputStore {
     this.#connection = connection;
   }
 
-  async ship(chunks: readonly OutputChunk[]): Promise<void> {
+  async ship(chunks: readonly OutputChunk[], trims: readonly OutputTrim[] = []): Promise<void> {
+    if (!trims.length) return await this.#insert(this.#connection.sql, chunks);
+    await this.#connection.sql.begin(async (tx) => {
+      for (const trim of trims) await _trim(tx, trim.taskId, trim.stream, trim.before);
+      await this.#insert(tx, chunks);
+    });
+  }
+
+  async #insert(sql: Sql | TransactionSql, chunks: readonly OutputChunk[]): Promise<void> {
     if (!chunks.length) return;
-    const { sql } = this.#connection;
     // One statement of fixed text (one prepared statement), the bytes as one bytea cut in SQL.
     const blob = Buffer.concat(chunks.map((c) => c.data));
     const positions: number[] = [];
@@ -59,12 +67,12 @@ export class PostgresOutputStore implements OutputStore {
     }::bigint[], ${positions}::int[], ${
       chunks.map((c) => c.data.length)
     }::int[]) AS u(task_id, attempt, stream, off, at, len)
-      ON CONFLICT DO NOTHING`;
+      ON CONFLICT (task_id, stream, off, attempt) DO UPDATE SET data = EXCLUDED.data
+        WHERE octet_length(EXCLUDED.data) > octet_length(output.data)`;
   }
 
   async trim(taskId: number, stream: StreamName, before: number): Promise<void> {
-    await this.#connection.sql`DELETE FROM output WHERE task_id = ${taskId}
-      AND stream = ${STREAM_NUMBER[stream]} AND off + octet_length(data) <= ${before}`;
+    await _trim(this.#connection.sql, taskId, stream, before);
   }
 
   async shippedEnds(taskId: number): Promise<Record<StreamName, number>> {
@@ -105,6 +113,16 @@ export class PostgresOutputStore implements OutputStore {
       SELECT stream, min(off) AS start FROM output WHERE task_id = ${taskId} GROUP BY stream`;
     return Object.fromEntries(rows.map((row) => [STREAM_NAMES[row.stream], Number(row.start)]));
   }
+}
+
+async function _trim(
+  sql: Sql | TransactionSql,
+  taskId: number,
+  stream: StreamName,
+  before: number,
+): Promise<void> {
+  await sql`DELETE FROM output WHERE task_id = ${taskId}
+    AND stream = ${STREAM_NUMBER[stream]} AND off + octet_length(data) <= ${before}`;
 }
 
 /** Control requests between supervisors in PostgreSQL. */

@@ -261,7 +261,9 @@ function logTails(task: Task, context: PageContext): Html {
       : "";
   return html`${send}${
     streams.map((stream) => {
-      const chunk = readLogChunk(files, stream, tailStart(files, stream));
+      const chunk = readLogChunk(files, stream, tailStart(files, stream), {
+        ended: isTerminal(task.status),
+      });
       const src = `/api/tasks/${task.id}/logs?stream=${stream}`;
       return html`
         <section class="card">

@@ -1,0 +1,122 @@
+/**
+ * Child processes for end-to-end and browser tests: run a command without blocking the event
+ * loop (a proxy or a server in the test goes on meanwhile), start `bgt ui` and read the URL it
+ * prints, stop a child and wait for it, and pick a free TCP port. Free of the test runner and of
+ * `bgt_home.ts`, so that the browser tests' bundle for Node can use it too.
+ *
+ * @example
+ * ```ts
+ * const result = await runAsync(BGT, ["ls"], { env: home.env(), cwd: home.work });
+ * const { url, child } = await startBgtUi(BGT, ["--listen", "127.0.0.1:0"], { env, cwd });
+ * await stopChild(child);
+ * ```
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+
+/** What a finished command wrote and how it exited (128 when killed by a signal). */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Where and how a child runs. */
+export interface ChildOptions {
+  env: Record<string, string>;
+  cwd: string;
+}
+
+/**
+ * Runs `file` with `words` to its end without blocking the event loop.
+ *
+ * @example
+ * ```ts
+ * const { code, stdout } = await runAsync("/bin/echo", ["hi"], { env: {}, cwd: "/" });
+ * ```
+ */
+export function runAsync(file: string, words: string[], options: ChildOptions): Promise<RunResult> {
+  const child = spawn(file, words, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+  return new Promise((resolve, reject) => {
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? 128, stdout, stderr }));
+  });
+}
+
+/** A started `bgt ui`: its sign-in URL, the process, and what it wrote on stderr so far. */
+export interface StartedUi {
+  url: string;
+  child: ChildProcess;
+  stderr(): string;
+}
+
+/**
+ * Starts `bgt ui` with these words; resolves once it printed its sign-in URL (rejects when it
+ * exits first, or after 20 s, when it is stopped).
+ *
+ * @example
+ * ```ts
+ * const { url } = await startBgtUi(BGT, ["--read-only"], { env: home.env(), cwd: home.work });
+ * ```
+ */
+export function startBgtUi(
+  bgt: string,
+  words: string[],
+  options: ChildOptions,
+): Promise<StartedUi> {
+  const child = spawn(bgt, ["ui", ...words], { ...options, stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  child.stderr!.on("data", (chunk) => (err += chunk));
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGTERM"); // not left running by a failed test
+      reject(new Error(`bgt ui printed no URL in 20 s: ${err}`));
+    }, 20_000);
+    child.stdout!.on("data", (chunk) => {
+      out += chunk;
+      const line = /^(http:\/\/\S+)\n/.exec(out);
+      if (line) {
+        clearTimeout(timer);
+        resolve({ url: line[1], child, stderr: () => err });
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`bgt ui exited ${code}: ${err}`)));
+  });
+}
+
+/**
+ * Sends SIGTERM to a child that still runs and waits for it to exit.
+ *
+ * @example
+ * ```ts
+ * await stopChild(child);
+ * ```
+ */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+/**
+ * A TCP port of 127.0.0.1 that was free a moment ago (for a server that must be restarted on the
+ * same port).
+ *
+ * @example
+ * ```ts
+ * const port = await freePort();
+ * ```
+ */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
