@@ -726,6 +726,7 @@ function _whereOf(filter: ListFilter): { where: string; params: SqlValue[] } {
   }
   const simple: [SqlValue | undefined, string][] = [
     [filter.group, "grp = ?"],
+    [filter.host, "host = ?"],
     [filter.scheduleId, "schedule_id = ?"],
     [filter.name, "name GLOB ?"],
     [filter.since, "created_at >= ?"],

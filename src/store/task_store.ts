@@ -30,6 +30,8 @@ export interface ListFilter {
   status?: TaskStatus[];
   /** Only this group. */
   group?: string;
+  /** Only tasks claimed by the supervisor of this host name (where they run or ran). */
+  host?: string;
   /** Only tasks fired by this schedule. */
   scheduleId?: number;
   /** Only tasks whose name matches this glob (`*`, `?`, `[…]`). */

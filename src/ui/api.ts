@@ -3,7 +3,7 @@
  * filter parameters; `ls --json`), `/api/tasks/:id` (`show --json` with its attempts),
  * `/api/tasks/:id/logs?stream=&from=` (a piece of a stream from a byte offset; `raw=1` gives the
  * bytes themselves), `/api/schedules` (`schedules --json`), `/api/groups` (`group ls --json`),
- * `/api/hosts`.
+ * `/api/hosts` (`hosts --json`). `/api/tasks?host=b` lists the tasks host `b` ran.
  *
  * @example
  * ```ts
@@ -11,6 +11,7 @@
  * // { status: 200, body: { id: 4, status: "running", … } }
  * ```
  */
+import { hostJson } from "../store/host_json.ts";
 import { STREAM_NAMES, streamInfo, type StreamName } from "../store/task_files.ts";
 import { attemptJson, scheduleJson, taskJson } from "../task/task_json.ts";
 import { isTerminal } from "../task/types.ts";
@@ -42,7 +43,7 @@ export async function apiAnswer(context: PageContext, path: string): Promise<Api
     return { status: 200, body: (await store.schedules.list()).map(scheduleJson) };
   }
   if (path === "/api/groups") return { status: 200, body: await groupRows(context) };
-  if (path === "/api/hosts") return { status: 200, body: await store.hosts() };
+  if (path === "/api/hosts") return { status: 200, body: (await store.hosts()).map(hostJson) };
   const logs = /^\/api\/tasks\/(\d+)\/logs$/.exec(path);
   if (logs) return await _logs(context, Number(logs[1]));
   const one = /^\/api\/tasks\/(\d+)$/.exec(path);

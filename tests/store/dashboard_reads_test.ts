@@ -1,6 +1,7 @@
 /**
  * The store reads the dashboard (`bgt ui`) needs, on every backend: keyset pages, free-text
- * search over id, name and command, counts by group × state, ends per minute, and the hosts.
+ * search over id, name and command, the host filter, counts by group × state, ends per minute,
+ * and the hosts.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -41,6 +42,27 @@ forEachStore("dashboard reads", (open) => {
     assert.deepEqual(await found("100%_"), [c]); // % and _ match themselves
     assert.deepEqual(await found("0%x"), []);
     assert.equal(await store.count({ search: "cat" }), 1);
+  });
+
+  test("host: only the tasks the supervisor of that host claimed", async () => {
+    const store = await open();
+    const now = Date.now();
+    await store.takeSupervisor({
+      owner: "h2/7/y",
+      home: "/h2",
+      host: "h2",
+      pid: 7,
+      startTime: null,
+      startedAt: now,
+      heartbeatAt: now,
+    }, () => false);
+    const [ran, waits] = (await store.submit([cmd(["a"]), cmd(["b"], { runAt: now + 3_600_000 })]))
+      .map((r) => r.id);
+    assert.deepEqual((await store.claim("h2/7/y", ROOM)).map((t) => t.id), [ran]);
+    assert.deepEqual((await store.list({ host: "h2" })).map((t) => t.id), [ran]);
+    assert.equal(await store.count({ host: "h2" }), 1);
+    assert.deepEqual(await store.list({ host: "h3" }), []);
+    assert.deepEqual((await store.list({})).map((t) => t.id), [waits, ran]); // no filter: all
   });
 
   test("counts by group and state, and ends per minute from the events", async () => {

@@ -10,8 +10,9 @@
  * ```
  */
 import { Command } from "@commander-js/extra-typings";
+import { hostJson } from "../../store/host_json.ts";
 import type { HostInfo } from "../../store/task_store.ts";
-import { duration, iso, relativeTime, table, toJson } from "../format.ts";
+import { duration, relativeTime, table, toJson } from "../format.ts";
 import { withClient } from "../with_client.ts";
 
 /** The `hosts` command. */
@@ -31,23 +32,6 @@ export function hostsCommand() {
         }
       });
     });
-}
-
-/** One host as `hosts --json` prints it (times as ISO text). */
-export function hostJson(host: HostInfo): Record<string, unknown> {
-  return {
-    name: host.name,
-    pid: host.pid,
-    startedAt: iso(host.startedAt),
-    heartbeatAt: iso(host.heartbeatAt),
-    heartbeatAgeMs: host.heartbeatAgeMs,
-    slotsUsed: host.slotsUsed,
-    slotsTotal: host.slotsTotal,
-    labels: host.labels,
-    version: host.version,
-    draining: host.draining,
-    home: host.home,
-  };
 }
 
 /** The hosts table. */

@@ -1,6 +1,6 @@
 /**
- * `bgt ls`: the tasks, newest first, as a table (or `--json`), filtered by state, group, name,
- * metadata, time or schedule, sorted and paged.
+ * `bgt ls`: the tasks, newest first, as a table (or `--json`), filtered by state, group, host,
+ * name, metadata, time or schedule, sorted and paged.
  *
  * @example
  * ```sh
@@ -49,6 +49,7 @@ export function lsCommand() {
     .description("list tasks, newest first")
     .option("-s, --status <states>", "only these states, comma-separated")
     .option("-g, --group <group>", "only this group")
+    .option("--host <name>", "only tasks that run or ran on this host (see 'bgt hosts')")
     .option("-n, --name <glob>", "only names matching this glob ('nightly-*')")
     .option(
       "-m, --meta <k=v>",
@@ -70,6 +71,7 @@ export function lsCommand() {
       const filter: ListFilter = {
         status: options.status === undefined ? undefined : parseStatuses(options.status),
         group: options.group,
+        host: options.host,
         name: options.name,
         meta: parseEnvPairs(options.meta, "--meta"),
         since: options.since === undefined

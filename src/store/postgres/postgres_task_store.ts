@@ -175,6 +175,7 @@ export class PostgresTaskStore implements TaskStore {
     if (filter.ids) parts.push(sql`id = ANY (${filter.ids}::bigint[])`);
     if (filter.status?.length) parts.push(sql`status = ANY (${filter.status}::text[])`);
     if (filter.group !== undefined) parts.push(sql`grp = ${filter.group}`);
+    if (filter.host !== undefined) parts.push(sql`host = ${filter.host}`);
     if (filter.scheduleId !== undefined) parts.push(sql`schedule_id = ${filter.scheduleId}`);
     if (filter.name !== undefined) parts.push(sql`name ~ ${globToRegExp(filter.name)}`);
     if (filter.since !== undefined) parts.push(sql`created_at >= ${filter.since}`);

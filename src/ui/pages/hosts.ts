@@ -1,6 +1,6 @@
 /**
- * The hosts page: each running supervisor, its heartbeat age (stale ones marked), slots and
- * labels.
+ * The hosts page: each running supervisor as `bgt hosts` lists it — its heartbeat age (stale ones
+ * marked), slots, labels, version and whether it drains — each a link to the tasks it ran.
  *
  * @example
  * ```ts
@@ -48,13 +48,15 @@ export function hostsTable(hosts: readonly HostInfo[], now: number): Html {
           <th>heartbeat</th>
           <th class="num">slots</th>
           <th>labels</th>
+          <th>version</th>
           <th>started</th>
         </tr>
       </thead>
       <tbody>${hosts.map((host) =>
         html`
           <tr>
-            <td>${host.name}${host.draining
+            <td><a href="/tasks?host=${encodeURIComponent(host.name)}" title="its tasks">${host
+              .name}</a>${host.draining
               ? html`
                 <span class="pill s-paused">draining</span>
               `
@@ -63,10 +65,9 @@ export function hostsTable(hosts: readonly HostInfo[], now: number): Html {
             <td class="${host.heartbeatAgeMs > STALE_HEARTBEAT_MS ? "stale" : ""}">${span(
               host.heartbeatAgeMs,
             )} ago</td>
-            <td class="num">${host.slotsUsed}${host.slotsTotal === null
-              ? ""
-              : ` / ${host.slotsTotal}`}</td>
+            <td class="num">${host.slotsUsed} / ${host.slotsTotal}</td>
             <td>${host.labels.join(", ") || html`<span class="muted">–</span>`}</td>
+            <td>${host.version || html`<span class="muted">–</span>`}</td>
             <td>${when(host.startedAt, now)}</td>
           </tr>
         `

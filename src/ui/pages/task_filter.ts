@@ -1,6 +1,7 @@
 /**
  * The tasks page's filter, carried in the URL so that a view can be bookmarked and shared:
- * `?state=running&state=queued&group=io&name=build-*&meta=env=prod&schedule=3&q=backup&before=812`.
+ * `?state=running&state=queued&group=io&host=b&name=build-*&meta=env=prod&schedule=3&q=backup&before=812`
+ * (`host`: the tasks the supervisor of that host claimed, as `bgt ls --host`).
  * The same parameters filter `/api/tasks`.
  *
  * @example
@@ -39,6 +40,7 @@ export function filterFromUrl(url: URL): ListFilter {
   if (states.length) filter.status = states as TaskStatus[];
   const text = (name: string) => query.get(name)?.trim() || undefined;
   filter.group = text("group");
+  filter.host = text("host");
   filter.name = text("name");
   filter.search = text("q");
   const schedule = text("schedule");

@@ -1,6 +1,6 @@
 /**
- * The tasks page: the filter form (state, group, name, meta, schedule, free text; all in the
- * URL), one page of tasks newest first with keyset paging (`before`/`after` an id: as fast on
+ * The tasks page: the filter form (state, group, host, name, meta, schedule, free text; all in
+ * the URL), one page of tasks newest first with keyset paging (`before`/`after` an id: as fast on
  * page 20,000 as on page 1), and bulk kill / restart / rm of the selected rows.
  *
  * @example
@@ -8,7 +8,7 @@
  * const body = await tasksPage(context);
  * ```
  */
-import type { ListFilter } from "../../store/task_store.ts";
+import type { HostInfo, ListFilter } from "../../store/task_store.ts";
 import { describeTask, type Task } from "../../task/types.ts";
 import { type Html, html } from "../html.ts";
 import type { PageContext } from "../page_context.ts";
@@ -24,10 +24,13 @@ export async function tasksPage(context: PageContext): Promise<Html> {
     filter = filterFromUrl(url);
   } catch (error) {
     if (!(error instanceof FilterError)) throw error;
-    return html`<h1>Tasks</h1>${filterForm(url)}<div class="flash error">${error.message}</div>`;
+    const hosts = await context.store.hosts();
+    return html`<h1>Tasks</h1>${
+      filterForm(url, hosts)
+    }<div class="flash error">${error.message}</div>`;
   }
-  const tasks = await readPage(context, filter);
-  return html`<h1>Tasks</h1>${filterForm(url)}${tasksTable(tasks, context, filter)}`;
+  const [tasks, hosts] = await Promise.all([readPage(context, filter), context.store.hosts()]);
+  return html`<h1>Tasks</h1>${filterForm(url, hosts)}${tasksTable(tasks, context, filter, hosts)}`;
 }
 
 /**
@@ -43,7 +46,8 @@ export async function readPage(context: PageContext, filter: ListFilter): Promis
   return filter.newestFirst === false ? tasks.reverse() : tasks;
 }
 
-function filterForm(url: URL): Html {
+/** The filter form; the host field offers the running supervisors' names. */
+function filterForm(url: URL, hosts: readonly HostInfo[]): Html {
   const query = url.searchParams;
   const states = new Set(query.getAll("state"));
   const value = (name: string) => query.get(name) ?? "";
@@ -63,6 +67,10 @@ function filterForm(url: URL): Html {
     )
   }</select></label>
 <label>group<input name="group" value="${value("group")}" size="10"></label>
+<label>host<input name="host" value="${value("host")}" size="10" list="known-hosts"></label>
+<datalist id="known-hosts">${
+    [...new Set(hosts.map((host) => host.name))].map((name) => html`<option value="${name}">`)
+  }</datalist>
 <label>name<input name="name" value="${
     value("name")
   }" placeholder="glob: build-*" size="12"></label>
@@ -80,8 +88,20 @@ function filterForm(url: URL): Html {
 </form>`;
 }
 
-function tasksTable(tasks: readonly Task[], context: PageContext, filter: ListFilter): Html {
+/**
+ * The page's rows with their checkboxes and bulk actions. A host column (each host a link to
+ * its tasks) when the tasks or the running supervisors name more than one host.
+ */
+function tasksTable(
+  tasks: readonly Task[],
+  context: PageContext,
+  filter: ListFilter,
+  hosts: readonly HostInfo[],
+): Html {
   const { url, readOnly, now, csrf } = context;
+  const names = new Set(hosts.map((host) => host.name));
+  for (const task of tasks) if (task.host) names.add(task.host);
+  const showHost = names.size > 1;
   if (!tasks.length) {
     return html`<section class="card"><p class="empty-note">No tasks match.</p>${
       pager(tasks, url, filter)
@@ -106,7 +126,7 @@ function tasksTable(tasks: readonly Task[], context: PageContext, filter: ListFi
           )}</td><td class="num">${task.startedAt
           ? span((task.finishedAt ?? now) - task.startedAt)
           : html`<span class="muted">–</span>`}</td><td class="num">${task.attempt}/${task
-          .maxAttempts}</td></tr>
+          .maxAttempts}</td>${showHost ? hostCell(task) : ""}</tr>
     `
   );
   const table = html`
@@ -114,7 +134,11 @@ function tasksTable(tasks: readonly Task[], context: PageContext, filter: ListFi
       <thead>
         <tr>${readOnly
           ? ""
-          : html`<th><input type="checkbox" data-select-all aria-label="select all"></th>`}<th class="num">id</th><th>state</th><th>task</th><th>group</th><th>created</th><th class="num">duration</th><th class="num">attempt</th></tr>
+          : html`<th><input type="checkbox" data-select-all aria-label="select all"></th>`}<th class="num">id</th><th>state</th><th>task</th><th>group</th><th>created</th><th class="num">duration</th><th class="num">attempt</th>${showHost
+          ? html`
+            <th>host</th>
+          `
+          : ""}</tr>
       </thead>
       <tbody>${rows}</tbody>
     </table>
@@ -128,6 +152,13 @@ function tasksTable(tasks: readonly Task[], context: PageContext, filter: ListFi
 <button type="submit" name="action" value="rm" class="danger">Remove</button></div></form>${
     pager(tasks, url, filter)
   }</section>`;
+}
+
+/** The host a task runs or ran on, a link to that host's tasks. */
+function hostCell(task: Task): Html {
+  return task.host
+    ? html`<td><a href="/tasks?host=${encodeURIComponent(task.host)}">${task.host}</a></td>`
+    : html`<td><span class="muted">–</span></td>`;
 }
 
 /** When it was created; for one waiting for its time, when it runs. */
