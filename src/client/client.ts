@@ -60,6 +60,7 @@ import {
   ranElsewhere,
   runsElsewhere,
 } from "./control_elsewhere.ts";
+import { carryModules } from "./carry_modules.ts";
 import { OutputMirrors, removeMirrors } from "./output_mirror.ts";
 import { prepareTasks } from "./prepare_task.ts";
 import { liveSupervisor, superviseBeforeRead, wakeSupervisor } from "./wake_supervisor.ts";
@@ -245,7 +246,11 @@ export class Client {
     tasks: readonly NewTask[],
     options: SubmitOptions = {},
   ): Promise<SubmitResult[]> {
-    const results = await this.#store.submit(prepareTasks(tasks));
+    const prepared = prepareTasks(tasks);
+    // On a shared store a module task carries its code to hosts where its file is not.
+    const results = await this.#store.submit(
+      this.#store.kind === "postgres" ? await carryModules(prepared) : prepared,
+    );
     if (options.wake ?? true) await wakeSupervisor(this.home, this.#store);
     for (const { key } of results) {
       if (key?.action === "replaced" && key.holderRunning) {

@@ -10,9 +10,10 @@
  * await run.done; // { status: "succeeded", result: 42 }
  * ```
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { hostname } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Pool } from "../pool/pool.ts";
 import { hasRawBytes, textToBytes } from "../runtime/raw_bytes.ts";
 import { rawModuleUrl } from "../runtime/raw_path_modules.ts";
@@ -44,16 +45,23 @@ export interface ModuleRunOptions {
 
 /**
  * The `file://…#export` URL a module task runs, resolved against the task's cwd. A pinned task
- * runs its bundled code, written to `pinned.mjs` in its log directory (`dir`).
+ * runs its bundled code, written to `pinned.mjs` in its log directory (`dir`); a task whose
+ * file does not exist here runs the code it carries from submission (a shared store), written
+ * to `carried.mjs` there.
  */
 export function moduleUrl(task: Task, dir?: string): string {
   if (task.spec.kind !== "module") {
     throw new TypeError(`Cannot run a ${task.kind} task as a module`);
   }
-  const { module, export: name, pinned } = task.spec;
+  const { module, export: name, pinned, carried } = task.spec;
   if (pinned !== undefined && dir !== undefined) {
     const path = join(dir, "pinned.mjs");
     writeAtomic(path, pinned);
+    return `${pathToFileURL(path).href}#${name}`;
+  }
+  if (carried !== undefined && dir !== undefined && carriedInstead(task) !== undefined) {
+    const path = join(dir, "carried.mjs");
+    writeAtomic(path, carried);
     return `${pathToFileURL(path).href}#${name}`;
   }
   if (hasRawBytes(module)) {
@@ -65,6 +73,28 @@ export function moduleUrl(task: Task, dir?: string): string {
     ? module
     : pathToFileURL(resolve(task.cwd, module)).href;
   return `${url}#${name}`;
+}
+
+/**
+ * The missing file a module task names when the code it carries from submission runs instead
+ * (a shared store: see `src/client/carry_modules.ts`); undefined when its file exists here (it
+ * runs, as it is now) or it carries no code.
+ *
+ * @example
+ * ```ts
+ * carriedInstead(task); // "/home/me/jobs/report.ts" on a host that lacks it
+ * ```
+ */
+export function carriedInstead(task: Task): string | undefined {
+  if (task.spec.kind !== "module" || task.spec.carried === undefined) return undefined;
+  if (task.spec.pinned !== undefined) return undefined;
+  const { module } = task.spec;
+  if (hasRawBytes(module)) return undefined;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(module) && !isAbsolute(module) && !module.startsWith("file:")) {
+    return undefined;
+  }
+  const path = module.startsWith("file:") ? fileURLToPath(module) : resolve(task.cwd, module);
+  return existsSync(path) ? undefined : path;
 }
 
 /**
@@ -148,6 +178,15 @@ export function startModule(
   const spec = task.spec;
   if (!options.isolated && (spec.pinned !== undefined || task.retain !== null)) {
     prepareTaskFiles(files);
+  }
+  const missing = carriedInstead(task);
+  if (missing !== undefined) {
+    appendTaskStderr(
+      files,
+      `bgt: ran the code carried from submission because ${missing} does not exist on host ${
+        task.host ?? hostname()
+      }\n`,
+    );
   }
   // With --retain, the same keeper as a command's trims the files the worker appends to.
   const keeper = options.isolated ? undefined : keepStreams(files, { retain: task.retain });

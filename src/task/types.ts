@@ -71,6 +71,11 @@ export type TaskSpec =
     args: unknown[];
     /** The module's code bundled at submission (`--pin`): this code runs, not the file. */
     pinned?: string;
+    /**
+     * The module's code bundled at submission on a shared store (without `--pin`): it runs only
+     * on a host where the module's file does not exist; elsewhere the file runs.
+     */
+    carried?: string;
     /** Run in a process of its own (`--isolate`) rather than in a worker host. */
     isolate?: boolean;
   }

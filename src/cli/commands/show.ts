@@ -107,6 +107,12 @@ export function showCommand() {
           ...(task.spec.kind === "module" && task.spec.pinned !== undefined
             ? [["pinned", `yes (${task.spec.pinned.length} B of bundled code)`] as [string, string]]
             : []),
+          ...(task.spec.kind === "module" && task.spec.carried !== undefined
+            ? [[
+              "carried",
+              `${task.spec.carried.length} B of code bundled at submission (runs where the file is not)`,
+            ] as [string, string]]
+            : []),
           ["created", time(task.createdAt)],
           ["run at", time(task.runAt)],
           ["started", time(task.startedAt)],
