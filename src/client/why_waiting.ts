@@ -34,9 +34,11 @@ export async function whyWaiting(
   if (task.status !== "queued" && task.status !== "scheduled") return undefined;
   const at = localTime(task.runAt, { now });
   if (task.runAt > now) {
-    return task.attempt > 0
+    if (task.attempt === 0) return `scheduled for ${at}`;
+    // Past its retries, a --restart task waits for its restart (no "retry 2 of 1").
+    return task.attempt < task.maxAttempts
       ? `retry ${task.attempt + 1} of ${task.maxAttempts} at ${at}`
-      : `scheduled for ${at}`;
+      : `restarting at ${at} (--restart ${task.restart ?? "always"})`;
   }
   if (!await liveSupervisor(home, store)) {
     return "no supervisor is running (it starts with the next bgt run, or: bgt daemon start)";

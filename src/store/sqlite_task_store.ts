@@ -278,10 +278,11 @@ export class SqliteTaskStore implements TaskStore {
     return next === Infinity ? undefined : Math.max(0, next - now);
   }
 
-  async heartbeat(owner: string): Promise<boolean> {
+  async heartbeat(owner: string, slots?: number): Promise<boolean> {
     return this.#connection.transaction(() =>
-      this.#db.prepare("UPDATE supervisors SET heartbeat_at = ? WHERE owner = ?")
-        .run(Date.now(), owner).changes > 0
+      this.#db.prepare(
+        "UPDATE supervisors SET heartbeat_at = ?, slots = coalesce(?, slots) WHERE owner = ?",
+      ).run(Date.now(), slots ?? null, owner).changes > 0
     );
   }
 

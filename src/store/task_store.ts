@@ -307,8 +307,11 @@ export interface TaskStore {
   // timing and supervisors
   /** Ms until the next run_at or schedule firing ahead (0: due now), undefined: none. */
   nextWakeIn(): Promise<number | undefined>;
-  /** Renews `owner`'s heartbeat; false if its row is gone (it was declared dead). */
-  heartbeat(owner: string): Promise<boolean>;
+  /**
+   * Renews `owner`'s heartbeat, and its slots when given (after `bgt parallel`); false if its
+   * row is gone (it was declared dead).
+   */
+  heartbeat(owner: string, slots?: number): Promise<boolean>;
   /** Takes the role for `me.home` when its holder is not alive; returns who holds it. */
   takeSupervisor(
     me: SupervisorRecord,

@@ -356,6 +356,8 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     async setParallel(value: number) {
       await store.setSetting(PARALLEL_KEY, String(value));
       dispatcher.setParallel(value);
+      await store.heartbeat(owner, value); // `bgt hosts` shows the new total
+
       sources.parallel = "store";
       log(`parallel ${value} (bgt parallel)`);
     },

@@ -74,6 +74,8 @@ describe("config file and settings", () => {
       assert.match(home.ok(["parallel", "5"]), /^parallel 5 \(applied now; kept in the store\)$/);
       assert.equal(status(home).parallel, 5);
       assert.equal(status(home).sources.parallel, "store");
+      const [host] = JSON.parse(home.ok(["hosts", "--json"]));
+      assert.equal(host.slotsTotal, 5, "bgt hosts shows the new total");
       const before = status(home).pid;
       home.ok(["daemon", "restart"]);
       const after = status(home);
@@ -382,6 +384,8 @@ describe("stopping a --restart service that exits 0 on SIGTERM", () => {
         "exit 1",
       ]);
       waitFor(() => show(home, id).status === "queued" && show(home, id).restarts === 1, 20_000);
+      // Past its one attempt it waits for a restart, not for "retry 2 of 1".
+      assert.match(show(home, id).waiting, /^restarting at .* \(--restart on-failure\)$/);
       const restarted = home.bgt(["restart", id]);
       assert.equal(restarted.code, 0, restarted.stderr);
       assert.equal(restarted.stdout, `${id} attempt 2\n`);

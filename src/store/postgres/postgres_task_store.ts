@@ -705,9 +705,9 @@ export class PostgresTaskStore implements TaskStore {
     return ms === null ? undefined : Math.max(0, ms);
   }
 
-  async heartbeat(owner: string): Promise<boolean> {
-    const rows = await this.#sql`UPDATE supervisors SET heartbeat_at = now_ms()
-      WHERE owner = ${owner} RETURNING owner`;
+  async heartbeat(owner: string, slots?: number): Promise<boolean> {
+    const rows = await this.#sql`UPDATE supervisors SET heartbeat_at = now_ms(),
+      slots = coalesce(${slots ?? null}::integer, slots) WHERE owner = ${owner} RETURNING owner`;
     return rows.length > 0;
   }
 
