@@ -156,15 +156,18 @@ export class HookLoop {
           ? (await store.list({ ids, limit: ids.length })).map((task) => [task.id, task])
           : [],
       );
+      let orphan: ((task: Task) => boolean) | undefined;
+      const plans = async (task: Task) =>
+        this.#mine(task) || (orphan ??= await this.#orphanTest())(task);
       for (const event of candidates) {
         const task = listed.get(event.taskId!);
-        if (!task || !this.#mine(task)) continue;
+        if (!task || !await plans(task)) continue;
         const probe = planDeliveries(event, task, {
           globalHooks: this.#options.globalHooks,
           host: this.#options.host,
           outputTail: "",
         });
-        if (probe.length) deliveries.push(...await this.#deliveriesOf(event));
+        if (probe.length) deliveries.push(...await this.#deliveriesOf(event, plans));
       }
       cursor = events[events.length - 1].id;
       await store.hooks.plan(this.#deliverer, cursor, deliveries);
@@ -185,6 +188,18 @@ export class HookLoop {
     return !task.home || task.home === this.#options.home.dir;
   }
 
+  /**
+   * Which tasks no live supervisor of theirs will plan (a shared store): their host and home
+   * have no supervisor row, as after a dead host's rescue. Those the first supervisor to look
+   * plans, as a task that never ran (a delivery is unique per event and hook).
+   */
+  async #orphanTest(): Promise<(task: Task) => boolean> {
+    const live = new Set(
+      (await this.#options.store.hosts()).map((host) => `${host.name}\0${host.home}`),
+    );
+    return (task) => !!task.host && !!task.home && !live.has(`${task.host}\0${task.home}`);
+  }
+
   /** Who delivers, in the delivery records and the cursor: this host and home. */
   get #deliverer(): string {
     return HookLoop.#delivererOf(this.#options);
@@ -194,10 +209,10 @@ export class HookLoop {
     return `${options.host}:${options.home.dir}`;
   }
 
-  async #deliveriesOf(event: TaskEvent) {
+  async #deliveriesOf(event: TaskEvent, plans: (task: Task) => Promise<boolean>) {
     const { store, home } = this.#options;
     const task = await store.get(event.taskId!);
-    if (!task || !this.#mine(task)) return [];
+    if (!task || !await plans(task)) return [];
     const files = taskFiles(home.logs, task.id);
     let outputTail = "";
     let streams;
