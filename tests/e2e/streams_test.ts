@@ -261,6 +261,8 @@ export function chatty(lines: number) {
 
   test("send reaches a --stdin task several times; --eof ends its input", () => {
     const id = ok(home, ["run", "--stdin", "--", "cat"]);
+    // send reaches a running task only; under load the claim may come after this command.
+    waitFor(() => JSON.parse(ok(home, ["show", id, "--json"])).status === "running");
     ok(home, ["send", id, "one"]);
     ok(home, ["send", id, "two", "words"]);
     ok(home, ["send", id, "-"], { input: "three" });
