@@ -22,7 +22,7 @@ export const WEBHOOK_TIMEOUT_MS = 10_000;
 /** Options for {@linkcode planDeliveries}. */
 export interface PlanOptions {
   globalHooks: readonly GlobalHook[];
-  /** This host's name (BGT_HOST). */
+  /** This host's name (BGT_HOST of a task that never ran). */
   host: string;
   /** The task's last lines of output. */
   outputTail: string;
@@ -40,7 +40,8 @@ export function planDeliveries(
   const durationMs = task.startedAt === null
     ? null
     : Math.max(0, (ended ? task.finishedAt ?? event.at : event.at) - task.startedAt);
-  const env = hookEnv(event, task, { host: options.host, durationMs });
+  // The host that ran it (a dead host's tasks have their hooks run elsewhere), else this one.
+  const env = hookEnv(event, task, { host: task.host ?? options.host, durationMs });
   const body = {
     ...taskJson(task),
     // As show --json has them for a task that has ended: no CPU/memory, nothing waited for.

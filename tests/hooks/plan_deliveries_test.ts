@@ -109,3 +109,10 @@ test("global hooks join when their conditions hold; notify gets a one-line summa
     "0",
   ]]);
 });
+
+test("BGT_HOST names the host that ran the task, also when another host plans its hooks", () => {
+  const [ranOnB] = planDeliveries(failed, { ...task, host: "b" }, options);
+  assert.equal(ranOnB.payload.env.BGT_HOST, "b");
+  const [neverRan] = planDeliveries(failed, { ...task, host: null }, options);
+  assert.equal(neverRan.payload.env.BGT_HOST, "box");
+});
