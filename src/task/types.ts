@@ -76,6 +76,11 @@ export type TaskSpec =
      * on a host where the module's file does not exist; elsewhere the file runs.
      */
     carried?: string;
+    /**
+     * The SHA-256 of the carried code as a PostgreSQL store keeps it (once per bundle, in
+     * `carried_code`); a claim fills `carried` from it.
+     */
+    carriedHash?: string;
     /** Run in a process of its own (`--isolate`) rather than in a worker host. */
     isolate?: boolean;
   }

@@ -164,17 +164,30 @@ describe("a module task's code travels with it on PostgreSQL", () => {
 
     const goneId = await a.ok(["run", "--on", "b", gone]);
     const hereId = await a.ok(["run", "--on", "b", here]);
-    assert.match(await a.ok(["show", goneId]), /carried\s+\d+ B of code bundled at submission/);
+    const againId = await a.ok(["run", "--on", "b", gone]);
+    assert.match(
+      await a.ok(["show", goneId]),
+      /carried\s+code bundled at submission, sha256 [0-9a-f]{12}…/,
+    );
+    // Each bundle is kept once; a task's row names it by its hash.
+    const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
+    try {
+      const [{ n }] = await sql.unsafe(`SELECT count(*)::int AS n FROM "${schema}".carried_code`);
+      assert.equal(n, 2, "gone.ts's bundle once for its two tasks, here.ts's once");
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
     rmSync(gone);
     rmSync(join(dir, "word.ts"));
     // An unpinned task runs its file as it is when it starts: the new version.
     writeFileSync(here, "export default () => ['new', import.meta.url];\n");
     await b.start();
 
-    const waited = await a.bgt(["wait", goneId, hereId]);
+    const waited = await a.bgt(["wait", goneId, againId, hereId]);
     assert.equal(waited.code, 0, waited.stdout + waited.stderr + b.log());
     const [word, goneUrl] = JSON.parse(await a.ok(["result", goneId]));
     assert.equal(word, "from submission");
+    assert.equal(JSON.parse(await a.ok(["result", againId]))[0], "from submission");
     assert.match(goneUrl, /carried\.mjs$/);
     assert.match(
       await a.ok(["logs", "--stderr", goneId]),

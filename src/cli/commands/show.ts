@@ -107,10 +107,12 @@ export function showCommand() {
           ...(task.spec.kind === "module" && task.spec.pinned !== undefined
             ? [["pinned", `yes (${task.spec.pinned.length} B of bundled code)`] as [string, string]]
             : []),
-          ...(task.spec.kind === "module" && task.spec.carried !== undefined
+          ...(task.spec.kind === "module" && task.spec.carriedHash !== undefined
             ? [[
               "carried",
-              `${task.spec.carried.length} B of code bundled at submission (runs where the file is not)`,
+              `code bundled at submission, sha256 ${
+                task.spec.carriedHash.slice(0, 12)
+              }… (runs where the file is not)`,
             ] as [string, string]]
             : []),
           ["created", time(task.createdAt)],

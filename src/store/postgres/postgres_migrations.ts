@@ -231,6 +231,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
    CREATE INDEX hook_deliveries_due ON hook_deliveries (home, next_at) WHERE next_at IS NOT NULL;
    CREATE INDEX hook_deliveries_task ON hook_deliveries (task_id);
    CREATE TABLE hook_cursors (home text PRIMARY KEY, event_id bigint NOT NULL);`,
+  // (issue 14) a module task's carried code, once per bundle (see postgres_carried_code.ts).
+  `CREATE TABLE carried_code (hash text PRIMARY KEY, code text NOT NULL, at bigint NOT NULL);
+   ALTER TABLE tasks ADD COLUMN carried_hash text;
+   CREATE INDEX tasks_carried_hash ON tasks (carried_hash) WHERE carried_hash IS NOT NULL;`,
 ];
 
 /** Brings the connection's schema up to date; refuses a schema newer than this bgt knows. */

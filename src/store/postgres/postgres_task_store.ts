@@ -49,6 +49,12 @@ import {
   type Sql,
   type TransactionSql,
 } from "./postgres_connection.ts";
+import {
+  carriedApart,
+  keepCarriedCode,
+  pruneCarriedCode,
+  withCarriedCode,
+} from "./postgres_carried_code.ts";
 import { listenWithPolling } from "./postgres_listener.ts";
 import { migratePostgres } from "./postgres_migrations.ts";
 import {
@@ -260,13 +266,23 @@ export class PostgresTaskStore implements TaskStore {
 
   // ---------------------------------------------------------------------------------- batches
 
-  async submit(tasks: readonly NewTask[]): Promise<SubmitResult[]> {
-    if (!tasks.length) return [];
-    if (tasks.every(isPlain)) return await submitPlain(this.#connection, tasks);
-    return (await this.#write((w) => insertTasks(w, tasks))).value;
+  async submit(newTasks: readonly NewTask[]): Promise<SubmitResult[]> {
+    if (!newTasks.length) return [];
+    // Carried code is kept once per bundle, in the submission's transaction.
+    const { tasks, codes } = carriedApart(newTasks);
+    if (!codes.length && tasks.every(isPlain)) return await submitPlain(this.#connection, tasks);
+    return (await this.#write(async (w) => {
+      await keepCarriedCode(w.tx, codes);
+      return await insertTasks(w, tasks);
+    })).value;
   }
 
   async claim(owner: string, room: ClaimRoom): Promise<Task[]> {
+    // The runner gets the code a task carries; lists and reads never load it.
+    return await withCarriedCode(this.#sql, await this.#claim(owner, room));
+  }
+
+  async #claim(owner: string, room: ClaimRoom): Promise<Task[]> {
     if (room.maxProcesses <= 0 && room.maxWorkers <= 0) return [];
     if (room.limit !== undefined && room.limit <= 0) return [];
     const fast = await this.#claimUnlimited(owner, room);
@@ -833,6 +849,7 @@ export class PostgresTaskStore implements TaskStore {
     const rows = await this.#sql`
       DELETE FROM events WHERE at < now_ms() - ${EVENT_RETENTION_MS}
         OR id <= (SELECT id FROM events ORDER BY id DESC OFFSET ${EVENT_RETENTION_COUNT} LIMIT 1)`;
+    await pruneCarriedCode(this.#sql); // housekeeping's other sweep on this store
     return rows.count;
   }
 

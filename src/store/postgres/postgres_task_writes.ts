@@ -87,6 +87,7 @@ function plainRecords(tasks: readonly NewTask[]) {
       pin_host: task.onHost ?? null,
       need_labels: task.needLabels ?? [],
       hooks: storedHooks(task.hooks),
+      carried_hash: _carriedHash(task),
     };
   });
 }
@@ -111,18 +112,20 @@ function insertPlainSql(sql: Sql | TransactionSql, records: ReturnType<typeof pl
   return sql`
     INSERT INTO tasks (kind, spec, name, grp, priority, status, run_at, created_at, max_attempts,
       backoff_ms, timeout_ms, after_any, task_key, schedule_id, retain, stdin, env, cwd, meta,
-      in_worker, restart_policy, restart_delay_ms, max_restarts, pin_host, need_labels, hooks)
+      in_worker, restart_policy, restart_delay_ms, max_restarts, pin_host, need_labels, hooks,
+      carried_hash)
     SELECT t.kind, decode(t.spec, 'hex'), t.name, t.grp, t.priority,
       CASE WHEN coalesce(t.run_at, now_ms()) > now_ms() THEN 'scheduled' ELSE 'queued' END,
       coalesce(t.run_at, now_ms()), now_ms(), t.max_attempts, t.backoff_ms, t.timeout_ms,
       t.after_any, NULL, t.schedule_id, t.retain, t.stdin, t.env, t.cwd, t.meta, t.in_worker,
       t.restart_policy, t.restart_delay_ms, t.max_restarts, t.pin_host,
-      ARRAY(SELECT jsonb_array_elements_text(t.need_labels)), t.hooks
+      ARRAY(SELECT jsonb_array_elements_text(t.need_labels)), t.hooks, t.carried_hash
     FROM jsonb_to_recordset(${sql.json(records as any)}) AS t(ord int, kind text, spec text,
       name text, grp text, priority int, run_at bigint, max_attempts int, backoff_ms bigint,
       timeout_ms bigint, after_any boolean, schedule_id bigint, retain bigint, stdin boolean,
       env jsonb, cwd text, meta jsonb, in_worker boolean, restart_policy text,
-      restart_delay_ms bigint, max_restarts int, pin_host text, need_labels jsonb, hooks jsonb)
+      restart_delay_ms bigint, max_restarts int, pin_host text, need_labels jsonb, hooks jsonb,
+      carried_hash text)
     ORDER BY t.ord
     RETURNING id, grp, name, status`;
 }
@@ -213,7 +216,8 @@ async function insertEach(w: Write, tasks: readonly NewTask[]): Promise<SubmitRe
     const [{ id }] = await tx`
       INSERT INTO tasks (kind, spec, name, grp, priority, status, run_at, created_at, max_attempts,
         backoff_ms, timeout_ms, after_any, task_key, schedule_id, retain, stdin, env, cwd, meta,
-        in_worker, restart_policy, restart_delay_ms, max_restarts, pin_host, need_labels, hooks)
+        in_worker, restart_policy, restart_delay_ms, max_restarts, pin_host, need_labels, hooks,
+        carried_hash)
       VALUES (${task.spec.kind}, ${encode(storableSpec(task.spec))}, ${task.name ?? null},
         ${task.group ?? "default"}, ${task.priority ?? 0}, ${status}, ${runAt}, ${w.now},
         ${task.maxAttempts ?? 1}, ${task.backoffMs ?? 1000}, ${task.timeoutMs ?? null},
@@ -224,7 +228,8 @@ async function insertEach(w: Write, tasks: readonly NewTask[]): Promise<SubmitRe
         ${task.cwd ?? process.cwd()}, ${tx.json((task.meta ?? {}) as any)},
         ${runsInWorker(task.spec)}, ${task.restart ?? null},
         ${task.restartDelayMs ?? DEFAULT_RESTART_DELAY_MS}, ${task.maxRestarts ?? null},
-        ${task.onHost ?? null}, ${task.needLabels ?? []}::text[], ${_hooksJson(tx, task.hooks)})
+        ${task.onHost ?? null}, ${task.needLabels ?? []}::text[], ${_hooksJson(tx, task.hooks)},
+        ${_carriedHash(task)})
       RETURNING id`;
     if (waits) {
       await tx`
@@ -348,4 +353,9 @@ function _hooksJson(tx: TransactionSql, hooks: NewTask["hooks"]) {
   const stored = storedHooks(hooks);
   // deno-lint-ignore no-explicit-any -- the driver's JSON parameter type
   return stored && tx.json(stored as any);
+}
+
+/** The hash of the code a module task carries (its bundle kept once in `carried_code`). */
+function _carriedHash(task: NewTask): string | null {
+  return task.spec.kind === "module" ? task.spec.carriedHash ?? null : null;
 }
