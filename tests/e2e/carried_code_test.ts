@@ -170,7 +170,7 @@ describe("a module task's code travels with it on PostgreSQL", () => {
       /carried\s+code bundled at submission, sha256 [0-9a-f]{12}…/,
     );
     // Each bundle is kept once; a task's row names it by its hash.
-    const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
+    const sql = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
     try {
       const [{ n }] = await sql.unsafe(`SELECT count(*)::int AS n FROM "${schema}".carried_code`);
       assert.equal(n, 2, "gone.ts's bundle once for its two tasks, here.ts's once");
