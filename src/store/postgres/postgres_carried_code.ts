@@ -59,11 +59,16 @@ export async function keepCarriedCode(
   tx: Sql | TransactionSql,
   codes: readonly CarriedCode[],
 ): Promise<void> {
-  if (!codes.length) return;
-  await tx`INSERT INTO carried_code (hash, code, at)
+  if (codes.length) await keepCarriedCodeSql(tx, codes);
+}
+
+/** The INSERT of {@linkcode keepCarriedCode}, to run alone or as a statement's CTE. */
+export function keepCarriedCodeSql(tx: Sql | TransactionSql, codes: readonly CarriedCode[]) {
+  return tx`INSERT INTO carried_code (hash, code, at)
     SELECT c.hash, c.code, now_ms() FROM jsonb_to_recordset(${tx.json(codes as any)})
       AS c(hash text, code text)
-    ON CONFLICT (hash) DO UPDATE SET at = excluded.at`;
+    ON CONFLICT (hash) DO UPDATE SET at = excluded.at
+    RETURNING hash`;
 }
 
 /** The tasks with the code their specs name put back (`spec.carried`), for running them. */

@@ -270,7 +270,7 @@ export class PostgresTaskStore implements TaskStore {
     if (!newTasks.length) return [];
     // Carried code is kept once per bundle, in the submission's transaction.
     const { tasks, codes } = carriedApart(newTasks);
-    if (!codes.length && tasks.every(isPlain)) return await submitPlain(this.#connection, tasks);
+    if (tasks.every(isPlain)) return await submitPlain(this.#connection, tasks, codes);
     return (await this.#write(async (w) => {
       await keepCarriedCode(w.tx, codes);
       return await insertTasks(w, tasks);

@@ -27,6 +27,7 @@ import {
 import { storedHooks } from "../../task/task_hooks.ts";
 import { validateTask } from "../../task/validate_task.ts";
 import { SubmitRefusedError } from "../task_rows.ts";
+import { type CarriedCode, keepCarriedCodeSql } from "./postgres_carried_code.ts";
 import { toHex } from "./postgres_rows.ts";
 import type { PostgresConnection, Sql, TransactionSql } from "./postgres_connection.ts";
 import { EVENT_CHANNEL, retryOnConflict, WAKE_CHANNEL, type Write } from "./postgres_write.ts";
@@ -148,12 +149,14 @@ async function insertPlain(w: Write, tasks: readonly NewTask[]): Promise<SubmitR
 export async function submitPlain(
   connection: PostgresConnection,
   tasks: readonly NewTask[],
+  codes: readonly CarriedCode[] = [],
 ): Promise<SubmitResult[]> {
   const { sql, schema } = connection;
   const records = plainRecords(tasks);
   const rows = await retryOnConflict(() =>
     sql`
-    WITH ins AS (${insertPlainSql(sql, records)}),
+    WITH ${codes.length ? sql`code AS (${keepCarriedCodeSql(sql, codes)}),` : sql``}
+    ins AS (${insertPlainSql(sql, records)}),
     lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtext(${"bgt.events:" + schema}))),
     ev AS (
       INSERT INTO events (at, task_id, kind, data)
@@ -166,7 +169,9 @@ export async function submitPlain(
       UNION ALL
       SELECT pg_notify(${WAKE_CHANNEL}, ${schema})
       WHERE EXISTS (SELECT 1 FROM ins WHERE status = 'queued'))
-    SELECT i.id, (SELECT count(*) FROM note) AS notes FROM ins i ORDER BY i.id`
+    SELECT i.id, (SELECT count(*) FROM note) AS notes${
+      codes.length ? sql`, (SELECT count(*) FROM code) AS codes` : sql``
+    } FROM ins i ORDER BY i.id`
   );
   return rows.map((row) => ({ id: row.id as number }));
 }
