@@ -1,8 +1,8 @@
 /**
  * Fresh PostgreSQL schemas for the tests that make their own stores: each URL names a schema
  * `<prefix><random>` (bgt creates it on first use), and `dropAll()` drops every one after the
- * suite, once the supervisors on them have stopped. Also the skip of such a test where there is
- * no PostgreSQL.
+ * suite, once the supervisors on them have stopped. Also SQL on such a schema, and the skip of a
+ * test that needs PostgreSQL where there is none.
  *
  * @example
  * ```ts
@@ -60,6 +60,33 @@ export class PgSchemas {
 /** The schema of a store URL that `PgSchemas.url()` made. */
 export function schemaOf(store: string): string {
   return new URL(store).searchParams.get("schema")!;
+}
+
+/**
+ * Runs SQL on the schema of a store URL (to age a heartbeat, to read pg_stat rows): `run` gets a
+ * connection to `server` (default the test PostgreSQL) whose search_path is that schema, closed
+ * after.
+ *
+ * @example
+ * ```ts
+ * await onSchema(store, (sql) => sql`UPDATE supervisors SET heartbeat_at = 0`);
+ * ```
+ */
+export async function onSchema<T>(
+  store: string,
+  run: (sql: postgres.Sql) => Promise<T>,
+  { server = TEST_POSTGRES_URL }: { server?: string } = {},
+): Promise<T> {
+  const sql = postgres(server, {
+    max: 1,
+    onnotice: () => {},
+    connection: { search_path: schemaOf(store) },
+  });
+  try {
+    return await run(sql);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
 }
 
 /**
