@@ -31,6 +31,7 @@ import { PostgresTaskStore } from "../../src/store/postgres/postgres_task_store.
 import type { NewTask } from "../../src/task/types.ts";
 import { median, quantile } from "./_stats.ts";
 import { BGT, numberArg, requireBinary, sleep } from "./_harness.ts";
+import { onSchema as onSchemaOf, PgSchemas } from "../../tests/_helpers/pg_schemas.ts";
 
 const TASKS = numberArg(0, 2_000, 400);
 const SAMPLES = numberArg(1, 200, 50);
@@ -40,17 +41,11 @@ const ROUNDS = numberArg(4, 2, 1);
 const ADMIN_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 const children = new Set<ChildProcess>();
-const schemas: string[] = [];
+const schemas = new PgSchemas("bgt_mhbench", ADMIN_URL);
 const dirs: string[] = [];
 
 /** A fresh schema's store URL. */
-function newStore(): string {
-  const schema = `bgt_mhbench${Math.random().toString(36).slice(2, 10)}`;
-  schemas.push(schema);
-  const url = new URL(ADMIN_URL);
-  url.searchParams.set("schema", schema);
-  return url.toString();
-}
+const newStore = () => schemas.url();
 
 /** Starts `bgt supervise --host name` on its own home; resolves once it has started. */
 async function startHost(
@@ -218,28 +213,13 @@ async function deadTuples(): Promise<Record<string, number | string | null>> {
   }
 }
 
-async function onSchema<T>(store: string, run: (sql: postgres.Sql) => Promise<T>): Promise<T> {
-  const schema = new URL(store).searchParams.get("schema")!;
-  const sql = postgres(ADMIN_URL, {
-    max: 1,
-    onnotice: () => {},
-    connection: { search_path: schema },
-  });
-  try {
-    return await run(sql);
-  } finally {
-    await sql.end({ timeout: 1 });
-  }
+function onSchema<T>(store: string, run: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  return onSchemaOf(store, run, { server: ADMIN_URL });
 }
 
 async function cleanup(): Promise<void> {
   for (const child of children) child.kill("SIGKILL");
-  const sql = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-  try {
-    for (const schema of schemas) await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await sql.end({ timeout: 1 });
-  }
+  await schemas.dropAll();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 }
 

@@ -1,8 +1,8 @@
 /**
  * Child processes for end-to-end and browser tests: run a command without blocking the event
  * loop (a proxy or a server in the test goes on meanwhile), start `bgt ui` and read the URL it
- * prints, stop a child and wait for it, and pick a free TCP port. Free of the test runner and of
- * `bgt_home.ts`, so that the browser tests' bundle for Node can use it too.
+ * prints, stop a child (SIGTERM, then SIGKILL) and wait for it, and pick a free TCP port. Free
+ * of the test runner and of `bgt_home.ts`, so that the browser tests' bundle for Node can use it.
  *
  * @example
  * ```ts
@@ -54,9 +54,14 @@ export interface StartedUi {
   stderr(): string;
 }
 
+/** Where `bgt ui` runs, and how long it may take to print its URL (default 20 s). */
+export interface UiOptions extends ChildOptions {
+  timeoutMs?: number;
+}
+
 /**
  * Starts `bgt ui` with these words; resolves once it printed its sign-in URL (rejects when it
- * exits first, or after 20 s, when it is stopped).
+ * exits first, or after `timeoutMs`, when it is stopped).
  *
  * @example
  * ```ts
@@ -66,7 +71,7 @@ export interface StartedUi {
 export function startBgtUi(
   bgt: string,
   words: string[],
-  options: ChildOptions,
+  { timeoutMs = 20_000, ...options }: UiOptions,
 ): Promise<StartedUi> {
   const child = spawn(bgt, ["ui", ...words], { ...options, stdio: ["ignore", "pipe", "pipe"] });
   let err = "";
@@ -75,8 +80,8 @@ export function startBgtUi(
     let out = "";
     const timer = setTimeout(() => {
       child.kill("SIGTERM"); // not left running by a failed test
-      reject(new Error(`bgt ui printed no URL in 20 s: ${err}`));
-    }, 20_000);
+      reject(new Error(`bgt ui printed no URL in ${timeoutMs / 1000} s: ${err}`));
+    }, timeoutMs);
     child.stdout!.on("data", (chunk) => {
       out += chunk;
       const line = /^(http:\/\/\S+)\n/.exec(out);
@@ -90,18 +95,21 @@ export function startBgtUi(
 }
 
 /**
- * Sends SIGTERM to a child that still runs and waits for it to exit.
+ * Ends a child that still runs, by its pid: SIGTERM, then SIGKILL if it has not exited after
+ * `graceMs`; resolves once it has exited.
  *
  * @example
  * ```ts
  * await stopChild(child);
  * ```
  */
-export async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess, graceMs = 20_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
   await exited;
+  clearTimeout(timer);
 }
 
 /**

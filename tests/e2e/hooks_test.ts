@@ -6,7 +6,7 @@
  * end and its hook loses no hook.
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { createHmac } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
@@ -17,6 +17,7 @@ import { connect } from "../../src/client/client.ts";
 import { isAlive } from "../../src/runtime/process.ts";
 import type { TaskEvent } from "../../src/task/events.ts";
 import { BGT, type CliResult, TempHome } from "../_helpers/bgt_home.ts";
+import { until } from "../_helpers/until.ts";
 
 /** bgt without blocking this process (the webhook receiver below must answer meanwhile). */
 function bgt(
@@ -43,13 +44,15 @@ async function ok(
   return result.stdout.trim();
 }
 
-/** Waits (without blocking the event loop) until the condition holds. */
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!await condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** `bgt events --follow --json` in `home`, running on: what it printed so far, and the child. */
+function followEvents(home: TempHome): { child: ChildProcess; output(): string } {
+  const child = execFile(BGT, ["events", "--follow", "--json"], {
+    cwd: home.work,
+    env: home.env(),
+  });
+  let out = "";
+  child.stdout!.on("data", (chunk) => (out += chunk));
+  return { child, output: () => out };
 }
 
 /** A loopback webhook receiver answering with the statuses given, then 200. */
@@ -177,19 +180,14 @@ describe("hooks and events (issue 15)", () => {
   });
 
   test("bgt events --follow streams a new event; --task keeps one task's", async () => {
-    const follower = execFile(BGT, ["events", "--follow", "--json"], {
-      cwd: home.work,
-      env: home.env(),
-    });
-    let out = "";
-    follower.stdout!.on("data", (chunk) => (out += chunk));
+    const { child: follower, output } = followEvents(home);
     try {
       await new Promise((resolve) => setTimeout(resolve, 1500));
       const id = Number(await ok(home, ["run", "--", "true"]));
       await until(() =>
-        out.split("\n").some((line) => line.includes(`"taskId":${id},"kind":"succeeded"`))
+        output().split("\n").some((line) => line.includes(`"taskId":${id},"kind":"succeeded"`))
       );
-      const kinds = out.trim().split("\n").map((line) => JSON.parse(line)).filter((e) =>
+      const kinds = output().trim().split("\n").map((line) => JSON.parse(line)).filter((e) =>
         e.taskId === id
       );
       assert.deepEqual(kinds.map((e) => e.kind), ["submitted", "started", "succeeded"]);
@@ -201,17 +199,12 @@ describe("hooks and events (issue 15)", () => {
   });
 
   test("bgt events --follow reads on through a restart of the supervisor", async () => {
-    const follower = execFile(BGT, ["events", "--follow", "--json"], {
-      cwd: home.work,
-      env: home.env(),
-    });
-    let out = "";
-    follower.stdout!.on("data", (chunk) => (out += chunk));
+    const { child: follower, output } = followEvents(home);
     try {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       await ok(home, ["daemon", "restart"]);
       const id = Number(await ok(home, ["run", "--", "true"]));
-      await until(() => out.includes(`"taskId":${id},"kind":"succeeded"`));
+      await until(() => output().includes(`"taskId":${id},"kind":"succeeded"`));
       assert.equal(follower.exitCode, null, "still following");
     } finally {
       follower.kill("SIGTERM");

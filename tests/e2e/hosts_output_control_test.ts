@@ -13,22 +13,22 @@
  * BGT_REQUIRE_POSTGRES=1.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { runAsync } from "../_helpers/processes.ts";
+import { runAsync, stopChild } from "../_helpers/processes.ts";
 import { BGT, type CliResult, TempHome, TEST_POSTGRES_URL, waitFor } from "../_helpers/bgt_home.ts";
-import { skipWithReason } from "../_helpers/skip.ts";
+import { PgSchemas, schemaOf, skipWithoutPostgres } from "../_helpers/pg_schemas.ts";
+import { until } from "../_helpers/until.ts";
 import { postgresFactory } from "../store/_stores.ts";
 
 const unreachable = await postgresFactory.unavailable();
-const schema = `bgt_h${Math.random().toString(36).slice(2, 12)}`;
-const store = (() => {
-  const url = new URL(TEST_POSTGRES_URL);
-  url.searchParams.set("schema", schema);
-  return url.toString();
-})();
+const schemas = new PgSchemas("bgt_h");
+const store = schemas.url();
+const schema = schemaOf(store);
+/** Every supervisor a test started here (in the foreground: not in its home's supervisor.log). */
+const supervisors: ChildProcess[] = [];
 
 /** Runs bgt in `home` on the shared store without blocking the event loop. */
 function bgt(home: TempHome, words: string[]): Promise<CliResult> {
@@ -51,15 +51,8 @@ function supervise(home: TempHome, parallel = 8): number {
     detached: true,
   });
   child.unref();
+  supervisors.push(child);
   return child.pid!;
-}
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 async function task(home: TempHome, id: number): Promise<Record<string, any>> {
@@ -68,12 +61,7 @@ async function task(home: TempHome, id: number): Promise<Record<string, any>> {
 
 /** Skips (or fails, BGT_REQUIRE_POSTGRES=1) when there is no PostgreSQL; true when skipped. */
 function noPostgres(t: { name?: string; skip(message?: string): void }): boolean {
-  if (unreachable === undefined) return false;
-  if (process.env.BGT_REQUIRE_POSTGRES === "1") {
-    throw new Error(`BGT_REQUIRE_POSTGRES=1, but ${unreachable}`);
-  }
-  skipWithReason(t, unreachable);
-  return true;
+  return skipWithoutPostgres(t, unreachable);
 }
 
 const lines = (from: number, to: number, prefix: string) =>
@@ -131,26 +119,13 @@ describe("output and control from any host (PostgreSQL)", { concurrency: false }
     );
   });
 
-  after(() => {
-    // b's supervisor (started here, in the foreground: not in its home's supervisor.log, so
-    // cleanup() would not find it) is stopped by pid before its schema goes.
-    if (bSupervisor && _alive(bSupervisor)) {
-      process.kill(bSupervisor, "SIGTERM");
-      waitFor(() => !_alive(bSupervisor), 30_000);
-    }
+  after(async () => {
+    // Every supervisor started here (cleanup() would not find them) stops by pid, SIGTERM then
+    // SIGKILL, before the schema goes.
+    await Promise.all(supervisors.map((child) => stopChild(child, 30_000)));
     a?.cleanup();
     b?.cleanup();
-    if (!unreachable) {
-      // The schema is this suite's own.
-      spawnSync("psql", [
-        TEST_POSTGRES_URL,
-        "-Xq",
-        "-c",
-        `DROP SCHEMA IF EXISTS "${schema}" CASCADE`,
-      ], {
-        timeout: 30_000,
-      });
-    }
+    if (!unreachable) await schemas.dropAll(); // the schema is this suite's own
   });
 
   test("logs -f from a follows a task running on b, then every flag reads it", async (t) => {

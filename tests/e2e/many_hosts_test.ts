@@ -11,191 +11,20 @@
  * with one printed line otherwise, unless BGT_REQUIRE_POSTGRES=1.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, describe, test } from "node:test";
 import postgres from "postgres";
-import {
-  BGT,
-  type CliResult,
-  liveProcessesInGroup,
-  ON_POSTGRES,
-  TempHome,
-  TEST_POSTGRES_URL,
-} from "../_helpers/bgt_home.ts";
+import { liveProcessesInGroup, TEST_POSTGRES_URL } from "../_helpers/bgt_home.ts";
+import { Host, stopHosts, type TaskJson } from "../_helpers/hosts.ts";
+import { PgSchemas, skipWithoutPostgres } from "../_helpers/pg_schemas.ts";
 import { skipWithReason } from "../_helpers/skip.ts";
+import { TcpProxy } from "../_helpers/tcp_proxy.ts";
+import { until } from "../_helpers/until.ts";
 import { postgresFactory } from "../store/_stores.ts";
 
 const unreachable = await postgresFactory.unavailable();
-const schemas: string[] = [];
-
-/** A store URL with a fresh schema of its own (dropped after the suite), optionally elsewhere. */
-function newStoreUrl(): string {
-  const schema = `bgt_mh${Math.random().toString(36).slice(2, 12)}`;
-  schemas.push(schema);
-  const url = new URL(TEST_POSTGRES_URL);
-  url.searchParams.set("schema", schema);
-  return url.toString();
-}
-
-/** The same store reached through a proxy on `port`. */
-function viaProxy(store: string, port: number): string {
-  const url = new URL(store);
-  url.hostname = "127.0.0.1";
-  url.port = String(port);
-  return url.toString();
-}
-
-/** Polls until `condition` holds, letting the event loop run between checks. */
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** A TCP proxy to the test PostgreSQL that can be cut (every connection closed) and restored. */
-class Proxy {
-  private server: Server | undefined;
-  private sockets = new Set<Socket>();
-  /** The proxy's own connections to PostgreSQL (their local ports name their backends). */
-  readonly upstreams = new Set<Socket>();
-  port = 0;
-
-  async up(): Promise<void> {
-    const target = new URL(TEST_POSTGRES_URL);
-    const server = createServer((client) => {
-      const upstream = createConnection(Number(target.port || 5432), target.hostname);
-      this.upstreams.add(upstream);
-      upstream.on("close", () => this.upstreams.delete(upstream));
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on("close", () => this.sockets.delete(socket));
-        socket.on("error", () => {});
-      }
-      client.pipe(upstream).pipe(client);
-      // Either side ending ends both (as a cut or a terminated backend does to the client).
-      for (const [from, to] of [[client, upstream], [upstream, client]]) {
-        from.on("close", () => to.destroy());
-        from.on("end", () => to.destroy());
-        from.on("error", () => to.destroy());
-      }
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, "127.0.0.1", resolve));
-    this.port = (server.address() as { port: number }).port;
-    this.server = server;
-  }
-
-  async down(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise((resolve) => server.close(resolve));
-  }
-
-  /** The local ports of the proxy's connections to PostgreSQL now. */
-  upstreamPorts(): number[] {
-    return [...this.upstreams].map((socket) => socket.localPort ?? 0).filter((port) => port > 0);
-  }
-}
-
-/** One host: a home and its `bgt supervise --host NAME` on a store. */
-class Host {
-  readonly home = TempHome.create();
-  child: ChildProcess | undefined;
-  exitCode: number | null | undefined;
-
-  constructor(readonly name: string, public store: string) {}
-
-  get homeDir(): string {
-    return join(this.home.dir, "home");
-  }
-
-  /** Starts its supervisor in the foreground (its log: the home's supervisor.log). */
-  async start(flags: string[] = []): Promise<void> {
-    mkdirSync(this.homeDir, { recursive: true });
-    const log = openSync(join(this.homeDir, "supervisor.log"), "a");
-    this.exitCode = undefined;
-    const child = spawn(BGT, ["supervise", "--host", this.name, ...flags], {
-      env: this.env(),
-      cwd: this.home.work,
-      stdio: ["ignore", "ignore", log],
-    });
-    this.child = child;
-    child.on("exit", (code) => (this.exitCode = code));
-    await until(
-      () => this.log().includes(`started pid ${child.pid}`) || this.exitCode !== undefined,
-      30_000,
-    )
-      .catch((error) => {
-        throw new Error(`host ${this.name} did not start (${error.message}): ${this.log()}`);
-      });
-    assert.equal(this.exitCode, undefined, `host ${this.name} exited: ${this.log()}`);
-  }
-
-  env(): Record<string, string> {
-    return this.home.env({ BGT_STORE: this.store, BGT_NO_AUTOSTART: "1" });
-  }
-
-  log(): string {
-    const path = join(this.homeDir, "supervisor.log");
-    return existsSync(path) ? readFileSync(path, "utf8") : "";
-  }
-
-  /** Runs bgt in this host's home without blocking the event loop (the proxy must go on). */
-  bgt(words: string[]): Promise<CliResult> {
-    const child = spawn(BGT, words, { env: this.env(), cwd: this.home.work });
-    return new Promise((resolve) => {
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk) => (stdout += chunk));
-      child.stderr.on("data", (chunk) => (stderr += chunk));
-      child.on("close", (code) => resolve({ code: code ?? 128, stdout, stderr }));
-    });
-  }
-
-  /** Like `bgt`, failing the test on a non-zero exit; its trimmed stdout. */
-  async ok(words: string[]): Promise<string> {
-    const result = await this.bgt(words);
-    assert.equal(result.code, 0, `bgt ${words.join(" ")} on ${this.name}: ${result.stderr}`);
-    return result.stdout.trim();
-  }
-
-  async tasks(words: string[] = []): Promise<TaskJson[]> {
-    return JSON.parse(await this.ok(["ls", "--json", "--limit", "1000", ...words]));
-  }
-
-  /** The process group of a task this host runs (from its log directory's pid record). */
-  taskGroup(id: number): number | undefined {
-    try {
-      return JSON.parse(readFileSync(join(this.homeDir, "logs", String(id), "pid"), "utf8")).pid;
-    } catch {
-      return undefined;
-    }
-  }
-}
-
-interface TaskJson {
-  id: number;
-  status: string;
-  host: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  runAt: string;
-  attempt: number;
-  error: { message: string } | null;
-}
+const schemas = new PgSchemas("bgt_mh");
 
 /** The most tasks that ran at once, from their start and end times (an end before a start). */
 function mostAtOnce(tasks: readonly TaskJson[]): number {
@@ -211,47 +40,29 @@ function mostAtOnce(tasks: readonly TaskJson[]): number {
 
 describe("many hosts on one PostgreSQL store", () => {
   const hosts: Host[] = [];
-  const proxies: Proxy[] = [];
+  const proxies: TcpProxy[] = [];
   const newHost = (name: string, store: string) => {
     const host = new Host(name, store);
     hosts.push(host);
     return host;
   };
-  // Each test's hosts end with it (the machine is shared); the schemas go after the suite.
+  // Each test's hosts stop with it, through their proxies still up (the machine is shared); the
+  // schemas go after the suite.
   afterEach(async () => {
+    await stopHosts(hosts.splice(0));
     for (const proxy of proxies.splice(0)) await proxy.down();
-    for (const host of hosts.splice(0)) {
-      if (host.child?.pid && host.exitCode === undefined) host.child.kill("SIGKILL");
-      host.home.cleanup();
-    }
   });
   after(async () => {
-    if (unreachable !== undefined) return;
-    const sql = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
-    try {
-      for (const schema of schemas) await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    } finally {
-      await sql.end({ timeout: 1 });
-    }
+    if (unreachable === undefined) await schemas.dropAll();
   });
 
   /** Skips (or fails, BGT_REQUIRE_POSTGRES=1) without PostgreSQL; true when skipped. */
-  const skip = (t: { name?: string; skip(message?: string): void }) => {
-    if (ON_POSTGRES) {
-      skipWithReason(t, "it makes its own PostgreSQL schemas; 'npm run test:bun' runs it");
-      return true;
-    }
-    if (unreachable === undefined) return false;
-    if (process.env.BGT_REQUIRE_POSTGRES === "1") {
-      throw new Error(`BGT_REQUIRE_POSTGRES=1, but ${unreachable}`);
-    }
-    skipWithReason(t, unreachable);
-    return true;
-  };
+  const skip = (t: { name?: string; skip(message?: string): void }) =>
+    skipWithoutPostgres(t, unreachable, { ownSchemas: true });
 
   test("tasks spread over two hosts; a group's --parallel 2 holds across them; bgt hosts lists both", async (t) => {
     if (skip(t)) return;
-    const store = newStoreUrl();
+    const store = schemas.url();
     const a = newHost("a", store);
     const b = newHost("b", store);
     await Promise.all([
@@ -292,7 +103,7 @@ describe("many hosts on one PostgreSQL store", () => {
 
   test("--on HOST and --need LABEL place tasks; a cwd missing on the claiming host fails naming it", async (t) => {
     if (skip(t)) return;
-    const store = newStoreUrl();
+    const store = schemas.url();
     const a = newHost("a", store);
     const b = newHost("b", store);
     await Promise.all([a.start(["--labels", "gpu"]), b.start()]);
@@ -339,7 +150,7 @@ describe("many hosts on one PostgreSQL store", () => {
 
   test("a schedule fires once per slot across three hosts", async (t) => {
     if (skip(t)) return;
-    const store = newStoreUrl();
+    const store = schemas.url();
     const trio = ["a", "b", "c"].map((name) => newHost(name, store));
     await Promise.all(trio.map((host) => host.start()));
     const started = Date.now();
@@ -358,7 +169,7 @@ describe("many hosts on one PostgreSQL store", () => {
 
   test("a dead host (supervisor and tasks kill -9ed): its tasks leave running within 15 s, as seen from another", async (t) => {
     if (skip(t)) return;
-    const store = newStoreUrl();
+    const store = schemas.url();
     const a = newHost("a", store);
     const b = newHost("b", store);
     await Promise.all([a.start(), b.start()]); // the default lease: dead after 10 s
@@ -390,12 +201,12 @@ describe("many hosts on one PostgreSQL store", () => {
 
   test("a host cut off from PostgreSQL ends its tasks first, completes none twice, and stops once declared dead", async (t) => {
     if (skip(t)) return;
-    const store = newStoreUrl();
-    const proxy = new Proxy();
+    const store = schemas.url();
+    const proxy = new TcpProxy();
     proxies.push(proxy);
     await proxy.up();
     const a = newHost("a", store);
-    const b = newHost("b", viaProxy(store, proxy.port));
+    const b = newHost("b", proxy.url(store));
     await Promise.all([a.start(), b.start(["--dead-after", "4s"])]);
     const long = await a.ok(["run", "--on", "b", "--", "sleep", "60"]);
     // Ends while b is cut off: its success never lands, and must not land later either.
@@ -447,12 +258,12 @@ describe("many hosts on one PostgreSQL store", () => {
         "set BGT_TEST_PG_TERMINATE=1 to run it: postgres.js 3.4.9 can still hang a host whose backend is terminated (porsager/postgres#1208)",
       );
     }
-    const store = newStoreUrl();
-    const proxy = new Proxy();
+    const store = schemas.url();
+    const proxy = new TcpProxy();
     proxies.push(proxy);
     await proxy.up();
-    const a = newHost("a", viaProxy(store, proxy.port));
-    const b = newHost("b", viaProxy(store, proxy.port));
+    const a = newHost("a", proxy.url(store));
+    const b = newHost("b", proxy.url(store));
     await Promise.all([a.start(), b.start()]);
     const first = await a.ok(["run", "--on", "b", "--", "true"]);
     assert.match(await a.ok(["wait", first]), /succeeded/);

@@ -12,26 +12,17 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { runAsync } from "../_helpers/processes.ts";
 import { BGT, type CliResult, TempHome, TEST_POSTGRES_URL } from "../_helpers/bgt_home.ts";
-import { skipWithReason } from "../_helpers/skip.ts";
+import { PgSchemas, schemaOf, skipWithoutPostgres } from "../_helpers/pg_schemas.ts";
+import { TcpProxy } from "../_helpers/tcp_proxy.ts";
+import { until } from "../_helpers/until.ts";
 import { postgresFactory } from "../store/_stores.ts";
 
 const unreachable = await postgresFactory.unavailable();
-const schemas: string[] = [];
-
-/** A store URL with a fresh schema of its own (dropped after the suite), optionally elsewhere. */
-function storeUrl(change: (url: URL) => void = () => {}): string {
-  const schema = `bgt_f${Math.random().toString(36).slice(2, 12)}`;
-  schemas.push(schema);
-  const url = new URL(TEST_POSTGRES_URL);
-  url.searchParams.set("schema", schema);
-  change(url);
-  return url.toString();
-}
+const schemas = new PgSchemas("bgt_f");
 
 /** Runs bgt without blocking the event loop (the proxy must go on forwarding meanwhile). */
 function bgt(home: TempHome, store: string, words: string[]): Promise<CliResult> {
@@ -43,47 +34,6 @@ async function ok(home: TempHome, store: string, words: string[]): Promise<strin
   const result = await bgt(home, store, words);
   assert.equal(result.code, 0, `bgt ${words.join(" ")}: ${result.stderr}`);
   return result.stdout.trim();
-}
-
-/** Polls until `condition` holds, letting the event loop run between checks. */
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** A TCP proxy to the test PostgreSQL that can be taken down (every connection cut) and back. */
-class Proxy {
-  private server: Server | undefined;
-  private sockets = new Set<Socket>();
-  port = 0;
-
-  async up(): Promise<void> {
-    const target = new URL(TEST_POSTGRES_URL);
-    const server = createServer((client) => {
-      const upstream = createConnection(Number(target.port || 5432), target.hostname);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on("close", () => this.sockets.delete(socket));
-        socket.on("error", () => {});
-      }
-      client.pipe(upstream).pipe(client);
-      client.on("close", () => upstream.destroy());
-      upstream.on("close", () => client.destroy());
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, "127.0.0.1", resolve));
-    this.port = (server.address() as { port: number }).port;
-    this.server = server;
-  }
-
-  async down(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise((resolve) => server.close(resolve));
-  }
 }
 
 /** The lines a failed command printed: exactly one, naming the cause, no stack. */
@@ -102,33 +52,21 @@ describe("bgt on PostgreSQL", () => {
     homes.push(home);
     return home;
   };
+  // The supervisors of these homes end (by pid) before the schemas go.
   after(async () => {
     for (const home of homes) home.cleanup();
-    if (unreachable !== undefined) return;
-    const { default: postgres } = await import("postgres");
-    const sql = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
-    try {
-      for (const schema of schemas) await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    } finally {
-      await sql.end({ timeout: 1 });
-    }
+    if (unreachable === undefined) await schemas.dropAll();
   });
 
   /** Skips (or fails, BGT_REQUIRE_POSTGRES=1) when there is no PostgreSQL; true when skipped. */
-  const noPostgres = (t: { name?: string; skip(message?: string): void }) => {
-    if (unreachable === undefined) return false;
-    if (process.env.BGT_REQUIRE_POSTGRES === "1") {
-      throw new Error(`BGT_REQUIRE_POSTGRES=1, but ${unreachable}`);
-    }
-    skipWithReason(t, unreachable);
-    return true;
-  };
+  const noPostgres = (t: { name?: string; skip(message?: string): void }) =>
+    skipWithoutPostgres(t, unreachable);
 
   test("the walkthrough: run, wait, logs, result; rows in PostgreSQL, no bgt.db; kill -9 loses no line", async (t) => {
     if (noPostgres(t)) return;
     const home = newHome();
-    const store = storeUrl();
-    const schema = new URL(store).searchParams.get("schema")!;
+    const store = schemas.url();
+    const schema = schemaOf(store);
     writeFileSync(
       join(home.work, "fn.ts"),
       'export default (a: number, b: number) => {\n  console.log("adding", a, b);\n  return a + b;\n};\n',
@@ -187,13 +125,10 @@ describe("bgt on PostgreSQL", () => {
   test("PostgreSQL going away mid-run: one line for clients; the supervisor goes on after", async (t) => {
     if (noPostgres(t)) return;
     const home = newHome();
-    const proxy = new Proxy();
+    const proxy = new TcpProxy();
     await proxy.up();
     try {
-      const store = storeUrl((url) => {
-        url.hostname = "127.0.0.1";
-        url.port = String(proxy.port);
-      });
+      const store = proxy.url(schemas.url());
       await ok(home, store, ["daemon", "start"]);
       const supervisor = JSON.parse(await ok(home, store, ["daemon", "status", "--json"])).pid;
       const before = await ok(home, store, ["run", "--", "echo", "before"]);
@@ -241,7 +176,7 @@ describe("bgt on PostgreSQL", () => {
     // refused; an unknown role stands in for it.
     const role = await bgt(
       home,
-      storeUrl((url) => {
+      schemas.url((url) => {
         url.username = "no_such_bgt_role";
         url.password = "sekret";
       }),
@@ -253,11 +188,11 @@ describe("bgt on PostgreSQL", () => {
     );
     assert.doesNotMatch(role.stderr, /sekret/, "the password is not printed");
     oneLine(
-      await bgt(home, storeUrl((url) => (url.hostname = "no-such-host.invalid")), ["list"]),
+      await bgt(home, schemas.url((url) => (url.hostname = "no-such-host.invalid")), ["list"]),
       /^bgt: Cannot reach the store .*: unknown host no-such-host\.invalid$/,
     );
     oneLine(
-      await bgt(home, storeUrl((url) => (url.pathname = "/no_such_bgt_db")), ["list"]),
+      await bgt(home, schemas.url((url) => (url.pathname = "/no_such_bgt_db")), ["list"]),
       /^bgt: Cannot reach the store .*: database no_such_bgt_db does not exist$/,
     );
     const logs = join(home.dir, "home", "supervisor.log");
@@ -266,8 +201,8 @@ describe("bgt on PostgreSQL", () => {
   test("a supervisor whose schema was dropped still stops on SIGTERM", async (t) => {
     if (noPostgres(t)) return;
     const home = newHome();
-    const store = storeUrl();
-    const schema = new URL(store).searchParams.get("schema")!;
+    const store = schemas.url();
+    const schema = schemaOf(store);
     const child = spawn(BGT, ["supervise"], {
       env: home.env({ BGT_STORE: store }),
       cwd: home.work,

@@ -10,129 +10,20 @@
  * with one printed line otherwise, unless BGT_REQUIRE_POSTGRES=1.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import {
-  BGT,
-  type CliResult,
-  ON_POSTGRES,
-  TempHome,
-  TEST_POSTGRES_URL,
-} from "../_helpers/bgt_home.ts";
-import { skipWithReason } from "../_helpers/skip.ts";
+import { BGT } from "../_helpers/bgt_home.ts";
+import { Host, stopHosts } from "../_helpers/hosts.ts";
+import { PgSchemas, skipWithoutPostgres } from "../_helpers/pg_schemas.ts";
+import { startBgtUi, stopChild } from "../_helpers/processes.ts";
+import { until } from "../_helpers/until.ts";
 import { postgresFactory } from "../store/_stores.ts";
 
 const unreachable = await postgresFactory.unavailable();
-const schema = `bgt_uh${Math.random().toString(36).slice(2, 12)}`;
-const store = (() => {
-  const url = new URL(TEST_POSTGRES_URL);
-  url.searchParams.set("schema", schema);
-  return url.toString();
-})();
-
-/** Polls until `condition` holds, letting the event loop run between checks. */
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** Ends a child this test started (by its pid) and waits for it; SIGKILL after 15 s. */
-async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** One host: a home and its `bgt supervise --host NAME` on the shared store. */
-class Host {
-  readonly home = TempHome.create();
-  supervisor: ChildProcess | undefined;
-
-  constructor(readonly name: string) {}
-
-  get homeDir(): string {
-    return join(this.home.dir, "home");
-  }
-
-  env(): Record<string, string> {
-    return this.home.env({ BGT_STORE: store, BGT_NO_AUTOSTART: "1" });
-  }
-
-  log(): string {
-    const path = join(this.homeDir, "supervisor.log");
-    return existsSync(path) ? readFileSync(path, "utf8") : "";
-  }
-
-  /** Starts its supervisor in the foreground and waits until it says it started. */
-  async start(): Promise<void> {
-    mkdirSync(this.homeDir, { recursive: true });
-    const log = openSync(join(this.homeDir, "supervisor.log"), "a");
-    const child = spawn(BGT, ["supervise", "--host", this.name, "--parallel", "2"], {
-      env: this.env(),
-      cwd: this.home.work,
-      stdio: ["ignore", "ignore", log],
-    });
-    this.supervisor = child;
-    await until(
-      () => this.log().includes(`started pid ${child.pid}`) || child.exitCode !== null,
-    );
-    assert.equal(child.exitCode, null, `host ${this.name} exited: ${this.log()}`);
-  }
-
-  /** Runs bgt in this host's home without blocking the event loop. */
-  bgt(words: string[]): Promise<CliResult> {
-    const child = spawn(BGT, words, { env: this.env(), cwd: this.home.work });
-    return new Promise((resolve) => {
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk) => (stdout += chunk));
-      child.stderr.on("data", (chunk) => (stderr += chunk));
-      child.on("close", (code) => resolve({ code: code ?? 128, stdout, stderr }));
-    });
-  }
-
-  /** Like `bgt`, failing on a non-zero exit; its trimmed stdout. */
-  async ok(words: string[]): Promise<string> {
-    const result = await this.bgt(words);
-    assert.equal(result.code, 0, `bgt ${words.join(" ")} on ${this.name}: ${result.stderr}`);
-    return result.stdout.trim();
-  }
-
-  /** Starts `bgt ui` from this home; its child and sign-in URL. */
-  ui(): Promise<{ child: ChildProcess; url: string }> {
-    const child = spawn(BGT, ["ui", "--listen", "127.0.0.1:0"], {
-      env: this.env(),
-      cwd: this.home.work,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    return new Promise((resolve, reject) => {
-      let out = "";
-      let err = "";
-      const timer = setTimeout(() => reject(new Error(`no URL within 30 s: ${err}`)), 30_000);
-      child.stderr!.on("data", (chunk) => (err += chunk));
-      child.stdout!.on("data", (chunk) => {
-        out += chunk;
-        const line = /^(http:\/\/\S+)\n/.exec(out);
-        if (line) {
-          clearTimeout(timer);
-          resolve({ child, url: line[1] });
-        }
-      });
-      child.on("exit", (code) => {
-        clearTimeout(timer);
-        reject(new Error(`bgt ui exited ${code}: ${err}`));
-      });
-    });
-  }
-}
+const schemas = new PgSchemas("bgt_uh");
+const store = schemas.url();
 
 describe("the dashboard on a shared PostgreSQL store", () => {
   const hosts: Host[] = [];
@@ -140,41 +31,21 @@ describe("the dashboard on a shared PostgreSQL store", () => {
 
   // Every process this suite started ends (by its pid) before the schema is dropped.
   after(async () => {
-    await stop(ui);
-    await Promise.all(hosts.map((host) => stop(host.supervisor)));
-    for (const host of hosts) host.home.cleanup();
-    if (unreachable === undefined && !ON_POSTGRES) {
-      spawnSync("psql", [
-        TEST_POSTGRES_URL,
-        "-Xq",
-        "-c",
-        `DROP SCHEMA IF EXISTS "${schema}" CASCADE`,
-      ], {
-        timeout: 30_000,
-      });
-    }
+    if (ui) await stopChild(ui);
+    await stopHosts(hosts);
+    if (unreachable === undefined) await schemas.dropAll();
   });
 
   /** Skips (or fails, BGT_REQUIRE_POSTGRES=1) without PostgreSQL; true when skipped. */
-  const skip = (t: { name?: string; skip(message?: string): void }) => {
-    if (ON_POSTGRES) {
-      skipWithReason(t, "it makes its own PostgreSQL schema; 'npm run test:bun' runs it");
-      return true;
-    }
-    if (unreachable === undefined) return false;
-    if (process.env.BGT_REQUIRE_POSTGRES === "1") {
-      throw new Error(`BGT_REQUIRE_POSTGRES=1, but ${unreachable}`);
-    }
-    skipWithReason(t, unreachable);
-    return true;
-  };
+  const skip = (t: { name?: string; skip(message?: string): void }) =>
+    skipWithoutPostgres(t, unreachable, { ownSchemas: true });
 
   test("the UI of host a shows a task that ran on b with its logs; the tasks page filters by host", async (t) => {
     if (skip(t)) return;
-    const a = new Host("a");
-    const b = new Host("b");
+    const a = new Host("a", store);
+    const b = new Host("b", store);
     hosts.push(a, b);
-    await Promise.all([a.start(), b.start()]);
+    await Promise.all([a.start(["--parallel", "2"]), b.start(["--parallel", "2"])]);
 
     const lines = Array.from({ length: 5 }, (_, i) => `line ${i + 1} from b`).join("\n") + "\n";
     const onB = Number(
@@ -191,7 +62,11 @@ describe("the dashboard on a shared PostgreSQL store", () => {
     const onA = Number(await a.ok(["run", "--on", "a", "--name", "ran-on-a", "--", "true"]));
     await a.ok(["wait", String(onB), String(onA)]);
 
-    const started = await a.ui();
+    const started = await startBgtUi(BGT, ["--listen", "127.0.0.1:0"], {
+      env: a.env(),
+      cwd: a.home.work,
+      timeoutMs: 30_000,
+    });
     ui = started.child;
     const origin = new URL(started.url).origin;
     const signIn = await fetch(started.url, { redirect: "manual" });

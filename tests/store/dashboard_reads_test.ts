@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { SupervisorRecord, TaskStore } from "../../src/store/task_store.ts";
 import type { NewTask } from "../../src/task/types.ts";
 import { forEachStore } from "./_stores.ts";
 
@@ -13,6 +14,18 @@ const cmd = (argv: string[], extra: Partial<NewTask> = {}): NewTask => ({
   ...extra,
 });
 const ROOM = { maxProcesses: 100, maxWorkers: 100 };
+
+/** Takes the supervisor row as `who` would, started and heartbeating at `now`. */
+async function takeAs(
+  store: TaskStore,
+  who: Pick<SupervisorRecord, "owner" | "home" | "host" | "pid">,
+  now: number,
+): Promise<void> {
+  await store.takeSupervisor(
+    { ...who, startTime: null, startedAt: now, heartbeatAt: now },
+    () => false,
+  );
+}
 
 forEachStore("dashboard reads", (open) => {
   test("keyset pages: beforeId and afterId walk the ids without gaps or repeats", async () => {
@@ -47,15 +60,7 @@ forEachStore("dashboard reads", (open) => {
   test("host: only the tasks the supervisor of that host claimed", async () => {
     const store = await open();
     const now = Date.now();
-    await store.takeSupervisor({
-      owner: "h2/7/y",
-      home: "/h2",
-      host: "h2",
-      pid: 7,
-      startTime: null,
-      startedAt: now,
-      heartbeatAt: now,
-    }, () => false);
+    await takeAs(store, { owner: "h2/7/y", home: "/h2", host: "h2", pid: 7 }, now);
     const [ran, waits] = (await store.submit([cmd(["a"]), cmd(["b"], { runAt: now + 3_600_000 })]))
       .map((r) => r.id);
     assert.deepEqual((await store.claim("h2/7/y", ROOM)).map((t) => t.id), [ran]);
@@ -94,15 +99,7 @@ forEachStore("dashboard reads", (open) => {
   test("hosts: each supervisor with its heartbeat age and its running tasks", async () => {
     const store = await open();
     const now = Date.now();
-    await store.takeSupervisor({
-      owner: "h1/1/x",
-      home: "/h",
-      host: "h1",
-      pid: 42,
-      startTime: null,
-      startedAt: now,
-      heartbeatAt: now,
-    }, () => false);
+    await takeAs(store, { owner: "h1/1/x", home: "/h", host: "h1", pid: 42 }, now);
     await store.submit([cmd(["sleep", "1"])]);
     await store.claim("h1/1/x", ROOM);
     const [host] = await store.hosts();

@@ -10,6 +10,7 @@ import { test } from "node:test";
 import postgres from "postgres";
 import type { SupervisorRecord, TaskStore } from "../../src/store/task_store.ts";
 import type { NewTask } from "../../src/task/types.ts";
+import { onSchema as onSchemaOf } from "../_helpers/pg_schemas.ts";
 import { claimOne, submitIds } from "../_helpers/store.ts";
 import { forEachStore, postgresFactory, sqliteFactory, TEST_POSTGRES_URL } from "./_stores.ts";
 
@@ -44,18 +45,8 @@ async function register(
 }
 
 /** Runs SQL on the store's schema (to age a heartbeat, to force a row). */
-async function onSchema<T>(store: TaskStore, run: (sql: postgres.Sql) => Promise<T>): Promise<T> {
-  const schema = new URL(store.description).searchParams.get("schema")!;
-  const sql = postgres(TEST_POSTGRES_URL, {
-    max: 1,
-    onnotice: () => {},
-    connection: { search_path: schema },
-  });
-  try {
-    return await run(sql);
-  } finally {
-    await sql.end({ timeout: 1 });
-  }
+function onSchema<T>(store: TaskStore, run: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  return onSchemaOf(store.description, run, { server: TEST_POSTGRES_URL });
 }
 
 forEachStore("many hosts", (open) => {
