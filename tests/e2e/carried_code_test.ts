@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, afterEach, describe, test } from "node:test";
 import { Host, stopHosts } from "../_helpers/hosts.ts";
-import { PgSchemas, skipWithoutPostgres } from "../_helpers/pg_schemas.ts";
+import { onSchema, PgSchemas, skipWithoutPostgres } from "../_helpers/pg_schemas.ts";
 import { postgresFactory } from "../store/_stores.ts";
 
 const unreachable = await postgresFactory.unavailable();
@@ -56,13 +56,11 @@ describe("a module task's code travels with it on PostgreSQL", () => {
       /carried\s+code bundled at submission, sha256 [0-9a-f]{12}…/,
     );
     // Each bundle is kept once; a task's row names it by its hash.
-    const sql = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
-    try {
-      const [{ n }] = await sql.unsafe(`SELECT count(*)::int AS n FROM "${schema}".carried_code`);
-      assert.equal(n, 2, "gone.ts's bundle once for its two tasks, here.ts's once");
-    } finally {
-      await sql.end({ timeout: 1 });
-    }
+    const [{ n }] = await onSchema(
+      store,
+      (sql) => sql`SELECT count(*)::int AS n FROM carried_code`,
+    );
+    assert.equal(n, 2, "gone.ts's bundle once for its two tasks, here.ts's once");
     rmSync(gone);
     rmSync(join(dir, "word.ts"));
     // An unpinned task runs its file as it is when it starts: the new version.

@@ -10,7 +10,8 @@ import postgres from "postgres";
 import type { TaskStore } from "../../src/store/task_store.ts";
 import type { NewTask } from "../../src/task/types.ts";
 import { submitIds } from "../_helpers/store.ts";
-import { forEachStore, postgresFactory, TEST_POSTGRES_URL } from "./_stores.ts";
+import { onSchema } from "../_helpers/pg_schemas.ts";
+import { forEachStore, postgresFactory } from "./_stores.ts";
 
 const carrying = (module: string, code: string): NewTask => ({
   spec: { kind: "module", module, export: "default", args: [], carried: code },
@@ -19,19 +20,8 @@ const ROOM = { maxProcesses: 0, maxWorkers: 10 };
 const CODE = "export default () => 'carried';\n".repeat(2000); // ~64 KB
 
 /** Runs SQL on the store's schema. */
-async function onSchema<T>(store: TaskStore, run: (sql: postgres.Sql) => Promise<T>): Promise<T> {
-  const schema = new URL(store.description).searchParams.get("schema")!;
-  const sql = postgres(TEST_POSTGRES_URL, {
-    max: 1,
-    onnotice: () => {},
-    connection: { search_path: schema },
-  });
-  try {
-    return await run(sql);
-  } finally {
-    await sql.end({ timeout: 1 });
-  }
-}
+const onStore = <T>(store: TaskStore, run: (sql: postgres.Sql) => Promise<T>) =>
+  onSchema(store.description, run);
 
 forEachStore("carried code", (open) => {
   test("a batch of one module's tasks keeps its bundle once; a claim gives it back, a list does not", async () => {
@@ -40,7 +30,7 @@ forEachStore("carried code", (open) => {
       ...Array.from({ length: 50 }, () => carrying("/gone/a.ts", CODE)),
       carrying("/gone/b.ts", "export default () => 'b';\n"),
     ]);
-    const kept = await onSchema(
+    const kept = await onStore(
       store,
       (sql) => sql`SELECT hash, length(code) AS n FROM carried_code`,
     );
@@ -62,7 +52,7 @@ forEachStore("carried code", (open) => {
     // Submitting the same bundle again adds no row.
     await submitIds(store, [carrying("/gone/a.ts", CODE)]);
     assert.equal(
-      await onSchema(store, (sql) => sql`SELECT 1 FROM carried_code`).then((r) => r.length),
+      await onStore(store, (sql) => sql`SELECT 1 FROM carried_code`).then((r) => r.length),
       2,
     );
   });
@@ -72,9 +62,9 @@ forEachStore("carried code", (open) => {
     const [kept] = await submitIds(store, [carrying("/gone/a.ts", "export default () => 1;\n")]);
     const [gone] = await submitIds(store, [carrying("/gone/b.ts", "export default () => 2;\n")]);
     await store.remove([gone]);
-    await onSchema(store, (sql) => sql`UPDATE carried_code SET at = at - 2 * 86400000`);
+    await onStore(store, (sql) => sql`UPDATE carried_code SET at = at - 2 * 86400000`);
     await store.pruneEvents();
-    const left = await onSchema(store, (sql) => sql`SELECT hash FROM carried_code`);
+    const left = await onStore(store, (sql) => sql`SELECT hash FROM carried_code`);
     assert.equal(left.length, 1);
     const task = await store.get(kept);
     assert.equal(task?.spec.kind === "module" && task.spec.carriedHash, left[0].hash);
