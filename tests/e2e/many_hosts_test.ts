@@ -11,7 +11,7 @@
  * with one printed line otherwise, unless BGT_REQUIRE_POSTGRES=1.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, describe, test } from "node:test";
 import postgres from "postgres";
@@ -167,15 +167,27 @@ describe("many hosts on one PostgreSQL store", () => {
     );
   });
 
-  test("a dead host (supervisor and tasks kill -9ed): its tasks leave running within 15 s, as seen from another", async (t) => {
+  test("a dead host (supervisor and tasks kill -9ed): its tasks leave running within 15 s, as seen from another, which runs their hooks", async (t) => {
     if (skip(t)) return;
     const store = schemas.url();
     const a = newHost("a", store);
     const b = newHost("b", store);
     await Promise.all([a.start(), b.start()]); // the default lease: dead after 10 s
-    const ids = await Promise.all(
-      [1, 2].map(() => a.ok(["run", "--on", "b", "--", "sleep", "120"])),
-    );
+    // Its hooks run on a (b is gone), naming b as the host that ran it.
+    const hooked = join(a.home.dir, "hooked");
+    const ids = await Promise.all([
+      a.ok(["run", "--on", "b", "--", "sleep", "120"]),
+      a.ok([
+        "run",
+        "--on",
+        "b",
+        "--on-finish",
+        `echo "$BGT_TASK_ID:$BGT_STATUS:$BGT_HOST" >> ${hooked}`,
+        "--",
+        "sleep",
+        "120",
+      ]),
+    ]);
     await until(async () =>
       (await a.tasks()).filter((task) => task.status === "running").length === 2 &&
       ids.every((id) => b.taskGroup(Number(id)) !== undefined)
@@ -197,6 +209,10 @@ describe("many hosts on one PostgreSQL store", () => {
     const listed = JSON.parse(await a.ok(["hosts", "--json"]));
     assert.deepEqual(listed.map((host: { name: string }) => host.name), ["a"]);
     assert.match(a.log(), /found dead: host\(s\) b/);
+    await until(() => existsSync(hooked), 10_000).catch(() => {
+      throw new Error(`the lost task's hook did not run on a: ${a.log()}`);
+    });
+    assert.equal(readFileSync(hooked, "utf8"), `${ids[1]}:lost:b\n`);
   });
 
   test("a host cut off from PostgreSQL ends its tasks first, completes none twice, and stops once declared dead", async (t) => {
