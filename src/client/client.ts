@@ -20,6 +20,7 @@ import {
   type SupervisorStatus,
 } from "../ipc/protocol.ts";
 import { type BgtHome, bgtHome, ensureHome } from "../store/home.ts";
+import { homeSettingKey, homeSettings } from "../store/home_settings.ts";
 import { openStore, storeConfig } from "../store/open_store.ts";
 import type { HookDelivery } from "../store/hook_store.ts";
 import type { TaskEvent } from "../task/events.ts";
@@ -937,7 +938,10 @@ export class Client {
         else if (code !== "SUPERVISOR_UNAVAILABLE") throw error;
       }
     }
-    await this.#store.setSetting("parallel", String(parallel));
+    await this.#store.setSetting(
+      homeSettingKey(this.#store, this.home.dir, "parallel"),
+      String(parallel),
+    );
     return { applied: false, notApplied };
   }
 
@@ -956,12 +960,12 @@ export class Client {
    * ```
    */
   async resetParallel(): Promise<void> {
-    await this.#store.setSetting("parallel", null);
+    await this.#store.setSetting(homeSettingKey(this.#store, this.home.dir, "parallel"), null);
   }
 
-  /** The settings kept in the store (`bgt parallel N` → `{ parallel: "5" }`). */
+  /** This home's settings kept in the store (`bgt parallel N` → `{ parallel: "5" }`). */
   async storedSettings(): Promise<Record<string, string>> {
-    return await this.#store.settings();
+    return homeSettings(this.#store, this.home.dir, await this.#store.settings());
   }
 
   /** Tells other homes' supervisors to delete removed tasks' files (best effort: logged nowhere). */

@@ -18,6 +18,7 @@ import { isSameProcessAlive, processStartTime } from "../runtime/process.ts";
 import { storeReports } from "../runner/module_runner.ts";
 import { WorkerHosts } from "../runner/worker_hosts.ts";
 import { type BgtHome, ensureHome } from "../store/home.ts";
+import { homeSettingKey, homeSettings } from "../store/home_settings.ts";
 import { openStore, storeConfig } from "../store/open_store.ts";
 import { DEFAULT_LEASE_MS } from "../store/store_rows.ts";
 import { runsInWorker, type Task } from "../task/types.ts";
@@ -127,7 +128,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     flags: { parallel: options.parallel, killGraceMs: options.killGraceMs },
     env: options.env ?? {},
     config,
-    stored: await store.settings(),
+    stored: homeSettings(store, home.dir, await store.settings()),
   });
   const sources: Record<string, SettingSource> = {
     parallel: settings.parallel.source,
@@ -354,7 +355,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       return dispatcher.parallel;
     },
     async setParallel(value: number) {
-      await store.setSetting(PARALLEL_KEY, String(value));
+      await store.setSetting(homeSettingKey(store, home.dir, PARALLEL_KEY), String(value));
       dispatcher.setParallel(value);
       await store.heartbeat(owner, value); // `bgt hosts` shows the new total
 

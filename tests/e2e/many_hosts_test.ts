@@ -101,6 +101,28 @@ describe("many hosts on one PostgreSQL store", () => {
     assert.match(await a.ok(["show", String(tasks[0].id)]), new RegExp(`host\\s+${tasks[0].host}`));
   });
 
+  test("bgt parallel on one host changes that host's limit only, also across the other's restart", async (t) => {
+    if (skip(t)) return;
+    const store = schemas.url();
+    const a = newHost("a", store);
+    const b = newHost("b", store);
+    await Promise.all([a.start(["--parallel", "2"]), b.start()]);
+    const slots = async () =>
+      Object.fromEntries(
+        JSON.parse(await a.ok(["hosts", "--json"])).map((
+          host: { name: string; slotsTotal: number },
+        ) => [host.name, host.slotsTotal]),
+      );
+    const before = (await slots()).b;
+    await a.ok(["parallel", "5"]);
+    assert.deepEqual(await slots(), { a: 5, b: before });
+    await b.stop();
+    await b.start();
+    assert.deepEqual(await slots(), { a: 5, b: before }, "b's next supervisor keeps its own");
+    assert.doesNotMatch(await b.ok(["parallel"]), /from store/);
+    assert.match(await a.ok(["parallel"]), /^parallel 5 \(from store\)/);
+  });
+
   test("--on HOST and --need LABEL place tasks; a cwd missing on the claiming host fails naming it", async (t) => {
     if (skip(t)) return;
     const store = schemas.url();
