@@ -129,7 +129,8 @@ describe("the supervisor's state", () => {
     assert.equal(show(module).status, "lost");
     assert.ok(liveProcessesInGroup(show(command).pid).length > 0, "the command still runs");
     gate.raise();
-    assert.equal(home.bgt(["wait", command]).code, 0);
+    const waited = home.bgt(["wait", command]);
+    assert.equal(waited.code, 0, `${waited.stdout}${waited.stderr}${ok(["show", command])}`);
     assert.equal(ok(["logs", command]), "went on");
     assert.equal(show(command).attempt, 1, "re-adopted, not run again");
   });
