@@ -282,6 +282,30 @@ function _fail(id: number, e: unknown, byValue: boolean): void {
   _out.push(id, 0, _serializeError(byValue ? explainFreeVariable(e) : e));
 }
 
+/**
+ * Whether the owner sends this worker several tasks to run at once (its
+ * `concurrentTasksPerWorker` > 1): an async task does not hold back the next one. The owner sends
+ * only as many as may run, and only tasks that need no per-task state across an `await` (no
+ * context, events, console capture, signal or timeout).
+ */
+let _concurrent = false;
+let _flushQueued = false;
+
+function _settleLater(id: number, value: PromiseLike<unknown>, byValue: boolean): void {
+  value.then(
+    (v) => _ok(id, v),
+    (e) => _fail(id, e, byValue),
+  ).then(() => {
+    // Results that settle in the same turn go out in one message.
+    if (_flushQueued) return;
+    _flushQueued = true;
+    queueMicrotask(() => {
+      _flushQueued = false;
+      _flush();
+    });
+  });
+}
+
 async function _pump(): Promise<void> {
   _running = true;
   while (_head < _queue.length) {
@@ -311,6 +335,12 @@ async function _pump(): Promise<void> {
         value !== null && typeof value === "object" &&
         typeof (value as PromiseLike<unknown>).then === "function"
       ) {
+        if (_concurrent) {
+          // Runs beside the next tasks: its result is sent when it settles.
+          _settleLater(id, value as PromiseLike<unknown>, byValue);
+          _state.current = undefined;
+          continue;
+        }
         _flush();
         value = await value;
       }
@@ -329,6 +359,7 @@ _scope.addEventListener("message", (e: MessageEvent) => {
   const m = e.data as {
     t: number;
     b?: _WireTask[];
+    c?: number;
     id?: number;
     r?: number;
     v?: unknown;
@@ -337,6 +368,7 @@ _scope.addEventListener("message", (e: MessageEvent) => {
   switch (m.t) {
     case MSG_RUN: {
       const b = m.b!;
+      _concurrent = m.c === 1;
       for (let i = 0; i < b.length; i++) _queue.push(b[i]);
       if (!_running) void _pump();
       break;
