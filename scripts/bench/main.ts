@@ -136,7 +136,7 @@ const EXPECTED: { id: string; bench: string; section: string; measure: string; t
       id: "pool_sleeps",
       bench: "pool_sleeps",
       section: "The in-process pool",
-      measure: "seed 004: 100 × `sleep 1` tasks, pool 110",
+      measure: "seed 004: 100 × `sleep 1` tasks (async), pool 110, its start included",
       target: "≤ 1.05 s",
     },
     {

@@ -3,7 +3,10 @@
  * the hot path small.
  */
 
-/** Owner → worker: run a batch of tasks. `b` holds one `_WireTask` per task. */
+/**
+ * Owner → worker: run a batch of tasks. `b` holds one `_WireTask` per task; `c: 1` lets their
+ * async parts run at once (the pool's `concurrentTasksPerWorker` > 1), else one after another.
+ */
 export const MSG_RUN = 0;
 /** Owner → worker: abort a task (skip it if queued, abort its signal if running). */
 export const MSG_ABORT = 1;

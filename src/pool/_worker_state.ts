@@ -2,9 +2,8 @@
  * @internal The state a worker shares between its entry (`worker.ts`) and the worker-side API
  * (`context`, `workQueue`). One instance per worker thread.
  */
-import { closeSync, constants, mkdirSync, openSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import type { _WireOptions } from "./_protocol.ts";
+import { _lazyBuiltin } from "./_builtins.ts";
 
 /** The task that is running on this worker right now. */
 export interface _CurrentTask {
@@ -34,21 +33,24 @@ export function _writeOutput(
 }
 
 /** Appending, never through a symlink planted at the path (a task's files are in a bgt home). */
-const APPEND = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW;
-
 function _append(path: string, text: string | Uint8Array): void {
+  // Loaded on first use: most workers never write a file, and `node:fs` costs every start.
+  const fs = _lazyBuiltin<typeof import("node:fs")>("node:fs");
+  const { dirname } = _lazyBuiltin<typeof import("node:path")>("node:path");
+  const c = fs.constants;
+  const append = c.O_WRONLY | c.O_CREAT | c.O_APPEND | c.O_NOFOLLOW;
   let fd: number;
   try {
-    fd = openSync(path, APPEND, 0o600);
+    fd = fs.openSync(path, append, 0o600);
   } catch (error) {
     if ((error as { code?: string }).code !== "ENOENT") throw error;
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    fd = openSync(path, APPEND, 0o600);
+    fs.mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    fd = fs.openSync(path, append, 0o600);
   }
   try {
-    writeFileSync(fd, text);
+    fs.writeFileSync(fd, text);
   } finally {
-    closeSync(fd);
+    fs.closeSync(fd);
   }
 }
 

@@ -57,6 +57,29 @@ export interface PoolOptions {
    * @default 1024
    */
   maxInFlight?: number;
+  /**
+   * How many tasks one worker runs at once: while a task awaits (a timer, I/O), its worker starts
+   * the next one, as piscina's option of the same name. For async tasks: 100 one-second
+   * `setTimeout` sleeps take one second on a single worker with `concurrentTasksPerWorker: 100`,
+   * where one task per worker needs 100 workers (and their start-up). A sync task still holds
+   * its worker until it returns. Above 1, a worker gets no more than this many tasks (no
+   * pipelining beyond it, `maxInFlight` does not apply), idle slots on started workers are used
+   * before a new worker starts, and tasks with `signal`, `timeout`, `onEvent`, `context`,
+   * `captureConsole`, `outputFiles`, `cwd`/`env` or a work queue still run alone on their worker
+   * (so their timeout counts from their own start, and stopping one stops no other). If a worker
+   * crashes, every task running on it rejects with a `WorkerCrashedError`.
+   *
+   * @example
+   * ```ts
+   * import { Pool } from "./pool.ts";
+   * const pool = new Pool({ size: 2, concurrentTasksPerWorker: 50 });
+   * const nap = (ms: number) => new Promise((r) => setTimeout(() => r(ms), ms));
+   * await Promise.all(Array.from({ length: 100 }, () => pool.run(nap, [1000]))); // ~1 s
+   * await pool.close();
+   * ```
+   * @default 1
+   */
+  concurrentTasksPerWorker?: number;
 }
 
 /** Options of {@linkcode Pool.run}. */
@@ -220,6 +243,7 @@ export class Pool {
   #size: number;
   #graceMs: number;
   #maxInFlight: number;
+  #perWorker: number;
   #slots: _Slot[] = [];
   #live = 0;
   #queue = new _PriorityQueue<_Job>();
@@ -235,7 +259,8 @@ export class Pool {
    * Creates a pool. No worker starts until a task needs one.
    *
    * @param options See {@linkcode PoolOptions}.
-   * @throws {RangeError} When `size`, `graceMs` or `maxInFlight` is out of range.
+   * @throws {RangeError} When `size`, `graceMs`, `maxInFlight` or `concurrentTasksPerWorker` is
+   * out of range.
    */
   constructor(options: PoolOptions = {}) {
     this.#size = options.size === undefined ? _defaultSize() : _checkSize(options.size, "size");
@@ -247,6 +272,9 @@ export class Pool {
     this.#maxInFlight = options.maxInFlight === undefined
       ? 1024
       : _checkSize(options.maxInFlight, "maxInFlight");
+    this.#perWorker = options.concurrentTasksPerWorker === undefined
+      ? 1
+      : _checkSize(options.concurrentTasksPerWorker, "concurrentTasksPerWorker");
     this.#workerURL = embeddedUrl(new URL("./worker.ts", import.meta.url), "src/pool/worker.ts");
   }
 
@@ -451,7 +479,11 @@ export class Pool {
         exclusive: context !== undefined || captureConsole === true || outputFiles !== undefined ||
           cwd !== undefined || env !== undefined ||
           options.queue !== undefined ||
-          timeout !== undefined,
+          timeout !== undefined ||
+          // Running beside others, these would lose track of which task an event or an abort
+          // is for; `ready()`'s pings must each start a worker of their own.
+          (this.#perWorker > 1 &&
+            (signal !== undefined || onEvent !== undefined || target === _ping)),
         resolve,
         reject,
         signal,
@@ -622,9 +654,26 @@ export class Pool {
     this.#pumpScheduled = false;
     const q = this.#queue;
     const slots = this.#slots;
+    const perWorker = this.#perWorker;
     while (q.size > 0) {
       const job = q.peek()!;
       let slot: _Slot | undefined;
+      if (perWorker > 1 && !job.exclusive) {
+        // A free place on a started worker first (the least busy), a new worker only if none.
+        let best = perWorker;
+        for (let i = 0; i < slots.length; i++) {
+          const s = slots[i];
+          if (!s.retiring && !s.exclusive && s.inflight.length < best) {
+            best = s.inflight.length;
+            slot = s;
+          }
+        }
+        if (slot === undefined && this.#live < this.#size) slot = this.#spawn();
+        if (slot === undefined) break;
+        q.shift();
+        this.#assign(slot, job);
+        continue;
+      }
       for (let i = 0; i < slots.length; i++) {
         const s = slots[i];
         if (s.inflight.length === 0 && !s.retiring) {
@@ -634,7 +683,7 @@ export class Pool {
       }
       if (slot === undefined && this.#live < this.#size) slot = this.#spawn();
       if (slot === undefined) {
-        if (job.exclusive) break;
+        if (job.exclusive || perWorker > 1) break;
         let best = this.#maxInFlight;
         for (let i = 0; i < slots.length; i++) {
           const s = slots[i];
@@ -657,7 +706,8 @@ export class Pool {
     slot.inflight.push(job);
     slot.out.push(job);
     if (job.exclusive) slot.exclusive = true;
-    if (slot.inflight.length === 1) this.#becameHead(job);
+    // Above one task per worker, a worker starts every task it is sent at once.
+    if (slot.inflight.length === 1 || this.#perWorker > 1) this.#becameHead(job);
     _ref(slot, true);
   }
 
@@ -693,7 +743,10 @@ export class Pool {
       if (j.transfer.length > 0) (transfer ??= []).push(...j.transfer);
     }
     try {
-      slot.worker.postMessage({ t: MSG_RUN, b }, transfer ?? []);
+      slot.worker.postMessage(
+        this.#perWorker > 1 && !slot.exclusive ? { t: MSG_RUN, b, c: 1 } : { t: MSG_RUN, b },
+        transfer ?? [],
+      );
       for (const id of sent) slot.sentFns.add(id);
       return;
     } catch {
@@ -703,7 +756,11 @@ export class Pool {
       if (j.state >= 3 || j.slot !== slot) continue;
       const fresh = new Set<number>();
       try {
-        slot.worker.postMessage({ t: MSG_RUN, b: [this.#wire(slot, j, fresh)] }, j.transfer);
+        const b = [this.#wire(slot, j, fresh)];
+        slot.worker.postMessage(
+          this.#perWorker > 1 && !slot.exclusive ? { t: MSG_RUN, b, c: 1 } : { t: MSG_RUN, b },
+          j.transfer,
+        );
         for (const id of fresh) slot.sentFns.add(id);
       } catch (e) {
         this.#detach(slot, j);
@@ -863,10 +920,21 @@ export class Pool {
   #kill(slot: _Slot, failed: _Job | undefined, err: Error): void {
     this.#remove(slot);
     const rest = slot.inflight.toArray();
+    const unsent = slot.out;
     slot.out = [];
     for (let i = rest.length - 1; i >= 0; i--) {
       const j = rest[i];
       if (j === failed) continue;
+      if (this.#perWorker > 1 && !unsent.includes(j)) {
+        // It ran beside the failed one (a worker starts all it is sent): it may have done part
+        // of its work, so it is not run again.
+        this.#settle(
+          j,
+          false,
+          new WorkerCrashedError(err.message, err.cause === undefined ? {} : { cause: err.cause }),
+        );
+        continue;
+      }
       if (j.timer !== undefined) clearTimeout(j.timer);
       j.timer = undefined;
       j.slot = undefined;

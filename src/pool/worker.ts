@@ -6,8 +6,6 @@
  *
  * @module
  */
-import process from "node:process";
-import { format } from "node:util";
 import {
   type _WireOptions,
   type _WireTask,
@@ -22,10 +20,15 @@ import { compileFn, explainFreeVariable } from "./fn_source.ts";
 import { findTransferables } from "./transfer.ts";
 import { _abortReason, context } from "./context.ts";
 import { workQueue } from "./worker_queue.ts";
-import { isRawModuleUrl, registerRawModules } from "../runtime/raw_path_modules.ts";
+import { _lazyBuiltin, _process as process } from "./_builtins.ts";
 import { registerVirtualModule } from "../runtime/virtual_module.ts";
 
 type _Fn = (...args: unknown[]) => unknown;
+
+/** `util.format`, loaded when a task first logs through a captured console. */
+function format(...args: unknown[]): string {
+  return _lazyBuiltin<typeof import("node:util")>("node:util").format(...args);
+}
 
 const _scope = globalThis as unknown as {
   postMessage(msg: unknown, transfer?: Transferable[]): void;
@@ -95,20 +98,27 @@ for (
 
 // ---- process.stdout / process.stderr capture ----
 // A task that writes to the streams directly (no newline, bytes) keeps that output too: it goes
-// to the task's files like console output, not to the host's own stdout.
-for (const stream of ["stdout", "stderr"] as const) {
-  const target = process[stream] as unknown as { write: (...a: unknown[]) => boolean };
-  const original = target.write.bind(target);
-  target.write = (chunk: unknown, encoding?: unknown, callback?: unknown) => {
-    const cur = _state.current;
-    const bytes = typeof chunk === "string" || chunk instanceof Uint8Array ? chunk : undefined;
-    if (cur !== undefined && bytes !== undefined && _writeOutput(cur, stream, bytes)) {
-      const done = typeof encoding === "function" ? encoding : callback;
-      if (typeof done === "function") queueMicrotask(() => done());
-      return true;
-    }
-    return original(chunk, encoding, callback);
-  };
+// to the task's files like console output, not to the host's own stdout. Only tasks with output
+// files need it, so the streams are patched before the first such task: merely touching
+// `process.stdout` makes Bun build the stream (~10 ms of a worker's start, most of it).
+let _streamsPatched = false;
+
+function _patchStreams(): void {
+  _streamsPatched = true;
+  for (const stream of ["stdout", "stderr"] as const) {
+    const target = process[stream] as unknown as { write: (...a: unknown[]) => boolean };
+    const original = target.write.bind(target);
+    target.write = (chunk: unknown, encoding?: unknown, callback?: unknown) => {
+      const cur = _state.current;
+      const bytes = typeof chunk === "string" || chunk instanceof Uint8Array ? chunk : undefined;
+      if (cur !== undefined && bytes !== undefined && _writeOutput(cur, stream, bytes)) {
+        const done = typeof encoding === "function" ? encoding : callback;
+        if (typeof done === "function") queueMicrotask(() => done());
+        return true;
+      }
+      return original(chunk, encoding, callback);
+    };
+  }
 }
 
 // ---- caches ----
@@ -158,9 +168,11 @@ function _moduleFn(key: string): _Fn | Promise<_Fn> {
   if (cached !== undefined && !(cached instanceof Promise)) return _pickExport(key, cached, name);
   let p = cached as Promise<Record<string, unknown>> | undefined;
   if (p === undefined) {
-    // A module file whose path is not UTF-8 is imported through its stand-in (Bun only).
-    if (isRawModuleUrl(url)) registerRawModules();
-    p = import(url).then(
+    // A module file whose path is not UTF-8 is imported through its stand-in (Bun only); the
+    // helper is loaded only then (it loads `node:fs` and `node:url`, a cost at every start).
+    p = (url.includes(".bgt-raw-") ? _registerRawModules(url) : Promise.resolve()).then(() =>
+      import(url)
+    ).then(
       (m: Record<string, unknown>) => {
         _modules.set(url, m);
         return m;
@@ -173,6 +185,11 @@ function _moduleFn(key: string): _Fn | Promise<_Fn> {
     _modules.set(url, p);
   }
   return p.then((m) => _pickExport(key, m, name));
+}
+
+async function _registerRawModules(url: string): Promise<void> {
+  const raw = await import("../runtime/raw_path_modules.ts");
+  if (raw.isRawModuleUrl(url)) raw.registerRawModules();
 }
 
 function _functionFn(id: number, opts: _WireOptions | undefined): _Fn {
@@ -223,6 +240,7 @@ function _enterProcessState(opts: _WireOptions | undefined): void {
     if (_envReplaced) _replaceEnv(_initialEnv!, false);
     return;
   }
+  if (opts.out !== undefined && !_streamsPatched) _patchStreams();
   if (opts.cwd !== undefined) {
     try {
       process.chdir(opts.cwd);
@@ -264,6 +282,30 @@ function _fail(id: number, e: unknown, byValue: boolean): void {
   _out.push(id, 0, _serializeError(byValue ? explainFreeVariable(e) : e));
 }
 
+/**
+ * Whether the owner sends this worker several tasks to run at once (its
+ * `concurrentTasksPerWorker` > 1): an async task does not hold back the next one. The owner sends
+ * only as many as may run, and only tasks that need no per-task state across an `await` (no
+ * context, events, console capture, signal or timeout).
+ */
+let _concurrent = false;
+let _flushQueued = false;
+
+function _settleLater(id: number, value: PromiseLike<unknown>, byValue: boolean): void {
+  value.then(
+    (v) => _ok(id, v),
+    (e) => _fail(id, e, byValue),
+  ).then(() => {
+    // Results that settle in the same turn go out in one message.
+    if (_flushQueued) return;
+    _flushQueued = true;
+    queueMicrotask(() => {
+      _flushQueued = false;
+      _flush();
+    });
+  });
+}
+
 async function _pump(): Promise<void> {
   _running = true;
   while (_head < _queue.length) {
@@ -293,6 +335,12 @@ async function _pump(): Promise<void> {
         value !== null && typeof value === "object" &&
         typeof (value as PromiseLike<unknown>).then === "function"
       ) {
+        if (_concurrent) {
+          // Runs beside the next tasks: its result is sent when it settles.
+          _settleLater(id, value as PromiseLike<unknown>, byValue);
+          _state.current = undefined;
+          continue;
+        }
         _flush();
         value = await value;
       }
@@ -311,6 +359,7 @@ _scope.addEventListener("message", (e: MessageEvent) => {
   const m = e.data as {
     t: number;
     b?: _WireTask[];
+    c?: number;
     id?: number;
     r?: number;
     v?: unknown;
@@ -319,6 +368,7 @@ _scope.addEventListener("message", (e: MessageEvent) => {
   switch (m.t) {
     case MSG_RUN: {
       const b = m.b!;
+      _concurrent = m.c === 1;
       for (let i = 0; i < b.length; i++) _queue.push(b[i]);
       if (!_running) void _pump();
       break;
