@@ -263,11 +263,12 @@ export function adoptCommand(
 ): RunningTask | undefined {
   const record = readRecord<PidRecord>(files.pid);
   const pid = record?.attempt === task.attempt ? record.pid : null;
+  const alive = record !== undefined && pid !== null && isSameProcessAlive(pid, record.startTime);
+  // Read after the liveness check: a waiter writes its status before it ends, so a waiter found
+  // ended has its status there (read first, a status written in between was missed: lost).
   const status = readStatus(files.status);
   const finished = status?.attempt === task.attempt ? status : undefined;
-  if (!finished && (!record || pid === null || !isSameProcessAlive(pid, record.startTime))) {
-    return undefined;
-  }
+  if (!finished && !alive) return undefined;
   // While no supervisor ran, the streams may have grown past --retain and progress records may
   // have been written: trim now, and look for the last progress in the recent data.
   const keeper = keepStreams(files, {
@@ -285,11 +286,13 @@ export function adoptCommand(
   }
   const ended = new Promise<TaskOutcome>((resolve) => {
     const check = () => {
+      // Liveness first, then the status (see above): an ended waiter's status is there.
+      const alive = isSameProcessAlive(pid, record.startTime);
       const status = readStatus(files.status);
       if (status && status.attempt === task.attempt) {
         cleanup();
         resolve(outcomeOf(status));
-      } else if (!isSameProcessAlive(pid, record.startTime)) {
+      } else if (!alive) {
         cleanup();
         resolve({
           status: "lost",
