@@ -25,6 +25,7 @@ import {
   readStatus,
   type StatusRecord,
   streamInfo,
+  statusTime,
   streamSize,
   type TaskFiles,
   watchTaskDir,
@@ -236,8 +237,10 @@ export function startCommand(
     waiter.once("exit", (code, signal) => {
       // The waiter exits with the code its status file records (the file is for a supervisor
       // that was not there to see the exit): the status is read only when the waiter was killed.
+      // The file's time is still when the command ended (this supervisor may see the exit late:
+      // it was stopped, or busy).
       if (code !== null) {
-        resolve(outcomeOf({ attempt: task.attempt, exitCode: code, endedAt: Date.now() }));
+        resolve(outcomeOf({ attempt: task.attempt, exitCode: code, endedAt: statusTime(files) }));
         return;
       }
       const status = readStatus(files.status);
