@@ -26,6 +26,7 @@ import {
   bench,
   bgtHomeEnv,
   commandLine,
+  cpuMs,
   figure,
   INSTALL,
   num,
@@ -43,6 +44,9 @@ import {
 
 const TASKS = numberArg(0, 1000, 150);
 const ROUNDS = numberArg(1, 3, 2);
+
+/** The supervisor's CPU per task of each bgt round (µs): see `cpuMs`. */
+const supervisorCpu: number[] = [];
 
 /** bgt: one idle supervisor; each round submits N commands and wakes it. */
 async function bgtDrainer(): Promise<() => Promise<number>> {
@@ -65,6 +69,7 @@ async function bgtDrainer(): Promise<() => Promise<number>> {
   const batch = Array.from({ length: TASKS }, () => task);
   return async () => {
     const start = Date.now();
+    const cpuBefore = cpuMs(supervisor.pid!);
     const ids = (await store.submit(batch)).map((result) => result.id);
     process.kill(supervisor.pid!, "SIGUSR2");
     const [first, last] = [ids[0], ids[ids.length - 1]];
@@ -74,6 +79,7 @@ async function bgtDrainer(): Promise<() => Promise<number>> {
     }
     const { last: end, ok } = summary.get(first, last) as { last: number; ok: number };
     if (ok !== TASKS) throw new Error(`only ${ok} of ${TASKS} commands succeeded`);
+    supervisorCpu.push(((cpuMs(supervisor.pid!) - cpuBefore) * 1000) / TASKS);
     return TASKS / ((end - start) / 1000);
   };
 }
@@ -132,7 +138,9 @@ await bench("drain", async () => {
     progress(
       `round ${round + 1}: bgt ${num(rates.bgt.at(-1)!)}/s, bare ${num(rates.bare.at(-1)!)}/s${
         tspRound ? `, tsp ${num(rates.tsp.at(-1)!)}/s` : ""
-      }, per-task files alone ${num(files.at(-1)!)}/s`,
+      }, per-task files alone ${num(files.at(-1)!)}/s; bgt's supervisor CPU ${
+        num(supervisorCpu.at(-1)!)
+      } µs/task`,
     );
   }
   const bgt = figure(rates.bgt, "/s");
@@ -149,6 +157,8 @@ await bench("drain", async () => {
   return {
     tasks: TASKS,
     rounds: ROUNDS,
+    // The warm-up round first.
+    supervisor_cpu_us_per_task: supervisorCpu,
     rows: [{
       id: "drain_commands",
       section: "Submitting and running commands",

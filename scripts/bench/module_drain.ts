@@ -24,6 +24,7 @@ import {
   bench,
   bgtHomeEnv,
   commandLine,
+  cpuMs,
   figure,
   memoryMb,
   num,
@@ -71,6 +72,8 @@ await bench("module_drain", async () => {
   const files: number[] = [];
   const after: number[] = [];
   const peaks: number[] = [];
+  /** The supervisor's CPU per task of each round (µs): see `cpuMs`. */
+  const cpu: number[] = [];
   const began = performance.now();
   let round = 0;
   for (; round < MAX_ROUNDS; round++) {
@@ -79,6 +82,7 @@ await bench("module_drain", async () => {
     const first = ids[0];
     const last = ids[ids.length - 1];
     const start = Date.now();
+    const cpuBefore = cpuMs(pid);
     process.kill(pid, "SIGUSR2");
     const deadline = start + 300_000;
     while ((pending.get(first, last) as { n: number }).n > 0) {
@@ -88,13 +92,14 @@ await bench("module_drain", async () => {
     const { last: end, ok } = summary.get(first, last) as { last: number; ok: number };
     if (ok !== TASKS) throw new Error(`only ${ok} of ${TASKS} module tasks succeeded`);
     drain.push(TASKS / ((end - start) / 1000));
+    cpu.push(((cpuMs(pid) - cpuBefore) * 1000) / TASKS);
     const memory = memoryMb(pid);
     after.push(memory.rss);
     peaks.push(memory.peak);
     progress(
-      `round ${round + 1}: supervisor ${num(drain.at(-1)!)}/s, RSS ${num(memory.rss)} MB (peak ${
-        num(memory.peak)
-      })`,
+      `round ${round + 1}: supervisor ${num(drain.at(-1)!)}/s (CPU ${
+        num(cpu.at(-1)!)
+      } µs/task), RSS ${num(memory.rss)} MB (peak ${num(memory.peak)})`,
     );
 
     const t0 = performance.now();
@@ -123,6 +128,7 @@ await bench("module_drain", async () => {
     idle_rss_mb: idle.rss,
     rss_after_rounds_mb: after,
     peak_rss_mb: peaks,
+    supervisor_cpu_us_per_task: cpu,
     rows: [
       {
         id: "module_drain",

@@ -41,6 +41,12 @@ export interface HookLoopOptions {
 
 /** Most deliveries run at once. */
 const MAX_RUNNING = 16;
+/**
+ * Least time between the starts of two looks at the outbox: wakes within it are coalesced into
+ * one look (a busy drain rings on every stored batch, and each look costs a few reads and a
+ * transaction). A hook starts at most this much later.
+ */
+export const COALESCE_MS = 20;
 /** Events read per look. */
 const BATCH = 500;
 /** Lines of output a hook gets (`outputTail`). */
@@ -105,6 +111,7 @@ export class HookLoop {
     const signal = this.#stopping.signal;
     while (!signal.aborted) {
       this.#woken = false;
+      const lookedAt = Date.now();
       for (const id of this.#finished.splice(0)) this.#running.delete(id);
       let wait = this.#options.pollMs ?? 2000;
       try {
@@ -127,12 +134,26 @@ export class HookLoop {
       } catch (error) {
         if (!signal.aborted) log(`cannot run hooks: ${(error as Error).message}`);
       }
-      if (this.#woken || signal.aborted) continue;
+      if (signal.aborted) continue;
+      // A wake (before or during the wait) cuts the wait short, to the end of the coalescing
+      // gap; a stop ends it at once.
+      const gapLeft = () => Math.max(0, lookedAt + COALESCE_MS - Date.now());
+      if (this.#woken && gapLeft() === 0) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(wait, 10));
+        const woken = this.#woken;
+        let timer = setTimeout(resolve, woken ? gapLeft() : Math.max(wait, 10));
+        // The first wake moves the timer to the gap's end; later ones (a drain rings on every
+        // batch) find it there already.
+        let moved = woken;
         this.#wakeUp = () => {
+          if (signal.aborted) {
+            clearTimeout(timer);
+            return resolve();
+          }
+          if (moved) return;
+          moved = true;
           clearTimeout(timer);
-          resolve();
+          timer = setTimeout(resolve, gapLeft());
         };
       });
       this.#wakeUp = undefined;

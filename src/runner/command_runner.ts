@@ -24,6 +24,7 @@ import {
   readRecord,
   readStatus,
   type StatusRecord,
+  statusTime,
   streamInfo,
   streamSize,
   type TaskFiles,
@@ -56,7 +57,8 @@ export interface CommandRunOptions {
  */
 const WAITER = [
   "trap : HUP INT TERM",
-  '"$@"; c=$?; echo "$a $c" > "$s"; exit $c',
+  // The umask is set once the command has ended (it keeps its own): the status is made 0600.
+  '"$@"; c=$?; umask 077; echo "$a $c" > "$s"; exit $c',
 ];
 
 /**
@@ -169,10 +171,12 @@ export function startCommand(
   options: CommandRunOptions = {},
 ): RunningTask {
   prepareTaskFiles(files);
-  // Made empty here so that the waiter's `>` keeps mode 0600 (the shell would use its umask).
-  // Made new (the earlier attempt's were removed): never through a symlink planted there.
-  for (const path of task.stdin ? [files.status, files.stdinHolder] : [files.status]) {
-    closeSync(openOwnFile(path, "create"));
+  // A `--stdin` waiter writes the holder's pid before its command runs, and may write its status
+  // then: both are made empty here, so that its `>` keeps mode 0600 without a umask the command
+  // would inherit; made new (the earlier attempt's were removed), never through a symlink planted
+  // there. The plain waiter sets its umask once its command has ended, and makes its status.
+  if (task.stdin) {
+    for (const path of [files.status, files.stdinHolder]) closeSync(openOwnFile(path, "create"));
   }
   const dataFrom = streamSize(files.data);
   const fds: number[] = [];
@@ -231,13 +235,17 @@ export function startCommand(
       });
     });
     waiter.once("exit", (code, signal) => {
+      // The waiter exits with the code its status file records (the file is for a supervisor
+      // that was not there to see the exit): the status is read only when the waiter was killed.
+      // The file's time is still when the command ended (this supervisor may see the exit late:
+      // it was stopped, or busy).
+      if (code !== null) {
+        resolve(outcomeOf({ attempt: task.attempt, exitCode: code, endedAt: statusTime(files) }));
+        return;
+      }
       const status = readStatus(files.status);
       if (status && status.attempt === task.attempt) resolve(outcomeOf(status));
-      else if (code !== null) {
-        // The waiter exits with the command's code; only its status file is missing (the log
-        // directory was removed, or the disk is full).
-        resolve(outcomeOf({ attempt: task.attempt, exitCode: code }));
-      } else {
+      else {
         // The waiter itself was killed (SIGKILL reaches the whole group): the command went with it.
         resolve({ status: "failed", exitCode: null, signal, error: null });
       }

@@ -267,14 +267,14 @@ export class SqliteTaskStore implements TaskStore {
 
   async nextWakeIn(): Promise<number | undefined> {
     const now = Date.now();
-    const task = this.#db.prepare(
-      `SELECT min(run_at) AS at FROM tasks INDEXED BY tasks_waiting_run_at
-       WHERE status IN ${sqlSet(DUE)} AND run_at > ?`,
-    ).get<{ at: number | null }>(now);
-    const firing = this.#db.prepare(
-      "SELECT min(next_at) AS at FROM schedules WHERE paused = 0 AND next_at IS NOT NULL",
-    ).get<{ at: number | null }>();
-    const next = Math.min(task?.at ?? Infinity, firing?.at ?? Infinity);
+    // One statement (one read of the database, once per claim pass), both minimums.
+    const row = this.#db.prepare(
+      `SELECT (SELECT min(run_at) FROM tasks INDEXED BY tasks_waiting_run_at
+                WHERE status IN ${sqlSet(DUE)} AND run_at > ?) AS task,
+              (SELECT min(next_at) FROM schedules
+                WHERE paused = 0 AND next_at IS NOT NULL) AS firing`,
+    ).get<{ task: number | null; firing: number | null }>(now);
+    const next = Math.min(row?.task ?? Infinity, row?.firing ?? Infinity);
     return next === Infinity ? undefined : Math.max(0, next - now);
   }
 

@@ -99,6 +99,24 @@ export function readStatus(path: string): StatusRecord | undefined {
   return { attempt: Number(match[1]), exitCode: Number(match[2]), endedAt };
 }
 
+/**
+ * When the waiter wrote the task's status (the file's modification time, ms): when the command
+ * ended; undefined while it has not.
+ *
+ * @example
+ * ```ts
+ * statusTime(taskFiles(home.logs, 42)); // 1767225600123
+ * ```
+ */
+export function statusTime(files: TaskFiles): number | undefined {
+  try {
+    const stat = statSync(files.status, { throwIfNoEntry: false });
+    return stat && Math.floor(stat.mtimeMs);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The paths of task `id`'s files (nothing is created). */
 export function taskFiles(logsDir: string, id: number): TaskFiles {
   const dir = join(logsDir, String(id));

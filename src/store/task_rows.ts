@@ -195,7 +195,7 @@ export function insertTasks(
         task.stdin ? 1 : 0,
         env,
         task.cwd ?? process.cwd(),
-        JSON.stringify(task.meta ?? {}),
+        task.meta === undefined || task.meta === null ? "{}" : JSON.stringify(task.meta),
         runsInWorker(task.spec) ? 1 : 0,
         task.restart ?? null,
         task.restartDelayMs ?? DEFAULT_RESTART_DELAY_MS,

@@ -26,6 +26,7 @@ function _walk(value: unknown, seen: Set<object>): unknown {
     seen.add(value);
     let copy: unknown[] | undefined;
     value.forEach((item, i) => {
+      if (item === null || typeof item !== "object") return; // no Error in it
       const plain = _walk(item, seen);
       if (plain !== item) (copy ??= [...value])[i] = plain;
     });
@@ -36,9 +37,12 @@ function _walk(value: unknown, seen: Set<object>): unknown {
   if (proto !== Object.prototype && proto !== null) return value;
   seen.add(value);
   let copy: Record<string, unknown> | undefined;
-  for (const [key, item] of Object.entries(value)) {
+  const object = value as Record<string, unknown>;
+  for (const key of Object.keys(object)) {
+    const item = object[key];
+    if (item === null || typeof item !== "object") continue; // no Error in it
     const plain = _walk(item, seen);
-    if (plain !== item) (copy ??= { ...value as Record<string, unknown> })[key] = plain;
+    if (plain !== item) (copy ??= { ...object })[key] = plain;
   }
   seen.delete(value);
   return copy ?? value;

@@ -145,9 +145,24 @@ function _storable(value: unknown, path: string, depth: number, seen: Set<object
     throw new InvalidTaskError(`Cannot submit a module task: ${path} refers back to itself`);
   }
   seen.add(value);
-  const entries = value instanceof Map ? [...value.entries()] : Object.entries(value);
-  for (const [key, item] of entries) {
-    _storable(item, `${path}[${JSON.stringify(key)}]`, depth + 1, seen);
+  if (value instanceof Map) {
+    for (const [key, item] of value) _storableItem(item, path, key, depth, seen);
+  } else {
+    const object = value as Record<string, unknown>;
+    for (const key of Object.keys(object)) _storableItem(object[key], path, key, depth, seen);
   }
   seen.delete(value);
+}
+
+/** An item of `path` at `key`: a number, string or boolean at once (most are), else walked. */
+function _storableItem(
+  item: unknown,
+  path: string,
+  key: unknown,
+  depth: number,
+  seen: Set<object>,
+): void {
+  const type = typeof item;
+  if (item === null || type === "number" || type === "string" || type === "boolean") return;
+  _storable(item, `${path}[${JSON.stringify(key)}]`, depth + 1, seen);
 }

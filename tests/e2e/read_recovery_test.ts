@@ -24,9 +24,9 @@ describe("reads after a supervisor crash", () => {
       !existsSync(`/proc/${supervisor}`) ||
       /State:\s+Z/.test(readFileSync(`/proc/${supervisor}/status`, "utf8"))
     );
-    // The waiter writes "<attempt> <exit code>" beside the logs when the command ends.
+    // The waiter makes its status file, "<attempt> <exit code>", when the command ends.
     const status = join(home.dir, "home", "logs", id, "status");
-    waitFor(() => /^1 0\n$/.test(readFileSync(status, "utf8")));
+    waitFor(() => existsSync(status) && /^1 0\n$/.test(readFileSync(status, "utf8")));
     return id;
   }
 
