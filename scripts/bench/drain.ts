@@ -168,8 +168,9 @@ await bench("drain", async () => {
       ratio: `${num(ofBare * 100, 2)} % of bare; ${
         vsTsp === undefined ? "tsp missing" : `${times(bgt.median, median(rates.tsp))} tsp`
       }`,
-      target: "≥ 80 % of bare (≈ 2,300/s), ≥ 3× task-spooler",
-      met: vsTsp === undefined ? (ofBare < 0.8 ? false : null) : ofBare >= 0.8 && vsTsp >= 3,
+      // Issue 18's round (DESIGN §9 asks for 80 % and 3×, the goal beyond it).
+      target: "≥ 60 % of bare, ≥ 1.5× task-spooler",
+      met: vsTsp === undefined ? (ofBare < 0.6 ? false : null) : ofBare >= 0.6 && vsTsp >= 1.5,
       command: commandLine("drain.ts", TASKS, ROUNDS),
     }],
   };

@@ -143,9 +143,10 @@ await bench("module_drain", async () => {
         ],
         ratio: `${times(rate.median, poolRate.median)} the Pool; ${
           num((rate.median / filesRate.median) * 100, 2)
-        } % of the files alone; ${num((rate.median / 50_000) * 100, 2)} % of the target`,
-        target: "≥ 50,000/s including the state changes",
-        met: rate.median >= 50_000,
+        } % of the files alone; ${num((rate.median / 20_000) * 100, 2)} % of the target`,
+        // Issue 18's round (DESIGN §9's goal is 50,000/s).
+        target: "≥ 20,000/s including the state changes (SQLite)",
+        met: rate.median >= 20_000,
         command,
       },
       {
