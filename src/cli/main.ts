@@ -14,6 +14,7 @@ import { ALIASES, expandAlias, HABIT_ALIASES } from "./aliases.ts";
 import { reportError } from "./cli_error.ts";
 import { COLOR_MODES, setColorMode } from "./color.ts";
 import { parseChoice } from "./parse_options.ts";
+import { stderr, stdout } from "../runtime/std_output.ts";
 
 type Loader = () => Promise<Command>;
 // deno-lint-ignore no-explicit-any
@@ -50,6 +51,14 @@ const COMMANDS: Record<string, Loader> = {
   __complete: load(async () => (await import("./commands/completions.ts")).completeCommand()),
 };
 
+/** Where commander writes help and errors: bgt's own streams (see `std_output.ts`). */
+const OUTPUT = {
+  writeOut: (text: string) => stdout.write(text),
+  writeErr: (text: string) => stderr.write(text),
+  outputError: (text: string, write: (text: string) => void) =>
+    write(`bgt: ${text.replace(/^error: /, "").trim()}\n`),
+};
+
 /** Commands whose words after the command name belong to the task (never taken as `--color`). */
 const TASK_WORDS = new Set(["run", "every", "send"]);
 
@@ -67,9 +76,7 @@ export async function buildProgram(names = Object.keys(COMMANDS)): Promise<Comma
     .enablePositionalOptions()
     .showSuggestionAfterError()
     .exitOverride()
-    .configureOutput({
-      outputError: (text, write) => write(`bgt: ${text.replace(/^error: /, "").trim()}\n`),
-    });
+    .configureOutput(OUTPUT);
   for (const command of await Promise.all(names.map((name) => COMMANDS[name]()))) {
     // `__complete` serves the completion scripts: not shown in help.
     program.addCommand(command as unknown as Command, { hidden: command.name().startsWith("__") });
@@ -165,9 +172,7 @@ function _takeColorOption(words: readonly string[]): string[] {
 function _exitOverrideAll(command: Command): void {
   for (const sub of command.commands) {
     sub.exitOverride();
-    sub.configureOutput({
-      outputError: (text, write) => write(`bgt: ${text.replace(/^error: /, "").trim()}\n`),
-    });
+    sub.configureOutput(OUTPUT);
     _exitOverrideAll(sub as Command);
   }
 }

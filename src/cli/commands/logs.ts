@@ -40,6 +40,7 @@ import { DIM, type Fd, LogOutput, RED, type Route } from "../log_output.ts";
 import { collect, parseChoice, parseInteger } from "../parse_options.ts";
 import { parseTaskId } from "../task_ids.ts";
 import { superviseForRead } from "../with_client.ts";
+import * as std from "../../runtime/std_output.ts";
 
 /** The prefix of each line when several streams are printed. */
 const PREFIX: Record<StreamName, string> = { stdout: "[out] ", stderr: "[err] ", data: "[data] " };
@@ -115,7 +116,7 @@ export function logsCommand() {
         }
         const id = await parseTaskId(idWord, { client });
         if (options.json) {
-          process.stdout.write(`${toJson(await _windows(client, id, attempt), 2)}\n`);
+          std.stdout.write(`${toJson(await _windows(client, id, attempt), 2)}\n`);
           return;
         }
         if (options.range !== undefined) {
@@ -162,8 +163,8 @@ function _routes(layout: Layout, prefix = ""): Record<StreamName, Route> {
   const plain: Route = { fd: "stdout", prefix: bytes(prefix) };
   if (layout === "one") return { stdout: plain, stderr: plain, data: plain };
   // Replay: stderr on stderr, marked on a terminal (red, or a prefix where colour is off).
-  const terminal = Boolean(process.stderr.isTTY);
-  const color = useColor(process.stderr);
+  const terminal = std.stderr.isTTY;
+  const color = useColor(std.stderr);
   const stderr: Route = {
     fd: "stderr",
     prefix: bytes(prefix + (terminal && !color ? PREFIX.stderr : "")),
@@ -182,8 +183,8 @@ function _dim(fd: Fd): readonly [string, string] | undefined {
   return useColor(_stream(fd)) ? DIM : undefined;
 }
 
-function _stream(fd: Fd): NodeJS.WriteStream {
-  return fd === "stdout" ? process.stdout : process.stderr;
+function _stream(fd: Fd): std.StdOutput {
+  return fd === "stdout" ? std.stdout : std.stderr;
 }
 
 /** Each stream's kept window, or with --attempt the part of it that attempt wrote. */
@@ -302,7 +303,7 @@ async function _printTask(
       },
     );
     _endLines(output, routes, selection);
-    output.line("stderr", _statusLine(done, useColor(process.stderr)));
+    output.line("stderr", _statusLine(done, useColor(std.stderr)));
     process.exitCode = exitCodeOf(done);
   } else _endLines(output, routes, selection);
   await output.flush();
@@ -340,7 +341,7 @@ function _statusLine(task: Task, color: boolean): string {
 async function _followAll(client: Client, selection: Selection, tail?: number): Promise<void> {
   const output = new LogOutput();
   const routes = new Map<number, Record<StreamName, Route>>();
-  const color = useColor(process.stderr);
+  const color = useColor(std.stderr);
   const routesOf = (task: Task) => {
     let found = routes.get(task.id);
     if (!found) {
@@ -353,7 +354,7 @@ async function _followAll(client: Client, selection: Selection, tail?: number): 
   process.once("SIGINT", () => stop.abort());
   process.once("SIGTERM", () => stop.abort());
   if (!(await client.list({ status: [...RUNNING], limit: 1 })).length) {
-    process.stderr.write("bgt: no task runs now; waiting for one to start (Ctrl-C ends)\n");
+    std.stderr.write("bgt: no task runs now; waiting for one to start (Ctrl-C ends)\n");
   }
   await followTasks(
     client,

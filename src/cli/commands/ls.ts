@@ -33,6 +33,7 @@ import {
 import { formatCpu, formatMemory, tasksUsage, type TaskUsage, usageJson } from "../task_usage.ts";
 import { parseTimeOption } from "../time_options.ts";
 import { withClient } from "../with_client.ts";
+import { stderr, stdout } from "../../runtime/std_output.ts";
 
 const SORTS: readonly NonNullable<ListFilter["sort"]>[] = [
   "id",
@@ -96,7 +97,7 @@ export function lsCommand() {
           : (await client.count(filter)) - offset - tasks.length;
         const usage = options.quiet ? new Map() : tasksUsage(tasks, client.home.dir);
         if (options.json) {
-          process.stdout.write(
+          stdout.write(
             `${
               toJson(
                 tasks.map((task) => ({
@@ -108,14 +109,14 @@ export function lsCommand() {
             }\n`,
           );
         } else if (options.quiet) {
-          process.stdout.write(tasks.map((task) => `${task.id}\n`).join(""));
+          stdout.write(tasks.map((task) => `${task.id}\n`).join(""));
         } else if (tasks.length === 0) {
-          process.stdout.write("no tasks\n");
+          stdout.write("no tasks\n");
         } else {
-          process.stdout.write(`${renderTable(tasks, useColor(), Date.now(), usage)}\n`);
+          stdout.write(`${renderTable(tasks, useColor(), Date.now(), usage)}\n`);
         }
         // On stderr, so that --json and -q output stays whole for scripts.
-        if (past > 0) process.stderr.write(`${morePastLimit(past)}\n`);
+        if (past > 0) stderr.write(`${morePastLimit(past)}\n`);
       }, { read: true });
     });
 }
@@ -137,7 +138,7 @@ export function renderTable(
   const showHost = hosts.size > 1 || (hosts.size === 1 && !hosts.has(hostname()));
   const width = Math.max(
     20,
-    (process.stdout.columns ?? 100) - 70 - (restarting ? 10 : 0) - (showHost ? 12 : 0),
+    (stdout.columns ?? 100) - 70 - (restarting ? 10 : 0) - (showHost ? 12 : 0),
   );
   const rows = tasks.map((task) => {
     const use = usage.get(task.id);

@@ -25,6 +25,7 @@ import {
   type TaskOptionValues,
 } from "../task_options.ts";
 import { parseDurationOption, parseTimeOption } from "../time_options.ts";
+import { stderr, stdout } from "../../runtime/std_output.ts";
 
 /** The `run` command. */
 export function runCommand() {
@@ -79,29 +80,29 @@ export function runCommand() {
           ? _forwardStdin(client, id)
           : undefined;
         if (!options.wait) {
-          process.stdout.write(options.json ? `${toJson(result)}\n` : `${id}\n`);
+          stdout.write(options.json ? `${toJson(result)}\n` : `${id}\n`);
           const error = await forwarded;
           if (error) throw error;
           return;
         }
-        if (options.json) process.stderr.write(`${toJson({ id })}\n`);
+        if (options.json) stderr.write(`${toJson({ id })}\n`);
         const { followStreams } = await import("../../client/follow_streams.ts");
         const forgetInterrupt = noteInterrupt([id]);
         let lastOut = 0x0a;
         const done = await followStreams(client, id, ["stdout", "stderr"], (stream, bytes) => {
           if (stream === "stdout" && bytes.length) lastOut = bytes[bytes.length - 1];
-          (stream === "stderr" ? process.stderr : process.stdout).write(bytes);
+          (stream === "stderr" ? stderr : stdout).write(bytes);
         });
         forgetInterrupt();
         if (done.kind === "module" && done.status === "succeeded" && done.result !== undefined) {
           // The module's return value, after its output, on a line of its own.
-          process.stdout.write(`${lastOut === 0x0a ? "" : "\n"}${toJson(done.result)}\n`);
+          stdout.write(`${lastOut === 0x0a ? "" : "\n"}${toJson(done.result)}\n`);
         }
         const error = await forwarded;
-        if (error) process.stderr.write(`bgt: ${error.message}\n`);
+        if (error) stderr.write(`bgt: ${error.message}\n`);
         process.exitCode = exitCodeOf(done);
         if (done.error) {
-          process.stderr.write(
+          stderr.write(
             `bgt: task ${id} ${done.status}: ${printable(done.error.message)}\n`,
           );
         }
@@ -183,5 +184,5 @@ function _reportKey(result: SubmitResult): void {
     : key.action === "replaced"
     ? `replaces ${holder}${key.holderRunning ? ", which is being killed" : ", now canceled"}`
     : `queued after ${holder}, which holds the key`;
-  process.stderr.write(`bgt: ${text}\n`);
+  stderr.write(`bgt: ${text}\n`);
 }

@@ -28,6 +28,7 @@ import { formatCpu, formatMemory, tasksUsage, usageJson } from "../task_usage.ts
 
 export { attemptJson };
 import { superviseForRead } from "../with_client.ts";
+import { stdout } from "../../runtime/std_output.ts";
 
 /** The `show` command. */
 export function showCommand() {
@@ -51,7 +52,7 @@ export function showCommand() {
         if (options.json) {
           const extra = attempts ? { attempts: attempts.map(attemptJson) } : {};
           const hookDeliveries = deliveries.map(deliveryJson);
-          process.stdout.write(
+          stdout.write(
             `${
               toJson(
                 {
@@ -180,13 +181,13 @@ export function showCommand() {
           lines.push([`delivery ${delivery.hook}`, describeDelivery(delivery, now)]);
         }
         const width = Math.max(...lines.map(([key]) => key.length));
-        process.stdout.write(
+        stdout.write(
           lines.map(([key, value]) =>
             // The status row is coloured (its task text escaped above); the rest is task text.
             `${key.padEnd(width)}  ${key === "status" ? value : printable(value)}`
           ).join("\n") + "\n",
         );
-        if (attempts) process.stdout.write(`\n${renderAttempts(attempts, useColor())}\n`);
+        if (attempts) stdout.write(`\n${renderAttempts(attempts, useColor())}\n`);
       } finally {
         await client.close();
       }
