@@ -1,6 +1,7 @@
 /**
  * The `bgt` command tree: one file per command under `commands/`, each loaded only when it is
- * the one being run (start-up time is most of a `bgt run`). Errors become one line on stderr and
+ * the one being run (start-up time is most of a `bgt run`); `bgt run -- <command> [args…]`
+ * alone runs without commander (see `run_task.ts`). Errors become one line on stderr and
  * a non-zero exit (see `cli_error.ts`).
  *
  * @example
@@ -8,7 +9,7 @@
  * process.exitCode = await main(process.argv.slice(2));
  * ```
  */
-import { Command, CommanderError } from "@commander-js/extra-typings";
+import type { Command } from "@commander-js/extra-typings";
 import { VERSION } from "../task/version.ts";
 import { ALIASES, expandAlias, HABIT_ALIASES } from "./aliases.ts";
 import { reportError } from "./cli_error.ts";
@@ -67,6 +68,7 @@ const TASK_WORDS = new Set(["run", "every", "send"]);
  * a typo and completions need; a normal call needs only its own).
  */
 export async function buildProgram(names = Object.keys(COMMANDS)): Promise<Command> {
+  const { Command } = await import("@commander-js/extra-typings");
   const program = new Command("bgt")
     .description(
       "Background tasks for TypeScript: run, schedule and keep every task, its output and its result.",
@@ -104,7 +106,10 @@ export async function main(given: readonly string[]): Promise<number> {
     return reportError(error);
   }
   if (words.length === 0) return await _bare();
+  const plain = words[0] === "run" ? await _plainRun(words) : undefined;
+  if (plain !== undefined) return plain;
   const program = await buildProgram(_commandsFor(words));
+  const { CommanderError } = await import("@commander-js/extra-typings");
   try {
     await program.parseAsync(words, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
@@ -113,6 +118,19 @@ export async function main(given: readonly string[]): Promise<number> {
       // Help and version are "errors" with exit code 0; commander already printed the message.
       return error.exitCode;
     }
+    return reportError(error);
+  }
+}
+
+/** `bgt run -- <command> [args…]` without commander; undefined for other words. */
+async function _plainRun(words: readonly string[]): Promise<number | undefined> {
+  const { plainRunCall, runTask } = await import("./run_task.ts");
+  const call = plainRunCall(words);
+  if (call === undefined) return undefined;
+  try {
+    await runTask(call.target, call.args, call.options, call.context);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (error) {
     return reportError(error);
   }
 }

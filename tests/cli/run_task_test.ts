@@ -1,0 +1,57 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { Command } from "@commander-js/extra-typings";
+import { buildProgram } from "../../src/cli/main.ts";
+import { plainRunCall } from "../../src/cli/run_task.ts";
+import { followsDoubleDash } from "../../src/cli/task_options.ts";
+
+/** What commander hands `run`'s action for these words, in the form of a plainRunCall. */
+async function commanderCall(words: string[]): Promise<unknown> {
+  const program = await buildProgram(["run"]);
+  type Action = (target: string, args: string[], options: object, command: Command) => void;
+  const run = program.commands.find((command) => command.name() === "run")! as unknown as {
+    action(action: Action): void;
+  };
+  let seen: unknown;
+  run.action((target, args, options, command) => {
+    seen = {
+      target,
+      args,
+      options: { ...options },
+      context: {
+        afterDashDash: followsDoubleDash(command.parent?.args ?? [], target, args),
+        rawArgs: command.parent?.args,
+      },
+    };
+  });
+  await program.parseAsync(words, { from: "user" });
+  return seen;
+}
+
+for (
+  const words of [
+    ["run", "--", "true"],
+    ["run", "--", "echo", "hi", "--name", "x"],
+    ["run", "--", "a.ts", "-w", "--", "b"],
+    ["run", "--", "sh", "-c", "echo $1", "--shell"],
+  ]
+) {
+  test(`plainRunCall(${JSON.stringify(words)}) is what commander hands the action`, async () => {
+    assert.deepEqual(plainRunCall(words), await commanderCall(words));
+  });
+}
+
+test("plainRunCall() leaves any other words to commander", () => {
+  for (
+    const words of [
+      ["run", "true"],
+      ["run", "--"],
+      ["run", "-n", "x", "--", "true"],
+      ["run", "--wait", "--", "true"],
+      ["ls", "--", "x"],
+      [],
+    ]
+  ) {
+    assert.equal(plainRunCall(words), undefined, JSON.stringify(words));
+  }
+});
