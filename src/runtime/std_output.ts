@@ -12,7 +12,7 @@
  * await endStdOutput(); // before process.exit
  * ```
  */
-import { fstatSync } from "node:fs";
+import { fstatSync, readlinkSync } from "node:fs";
 
 /** One of the two output streams. */
 export interface StdOutput {
@@ -77,9 +77,10 @@ class _Output implements StdOutput {
   }
 
   get isTTY(): boolean {
-    // A pipe or a file (the common case in scripts) is told by one fstat; a character device
-    // (a terminal, or /dev/null) is asked of the process stream.
-    return this.#tty ??= _characterDevice(this.#fd) && Boolean(this.#process().isTTY);
+    // A pipe, a file or /dev/null (the common cases in scripts) is told by one fstat and a
+    // readlink; another character device (a terminal) is asked of the process stream.
+    return this.#tty ??= _characterDevice(this.#fd) && !_devNull(this.#fd) &&
+      Boolean(this.#process().isTTY);
   }
 
   get columns(): number | undefined {
@@ -103,6 +104,15 @@ export const stderr: StdOutput = new _Output(2);
  */
 export async function endStdOutput(): Promise<void> {
   await Promise.all([(stdout as _Output).end(), (stderr as _Output).end()]);
+}
+
+/** True when `fd` is /dev/null (told by Linux's /proc; false where that cannot be read). */
+function _devNull(fd: number): boolean {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`) === "/dev/null";
+  } catch {
+    return false;
+  }
 }
 
 function _characterDevice(fd: number): boolean {

@@ -170,7 +170,7 @@ export function renderTable(
  * ```
  */
 export function morePastLimit(count: number): string {
-  return `… ${count.toLocaleString("en-US")} more task${count === 1 ? "" : "s"} (use --limit)`;
+  return `… ${_thousands(count)} more task${count === 1 ? "" : "s"} (use --limit)`;
 }
 
 /** A failed task's exit code or signal, as ` (3)` or ` (SIGKILL)`. */
@@ -183,4 +183,12 @@ function _progress(task: Task): string {
   return (task.status === "running" || task.status === "paused") && task.progress !== null
     ? ` ${progressBar(task.progress, 10)}`
     : "";
+}
+
+/**
+ * `count` with a comma every three digits, as `toLocaleString("en-US")` writes it, without
+ * loading the locale data (~1 ms of start-up).
+ */
+function _thousands(count: number): string {
+  return String(count).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
