@@ -1,7 +1,7 @@
 /**
  * The `bgt` command tree: one file per command under `commands/`, each loaded only when it is
- * the one being run (start-up time is most of a `bgt run`); `bgt run -- <command> [args…]`
- * alone runs without commander (see `run_task.ts`). Errors become one line on stderr and
+ * the one being run (start-up time is most of a `bgt run`); the plainest calls run without
+ * commander (see `_plainForm`). Errors become one line on stderr and
  * a non-zero exit (see `cli_error.ts`).
  *
  * @example
@@ -106,7 +106,7 @@ export async function main(given: readonly string[]): Promise<number> {
     return reportError(error);
   }
   if (words.length === 0) return await _bare();
-  const plain = words[0] === "run" ? await _plainRun(words) : undefined;
+  const plain = await _plainForm(words);
   if (plain !== undefined) return plain;
   const program = await buildProgram(_commandsFor(words));
   const { CommanderError } = await import("@commander-js/extra-typings");
@@ -122,13 +122,28 @@ export async function main(given: readonly string[]): Promise<number> {
   }
 }
 
-/** `bgt run -- <command> [args…]` without commander; undefined for other words. */
-async function _plainRun(words: readonly string[]): Promise<number | undefined> {
-  const { plainRunCall, runTask } = await import("./run_task.ts");
-  const call = plainRunCall(words);
-  if (call === undefined) return undefined;
+/**
+ * The calls scripts make most, run without commander (loading it and building the command is
+ * ~4 ms, a fifth of such a call): `run -- <command> [args…]`, `ls` and `show <id>`, each exactly
+ * so (no option), with the option values commander would give (pinned by
+ * tests/cli/plain_forms_test.ts). Undefined for any other words.
+ */
+async function _plainForm(words: readonly string[]): Promise<number | undefined> {
+  let action: (() => Promise<void>) | undefined;
+  if (words[0] === "run") {
+    const { plainRunCall, runTask } = await import("./run_task.ts");
+    const call = plainRunCall(words);
+    if (call) action = () => runTask(call.target, call.args, call.options, call.context);
+  } else if (words.length === 1 && words[0] === "ls") {
+    const { listTasks, lsDefaults } = await import("./list_tasks.ts");
+    action = () => listTasks(lsDefaults());
+  } else if (words.length === 2 && words[0] === "show" && /^[0-9]+$/.test(words[1])) {
+    const { showTask } = await import("./show_task.ts");
+    action = () => showTask(words[1], {});
+  }
+  if (action === undefined) return undefined;
   try {
-    await runTask(call.target, call.args, call.options, call.context);
+    await action();
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
     return reportError(error);

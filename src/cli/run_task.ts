@@ -42,7 +42,7 @@ export interface RunContext {
 
 /**
  * The values commander gives `bgt run` when no option is written (pinned against commander's by
- * tests/cli/run_task_test.ts).
+ * tests/cli/plain_forms_test.ts).
  */
 export function runDefaults(): RunOptions {
   return {

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Command } from "@commander-js/extra-typings";
 import { buildProgram } from "../../src/cli/main.ts";
+import { lsDefaults } from "../../src/cli/list_tasks.ts";
 import { plainRunCall } from "../../src/cli/run_task.ts";
 import { followsDoubleDash } from "../../src/cli/task_options.ts";
 
@@ -54,4 +55,26 @@ test("plainRunCall() leaves any other words to commander", () => {
   ) {
     assert.equal(plainRunCall(words), undefined, JSON.stringify(words));
   }
+});
+
+/** The arguments commander hands the action of `words[0]` (the command object left out). */
+async function actionArguments(words: string[]): Promise<unknown[]> {
+  const program = await buildProgram([words[0]]);
+  const command = program.commands.find((command) => command.name() === words[0])! as unknown as {
+    action(action: (...args: unknown[]) => void): void;
+  };
+  let seen: unknown[] = [];
+  command.action((...args) => {
+    seen = args.slice(0, -1).map((arg) => typeof arg === "object" ? { ...arg } : arg);
+  });
+  await program.parseAsync(words, { from: "user" });
+  return seen;
+}
+
+test("lsDefaults() are the options commander hands `bgt ls`", async () => {
+  assert.deepEqual([lsDefaults()], await actionArguments(["ls"]));
+});
+
+test("`bgt show <id>` gets no option from commander, as showTask(id, {}) is called", async () => {
+  assert.deepEqual(["41", {}], await actionArguments(["show", "41"]));
 });
