@@ -124,7 +124,7 @@ export async function main(given: readonly string[]): Promise<number> {
 
 /**
  * The calls scripts make most, run without commander (loading it and building the command is
- * ~4 ms, a fifth of such a call): `run -- <command> [args…]`, `ls` and `show <id>`, each exactly
+ * ~4 ms, a fifth of such a call): `run -- <command> [args…]`, `ls`, `show <id>` and `logs <id>`, each exactly
  * so (no option), with the option values commander would give (pinned by
  * tests/cli/plain_forms_test.ts). Undefined for any other words.
  */
@@ -140,6 +140,9 @@ async function _plainForm(words: readonly string[]): Promise<number | undefined>
   } else if (words.length === 2 && words[0] === "show" && /^[0-9]+$/.test(words[1])) {
     const { showTask } = await import("./show_task.ts");
     action = () => showTask(words[1], {});
+  } else if (words.length === 2 && words[0] === "logs" && /^[0-9]+$/.test(words[1])) {
+    const { logsDefaults, printLogs } = await import("./print_logs.ts");
+    action = () => printLogs(words[1], logsDefaults());
   }
   if (action === undefined) return undefined;
   try {

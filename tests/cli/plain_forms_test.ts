@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import type { Command } from "@commander-js/extra-typings";
 import { buildProgram } from "../../src/cli/main.ts";
 import { lsDefaults } from "../../src/cli/list_tasks.ts";
+import { logsDefaults } from "../../src/cli/print_logs.ts";
 import { plainRunCall } from "../../src/cli/run_task.ts";
 import { followsDoubleDash } from "../../src/cli/task_options.ts";
 
@@ -77,4 +78,8 @@ test("lsDefaults() are the options commander hands `bgt ls`", async () => {
 
 test("`bgt show <id>` gets no option from commander, as showTask(id, {}) is called", async () => {
   assert.deepEqual(["41", {}], await actionArguments(["show", "41"]));
+});
+
+test("logsDefaults() are the options commander hands `bgt logs <id>`", async () => {
+  assert.deepEqual(["41", logsDefaults()], await actionArguments(["logs", "41"]));
 });
