@@ -124,13 +124,15 @@ export async function main(given: readonly string[]): Promise<number> {
 
 /**
  * The calls scripts make most, run without commander (loading it and building the command is
- * ~4 ms, a fifth of such a call): `run -- <command> [args…]`, `ls`, `show <id>` and `logs <id>`, each exactly
+ * ~4 ms, a fifth of such a call): `--version`, `run -- <command> [args…]`, `ls`, `show <id>` and `logs <id>`, each exactly
  * so (no option), with the option values commander would give (pinned by
  * tests/cli/plain_forms_test.ts). Undefined for any other words.
  */
 async function _plainForm(words: readonly string[]): Promise<number | undefined> {
   let action: (() => Promise<void>) | undefined;
-  if (words[0] === "run") {
+  if (words.length === 1 && (words[0] === "-V" || words[0] === "--version")) {
+    action = () => Promise.resolve(stdout.write(`${VERSION}\n`)); // as commander writes it
+  } else if (words[0] === "run") {
     const { plainRunCall, runTask } = await import("./run_task.ts");
     const call = plainRunCall(words);
     if (call) action = () => runTask(call.target, call.args, call.options, call.context);

@@ -83,3 +83,21 @@ test("`bgt show <id>` gets no option from commander, as showTask(id, {}) is call
 test("logsDefaults() are the options commander hands `bgt logs <id>`", async () => {
   assert.deepEqual(["41", logsDefaults()], await actionArguments(["logs", "41"]));
 });
+
+test("`bgt --version` prints what commander prints for it", async () => {
+  const { main } = await import("../../src/cli/main.ts");
+  const { stdout } = await import("../../src/runtime/std_output.ts");
+  const written: unknown[] = [];
+  const write = stdout.write;
+  stdout.write = (data) => void written.push(data);
+  try {
+    assert.equal(await main(["--version"]), 0);
+    const program = await buildProgram([]);
+    program.exitOverride();
+    await assert.rejects(program.parseAsync(["--version"], { from: "user" }));
+    assert.equal(written.length, 2);
+    assert.equal(written[0], written[1]);
+  } finally {
+    stdout.write = write;
+  }
+});
