@@ -21,26 +21,36 @@ if (words[0] === "__shell") {
   const { embeddedUrl } = await import("./src/runtime/embedded_url.ts");
   const url = embeddedUrl(new URL("./src/runner/shell_line.ts", import.meta.url), SHELL_ENTRY);
   const { runShellLine } = await import(url) as typeof import("./src/runner/shell_line.ts");
-  await exitAfterOutput(await runShellLine(words.slice(1).join(" ")));
+  await exitAfterStreams(await runShellLine(words.slice(1).join(" ")));
 } else if (words[0] === "__host") {
   const { runWorkerHost } = await import("./src/runner/worker_host.ts");
-  await exitAfterOutput(await runWorkerHost(words[1]));
+  await exitAfterStreams(await runWorkerHost(words[1]));
 } else if (words[0] === "__module") {
   const { runIsolatedModule } = await import("./src/runner/isolated_module.ts");
-  await exitAfterOutput(await runIsolatedModule(words[1], Number(words[2])));
+  await exitAfterStreams(await runIsolatedModule(words[1], Number(words[2])));
 } else {
   const { main } = await import("./src/cli/main.ts");
   await exitAfterOutput(await main(words));
 }
 
 /**
- * Exits with `code` once stdout and stderr have handed everything written to them to the
- * kernel: on a pipe, writes are queued, and `process.exit` alone would drop all but the first
- * 64 KiB when the reader is slower than bgt. A reader that has gone (EPIPE) ends the wait too.
+ * Exits with `code` once bgt's stdout and stderr have handed everything written to them to the
+ * kernel (see `src/runtime/std_output.ts`): on a pipe, `process.exit` alone would drop all but
+ * the first 64 KiB when the reader is slower than bgt.
  */
 async function exitAfterOutput(code: number): Promise<never> {
-  await Promise.all([process.stdout, process.stderr].map(_ended));
+  const { endStdOutput } = await import("./src/runtime/std_output.ts");
+  await endStdOutput();
   process.exit(code);
+}
+/**
+ * {@linkcode exitAfterOutput} for the modes that run task code (shell lines, worker hosts,
+ * isolated modules): the task writes through `process.stdout`/`process.stderr`, so those are
+ * ended and waited for too.
+ */
+async function exitAfterStreams(code: number): Promise<never> {
+  await Promise.all([process.stdout, process.stderr].map(_ended));
+  return await exitAfterOutput(code);
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import { exitStatusOf } from "../task/error_codes.ts";
 import { printable } from "./format.ts";
+import { stderr } from "../runtime/std_output.ts";
 
 /** Bad command-line input (code `USAGE`: exit status 2). */
 export class UsageError extends Error {
@@ -19,9 +20,9 @@ export class UsageError extends Error {
 /** Prints the error as one line (plus the stack with BGT_DEBUG=1); returns the exit code. */
 export function reportError(error: unknown): number {
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`bgt: ${printable(message.split("\n")[0])}\n`);
+  stderr.write(`bgt: ${printable(message.split("\n")[0])}\n`);
   if (process.env.BGT_DEBUG === "1" && error instanceof Error && error.stack) {
-    process.stderr.write(`${error.stack}\n`);
+    stderr.write(`${error.stack}\n`);
   }
   // The registry says: 2 for bad input (a UsageError, a bad duration, task or config), else 1.
   return exitStatusOf(error);

@@ -10,6 +10,7 @@
  * useColor(process.stdout); // true, even through a pipe
  * ```
  */
+import { stdout } from "../runtime/std_output.ts";
 
 /** What `--color` asks for. */
 export type ColorMode = "always" | "never" | "auto";
@@ -33,7 +34,7 @@ export function setColorMode(mode: ColorMode): void {
  * ```
  */
 export function useColor(
-  stream: { isTTY?: boolean } = process.stdout,
+  stream: { isTTY?: boolean } = stdout,
   env: Record<string, string | undefined> = process.env,
 ): boolean {
   if (chosen !== "auto") return chosen === "always";

@@ -10,6 +10,7 @@
  * forget();
  * ```
  */
+import { stderr } from "../runtime/std_output.ts";
 
 /** The exit code after Ctrl-C. */
 export const INTERRUPTED_EXIT_CODE = 130;
@@ -20,7 +21,7 @@ export const INTERRUPTED_EXIT_CODE = 130;
  */
 export function noteInterrupt(ids: readonly number[]): () => void {
   const onInterrupt = () => {
-    process.stderr.write(`bgt: ${interruptNote(ids)}\n`);
+    stderr.write(`bgt: ${interruptNote(ids)}\n`);
     process.exit(INTERRUPTED_EXIT_CODE);
   };
   process.on("SIGINT", onInterrupt);

@@ -13,6 +13,7 @@
  * await output.flush();
  * ```
  */
+import { stderr, stdout } from "../runtime/std_output.ts";
 
 /** One of this process's output streams. */
 export type Fd = "stdout" | "stderr";
@@ -87,12 +88,9 @@ export class LogOutput {
   }
 
   #write(fd: Fd, bytes: Uint8Array): void {
-    const stream = fd === "stdout" ? process.stdout : process.stderr;
-    this.#pending = this.#pending.then(() =>
-      new Promise<void>((resolve) => {
-        stream.write(bytes, () => resolve());
-      })
-    );
+    const stream = fd === "stdout" ? stdout : stderr;
+    stream.write(bytes);
+    this.#pending = Promise.all([this.#pending, stream.flushed()]).then(() => undefined);
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * The `bgt` command tree: one file per command under `commands/`, each loaded only when it is
- * the one being run (start-up time is most of a `bgt run`). Errors become one line on stderr and
+ * the one being run (start-up time is most of a `bgt run`); the plainest calls run without
+ * commander (see `_plainForm`). Errors become one line on stderr and
  * a non-zero exit (see `cli_error.ts`).
  *
  * @example
@@ -8,12 +9,13 @@
  * process.exitCode = await main(process.argv.slice(2));
  * ```
  */
-import { Command, CommanderError } from "@commander-js/extra-typings";
+import type { Command } from "@commander-js/extra-typings";
 import { VERSION } from "../task/version.ts";
 import { ALIASES, expandAlias, HABIT_ALIASES } from "./aliases.ts";
 import { reportError } from "./cli_error.ts";
 import { COLOR_MODES, setColorMode } from "./color.ts";
 import { parseChoice } from "./parse_options.ts";
+import { stderr, stdout } from "../runtime/std_output.ts";
 
 type Loader = () => Promise<Command>;
 // deno-lint-ignore no-explicit-any
@@ -50,6 +52,14 @@ const COMMANDS: Record<string, Loader> = {
   __complete: load(async () => (await import("./commands/completions.ts")).completeCommand()),
 };
 
+/** Where commander writes help and errors: bgt's own streams (see `std_output.ts`). */
+const OUTPUT = {
+  writeOut: (text: string) => stdout.write(text),
+  writeErr: (text: string) => stderr.write(text),
+  outputError: (text: string, write: (text: string) => void) =>
+    write(`bgt: ${text.replace(/^error: /, "").trim()}\n`),
+};
+
 /** Commands whose words after the command name belong to the task (never taken as `--color`). */
 const TASK_WORDS = new Set(["run", "every", "send"]);
 
@@ -58,6 +68,7 @@ const TASK_WORDS = new Set(["run", "every", "send"]);
  * a typo and completions need; a normal call needs only its own).
  */
 export async function buildProgram(names = Object.keys(COMMANDS)): Promise<Command> {
+  const { Command } = await import("@commander-js/extra-typings");
   const program = new Command("bgt")
     .description(
       "Background tasks for TypeScript: run, schedule and keep every task, its output and its result.",
@@ -67,9 +78,7 @@ export async function buildProgram(names = Object.keys(COMMANDS)): Promise<Comma
     .enablePositionalOptions()
     .showSuggestionAfterError()
     .exitOverride()
-    .configureOutput({
-      outputError: (text, write) => write(`bgt: ${text.replace(/^error: /, "").trim()}\n`),
-    });
+    .configureOutput(OUTPUT);
   for (const command of await Promise.all(names.map((name) => COMMANDS[name]()))) {
     // `__complete` serves the completion scripts: not shown in help.
     program.addCommand(command as unknown as Command, { hidden: command.name().startsWith("__") });
@@ -97,7 +106,10 @@ export async function main(given: readonly string[]): Promise<number> {
     return reportError(error);
   }
   if (words.length === 0) return await _bare();
+  const plain = await _plainForm(words);
+  if (plain !== undefined) return plain;
   const program = await buildProgram(_commandsFor(words));
+  const { CommanderError } = await import("@commander-js/extra-typings");
   try {
     await program.parseAsync(words, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
@@ -106,6 +118,39 @@ export async function main(given: readonly string[]): Promise<number> {
       // Help and version are "errors" with exit code 0; commander already printed the message.
       return error.exitCode;
     }
+    return reportError(error);
+  }
+}
+
+/**
+ * The calls scripts make most, run without commander (loading it and building the command is
+ * ~4 ms, a fifth of such a call): `--version`, `run -- <command> [args…]`, `ls`, `show <id>` and `logs <id>`, each exactly
+ * so (no option), with the option values commander would give (pinned by
+ * tests/cli/plain_forms_test.ts). Undefined for any other words.
+ */
+async function _plainForm(words: readonly string[]): Promise<number | undefined> {
+  let action: (() => Promise<void>) | undefined;
+  if (words.length === 1 && (words[0] === "-V" || words[0] === "--version")) {
+    action = () => Promise.resolve(stdout.write(`${VERSION}\n`)); // as commander writes it
+  } else if (words[0] === "run") {
+    const { plainRunCall, runTask } = await import("./run_task.ts");
+    const call = plainRunCall(words);
+    if (call) action = () => runTask(call.target, call.args, call.options, call.context);
+  } else if (words.length === 1 && words[0] === "ls") {
+    const { listTasks, lsDefaults } = await import("./list_tasks.ts");
+    action = () => listTasks(lsDefaults());
+  } else if (words.length === 2 && words[0] === "show" && /^[0-9]+$/.test(words[1])) {
+    const { showTask } = await import("./show_task.ts");
+    action = () => showTask(words[1], {});
+  } else if (words.length === 2 && words[0] === "logs" && /^[0-9]+$/.test(words[1])) {
+    const { logsDefaults, printLogs } = await import("./print_logs.ts");
+    action = () => printLogs(words[1], logsDefaults());
+  }
+  if (action === undefined) return undefined;
+  try {
+    await action();
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (error) {
     return reportError(error);
   }
 }
@@ -165,9 +210,7 @@ function _takeColorOption(words: readonly string[]): string[] {
 function _exitOverrideAll(command: Command): void {
   for (const sub of command.commands) {
     sub.exitOverride();
-    sub.configureOutput({
-      outputError: (text, write) => write(`bgt: ${text.replace(/^error: /, "").trim()}\n`),
-    });
+    sub.configureOutput(OUTPUT);
     _exitOverrideAll(sub as Command);
   }
 }

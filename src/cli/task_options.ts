@@ -11,7 +11,7 @@
  * ```
  */
 import { resolve } from "node:path";
-import { type Command, Option } from "@commander-js/extra-typings";
+import type { Command, Option } from "@commander-js/extra-typings";
 import { checkCwd, prepareTasks } from "../client/prepare_task.ts";
 import { bundleModule } from "../runtime/bundle.ts";
 import { loadConfig } from "../config/config_file.ts";
@@ -84,7 +84,7 @@ export function addTaskOptions<C extends Command<[string | undefined, string[]]>
     .option("-m, --meta <k=v>", "attach metadata (repeatable)", collect, [] as string[])
     .option("--cwd <dir>", "working directory (default: the current one)")
     .option("--args-json <json>", "a module's arguments as a JSON array")
-    .addOption(_shellOption())
+    .addOption(_shellOption(command))
     .option("--retries <n>", "retry a failed run up to n times", "0")
     .option("--backoff <duration>", "first retry delay, doubled per retry, ±20 % jitter", "1s")
     .option(
@@ -142,8 +142,10 @@ export function addTaskOptions<C extends Command<[string | undefined, string[]]>
  * `--shell`, with `--shell=dax` as its one value. Its help shows `--shell[=dax]`: a value written
  * apart (`--shell 'echo hi'`) is the line, not a shell (see {@linkcode shellChoice}).
  */
-function _shellOption(): Option {
-  const option = new Option(
+function _shellOption(command: Command<[string | undefined, string[]]>): Option {
+  // Made by the command (not `new Option`): this module must not load commander itself, so
+  // that `bgt run -- …` can build its task without it (see `run_task.ts`).
+  const option = command.createOption(
     "--shell [shell]",
     "run the words as one shell line with sh -c (--shell=dax: dax's cross-platform shell)",
   );

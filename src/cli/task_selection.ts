@@ -18,6 +18,7 @@ import type { Client, ControlResult } from "../client/client.ts";
 import { ALL_STATUSES, isTerminal, type TaskStatus } from "../task/types.ts";
 import { UsageError } from "./cli_error.ts";
 import { checkTaskIdWords, parseTaskIds } from "./task_ids.ts";
+import { stderr } from "../runtime/std_output.ts";
 
 /** The states of a task that has not finished: waiting, running or paused. */
 export const UNFINISHED_STATUSES: readonly TaskStatus[] = ALL_STATUSES.filter(
@@ -103,10 +104,10 @@ export function reportEach(
   let code = 0;
   for (const result of results) {
     if (!result.ok) {
-      process.stderr.write(`bgt: ${result.error.message.split("\n")[0]}\n`);
+      stderr.write(`bgt: ${result.error.message.split("\n")[0]}\n`);
       code = 1;
     } else if (result.already) {
-      process.stderr.write(`bgt: ${already(result.id, result.already)}\n`);
+      stderr.write(`bgt: ${already(result.id, result.already)}\n`);
     }
   }
   return code;

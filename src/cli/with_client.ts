@@ -11,6 +11,7 @@
 import { type Client, connect } from "../client/client.ts";
 import { isBgtError } from "../task/error_codes.ts";
 import { loadConfig } from "../config/config_file.ts";
+import { stderr } from "../runtime/std_output.ts";
 
 /** Options for {@linkcode withClient}. */
 export interface WithClientOptions {
@@ -51,7 +52,7 @@ export async function superviseForRead(client: Client): Promise<void> {
     await client.superviseBeforeRead();
   } catch (error) {
     if (!isBgtError(error, "SUPERVISOR_UNAVAILABLE")) throw error;
-    process.stderr.write(
+    stderr.write(
       `bgt: no supervisor runs, so running tasks may be shown as they were (${
         (error as Error).message
       }); start one with 'bgt daemon start'\n`,

@@ -13,6 +13,7 @@
 import { configPath, loadConfig } from "../config/config_file.ts";
 import type { BgtHome } from "../store/home.ts";
 import { SupervisorUnavailableError } from "../task/errors.ts";
+import { stderr } from "../runtime/std_output.ts";
 
 /** Why commands may not start a supervisor (`BGT_NO_AUTOSTART=1`, the config's `autostart`), or undefined. */
 export function autostartOff(
@@ -32,7 +33,7 @@ let told = false;
 export function tellNoSupervisor(home: BgtHome, reason: string): void {
   if (told) return;
   told = true;
-  process.stderr.write(`bgt: ${noSupervisorMessage(home, reason)}\n`);
+  stderr.write(`bgt: ${noSupervisorMessage(home, reason)}\n`);
 }
 
 /** The line that says no supervisor runs, why none is started, and how to start one. */

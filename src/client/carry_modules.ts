@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { bundleModule } from "../runtime/bundle.ts";
 import { hasRawBytes } from "../runtime/raw_bytes.ts";
 import type { NewTask } from "../task/types.ts";
+import { stderr } from "../runtime/std_output.ts";
 
 /** Bundles by file version (`path\0mtime\0size`): undefined when the file cannot be bundled. */
 const _bundles = new Map<string, Promise<string | undefined>>();
@@ -36,7 +37,7 @@ const BUNDLED_FILES = 64;
  */
 export async function carryModules(
   tasks: readonly NewTask[],
-  warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  warn: (line: string) => void = (line) => stderr.write(`${line}\n`),
 ): Promise<NewTask[]> {
   return await Promise.all(tasks.map(async (task) => {
     const spec = task.spec;

@@ -8,9 +8,9 @@
  * signBody(secret, '{"id":1}'); // "sha256=…"
  * ```
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { chmodSync, closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { hmacSha256Hex } from "../runtime/sha256.ts";
 
 /** The file of a home's secret. */
 export function webhookSecretPath(homeDir: string): string {
@@ -30,7 +30,7 @@ export function webhookSecret(homeDir: string, configured?: string): string {
     // O_EXCL: of two first uses at once, one writes and both read its secret.
     const fd = openSync(path, "wx", 0o600);
     try {
-      writeSync(fd, `${randomBytes(32).toString("hex")}\n`);
+      writeSync(fd, `${_hex(crypto.getRandomValues(new Uint8Array(32)))}\n`);
     } finally {
       closeSync(fd);
     }
@@ -43,7 +43,7 @@ export function webhookSecret(homeDir: string, configured?: string): string {
 
 /** The `bgt-signature` header of a body: `sha256=` and the hex HMAC-SHA256 of its bytes. */
 export function signBody(secret: string, body: string): string {
-  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+  return `sha256=${hmacSha256Hex(secret, body)}`;
 }
 
 /**
@@ -60,7 +60,14 @@ export function signBody(secret: string, body: string): string {
  * ```
  */
 export function verifyWebhookSignature(secret: string, body: string, header: string): boolean {
-  const expected = Buffer.from(signBody(secret, body));
-  const given = Buffer.from(header);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  const expected = new TextEncoder().encode(signBody(secret, body));
+  const given = new TextEncoder().encode(header);
+  if (given.length !== expected.length) return false;
+  let difference = 0;
+  for (let i = 0; i < given.length; i++) difference |= given[i] ^ expected[i];
+  return difference === 0; // every byte compared, whichever differs: constant time
+}
+
+function _hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }

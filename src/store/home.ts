@@ -10,9 +10,9 @@
  * ```
  */
 import { accessSync, constants, mkdirSync } from "node:fs";
-import { createHash } from "node:crypto";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { sha256Hex } from "../runtime/sha256.ts";
 import { checkOwnDir, checkOwnFileIfPresent, ForeignPathError } from "./own_files.ts";
 
 /** The paths of one bgt home. */
@@ -98,5 +98,5 @@ function _makeDir(dir: string, recursive: boolean): void {
  * name, and no two homes can be made to share one (a 32-bit hash collided within a second).
  */
 function _socketName(dir: string): string {
-  return createHash("sha256").update(dir).digest("hex").slice(0, 32);
+  return sha256Hex(dir).slice(0, 32);
 }

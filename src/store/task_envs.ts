@@ -15,7 +15,7 @@
  * envById(db, id).HOME; // "/home/ada"
  * ```
  */
-import { createHash } from "node:crypto";
+import { sha256 } from "../runtime/sha256.ts";
 import type { SqliteDatabase } from "../runtime/sqlite.ts";
 
 /** An environment as tasks get it: shared between tasks, so frozen. */
@@ -31,8 +31,9 @@ const _caches = new WeakMap<SqliteDatabase, Map<number, TaskEnv>>();
 
 /** The id an environment's JSON is stored under unless another JSON holds it: its hash. */
 export function envHash(json: string): number {
-  const digest = createHash("sha256").update(json).digest();
-  return (digest.readUInt32BE(0) & 0xfffff) * 2 ** 32 + digest.readUInt32BE(4);
+  const bytes = sha256(json);
+  const digest = new DataView(bytes.buffer, bytes.byteOffset, 8);
+  return (digest.getUint32(0) & 0xfffff) * 2 ** 32 + digest.getUint32(4);
 }
 
 /**

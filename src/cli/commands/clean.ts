@@ -11,6 +11,7 @@ import { Command } from "@commander-js/extra-typings";
 import { parseStatuses } from "../parse_options.ts";
 import { parseDurationOption } from "../time_options.ts";
 import { withClient } from "../with_client.ts";
+import { stdout } from "../../runtime/std_output.ts";
 
 /** The `clean` command. */
 export function cleanCommand() {
@@ -29,7 +30,7 @@ export function cleanCommand() {
       });
       await withClient(async (client) => {
         const removed = await client.clean({ before, status, group: options.group });
-        process.stdout.write(
+        stdout.write(
           options.json
             ? `${JSON.stringify({ removed })}\n`
             : `removed ${removed.length} task${removed.length === 1 ? "" : "s"}\n`,

@@ -16,6 +16,7 @@ import { ALL_STATUSES } from "../../task/types.ts";
 import { ALIASES } from "../aliases.ts";
 import { parseChoice } from "../parse_options.ts";
 import { withClient } from "../with_client.ts";
+import { stdout } from "../../runtime/std_output.ts";
 
 const SHELLS = ["bash", "zsh", "fish"] as const;
 
@@ -52,7 +53,7 @@ export function completionsCommand() {
         : shell === "zsh"
         ? zshScript(commands)
         : fishScript(commands);
-      process.stdout.write(script);
+      stdout.write(script);
     });
 }
 
@@ -66,7 +67,7 @@ export function completeCommand() {
     .action(async (kindWord) => {
       const kind = parseChoice("kind", kindWord, VALUE_KINDS);
       const values = await completionValues(kind).catch(() => []);
-      process.stdout.write(values.map((value) => `${value}\n`).join(""));
+      stdout.write(values.map((value) => `${value}\n`).join(""));
     });
 }
 

@@ -19,6 +19,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { CONFIG_KEYS, configPath, loadConfig } from "../../config/config_file.ts";
 import { configValue, setConfigText } from "../../config/edit_config.ts";
+import { stdout } from "../../runtime/std_output.ts";
 
 /** The `config` command. */
 export function configCommand() {
@@ -29,14 +30,14 @@ export function configCommand() {
       const path = configPath(process.env);
       const text = _read(path);
       loadConfig(process.env); // a broken file: one line, exit 2
-      process.stdout.write(
+      stdout.write(
         text === undefined
           ? `# ${path} (no such file: every setting has its default)\n`
           : `# ${path}\n${text}${text.endsWith("\n") || text === "" ? "" : "\n"}`,
       );
     });
   config.command("path").description("print the config file's path").action(() => {
-    process.stdout.write(`${configPath(process.env)}\n`);
+    stdout.write(`${configPath(process.env)}\n`);
   });
   config.command("get").description("print one setting (exit 1 when it is not set)")
     .argument("<key>", `one of ${CONFIG_KEYS.join(", ")}`)
@@ -47,7 +48,7 @@ export function configCommand() {
         process.exitCode = 1;
         return;
       }
-      process.stdout.write(`${typeof value === "string" ? value : JSON.stringify(value)}\n`);
+      stdout.write(`${typeof value === "string" ? value : JSON.stringify(value)}\n`);
     });
   config.command("set").description("write one setting, keeping the rest of the file")
     .argument("<key>", `one of ${CONFIG_KEYS.filter((key) => key !== "hooks").join(", ")}`)
@@ -61,7 +62,7 @@ export function configCommand() {
       const temporary = `${path}.${process.pid}.tmp`;
       writeFileSync(temporary, next, { mode: 0o600 });
       renameSync(temporary, path);
-      process.stdout.write(`${key} = ${JSON.stringify(configValue(next, key))} (in ${path})\n`);
+      stdout.write(`${key} = ${JSON.stringify(configValue(next, key))} (in ${path})\n`);
     });
   return config;
 }

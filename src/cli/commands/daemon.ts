@@ -29,6 +29,7 @@ import { UsageError } from "../cli_error.ts";
 import { duration, toJson } from "../format.ts";
 import { parseDurationOption } from "../time_options.ts";
 import { withClient } from "../with_client.ts";
+import { stderr, stdout } from "../../runtime/std_output.ts";
 
 /** How long a stop waits for running module tasks unless told (the supervisor's default). */
 const DEFAULT_DRAIN = `${DEFAULT_DRAIN_MS / 1000}s`;
@@ -48,7 +49,7 @@ export function daemonCommand() {
     withClient(async (client) => {
       await client.start({ force: true });
       const status = await client.status();
-      process.stdout.write(`supervisor running, pid ${status?.pid}\n`);
+      stdout.write(`supervisor running, pid ${status?.pid}\n`);
     })
   );
   daemon.command("stop")
@@ -62,7 +63,7 @@ export function daemonCommand() {
       withClient(async (client) => {
         const drainMs = _drainMs(options, command.getOptionValueSource("timeout") === "cli");
         const stopped = await _stop(client, drainMs);
-        process.stdout.write(stopped ? "supervisor stopped\n" : "supervisor was not running\n");
+        stdout.write(stopped ? "supervisor stopped\n" : "supervisor was not running\n");
       })
     );
   daemon.command("restart")
@@ -74,7 +75,7 @@ export function daemonCommand() {
         await _stop(client, _drainMs(options, command.getOptionValueSource("timeout") === "cli"));
         await client.start({ force: true });
         const status = await client.status();
-        process.stdout.write(`supervisor running, pid ${status?.pid}\n`);
+        stdout.write(`supervisor running, pid ${status?.pid}\n`);
       })
     );
   daemon.command("status").description("is the supervisor running or draining, and what it does")
@@ -86,7 +87,7 @@ export function daemonCommand() {
           ? { cli: VERSION, supervisor: status.version }
           : undefined;
         if (mismatch) {
-          process.stderr.write(
+          stderr.write(
             `bgt: the supervisor runs bgt ${mismatch.supervisor}, this command is bgt ${mismatch.cli}: ` +
               `restart it ('bgt daemon restart', or 'systemctl --user restart bgt') to run the new one\n`,
           );
@@ -95,7 +96,7 @@ export function daemonCommand() {
           const next = status
             ? undefined
             : nextParallel(process.env, await client.storedSettings());
-          process.stdout.write(
+          stdout.write(
             `${
               toJson(
                 status
@@ -129,9 +130,9 @@ export function daemonCommand() {
             }\n`,
           );
         } else if (!status) {
-          process.stdout.write(`supervisor not running (home ${client.home.dir})\n`);
+          stdout.write(`supervisor not running (home ${client.home.dir})\n`);
         } else {
-          process.stdout.write(
+          stdout.write(
             `supervisor ${status.state ?? "running"}, pid ${status.pid}, up ${
               duration(Date.now() - status.startedAt)
             }, ` +
@@ -154,7 +155,7 @@ export function daemonCommand() {
         environment: _unitEnvironment(process.env),
       });
       if (options.print) {
-        process.stdout.write(unit);
+        stdout.write(unit);
         return;
       }
       const path = systemdUnitPath(process.env);
@@ -169,7 +170,7 @@ export function daemonCommand() {
       // file only: one replaced with --force is made 0600 before it gets the new text.
       if (existing !== undefined) chmodSync(path, 0o600);
       writeFileSync(path, unit, { mode: 0o600 });
-      process.stdout.write(
+      stdout.write(
         `wrote ${path}\nto run the supervisor now and at every boot:\n${
           ENABLE_COMMANDS.map((command) => `  ${command}\n`).join("")
         }`,
@@ -228,7 +229,7 @@ async function _stop(client: Client, drainMs: number): Promise<boolean> {
   const stopped = await client.stop({
     drainMs,
     onProgress: (draining) => {
-      if (draining.waitingFor.length) process.stderr.write(`bgt: ${drainingLine(draining)}\n`);
+      if (draining.waitingFor.length) stderr.write(`bgt: ${drainingLine(draining)}\n`);
       waitedFor = draining.waitingFor;
     },
   });
@@ -236,7 +237,7 @@ async function _stop(client: Client, drainMs: number): Promise<boolean> {
     const last = await _lastAttempt(client, id);
     if (last?.status === "lost") {
       const again = (await client.get(id)).status === "queued" ? ", to run again (--retries)" : "";
-      process.stderr.write(
+      stderr.write(
         `bgt: task ${id} was still running when the stop gave up: recorded lost${again}\n`,
       );
     }

@@ -15,6 +15,7 @@ import { eventJson } from "../../task/event_json.ts";
 import { localTime, printable, toJson } from "../format.ts";
 import { parseInteger } from "../parse_options.ts";
 import { parseTaskId } from "../task_ids.ts";
+import { stdout } from "../../runtime/std_output.ts";
 
 /** The `events` command. */
 export function eventsCommand() {
@@ -46,9 +47,8 @@ export function eventsCommand() {
         });
         for await (const event of events) {
           const line = options.json ? toJson(eventJson(event)) : describeEvent(event);
-          if (!process.stdout.write(`${line}\n`)) {
-            await new Promise((resolve) => process.stdout.once("drain", resolve));
-          }
+          stdout.write(`${line}\n`);
+          await stdout.flushed(); // a slow reader slows the loop down, as a full pipe should
         }
       } finally {
         process.off("SIGINT", interrupt);

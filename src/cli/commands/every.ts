@@ -22,6 +22,7 @@ import {
   followsDoubleDash,
   type TaskOptionValues,
 } from "../task_options.ts";
+import { stderr, stdout } from "../../runtime/std_output.ts";
 
 const OVERLAP: readonly OverlapPolicy[] = ["skip", "queue", "allow"];
 const CATCH_UP: readonly CatchUpPolicy[] = ["once", "all", "none"];
@@ -83,11 +84,11 @@ export function everyCommand() {
             : await parseTimeOption("--stop-at", options.stopAt, { now, timeZone: options.tz }),
         });
         if (options.json) {
-          process.stdout.write(`${toJson(scheduleJson(schedule), 2)}\n`);
+          stdout.write(`${toJson(scheduleJson(schedule), 2)}\n`);
         } else {
           const next = schedule.nextAt === null ? "never" : localTime(schedule.nextAt);
-          process.stdout.write(`${schedule.id}\n`);
-          process.stderr.write(`bgt: schedule ${schedule.id}, next run ${next}\n`);
+          stdout.write(`${schedule.id}\n`);
+          stderr.write(`bgt: schedule ${schedule.id}, next run ${next}\n`);
         }
       } finally {
         await client.close();

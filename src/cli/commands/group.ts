@@ -15,6 +15,7 @@ import { UsageError } from "../cli_error.ts";
 import { table, toJson } from "../format.ts";
 import { parseInteger } from "../parse_options.ts";
 import { withClient } from "../with_client.ts";
+import { stdout } from "../../runtime/std_output.ts";
 
 /** The `group` command and its subcommands. */
 export function groupCommand() {
@@ -37,11 +38,11 @@ export function groupCommand() {
           running: running[name] ?? 0,
         }));
         if (options.json) {
-          process.stdout.write(`${toJson(rows, 2)}\n`);
+          stdout.write(`${toJson(rows, 2)}\n`);
         } else if (!rows.length) {
-          process.stdout.write("no groups with settings or running tasks\n");
+          stdout.write("no groups with settings or running tasks\n");
         } else {
-          process.stdout.write(
+          stdout.write(
             `${
               table([
                 ["GROUP", "PARALLEL", "RUNNING", "STATE"],
@@ -82,7 +83,7 @@ export function groupCommand() {
 }
 
 function _print(group: GroupSetting): void {
-  process.stdout.write(
+  stdout.write(
     `group ${group.name}: parallel ${group.parallel ?? "global"}, ${
       group.paused ? "paused" : "active"
     }\n`,

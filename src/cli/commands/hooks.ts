@@ -16,6 +16,7 @@ import { webhookSecret } from "../../hooks/webhook_secret.ts";
 import { formatDuration } from "../../task/duration.ts";
 import { bgtHome, ensureHome } from "../../store/home.ts";
 import { printable, toJson } from "../format.ts";
+import { stdout } from "../../runtime/std_output.ts";
 
 /** The `hooks` command. */
 export function hooksCommand() {
@@ -25,14 +26,14 @@ export function hooksCommand() {
     .action((options) => {
       const { globalHooks } = hookConfig(process.env);
       if (options.json) {
-        process.stdout.write(`${toJson(globalHooks, 2)}\n`);
+        stdout.write(`${toJson(globalHooks, 2)}\n`);
         return;
       }
       if (!globalHooks.length) {
-        process.stdout.write("no global hooks ([[hooks]] in the config file)\n");
+        stdout.write("no global hooks ([[hooks]] in the config file)\n");
         return;
       }
-      for (const hook of globalHooks) process.stdout.write(`${printable(describeHook(hook))}\n`);
+      for (const hook of globalHooks) stdout.write(`${printable(describeHook(hook))}\n`);
     });
   hooks.command("secret")
     .description("print the key webhooks are signed with (HMAC-SHA256)")
@@ -40,7 +41,7 @@ export function hooksCommand() {
       const home = bgtHome(process.env);
       ensureHome(home);
       const configured = hookConfig(process.env).webhookSecret;
-      process.stdout.write(`${webhookSecret(home.dir, configured)}\n`);
+      stdout.write(`${webhookSecret(home.dir, configured)}\n`);
     });
   return hooks;
 }

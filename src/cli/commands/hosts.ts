@@ -14,6 +14,7 @@ import { hostJson } from "../../store/host_json.ts";
 import type { HostInfo } from "../../store/task_store.ts";
 import { duration, relativeTime, table, toJson } from "../format.ts";
 import { withClient } from "../with_client.ts";
+import { stdout } from "../../runtime/std_output.ts";
 
 /** The `hosts` command. */
 export function hostsCommand() {
@@ -24,11 +25,11 @@ export function hostsCommand() {
       await withClient(async (client) => {
         const hosts = await client.hosts();
         if (options.json) {
-          process.stdout.write(`${toJson(hosts.map(hostJson), 2)}\n`);
+          stdout.write(`${toJson(hosts.map(hostJson), 2)}\n`);
         } else if (!hosts.length) {
-          process.stdout.write("no supervisor runs ('bgt daemon start' starts one)\n");
+          stdout.write("no supervisor runs ('bgt daemon start' starts one)\n");
         } else {
-          process.stdout.write(`${renderHosts(hosts)}\n`);
+          stdout.write(`${renderHosts(hosts)}\n`);
         }
       });
     });

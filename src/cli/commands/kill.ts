@@ -22,6 +22,7 @@ import {
   UNFINISHED_STATUSES,
 } from "../task_selection.ts";
 import { withClient } from "../with_client.ts";
+import { stderr } from "../../runtime/std_output.ts";
 
 const RULE: SelectionRule = { verb: "kill", statuses: UNFINISHED_STATUSES };
 
@@ -46,7 +47,7 @@ With -g or --all, waiting tasks are canceled first, then running and paused ones
       await withClient(async (client) => {
         const ids = await selectTasks(client, idWords, options, RULE);
         if (!idWords.length && !ids.length) {
-          process.stderr.write(`bgt: no unfinished tasks ${describeSelector(options)}\n`);
+          stderr.write(`bgt: no unfinished tasks ${describeSelector(options)}\n`);
           return;
         }
         // Waiting tasks first: ending a running one would let a waiting one start meanwhile.

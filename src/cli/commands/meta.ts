@@ -12,6 +12,7 @@ import { UsageError } from "../cli_error.ts";
 import { toJson } from "../format.ts";
 import { parseTaskId } from "../task_ids.ts";
 import { withClient } from "../with_client.ts";
+import { stdout } from "../../runtime/std_output.ts";
 
 /** The `meta` command. */
 export function metaCommand() {
@@ -25,7 +26,7 @@ export function metaCommand() {
       const patch = parseMetaPatch(pairs, Boolean(options.jsonValues));
       await withClient(async (client) => {
         const task = pairs.length ? await client.mergeMeta(id, patch) : await client.get(id);
-        process.stdout.write(`${toJson(task.meta, 2)}\n`);
+        stdout.write(`${toJson(task.meta, 2)}\n`);
       });
     });
 }

@@ -16,6 +16,7 @@ import { nextParallel } from "../../supervisor/settings.ts";
 import { UsageError } from "../cli_error.ts";
 import { parseInteger } from "../parse_options.ts";
 import { withClient } from "../with_client.ts";
+import { stdout } from "../../runtime/std_output.ts";
 
 /** The `parallel` command. */
 export function parallelCommand() {
@@ -32,7 +33,7 @@ export function parallelCommand() {
           const status = await client.status();
           const next = nextParallel(process.env, await client.storedSettings());
           if (options.json) {
-            process.stdout.write(
+            stdout.write(
               `${
                 JSON.stringify({
                   parallel: next.value,
@@ -42,7 +43,7 @@ export function parallelCommand() {
               }\n`,
             );
           } else {
-            process.stdout.write(
+            stdout.write(
               `parallel ${next.value} (from ${next.source}) for the next supervisor; the stored value is forgotten${
                 status
                   ? `; the running one keeps ${status.parallel} until 'bgt daemon restart' (or 'systemctl --user restart bgt')`
@@ -56,14 +57,14 @@ export function parallelCommand() {
           const parallel = parseInteger("parallel", text, { min: 1 });
           const { applied, notApplied } = await client.setParallel(parallel);
           if (options.json) {
-            process.stdout.write(`${JSON.stringify({ parallel, source: "store", applied })}\n`);
+            stdout.write(`${JSON.stringify({ parallel, source: "store", applied })}\n`);
           } else {
             const how = applied
               ? "applied now"
               : notApplied === "older supervisor"
               ? "the running supervisor is of an older bgt: 'bgt daemon restart' (or 'systemctl --user restart bgt') applies it"
               : "no supervisor runs: the next one starts with it";
-            process.stdout.write(`parallel ${parallel} (${how}; kept in the store)\n`);
+            stdout.write(`parallel ${parallel} (${how}; kept in the store)\n`);
           }
           return;
         }
@@ -74,11 +75,11 @@ export function parallelCommand() {
           ? { parallel: status.parallel, source: status.sources?.parallel ?? "default" }
           : { parallel: next!.value, source: next!.source };
         if (options.json) {
-          process.stdout.write(
+          stdout.write(
             `${JSON.stringify({ ...current, running: status !== undefined })}\n`,
           );
         } else {
-          process.stdout.write(
+          stdout.write(
             `parallel ${current.parallel} (from ${current.source}${
               status ? "" : "; no supervisor runs: the next one starts with it"
             })\n`,

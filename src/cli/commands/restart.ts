@@ -15,6 +15,7 @@ import type { Client } from "../../client/client.ts";
 import { UsageError } from "../cli_error.ts";
 import { reportEach, type SelectionRule, selectTasks } from "../task_selection.ts";
 import { withClient } from "../with_client.ts";
+import { stderr, stdout } from "../../runtime/std_output.ts";
 
 const RULE: SelectionRule = {
   verb: "restart",
@@ -41,7 +42,7 @@ export function restartCommand() {
       await withClient(async (client) => {
         const ids = await selectTasks(client, idWords, selector, RULE);
         if (options.failed && !ids.length) {
-          process.stderr.write(
+          stderr.write(
             `bgt: no failed tasks${
               options.group === undefined ? "" : ` in group ${options.group}`
             }\n`,
@@ -53,7 +54,7 @@ export function restartCommand() {
         const results = await client.restartEach(ids);
         for (const result of results) {
           if (result.ok) {
-            process.stdout.write(`${result.id} attempt ${attempts.get(result.id)! + 1}\n`);
+            stdout.write(`${result.id} attempt ${attempts.get(result.id)! + 1}\n`);
           }
         }
         process.exitCode = reportEach(results, () => "");

@@ -13,6 +13,7 @@ import { isTerminal } from "../../task/types.ts";
 import { toJson } from "../format.ts";
 import { parseTaskId } from "../task_ids.ts";
 import { superviseForRead } from "../with_client.ts";
+import { stdout } from "../../runtime/std_output.ts";
 
 /** The `result` command. */
 export function resultCommand() {
@@ -35,7 +36,7 @@ export function resultCommand() {
             (task.exitCode !== null ? `exit code ${task.exitCode}` : task.signal ?? "");
           throw new TaskStateError(`Task ${id} ${task.status}${reason ? `: ${reason}` : ""}`);
         }
-        process.stdout.write(`${toJson(task.result ?? null)}\n`);
+        stdout.write(`${toJson(task.result ?? null)}\n`);
       } finally {
         await client.close();
       }

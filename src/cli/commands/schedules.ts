@@ -23,6 +23,7 @@ import {
 } from "../format.ts";
 import { parseIds } from "../parse_options.ts";
 import { withClient } from "../with_client.ts";
+import { stdout } from "../../runtime/std_output.ts";
 
 /** The `schedules` command and its subcommands. */
 export function schedulesCommand() {
@@ -37,11 +38,11 @@ export function schedulesCommand() {
       await withClient(async (client) => {
         const schedules = await client.schedules();
         if (options.json) {
-          process.stdout.write(`${toJson(schedules.map(scheduleJson), 2)}\n`);
+          stdout.write(`${toJson(schedules.map(scheduleJson), 2)}\n`);
         } else if (!schedules.length) {
-          process.stdout.write("no schedules (create one with 'bgt every')\n");
+          stdout.write("no schedules (create one with 'bgt every')\n");
         } else {
-          process.stdout.write(`${renderSchedules(schedules, useColor())}\n`);
+          stdout.write(`${renderSchedules(schedules, useColor())}\n`);
         }
       });
     });
@@ -66,7 +67,7 @@ export function schedulesCommand() {
           for (const id of ids) {
             if (verb === "pause") await client.pauseSchedule(id);
             else if (verb === "resume") await client.resumeSchedule(id);
-            else process.stdout.write(`${describeRemoval(id, await client.removeSchedule(id))}\n`);
+            else stdout.write(`${describeRemoval(id, await client.removeSchedule(id))}\n`);
           }
         });
       });

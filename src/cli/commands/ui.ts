@@ -17,6 +17,7 @@ import { openStore, storeConfig } from "../../store/open_store.ts";
 import { parseListen } from "../../ui/listen_address.ts";
 import { startUiServer, UiConfigError } from "../../ui/server.ts";
 import { UsageError } from "../cli_error.ts";
+import { stderr, stdout } from "../../runtime/std_output.ts";
 
 /** The `ui` command. */
 export function uiCommand() {
@@ -68,13 +69,13 @@ export function uiCommand() {
         }
         throw error;
       }
-      process.stdout.write(`${server.signInUrl}\n`);
+      stdout.write(`${server.signInUrl}\n`);
       if (options.token !== undefined) {
-        process.stderr.write(
+        stderr.write(
           "bgt ui: warning: --token shows in ps to every user of this machine; set BGT_UI_TOKEN instead\n",
         );
       }
-      process.stderr.write(
+      stderr.write(
         `bgt ui: serving ${client.storeDescription}${
           options.readOnly ? " read-only" : ""
         }; Ctrl-C stops it\n`,
@@ -98,10 +99,10 @@ function _openBrowser(url: string): void {
     const child = spawn(opener, [url], { stdio: "ignore", detached: true });
     child.on(
       "error",
-      () => process.stderr.write(`bgt ui: could not run ${opener}; open the URL above\n`),
+      () => stderr.write(`bgt ui: could not run ${opener}; open the URL above\n`),
     );
     child.unref();
   } catch {
-    process.stderr.write(`bgt ui: could not run ${opener}; open the URL above\n`);
+    stderr.write(`bgt ui: could not run ${opener}; open the URL above\n`);
   }
 }

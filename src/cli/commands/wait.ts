@@ -19,6 +19,7 @@ import {
   selectTasks,
   UNFINISHED_STATUSES,
 } from "../task_selection.ts";
+import { stderr, stdout } from "../../runtime/std_output.ts";
 
 /** Without ids: every task unfinished now (or the group's, with -g). */
 const WAIT_RULE: SelectionRule = {
@@ -42,10 +43,9 @@ export function waitCommand() {
       try {
         const ids = await selectTasks(client, idWords, options, WAIT_RULE);
         // On a terminal, live bars (on stderr) show progress while waiting.
-        const live =
-          !options.json && !options.quiet && process.stderr.isTTY && process.env.TERM !== "dumb"
-            ? showLiveProgress(client, ids, process.stderr)
-            : undefined;
+        const live = !options.json && !options.quiet && stderr.isTTY && process.env.TERM !== "dumb"
+          ? showLiveProgress(client, ids, process.stderr)
+          : undefined;
         let tasks;
         try {
           tasks = await client.wait(ids);
@@ -53,7 +53,7 @@ export function waitCommand() {
           live?.();
         }
         if (options.json) {
-          process.stdout.write(`${toJson(tasks.map((task) => taskJson(task)), 2)}\n`);
+          stdout.write(`${toJson(tasks.map((task) => taskJson(task)), 2)}\n`);
         } else if (!options.quiet) {
           const color = useColor();
           for (const task of tasks) {
@@ -62,7 +62,7 @@ export function waitCommand() {
               : task.signal
               ? ` (${task.signal})`
               : "";
-            process.stdout.write(
+            stdout.write(
               `${task.id} ${colorStatus(task.status, color)}${code} ${
                 printable(describeTask(task))
               }\n`,
