@@ -77,9 +77,9 @@ await bench("run_latency", () => {
       ? { name: "`pm2 start /bin/true`", figure: f.pm2 }
       : { name: "pm2", missing: INSTALL.pm2 },
   ];
-  const checks = [bgt.median <= 1.3 * f.hello.median];
-  if (f.tsp) checks.push(bgt.median <= 5 * f.tsp.median);
-  if (f.pm2) checks.push(f.pm2.median >= 25 * bgt.median);
+  // Issue 18's round (DESIGN §9 asks for 1.3× and 5×, the goal beyond it); pm2 is shown only.
+  const checks = [bgt.median <= 1.5 * f.hello.median];
+  if (f.tsp) checks.push(bgt.median <= 6 * f.tsp.median);
   const ratio = [
     `${times(bgt.median, f.hello.median)} hello-world`,
     f.tsp ? `${times(bgt.median, f.tsp.median)} tsp` : "tsp missing",
@@ -95,8 +95,8 @@ await bench("run_latency", () => {
       bgt,
       peers,
       ratio,
-      target: "≤ 1.3× hello-world (≈ 5 ms), ≤ 5× `tsp true`, ≥ 25× faster than `pm2 start`",
-      met: checks.every(Boolean) ? (f.tsp && f.pm2 ? true : null) : false,
+      target: "≤ 1.5× hello-world, ≤ 6× `tsp true`",
+      met: checks.every(Boolean) ? (f.tsp ? true : null) : false,
       command: commandLine("run_latency.ts", ROUNDS),
     }],
   };
