@@ -49,26 +49,8 @@ async function exitAfterOutput(code: number): Promise<never> {
  * ended and waited for too.
  */
 async function exitAfterStreams(code: number): Promise<never> {
-  await Promise.all([process.stdout, process.stderr].map(_ended));
+  const { endedStream } = await import("./src/runtime/std_output.ts");
+  await Promise.all([process.stdout, process.stderr].map(endedStream));
   return await exitAfterOutput(code);
-}
-
-/**
- * Ends `stream` and resolves once everything queued on it is written, or it failed. (Ending is
- * the one wait every runtime keeps: Bun calls back an empty write at once, and its `drain` comes
- * only after a write that returned false.)
- */
-function _ended(stream: NodeJS.WriteStream): Promise<void> {
-  if (stream.destroyed || stream.writableFinished) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off("error", done);
-      stream.off("close", done);
-      resolve();
-    };
-    stream.once("error", done);
-    stream.once("close", done);
-    stream.end(done);
-  });
 }
 export {};

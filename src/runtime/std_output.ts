@@ -66,7 +66,7 @@ class _Output implements StdOutput {
 
   /** Waits until everything written has been handed to the kernel, then closes the sink. */
   async end(): Promise<void> {
-    if (!("Bun" in globalThis)) return await _ended(this.#process());
+    if (!("Bun" in globalThis)) return await endedStream(this.#process());
     await this.#pending;
     if (this.#sink === undefined || this.#gone) return;
     try {
@@ -127,8 +127,13 @@ function _characterDevice(fd: number): boolean {
  * Ends `stream` and resolves once everything queued on it is written, or it failed. (Ending is
  * the one wait every runtime keeps: Bun calls back an empty write at once, and its `drain` comes
  * only after a write that returned false.)
+ *
+ * @example
+ * ```ts
+ * await Promise.all([process.stdout, process.stderr].map(endedStream)); // then process.exit
+ * ```
  */
-function _ended(stream: NodeJS.WriteStream): Promise<void> {
+export function endedStream(stream: NodeJS.WriteStream): Promise<void> {
   if (stream.destroyed || stream.writableFinished) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
