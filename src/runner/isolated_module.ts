@@ -59,16 +59,10 @@ export function adoptIsolatedModule(task: Task, files: TaskFiles): RunningTask |
   return run && _withResult(run, files, task.attempt);
 }
 
-/**
- * The outcome the waiter reported, completed with the result or error this attempt wrote. A
- * pause is SIGTSTP, not SIGSTOP: the module's process turns it into a stop of its own between
- * two store writes (see runIsolatedModule); the waiter and the task's children stop on it as on
- * SIGSTOP, unless a child catches or ignores SIGTSTP.
- */
+/** The outcome the waiter reported, completed with the result or error this attempt wrote. */
 function _withResult(run: RunningTask, files: TaskFiles, attempt: number): RunningTask {
   return {
     ...run,
-    kill: (signal) => run.kill(signal === "SIGSTOP" ? "SIGTSTP" : signal),
     done: run.done.then((outcome) => {
       const written = _readOutcome(files, attempt);
       return written ? { ...outcome, ...written, exitCode: outcome.exitCode } : outcome;
@@ -109,10 +103,6 @@ export async function runIsolatedModule(homeDir: string, id: number): Promise<nu
     for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
       process.on(signal, () => run.kill(signal));
     }
-    // A pause (see _withResult) stops this process between two turns of its event loop, never
-    // inside a store write: a write's transaction is synchronous, and a process stopped in one
-    // would hold bgt.db's lock, and with it the supervisor and every client, until resumed.
-    process.on("SIGTSTP", () => process.kill(process.pid, "SIGSTOP"));
     const outcome = await run.done;
     const record: ResultRecord = { attempt: task.attempt, outcome };
     writeAtomic(resultPath(files), encode(record));

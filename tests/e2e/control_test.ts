@@ -128,39 +128,6 @@ export default async function (n: number) {
     assert.deepEqual(shown.progress, { fraction: 1, message: "tick 25" });
   });
 
-  test("pausing an --isolate'd task that reports progress non-stop never leaves bgt.db locked", () => {
-    // Its process writes each report to the store: stopped inside a write, it would hold the
-    // database's lock, and the supervisor and every client would wait on it until resumed.
-    writeFileSync(
-      join(home.work, "chatty.ts"),
-      `import { context } from "bgt";
-export default async function (ms: number) {
-  const end = Date.now() + ms;
-  let i = 0;
-  const big = "x".repeat(1 << 18); // each meta write takes a while: a wide window to stop in
-  while (Date.now() < end) {
-    context.progress((++i % 100) / 100, "report " + i);
-    context.meta({ big: big + i });
-    await new Promise((resolve) => setTimeout(resolve, 0));
-  }
-  return i;
-}`,
-    );
-    const id = ok(["run", "--isolate", "chatty.ts", "60000"]);
-    waitFor(() => show(id).progress !== null);
-    for (let round = 0; round < 8; round++) {
-      ok(["pause", id]);
-      const submitted = home.bgt(["run", "--", "true"], { timeoutMs: 15_000 });
-      assert.equal(submitted.code, 0, `round ${round}: a submit while paused: ${submitted.stderr}`);
-      assert.equal(show(id).status, "paused");
-      ok(["resume", id]);
-      sleep(50);
-    }
-    ok(["kill", id]);
-    home.bgt(["wait", id]);
-    assert.equal(show(id).status, "canceled");
-  });
-
   test("an --isolate'd module task outlives a supervisor killed with -9 and is re-adopted", () => {
     const id = ok(["run", "--isolate", "ticks.ts", "30"]);
     waitFor(() => lines(id) > 3);
