@@ -20,7 +20,7 @@ import {
   type SupervisorStatus,
 } from "../ipc/protocol.ts";
 import { type BgtHome, bgtHome, ensureHome } from "../store/home.ts";
-import { homeSettingKey, homeSettings } from "../store/home_settings.ts";
+import { homeSettingKey, homeSettings, PARALLEL_KEY } from "../store/home_settings.ts";
 import { openStore, storeConfig } from "../store/open_store.ts";
 import type { HookDelivery } from "../store/hook_store.ts";
 import type { TaskEvent } from "../task/events.ts";
@@ -939,7 +939,7 @@ export class Client {
       }
     }
     await this.#store.setSetting(
-      homeSettingKey(this.#store, this.home.dir, "parallel"),
+      homeSettingKey(this.#store, this.home.dir, PARALLEL_KEY),
       String(parallel),
     );
     return { applied: false, notApplied };
@@ -960,7 +960,7 @@ export class Client {
    * ```
    */
   async resetParallel(): Promise<void> {
-    await this.#store.setSetting(homeSettingKey(this.#store, this.home.dir, "parallel"), null);
+    await this.#store.setSetting(homeSettingKey(this.#store, this.home.dir, PARALLEL_KEY), null);
   }
 
   /** This home's settings kept in the store (`bgt parallel N` → `{ parallel: "5" }`). */

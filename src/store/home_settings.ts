@@ -11,6 +11,9 @@
  */
 import type { TaskStore } from "./task_store.ts";
 
+/** The setting of a home's parallelism (`bgt parallel N`). */
+export const PARALLEL_KEY = "parallel";
+
 /** The store's key of `key` for the home at `home`. */
 export function homeSettingKey(store: Pick<TaskStore, "kind">, home: string, key: string): string {
   return store.kind === "postgres" ? `${key}@${home}` : key;

@@ -15,6 +15,7 @@
  */
 import { availableParallelism } from "node:os";
 import { type BgtConfig, loadConfig } from "../config/config_file.ts";
+import { PARALLEL_KEY } from "../store/home_settings.ts";
 
 /** Where a setting's value came from. */
 export type SettingSource = "flag" | "store" | "env" | "config" | "default";
@@ -30,9 +31,6 @@ export interface SupervisorSettings {
   parallel: Setting<number>;
   killGraceMs: Setting<number>;
 }
-
-/** The store's key of the global parallelism (`bgt parallel N`). */
-export const PARALLEL_KEY = "parallel";
 
 /** The kill grace unless set. */
 export const DEFAULT_KILL_GRACE_MS = 5_000;

@@ -13,7 +13,7 @@
  * const claimed = await withCarriedCode(sql, tasks); // spec.carried back, for the runner
  * ```
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../../runtime/sha256.ts";
 import type { NewTask, Task } from "../../task/types.ts";
 import type { Sql, TransactionSql } from "./postgres_connection.ts";
 
@@ -45,7 +45,7 @@ export function carriedApart(
     const { carried, ...spec } = task.spec;
     let hash = hashes.get(carried);
     if (hash === undefined) {
-      hash = createHash("sha256").update(carried).digest("hex");
+      hash = sha256Hex(carried);
       hashes.set(carried, hash);
       codes.set(hash, carried);
     }
