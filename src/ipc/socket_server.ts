@@ -8,6 +8,10 @@
  * with no request in flight that sends nothing for `idleMs` (a silent client, or one stuck in
  * the middle of a frame) is closed.
  *
+ * `close()` stops listening and hangs up every open connection: a long poll in flight (`wait`,
+ * `events`) ends there, and its client sees the supervisor gone at once — never an answer from
+ * a supervisor whose store has closed meanwhile.
+ *
  * @example
  * ```ts
  * const server = await serveSocket("/state/bgt.sock", async (request) => ({ ok: true, type: "notified" }));
@@ -15,7 +19,7 @@
  * ```
  */
 import { chmodSync, rmSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { toErrorData } from "../task/errors.ts";
 import { encodeFrame, FrameDecoder } from "../task/frames.ts";
 import type { Request, Response } from "./protocol.ts";
@@ -37,19 +41,30 @@ export interface ServeOptions {
   maxUnsentBytes?: number;
 }
 
+/** A server of {@linkcode serveSocket}. */
+export interface SocketServer {
+  /** Stops listening and hangs up every open connection (their requests in flight end). */
+  close(): void;
+}
+
 /** Starts serving at `path` (replacing a stale socket file). */
 export async function serveSocket(
   path: string,
   handler: RequestHandler,
   options: ServeOptions = {},
-): Promise<Server> {
+): Promise<SocketServer> {
   rmSync(path, { force: true });
   const limits = {
     idleMs: options.idleMs ?? 10_000,
     maxInFlight: options.maxInFlight ?? 64,
     maxUnsentBytes: options.maxUnsentBytes ?? 1024 * 1024,
   };
-  const server = createServer((socket) => _serveConnection(socket, handler, limits));
+  const connections = new Set<Socket>();
+  const server = createServer((socket) => {
+    connections.add(socket);
+    socket.on("close", () => connections.delete(socket));
+    _serveConnection(socket, handler, limits);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(path, () => {
@@ -59,7 +74,12 @@ export async function serveSocket(
   });
   chmodSync(path, 0o600);
   server.on("error", () => {/* a failed accept never stops the server */});
-  return server;
+  return {
+    close() {
+      server.close();
+      for (const socket of connections) socket.destroy();
+    },
+  };
 }
 
 function _serveConnection(

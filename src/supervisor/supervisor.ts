@@ -11,9 +11,8 @@
  */
 import { hostname } from "node:os";
 import { type BgtConfig, configPath, loadConfig } from "../config/config_file.ts";
-import type { Server } from "node:net";
 import { DEFAULT_DRAIN_MS } from "../ipc/protocol.ts";
-import { serveSocket } from "../ipc/socket_server.ts";
+import { serveSocket, type SocketServer } from "../ipc/socket_server.ts";
 import { isSameProcessAlive, processStartTime } from "../runtime/process.ts";
 import { storeReports } from "../runner/module_runner.ts";
 import { WorkerHosts } from "../runner/worker_hosts.ts";
@@ -281,7 +280,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
 
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
-  const servers: Server[] = [];
+  const servers: SocketServer[] = [];
   let serversClosed = false;
   // A graceful stop waits for the module tasks in worker hosts (they end with their hosts);
   // command and --isolate'd tasks keep running under their waiters for the next supervisor.

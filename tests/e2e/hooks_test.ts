@@ -44,15 +44,22 @@ async function ok(
   return result.stdout.trim();
 }
 
-/** `bgt events --follow --json` in `home`, running on: what it printed so far, and the child. */
-function followEvents(home: TempHome): { child: ChildProcess; output(): string } {
+/**
+ * `bgt events --follow --json` in `home`, running on: the child, what it printed so far, and
+ * what it said on stderr (for a failure's message).
+ */
+function followEvents(
+  home: TempHome,
+): { child: ChildProcess; output(): string; errors(): string } {
   const child = execFile(BGT, ["events", "--follow", "--json"], {
     cwd: home.work,
     env: home.env(),
   });
   let out = "";
+  let err = "";
   child.stdout!.on("data", (chunk) => (out += chunk));
-  return { child, output: () => out };
+  child.stderr!.on("data", (chunk) => (err += chunk));
+  return { child, output: () => out, errors: () => err };
 }
 
 /** A loopback webhook receiver answering with the statuses given, then 200. */
@@ -199,12 +206,15 @@ describe("hooks and events (issue 15)", () => {
   });
 
   test("bgt events --follow reads on through a restart of the supervisor", async () => {
-    const { child: follower, output } = followEvents(home);
+    const { child: follower, output, errors } = followEvents(home);
     try {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       await ok(home, ["daemon", "restart"]);
       const id = Number(await ok(home, ["run", "--", "true"]));
-      await until(() => output().includes(`"taskId":${id},"kind":"succeeded"`));
+      await until(() => output().includes(`"taskId":${id},"kind":"succeeded"`)).catch((error) => {
+        const state = follower.exitCode === null ? "running" : `exited ${follower.exitCode}`;
+        throw new Error(`${error.message}; follower ${state}: ${errors()}\n${output()}`);
+      });
       assert.equal(follower.exitCode, null, "still following");
     } finally {
       follower.kill("SIGTERM");

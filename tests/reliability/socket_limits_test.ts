@@ -1,18 +1,18 @@
 /**
  * The limits src/ipc/socket_server.ts sets on each connection, checked in process with a short
  * idle time: a silent or half-framed connection is closed, a request in flight keeps its
- * connection open however long it takes, a client that never reads stops being read, and the
- * frame decoder joins a large frame in linear time.
+ * connection open however long it takes, a client that never reads stops being read, the
+ * frame decoder joins a large frame in linear time, and closing the server hangs up a long poll.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
-import { connect, type Server, type Socket } from "node:net";
+import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { encodeFrame, FrameDecoder } from "../../src/task/frames.ts";
 import { MAX_FRAME_BYTES, PROTOCOL_VERSION, type Response } from "../../src/ipc/protocol.ts";
-import { serveSocket } from "../../src/ipc/socket_server.ts";
+import { serveSocket, type SocketServer } from "../../src/ipc/socket_server.ts";
 
 const IDLE_MS = 300;
 
@@ -27,7 +27,7 @@ function closedAfter(socket: Socket): Promise<number> {
 
 describe("socket server limits", () => {
   let dir: string;
-  let server: Server;
+  let server: SocketServer;
   let handled = 0;
   let releaseSlow: (() => void) | undefined;
   before(async () => {
@@ -102,5 +102,29 @@ describe("socket server limits", () => {
     assert.equal((values[0] as Uint8Array).length, body.length - 5);
     // Quadratic joining copied ~32 GiB here; linear joining copies 16 MiB once.
     assert.ok(ms < 2_000, `decoding took ${Math.round(ms)} ms`);
+  });
+});
+
+describe("closing the socket server", () => {
+  test("close() hangs up a connection whose request is in flight, and aborts its handler", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bgt-socket-"));
+    let aborted: Promise<void> | undefined;
+    const server = await serveSocket(join(dir, "s.sock"), (request, signal) => {
+      aborted = new Promise((resolve) => signal.addEventListener("abort", () => resolve()));
+      return new Promise<Response>(() => {}); // a long poll that never answers by itself
+    });
+    try {
+      const socket = connect(join(dir, "s.sock"));
+      const closed = closedAfter(socket);
+      socket.write(encodeFrame({ v: PROTOCOL_VERSION, type: "wait", ids: [1] }));
+      while (!aborted) await new Promise((resolve) => setTimeout(resolve, 10));
+      server.close();
+      const ms = await closed;
+      await aborted;
+      assert.ok(ms < 2_000, `the client saw the hang-up after ${ms} ms`);
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
