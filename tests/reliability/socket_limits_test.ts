@@ -109,7 +109,7 @@ describe("closing the socket server", () => {
   test("close() hangs up a connection whose request is in flight, and aborts its handler", async () => {
     const dir = mkdtempSync(join(tmpdir(), "bgt-socket-"));
     let aborted: Promise<void> | undefined;
-    const server = await serveSocket(join(dir, "s.sock"), (request, signal) => {
+    const server = await serveSocket(join(dir, "s.sock"), (_request, signal) => {
       aborted = new Promise((resolve) => signal.addEventListener("abort", () => resolve()));
       return new Promise<Response>(() => {}); // a long poll that never answers by itself
     });
