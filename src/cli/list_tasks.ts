@@ -94,7 +94,11 @@ export async function listTasks(options: LsOptions): Promise<void> {
   await withClient(async (client) => {
     const tasks = await client.list(filter);
     const { limit = 0, offset = 0 } = filter;
-    const past = tasks.length < limit ? 0 : (await client.count(filter)) - offset - tasks.length;
+    // Counted up to a bound past the page: an exact count of a million rows was a third of `ls`.
+    const shown = offset + tasks.length;
+    const past = tasks.length < limit
+      ? 0
+      : (await client.count(filter, shown + MORE_COUNTED_UP_TO)) - shown;
     const usage = options.quiet ? new Map() : tasksUsage(tasks, client.home.dir);
     if (options.json) {
       stdout.write(
@@ -160,16 +164,24 @@ export function renderTable(
   return table([[...head, ...tail], ...rows]);
 }
 
+/** How many tasks past the page `ls` counts at most (beyond: "… 10,000+ more tasks"). */
+export const MORE_COUNTED_UP_TO = 10_000;
+
 /**
- * The footer of a list cut by `--limit`.
+ * The footer of a list cut by `--limit`; a count that reached {@linkcode MORE_COUNTED_UP_TO}
+ * is a lower bound.
  *
  * @example
  * ```ts
  * morePastLimit(1234); // "… 1,234 more tasks (use --limit)"
+ * morePastLimit(10_000); // "… 10,000+ more tasks (use --limit)"
  * ```
  */
 export function morePastLimit(count: number): string {
-  return `… ${_thousands(count)} more task${count === 1 ? "" : "s"} (use --limit)`;
+  const more = count >= MORE_COUNTED_UP_TO
+    ? `${_thousands(MORE_COUNTED_UP_TO)}+`
+    : _thousands(count);
+  return `… ${more} more task${count === 1 ? "" : "s"} (use --limit)`;
 }
 
 /** A failed task's exit code or signal, as ` (3)` or ` (SIGKILL)`. */

@@ -169,7 +169,7 @@ async function _bare(): Promise<number> {
   if (exists) {
     try {
       const { withClient } = await import("./with_client.ts");
-      hasTasks = await withClient(async (client) => (await client.count()) > 0);
+      hasTasks = await withClient(async (client) => (await client.count({}, 1)) > 0);
     } catch (error) {
       return reportError(error);
     }

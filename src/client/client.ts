@@ -281,9 +281,21 @@ export class Client {
     return await this.#store.list(filter);
   }
 
-  /** How many tasks match the filter's conditions (its sort, limit and offset aside). */
-  async count(filter: ListFilter = {}): Promise<number> {
-    return await this.#store.count(filter);
+  /**
+   * How many tasks match the filter's conditions (its sort, limit and offset aside); with
+   * `upTo`, at most that many (cheap on a large store: the count stops there).
+   *
+   * @example
+   * ```ts
+   * import { connect } from "bgt";
+   * const bgt = await connect();
+   * console.log(await bgt.count({ status: ["failed"] })); // 3
+   * console.log(await bgt.count({}, 1) > 0); // true: some task is kept
+   * await bgt.close();
+   * ```
+   */
+  async count(filter: ListFilter = {}, upTo?: number): Promise<number> {
+    return await this.#store.count(filter, upTo);
   }
 
   /** Why a task that has not started is still waiting, in words; undefined if it is not. */

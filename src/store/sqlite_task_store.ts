@@ -129,11 +129,12 @@ export class SqliteTaskStore implements TaskStore {
     return this.#db.prepare(sql).all<TaskRow>(...params).map((row) => toTask(this.#db, row));
   }
 
-  async count(filter: ListFilter = {}): Promise<number> {
+  async count(filter: ListFilter = {}, upTo?: number): Promise<number> {
     const { where, params } = _whereOf(filter);
-    const row = this.#db.prepare(`SELECT count(*) AS n FROM tasks ${where}`).get<{ n: number }>(
-      ...params,
-    );
+    const sql = upTo === undefined
+      ? `SELECT count(*) AS n FROM tasks ${where}`
+      : `SELECT count(*) AS n FROM (SELECT 1 FROM tasks ${where} LIMIT ${Math.max(0, upTo)})`;
+    const row = this.#db.prepare(sql).get<{ n: number }>(...params);
     return Number(row?.n ?? 0);
   }
 

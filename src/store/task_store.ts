@@ -226,7 +226,11 @@ export interface TaskStore {
   get(id: number): Promise<Task | undefined>;
   /** The tasks a filter keeps, without their results (`result` is undefined): `get` reads one. */
   list(filter?: ListFilter): Promise<Task[]>;
-  count(filter?: ListFilter): Promise<number>;
+  /**
+   * How many tasks the filter's conditions keep (its sort, limit and offset aside); with `upTo`,
+   * at most that many (the count stops there, so it stays cheap on a large table).
+   */
+  count(filter?: ListFilter, upTo?: number): Promise<number>;
   counts(): Promise<StatusCounts>;
   /**
    * Counts by group and state: unfinished tasks of any age, finished ones created at or after

@@ -71,6 +71,8 @@ describe("terminal polish", () => {
     const table = home.bgt(["ls", "--limit", "1"]);
     assert.equal(table.stdout.trim().split("\n").length, 2, table.stdout);
     assert.match(table.stderr, /^… 2 more tasks \(use --limit\)$/m);
+    const paged = home.bgt(["ls", "--limit", "1", "--offset", "1"]);
+    assert.match(paged.stderr, /^… 1 more task \(use --limit\)$/m, "the rows past this page");
     const json = home.bgt(["ls", "--json", "--limit", "2"]);
     assert.equal(JSON.parse(json.stdout).length, 2);
     assert.match(json.stderr, /… 1 more task \(use --limit\)/);

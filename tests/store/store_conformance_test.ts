@@ -93,6 +93,8 @@ forEachStore("tasks: submit and read", (open) => {
     assert.deepEqual((await store.list({ limit: 1, offset: 1 })).map((t) => t.id), [a]);
     assert.equal(await store.count({ status: ["queued"] }), 2);
     assert.equal(await store.count({ group: "nope" }), 0);
+    assert.equal(await store.count({ status: ["queued"] }, 1), 1, "counted up to 1");
+    assert.equal(await store.count({ group: "g" }, 5), 1, "fewer than the bound: exact");
     assert.deepEqual(await store.counts(), { queued: 2 });
   });
 

@@ -169,8 +169,12 @@ export class PostgresTaskStore implements TaskStore {
     return rows.map(toTask);
   }
 
-  async count(filter: ListFilter = {}): Promise<number> {
-    const [{ n }] = await this.#sql`SELECT count(*) AS n FROM tasks WHERE ${this.#where(filter)}`;
+  async count(filter: ListFilter = {}, upTo?: number): Promise<number> {
+    const sql = this.#sql;
+    const [{ n }] = upTo === undefined
+      ? await sql`SELECT count(*) AS n FROM tasks WHERE ${this.#where(filter)}`
+      : await sql`SELECT count(*) AS n FROM (SELECT 1 FROM tasks WHERE ${this.#where(filter)}
+          LIMIT ${Math.max(0, upTo)}) AS kept`;
     return n;
   }
 
