@@ -6,7 +6,6 @@
  * const response = await sendRequest("/state/bgt.sock", { v: PROTOCOL_VERSION, type: "status" });
  * ```
  */
-import { connect } from "node:net";
 import {
   fromErrorData,
   ProtocolError,
@@ -14,6 +13,7 @@ import {
   SupervisorUnresponsiveError,
 } from "../task/errors.ts";
 import { encodeFrame, FrameDecoder } from "../task/frames.ts";
+import { connectUnix } from "../runtime/unix_socket.ts";
 import type { Request, Response } from "./protocol.ts";
 
 /** Options for {@linkcode sendRequest}. */
@@ -42,7 +42,6 @@ export function sendRequest(
   options: SendOptions = {},
 ): Promise<Extract<Response, { ok: true }>> {
   return new Promise((resolve, reject) => {
-    const socket = connect(path);
     const decoder = new FrameDecoder();
     let settled = false;
     const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
@@ -65,27 +64,32 @@ export function sendRequest(
     };
     const onAbort = () => finish(options.signal!.reason ?? new Error("aborted"));
     options.signal?.addEventListener("abort", onAbort, { once: true });
-    socket.once("connect", () => socket.write(encodeFrame(request)));
-    socket.on("data", (chunk: Uint8Array) => {
-      try {
-        const [value] = decoder.push(chunk);
-        if (value === undefined) return;
-        const response = value as Response;
-        if (response.ok) finish(null, response);
-        else finish(fromErrorData(response.error));
-      } catch (error) {
-        finish(error as Error);
-      }
-    });
-    socket.once("error", (error) => {
-      finish(
-        new SupervisorUnavailableError(`Cannot reach the supervisor at ${path}: ${error.message}`, {
-          cause: error,
-        }),
-      );
-    });
-    socket.once("close", () => {
-      finish(new ProtocolError("Cannot read response: the supervisor closed the connection"));
+    const socket = connectUnix(path, {
+      open: () => socket.write(encodeFrame(request)),
+      data: (chunk) => {
+        try {
+          const [value] = decoder.push(chunk);
+          if (value === undefined) return;
+          const response = value as Response;
+          if (response.ok) finish(null, response);
+          else finish(fromErrorData(response.error));
+        } catch (error) {
+          finish(error as Error);
+        }
+      },
+      error: (error) => {
+        const reason = error.code && !error.message.includes(error.code)
+          ? `${error.code} (${error.message})`
+          : error.message;
+        finish(
+          new SupervisorUnavailableError(`Cannot reach the supervisor at ${path}: ${reason}`, {
+            cause: error,
+          }),
+        );
+      },
+      close: () => {
+        finish(new ProtocolError("Cannot read response: the supervisor closed the connection"));
+      },
     });
   });
 }
