@@ -474,6 +474,11 @@ export class SqliteTaskStore implements TaskStore {
     );
   }
 
+  async betweenWrites<T>(_id: number, act: () => T): Promise<T> {
+    // Every write is one IMMEDIATE transaction: while this one holds the lock, none is open.
+    return this.#connection.transaction(act);
+  }
+
   async setPaused(id: number, paused: boolean, fence?: RunFence): Promise<boolean> {
     const [where, params] = _fenced(fence);
     return this.#connection.transaction(() => {

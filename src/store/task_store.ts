@@ -281,6 +281,19 @@ export interface TaskStore {
   adoptOrphans(owner: string, home: string): Promise<Task[]>;
 
   // one task
+  /**
+   * Runs `act` at a moment when no other process is inside a write it makes for task `id`'s
+   * reports (its progress, meta, checkpoints) or inside opening the store: SQLite holds the write
+   * lock meanwhile, PostgreSQL the task's row and the migration lock. Pausing an `--isolate`d
+   * task's process (SIGSTOP) goes through it, so the process is never stopped holding a lock
+   * that every other writer would then wait on until it is resumed.
+   *
+   * @example
+   * ```ts
+   * await store.betweenWrites(42, () => process.kill(-pid, "SIGSTOP"));
+   * ```
+   */
+  betweenWrites<T>(id: number, act: () => T): Promise<T>;
   /** Running ⇄ paused; false if it was in neither state. Keeps paused time. Events: paused / resumed. */
   setPaused(id: number, paused: boolean, fence?: RunFence): Promise<boolean>;
   /** Stores a stop's intent before its signal (a crash after it keeps it: a killed task ends canceled). */

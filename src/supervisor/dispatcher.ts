@@ -287,8 +287,25 @@ export class Dispatcher {
     }
     if ((entry.task.status === "paused") === pause) return { already: entry.task.status };
     // The signal first (it is what pauses); the row says so right after.
-    entry.run.kill(pause ? "SIGSTOP" : "SIGCONT");
     entry.task = { ...entry.task, status: pause ? "paused" : "running" };
+    if (pause && _writesTheStore(entry.task)) {
+      // An --isolate'd module task writes its reports into the store itself: stopped inside
+      // one of those writes, it would hold the store's lock until resumed (SQLite: every
+      // writer, this supervisor too, would wait on it).
+      try {
+        await this.#options.store.betweenWrites(id, () => {
+          if (this.#running.get(id) === entry && entry.task.status === "paused") {
+            entry.run.kill("SIGSTOP");
+          }
+        });
+      } catch (error) {
+        // Not stopped: it still runs, and says so.
+        if (entry.task.status === "paused") entry.task = { ...entry.task, status: "running" };
+        throw error;
+      }
+      // Resumed (or ended) while it waited for a moment between writes: nothing to record.
+      if (entry.task.status !== "paused" || this.#running.get(id) !== entry) return {};
+    } else entry.run.kill(pause ? "SIGSTOP" : "SIGCONT");
     const fence = { owner: this.#options.owner, attempt: entry.task.attempt };
     void this.#options.store.setPaused(id, pause, fence).catch((error) =>
       this.#options.log?.(`cannot store the ${verb} of task ${id}: ${(error as Error).message}`)
@@ -521,6 +538,11 @@ export class Dispatcher {
       );
     };
   }
+}
+
+/** Whether a task's own process writes into the store (an --isolate'd module task). */
+function _writesTheStore(task: Task): boolean {
+  return task.kind === "module" && !runsInWorker(task.spec);
 }
 
 /** The current end of each of a task's streams (one look when it has no files yet). */

@@ -128,6 +128,40 @@ export default async function (n: number) {
     assert.deepEqual(shown.progress, { fraction: 1, message: "tick 25" });
   });
 
+  test("pausing an --isolate'd task in the middle of its store writes leaves the store usable", () => {
+    // Its process writes its meta (64 KB each time) back to back: a SIGSTOP landing inside one
+    // of those writes held bgt.db's lock until resume, and every other writer waited on it.
+    writeFileSync(
+      join(home.work, "busy_meta.ts"),
+      `import { context } from "bgt";
+export default async function () {
+  for (let i = 0; ; i++) {
+    context.meta({ big: "x".repeat(1 << 16) + i });
+    if (i % 20 === 0) console.log("wrote", i);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}`,
+    );
+    const id = ok(["run", "--isolate", "busy_meta.ts"]);
+    try {
+      waitFor(() => lines(id) > 3);
+      for (let round = 1; round <= 6; round++) {
+        const paused = home.bgt(["pause", id], { timeoutMs: 20_000 });
+        assert.equal(paused.code, 0, `pause ${round}: ${paused.stderr}`);
+        // While it is stopped, others write: a submission, and the end of that task.
+        const other = home.bgt(["run", "--wait", "--", "true"], { timeoutMs: 20_000 });
+        assert.equal(other.code, 0, `a task beside pause ${round}: ${other.stderr}`);
+        ok(["resume", id]);
+        sleep(30 * round); // each pause lands at another moment of the writes
+      }
+    } finally {
+      home.bgt(["resume", id], { timeoutMs: 20_000 });
+      home.bgt(["kill", id], { timeoutMs: 20_000 });
+    }
+    home.bgt(["wait", id], { timeoutMs: 20_000 });
+    assert.equal(show(id).status, "canceled");
+  });
+
   test("an --isolate'd module task outlives a supervisor killed with -9 and is re-adopted", () => {
     const id = ok(["run", "--isolate", "ticks.ts", "30"]);
     waitFor(() => lines(id) > 3);

@@ -611,6 +611,17 @@ export class PostgresTaskStore implements TaskStore {
 
   // --------------------------------------------------------------------------------- one task
 
+  async betweenWrites<T>(id: number, act: () => T): Promise<T> {
+    const schema = this.#connection.schema;
+    // A report's transaction locks the task's row first, and opening the store takes the
+    // migration lock: with both held here, no such transaction is half done.
+    return await this.#sql.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(hashtext(${"bgt.migrate:" + schema}))`;
+      await tx`SELECT 1 FROM tasks WHERE id = ${id} FOR UPDATE`;
+      return act();
+    }) as T;
+  }
+
   async setPaused(id: number, paused: boolean, fence?: RunFence): Promise<boolean> {
     const { value } = await this.#write(async (w) => {
       const fenced = this.#fenced(w.tx, fence);
