@@ -54,6 +54,8 @@ const TAIL_LINES = 10;
 /** Settled deliveries are kept this long (as the events they came from), pruned hourly. */
 export const DELIVERY_RETENTION_MS = 7 * 24 * 3600_000;
 const PRUNE_EVERY_MS = 3600_000;
+/** How often the loop looks for deliveries left by a supervisor that is gone. */
+const ADOPT_EVERY_MS = 5_000;
 
 /** The running loop of one supervisor. */
 export class HookLoop {
@@ -65,6 +67,7 @@ export class HookLoop {
   #wakeUp: (() => void) | undefined;
   #woken = false;
   #prunedAt = 0;
+  #adoptedAt = 0;
   #done: Promise<void>;
   /** Kinds that may set off a delivery (ends, and what the global hooks listen for). */
   #kinds: Set<TaskEventKind>;
@@ -118,6 +121,10 @@ export class HookLoop {
         if (Date.now() - this.#prunedAt > PRUNE_EVERY_MS) {
           this.#prunedAt = Date.now();
           await store.hooks.prune(Date.now() - DELIVERY_RETENTION_MS);
+        }
+        if (Date.now() - this.#adoptedAt > ADOPT_EVERY_MS) {
+          this.#adoptedAt = Date.now();
+          await this.#adoptOrphaned();
         }
         await this.#plan();
         await this.#runDue();
@@ -219,6 +226,28 @@ export class HookLoop {
       (await this.#options.store.hosts()).map((host) => `${host.name}\0${host.home}`),
     );
     return (task) => !!task.host && !!task.home && !live.has(`${task.host}\0${task.home}`);
+  }
+
+  /**
+   * Takes over the deliveries still to run (a webhook's retry, a hook cut short) of deliverers
+   * that no supervisor serves any more — a dead or stopped host of a shared store — so that none
+   * waits for a host that may never come back. Two supervisors taking the same are one update
+   * after the other: the second finds none left.
+   */
+  async #adoptOrphaned(): Promise<void> {
+    const { store, log } = this.#options;
+    const pending = (await store.hooks.pendingDeliverers()).filter((d) => d !== this.#deliverer);
+    if (!pending.length) return;
+    const live = new Set((await store.hosts()).map((host) => `${host.name}:${host.home}`));
+    const orphaned = pending.filter((deliverer) => !live.has(deliverer));
+    const adopted = await store.hooks.adopt(orphaned, this.#deliverer);
+    if (adopted) {
+      log(
+        `took over ${adopted} hook delivery(ies) of ${
+          orphaned.join(", ")
+        }: no supervisor runs there`,
+      );
+    }
   }
 
   /** Who delivers, in the delivery records and the cursor: this host and home. */

@@ -79,6 +79,13 @@ export interface HookStore {
   plan(home: string, cursor: number, deliveries: readonly NewHookDelivery[]): Promise<void>;
   /** The home's deliveries due by `now`, soonest first. */
   due(home: string, now: number, limit: number): Promise<HookDelivery[]>;
+  /** Who (`host:home`) has deliveries still to run. */
+  pendingDeliverers(): Promise<string[]>;
+  /**
+   * Hands the deliveries still to run of `from` (deliverers with no supervisor any more: a dead
+   * or stopped host of a shared store) to `to`; returns how many.
+   */
+  adopt(from: readonly string[], to: string): Promise<number>;
   /** Records a try of a delivery. */
   record(id: number, outcome: HookTry): Promise<void>;
   /** A task's deliveries, oldest first. */

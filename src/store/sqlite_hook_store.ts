@@ -64,6 +64,24 @@ export class SqliteHookStore implements HookStore {
     ).all<Record<string, unknown>>(home, now, limit).map(toHookDelivery);
   }
 
+  async pendingDeliverers(): Promise<string[]> {
+    return this.#db.prepare(
+      "SELECT DISTINCT home FROM hook_deliveries WHERE next_at IS NOT NULL",
+    ).all<{ home: string }>().map((row) => row.home);
+  }
+
+  async adopt(from: readonly string[], to: string): Promise<number> {
+    if (!from.length) return 0;
+    return this.#connection.transaction(() =>
+      Number(
+        this.#db.prepare(
+          `UPDATE hook_deliveries SET home = ? WHERE next_at IS NOT NULL
+           AND home IN (${from.map(() => "?").join(", ")})`,
+        ).run(to, ...from).changes,
+      )
+    );
+  }
+
   async record(id: number, outcome: HookTry): Promise<void> {
     this.#connection.transaction(() =>
       this.#db.prepare(

@@ -12,6 +12,8 @@
  */
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, afterEach, describe, test } from "node:test";
 import postgres from "postgres";
@@ -235,6 +237,41 @@ describe("many hosts on one PostgreSQL store", () => {
       throw new Error(`the lost task's hook did not run on a: ${a.log()}`);
     });
     assert.equal(readFileSync(hooked, "utf8"), `${ids[1]}:lost:b\n`);
+  });
+
+  test("a webhook a dead host had still to deliver is delivered by another, the same event once more", async (t) => {
+    if (skip(t)) return;
+    const store = schemas.url();
+    const a = newHost("a", store);
+    const b = newHost("b", store);
+    await Promise.all([a.start(), b.start()]);
+    // The receiver kills b as b's POST arrives: the delivery is left to run, on b's name.
+    const posts: { from: string; eventId: string }[] = [];
+    const receiver = createServer((request, response) => {
+      posts.push({
+        from: posts.length ? "after" : "b",
+        eventId: String(request.headers["bgt-event-id"]),
+      });
+      if (posts.length === 1) process.kill(b.child!.pid!, "SIGKILL");
+      request.resume();
+      request.on("end", () => response.writeHead(posts.length === 1 ? 503 : 200).end());
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const id = await a.ok(["run", "--on", "b", "--webhook", url, "--", "true"]);
+      await until(() => posts.length >= 2, 45_000).catch(() => {
+        throw new Error(`${posts.length} POST(s); a's log: ${a.log()}`);
+      });
+      assert.equal(posts[1].eventId, posts[0].eventId, "the same event, delivered again");
+      assert.match(a.log(), /took over 1 hook delivery\(ies\) of b:/);
+      await until(async () => {
+        const [delivery] = JSON.parse(await a.ok(["show", id, "--json"])).hookDeliveries;
+        return delivery?.ok === true;
+      });
+    } finally {
+      receiver.close();
+    }
   });
 
   test("a host cut off from PostgreSQL ends its tasks first, completes none twice, and stops once declared dead", async (t) => {

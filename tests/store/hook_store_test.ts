@@ -1,7 +1,8 @@
 /**
  * The hook deliveries on both stores: a task's hooks are stored with it, a plan is one
  * transaction with the cursor and planning the same event twice adds nothing, due deliveries
- * come soonest first, and a recorded try settles or reschedules its delivery.
+ * come soonest first, a recorded try settles or reschedules its delivery, and the deliveries
+ * still to run of a deliverer that is gone can be taken over by another.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -71,6 +72,34 @@ forEachStore("hook deliveries", (open) => {
     assert.equal(all[0].tries, 0);
     assert.equal(all[0].ok, null);
     assert.deepEqual(await store.hooks.due("/other", Date.now() + 1000, 10), [], "another home's");
+  });
+
+  test("pendingDeliverers() names who has deliveries to run; adopt() hands them over, settled ones stay", async () => {
+    const store = await open();
+    const delivery = (eventId: number, hook: string) => ({
+      taskId: 1,
+      eventId,
+      kind: "failed" as const,
+      hook,
+      payload: payload(`echo ${eventId}`),
+    });
+    await store.hooks.plan("a:/h", 2, [delivery(1, "onFinish"), delivery(2, "onFinish")]);
+    await store.hooks.plan("b:/h", 3, [delivery(3, "onFinish")]);
+    const [settled] = await store.hooks.due("a:/h", Date.now() + 1000, 1);
+    await store.hooks.record(settled.id, {
+      ok: true,
+      result: "exit 0",
+      at: Date.now(),
+      nextAt: null,
+    });
+    assert.deepEqual((await store.hooks.pendingDeliverers()).sort(), ["a:/h", "b:/h"]);
+    assert.equal(await store.hooks.adopt(["a:/h"], "b:/h"), 1, "the one still to run");
+    assert.equal(await store.hooks.adopt(["a:/h"], "c:/h"), 0, "taken once");
+    assert.deepEqual(await store.hooks.pendingDeliverers(), ["b:/h"]);
+    assert.equal((await store.hooks.due("b:/h", Date.now() + 1000, 10)).length, 2);
+    const home = (await store.hooks.ofTask(1)).find((d) => d.id === settled.id)?.home;
+    assert.equal(home, "a:/h", "a settled delivery keeps who ran it");
+    assert.equal(await store.hooks.adopt([], "b:/h"), 0);
   });
 
   test("record() settles a delivery or sets its next try; due() returns what is due, soonest first", async () => {

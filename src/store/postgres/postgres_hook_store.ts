@@ -52,6 +52,20 @@ export class PostgresHookStore implements HookStore {
     return rows.map(toHookDelivery);
   }
 
+  async pendingDeliverers(): Promise<string[]> {
+    const rows = await this.#sql`
+      SELECT DISTINCT home FROM hook_deliveries WHERE next_at IS NOT NULL`;
+    return rows.map((row) => row.home);
+  }
+
+  async adopt(from: readonly string[], to: string): Promise<number> {
+    if (!from.length) return 0;
+    const rows = await this.#sql`
+      UPDATE hook_deliveries SET home = ${to}
+      WHERE next_at IS NOT NULL AND home = ANY (${[...from]}::text[]) RETURNING id`;
+    return rows.length;
+  }
+
   async record(id: number, outcome: HookTry): Promise<void> {
     await this.#sql`
       UPDATE hook_deliveries SET tries = tries + 1, ok = ${outcome.ok}, result = ${outcome.result},
