@@ -23,6 +23,7 @@ import { statSync, writeFileSync, writeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Pool } from "../pool/pool.ts";
 import { rawModuleFile } from "../runtime/raw_path_modules.ts";
+import { readStdin } from "../runtime/std_input.ts";
 import { bgtHome } from "../store/home.ts";
 import { taskFiles } from "../store/task_files.ts";
 import { encodeFrame, FrameDecoder } from "../task/frames.ts";
@@ -120,7 +121,7 @@ export async function runWorkerHost(homeDir: string): Promise<number> {
 
   const decoder = new FrameDecoder({ maxFrameBytes: HOST_FRAME_BYTES });
   return await new Promise<number>((resolve) => {
-    process.stdin.on("data", (chunk: Uint8Array) => {
+    readStdin((chunk) => {
       let commands: unknown[];
       try {
         commands = decoder.push(chunk);
@@ -133,9 +134,7 @@ export async function runWorkerHost(homeDir: string): Promise<number> {
           run({ ...command.task, spec: specFromStore(command.task.spec) });
         } else if (command.type === "abort") current?.kill(command.signal as NodeJS.Signals);
       }
-    });
-    process.stdin.on("end", () => resolve(0));
-    process.stdin.on("error", () => resolve(0));
+    }).then(() => resolve(0));
   });
 }
 
