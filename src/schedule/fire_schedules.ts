@@ -1,41 +1,56 @@
 /**
  * Turns due schedules into tasks: for each schedule whose next firing has come, plans the
- * firings (catch-up policy, window, run limit) and records them in one transaction per schedule.
+ * firings (catch-up policy, window, run limit) and records them all in one transaction (one by
+ * one when one of them is refused).
  *
  * @example
  * ```ts
  * await fireDueSchedules(store); // ids of the tasks created
  * ```
  */
-import type { TaskStore } from "../store/task_store.ts";
+import type { ScheduleFiring, TaskStore } from "../store/task_store.ts";
 import type { FiringRecord, Schedule } from "../task/schedule.ts";
 import { planFirings } from "./firings.ts";
-import { parseRecurrence } from "./recurrence.ts";
+import { parseRecurrence, type Recurrence } from "./recurrence.ts";
+
+/**
+ * Recurrences parsed once per text and zone: parsing a cron pattern checks each field with
+ * croner (~1 ms), and a schedule fires every second at most.
+ */
+const recurrences = new Map<string, Recurrence>();
+const MAX_RECURRENCES = 256;
 
 /** Fires every due schedule; returns the ids of the tasks created. */
 export async function fireDueSchedules(
   store: TaskStore,
   log?: (line: string) => void,
 ): Promise<number[]> {
-  const ids: number[] = [];
   // Planned with the store's clock, as every supervisor of a shared store plans.
   const { now, due } = await store.schedules.dueSchedules();
-  for (const schedule of due) {
-    let firing: FiringRecord;
+  if (!due.length) return [];
+  const firings = due.map((schedule): ScheduleFiring => {
     try {
-      firing = planSchedule(schedule, now);
+      return { id: schedule.id, firing: planSchedule(schedule, now) };
     } catch (error) {
       log?.(`schedule ${schedule.id} stopped: ${(error as Error).message}`);
-      firing = { slots: [], skipped: 0, lastSlot: now, nextAt: null };
+      return { id: schedule.id, firing: { slots: [], skipped: 0, lastSlot: now, nextAt: null } };
     }
+  });
+  // All in one transaction, so that the last schedule's task is not later than the first's.
+  try {
+    return await store.schedules.fireAll(firings);
+  } catch {
+    // One firing was refused (a dependency removed since, say): each alone, passing over the
+    // refused one's slots so that it goes on, and the others with it.
+  }
+  const ids: number[] = [];
+  for (const { id, firing } of firings) {
     try {
-      ids.push(...await store.schedules.fire(schedule.id, firing));
+      ids.push(...await store.schedules.fire(id, firing));
     } catch (error) {
-      // The firing's task was refused (a dependency removed since, say): pass over these slots
-      // so that this schedule goes on, and the others with it.
-      log?.(`schedule ${schedule.id} skipped a firing: ${(error as Error).message}`);
+      log?.(`schedule ${id} skipped a firing: ${(error as Error).message}`);
       const passedOver = { ...firing, slots: [], skipped: firing.skipped + firing.slots.length };
-      ids.push(...await store.schedules.fire(schedule.id, passedOver));
+      ids.push(...await store.schedules.fire(id, passedOver));
     }
   }
   return ids;
@@ -46,9 +61,7 @@ export async function fireDueSchedules(
  * handled mark moves to `now` itself (the next slot is later).
  */
 export function planSchedule(schedule: Schedule, now: number): FiringRecord {
-  const recurrence = parseRecurrence(schedule.every, {
-    timeZone: schedule.timeZone ?? undefined,
-  });
+  const recurrence = _recurrenceOf(schedule);
   const plan = planFirings(recurrence, {
     anchor: schedule.anchor,
     lastSlot: schedule.lastSlot,
@@ -61,4 +74,16 @@ export function planSchedule(schedule: Schedule, now: number): FiringRecord {
     },
   });
   return { slots: plan.fire, skipped: plan.skipped, lastSlot: now, nextAt: plan.next };
+}
+
+/** The schedule's parsed recurrence (from the cache when it was parsed before). */
+function _recurrenceOf(schedule: Schedule): Recurrence {
+  const key = `${schedule.timeZone ?? ""}\0${schedule.every}`;
+  let recurrence = recurrences.get(key);
+  if (!recurrence) {
+    recurrence = parseRecurrence(schedule.every, { timeZone: schedule.timeZone ?? undefined });
+    if (recurrences.size >= MAX_RECURRENCES) recurrences.delete(recurrences.keys().next().value!);
+    recurrences.set(key, recurrence);
+  }
+  return recurrence;
 }

@@ -22,7 +22,7 @@ import { FiringPlan, staleFiring, unfiredSlots } from "../task/firing_plan.ts";
 import { ACTIVE, ENDED, inSet, NOT_STARTED, sqlSet } from "../task/statuses.ts";
 import { SCHEDULE_COLUMNS, SCHEDULE_FROM, toSchedule } from "./store_rows.ts";
 import { endTasks, insertTasks, writeEvent } from "./task_rows.ts";
-import type { ScheduleRemoval, ScheduleStore } from "./task_store.ts";
+import type { ScheduleFiring, ScheduleRemoval, ScheduleStore } from "./task_store.ts";
 
 /** SQLite implementation of {@linkcode ScheduleStore}. */
 export class SqliteScheduleStore implements ScheduleStore {
@@ -85,30 +85,39 @@ export class SqliteScheduleStore implements ScheduleStore {
   }
 
   async fire(id: number, firing: FiringRecord): Promise<number[]> {
+    return await this.fireAll([{ id, firing }]);
+  }
+
+  async fireAll(firings: readonly ScheduleFiring[]): Promise<number[]> {
     return this.#connection.transaction(() => {
       const now = Date.now();
-      const events: TaskEvent[] = [];
-      const row = this.#db.prepare(
-        `SELECT ${SCHEDULE_COLUMNS} FROM ${SCHEDULE_FROM} WHERE s.id = ?`,
-      )
-        .get<Record<string, SqlValue>>(id);
-      const schedule = row && toSchedule(row);
-      if (staleFiring(schedule, firing)) return [];
-      const plan = new FiringPlan(schedule!, firing);
-      for (const slot of unfiredSlots(firing, schedule!.lastSlot)) {
-        const task = plan.taskFor(slot);
-        if (task) plan.inserted(insertTasks(this.#db, [task], now, events)[0]);
-      }
-      const fired = plan.row();
-      this.#db.prepare(
-        `UPDATE schedules SET runs = ?, skipped = ?, last_slot = ?, next_at = ?, last_task_id = ?
-         WHERE id = ?`,
-      ).run(fired.runs, fired.skipped, fired.lastSlot, fired.nextAt, fired.lastTaskId, id);
-      for (const event of plan.events()) {
-        writeEvent(this.#db, now, null, event.kind, event.data, id);
-      }
-      return plan.ids;
+      return firings.flatMap(({ id, firing }) => this.#fireIn(now, id, firing));
     });
+  }
+
+  /** One schedule's firing, inside the caller's transaction. */
+  #fireIn(now: number, id: number, firing: FiringRecord): number[] {
+    const events: TaskEvent[] = [];
+    const row = this.#db.prepare(
+      `SELECT ${SCHEDULE_COLUMNS} FROM ${SCHEDULE_FROM} WHERE s.id = ?`,
+    )
+      .get<Record<string, SqlValue>>(id);
+    const schedule = row && toSchedule(row);
+    if (staleFiring(schedule, firing)) return [];
+    const plan = new FiringPlan(schedule!, firing);
+    for (const slot of unfiredSlots(firing, schedule!.lastSlot)) {
+      const task = plan.taskFor(slot);
+      if (task) plan.inserted(insertTasks(this.#db, [task], now, events)[0]);
+    }
+    const fired = plan.row();
+    this.#db.prepare(
+      `UPDATE schedules SET runs = ?, skipped = ?, last_slot = ?, next_at = ?, last_task_id = ?
+       WHERE id = ?`,
+    ).run(fired.runs, fired.skipped, fired.lastSlot, fired.nextAt, fired.lastTaskId, id);
+    for (const event of plan.events()) {
+      writeEvent(this.#db, now, null, event.kind, event.data, id);
+    }
+    return plan.ids;
   }
 
   async setPaused(

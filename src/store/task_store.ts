@@ -367,6 +367,12 @@ export interface TaskStore {
 }
 
 /** The operations on schedules. Every method is one transaction. */
+/** One schedule's firing, for {@linkcode ScheduleStore.fireAll}. */
+export interface ScheduleFiring {
+  id: number;
+  firing: FiringRecord;
+}
+
 export interface ScheduleStore {
   create(schedule: NewSchedule): Promise<number>;
   get(id: number): Promise<Schedule | undefined>;
@@ -375,6 +381,11 @@ export interface ScheduleStore {
   dueSchedules(): Promise<{ now: number; due: Schedule[] }>;
   /** Creates the firings' tasks (overlap policy applied) unless `lastSlot` was handled already. Events: schedule_fired / _skipped, submitted. */
   fire(id: number, firing: FiringRecord): Promise<number[]>;
+  /**
+   * {@linkcode fire} for several schedules in one transaction (one time for all their tasks,
+   * so that the last fires as soon as the first); all or none of them is stored.
+   */
+  fireAll(firings: readonly ScheduleFiring[]): Promise<number[]>;
   setPaused(
     id: number,
     paused: boolean,

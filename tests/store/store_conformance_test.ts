@@ -474,6 +474,35 @@ forEachStore("schedules", (open) => {
     assert.equal(await store.schedules.remove(queue), undefined);
   });
 
+  test("fireAll stores several schedules' firings in one transaction, all or none", async () => {
+    const store = await open();
+    const now = await store.now();
+    const create = (extra: Partial<NewTask> = {}) =>
+      store.schedules.create({
+        every: "1s",
+        timeZone: null,
+        template: { ...template, ...extra },
+        anchor: now,
+        nextAt: now,
+        overlap: "allow", // a second firing makes a second task
+      });
+    const [a, b] = [await create(), await create()];
+    const firing = { slots: [now], skipped: 0, lastSlot: now, nextAt: now + 1000 };
+    const fired = await store.schedules.fireAll([{ id: b, firing }, { id: a, firing }]);
+    assert.equal(fired.length, 2);
+    const tasks = await Promise.all(fired.map(async (id) => (await store.get(id))!));
+    assert.deepEqual(tasks.map((task) => task.scheduleId).sort(), [a, b].sort());
+    assert.equal(tasks[0].createdAt, tasks[1].createdAt, "one time for all");
+    // A firing refused (its template waits on a task that is gone) stores none of the others.
+    const broken = await create({ after: [fired[0] + 1000] });
+    const next = { slots: [now + 1000], skipped: 0, lastSlot: now + 1000, nextAt: now + 2000 };
+    await assert.rejects(
+      store.schedules.fireAll([{ id: a, firing: next }, { id: broken, firing: next }]),
+    );
+    assert.equal((await store.schedules.get(a))!.runs, 1, "a's firing rolled back");
+    assert.equal(await store.count({ scheduleId: a }), 1);
+  });
+
   test("runsPastKeep lists a schedule's finished runs beyond its newest N", async () => {
     const store = await open();
     const now = await store.now();

@@ -14,11 +14,11 @@ import { storableTemplate } from "../../task/stored_spec.ts";
 import type { FiringRecord, NewSchedule, Schedule } from "../../task/schedule.ts";
 import { FiringPlan, staleFiring, unfiredSlots } from "../../task/firing_plan.ts";
 import { ACTIVE, ENDED, inSet, NOT_STARTED, sqlSet } from "../../task/statuses.ts";
-import type { ScheduleRemoval, ScheduleStore } from "../task_store.ts";
+import type { ScheduleFiring, ScheduleRemoval, ScheduleStore } from "../task_store.ts";
 import type { PostgresConnection } from "./postgres_connection.ts";
 import { SCHEDULE_COLUMNS, SCHEDULE_FROM, toSchedule } from "./postgres_rows.ts";
 import { endNotStarted, insertTasks } from "./postgres_task_writes.ts";
-import { writeTransaction } from "./postgres_write.ts";
+import { type Write, writeTransaction } from "./postgres_write.ts";
 
 /** PostgreSQL implementation of {@linkcode ScheduleStore}. */
 export class PostgresScheduleStore implements ScheduleStore {
@@ -72,33 +72,46 @@ export class PostgresScheduleStore implements ScheduleStore {
   }
 
   async fire(id: number, firing: FiringRecord): Promise<number[]> {
+    return await this.fireAll([{ id, firing }]);
+  }
+
+  async fireAll(firings: readonly ScheduleFiring[]): Promise<number[]> {
+    // Schedules locked in id order: two supervisors firing the same ones never deadlock.
+    const inOrder = [...firings].sort((a, b) => a.id - b.id);
     const { value } = await writeTransaction(this.#connection, async (w) => {
-      const { tx } = w;
-      const [locked] = await tx`SELECT last_slot, paused FROM schedules WHERE id = ${id}
-        FOR UPDATE`;
-      if (staleFiring(locked && { paused: locked.paused, lastSlot: locked.last_slot }, firing)) {
-        return [];
-      }
-      const [row] = await tx`SELECT ${tx.unsafe(SCHEDULE_COLUMNS)} FROM ${tx.unsafe(SCHEDULE_FROM)}
-        WHERE s.id = ${id}`;
-      if (row.last_task_id !== null) {
-        // A last run that is ending now: wait for its end, then read its state.
-        const [last] = await tx`SELECT status FROM tasks WHERE id = ${row.last_task_id} FOR SHARE`;
-        row.last_status = last?.status ?? null;
-      }
-      const plan = new FiringPlan(toSchedule(row), firing);
-      for (const slot of unfiredSlots(firing, locked.last_slot)) {
-        const task = plan.taskFor(slot);
-        if (task) plan.inserted((await insertTasks(w, [task]))[0]);
-      }
-      const fired = plan.row();
-      await tx`UPDATE schedules SET runs = ${fired.runs}, skipped = ${fired.skipped},
-          last_slot = ${fired.lastSlot}, next_at = ${fired.nextAt}, last_task_id = ${fired.lastTaskId}
-        WHERE id = ${id}`;
-      for (const event of plan.events()) w.emit(null, event.kind, event.data, id);
-      return plan.ids;
+      const ids: number[] = [];
+      for (const { id, firing } of inOrder) ids.push(...await this.#fireIn(w, id, firing));
+      return ids;
     });
     return value;
+  }
+
+  /** One schedule's firing, inside the caller's transaction. */
+  async #fireIn(w: Write, id: number, firing: FiringRecord): Promise<number[]> {
+    const { tx } = w;
+    const [locked] = await tx`SELECT last_slot, paused FROM schedules WHERE id = ${id}
+      FOR UPDATE`;
+    if (staleFiring(locked && { paused: locked.paused, lastSlot: locked.last_slot }, firing)) {
+      return [];
+    }
+    const [row] = await tx`SELECT ${tx.unsafe(SCHEDULE_COLUMNS)} FROM ${tx.unsafe(SCHEDULE_FROM)}
+      WHERE s.id = ${id}`;
+    if (row.last_task_id !== null) {
+      // A last run that is ending now: wait for its end, then read its state.
+      const [last] = await tx`SELECT status FROM tasks WHERE id = ${row.last_task_id} FOR SHARE`;
+      row.last_status = last?.status ?? null;
+    }
+    const plan = new FiringPlan(toSchedule(row), firing);
+    for (const slot of unfiredSlots(firing, locked.last_slot)) {
+      const task = plan.taskFor(slot);
+      if (task) plan.inserted((await insertTasks(w, [task]))[0]);
+    }
+    const fired = plan.row();
+    await tx`UPDATE schedules SET runs = ${fired.runs}, skipped = ${fired.skipped},
+        last_slot = ${fired.lastSlot}, next_at = ${fired.nextAt}, last_task_id = ${fired.lastTaskId}
+      WHERE id = ${id}`;
+    for (const event of plan.events()) w.emit(null, event.kind, event.data, id);
+    return plan.ids;
   }
 
   async setPaused(
