@@ -16,6 +16,7 @@ import { join, resolve } from "node:path";
 import { isAlive, pidsWithArgvTail } from "../../src/runtime/process.ts";
 import { openStore, storeConfig } from "../../src/store/open_store.ts";
 import type { TaskStore } from "../../src/store/task_store.ts";
+import { taskProcessGroups } from "./processes.ts";
 import { skipWithReason } from "./skip.ts";
 
 /** The compiled binary under test (`npm run compile` builds it). */
@@ -192,16 +193,7 @@ export class TempHome {
 
   /** Kills the supervisors and every task process group and waiter the home knows of; deletes it. */
   cleanup(): void {
-    const pids: number[] = [];
-    const logs = join(this.dir, "home", "logs");
-    if (existsSync(logs)) {
-      for (const id of readdirSync(logs)) {
-        try {
-          const record = JSON.parse(readFileSync(join(logs, id, "pid"), "utf8"));
-          pids.push(-record.pid);
-        } catch { /* no process recorded */ }
-      }
-    }
+    const pids = taskProcessGroups(join(this.dir, "home")).map((group) => -group);
     const hosts = this.workerHostPids();
     // A supervisor that has not logged its start yet is found by its argv (`supervise <home>`).
     const supervisors = [

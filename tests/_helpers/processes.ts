@@ -1,7 +1,8 @@
 /**
  * Child processes for end-to-end and browser tests: run a command without blocking the event
  * loop (a proxy or a server in the test goes on meanwhile), start `bgt ui` and read the URL it
- * prints, stop a child (SIGTERM, then SIGKILL) and wait for it, and pick a free TCP port. Free
+ * prints, stop a child (SIGTERM, then SIGKILL) and wait for it, pick a free TCP port, and find
+ * the process groups of a home's tasks (which outlive `bgt daemon stop`, by design). Free
  * of the test runner and of `bgt_home.ts`, so that the browser tests' bundle for Node can use it.
  *
  * @example
@@ -12,7 +13,9 @@
  * ```
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { join } from "node:path";
 
 /** What a finished command wrote and how it exited (128 when killed by a signal). */
 export interface RunResult {
@@ -127,4 +130,20 @@ export async function freePort(): Promise<number> {
   const port = (server.address() as { port: number }).port;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/**
+ * The process groups of the tasks a home (`BGT_HOME`) ran, from their `logs/<id>/pid` records:
+ * what a test kills at its end, since a command keeps running through `bgt daemon stop`.
+ */
+export function taskProcessGroups(home: string): number[] {
+  const logs = join(home, "logs");
+  if (!existsSync(logs)) return [];
+  const groups: number[] = [];
+  for (const id of readdirSync(logs)) {
+    try {
+      groups.push(JSON.parse(readFileSync(join(logs, id, "pid"), "utf8")).pid);
+    } catch { /* no process recorded */ }
+  }
+  return groups;
 }

@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { UiAuth } from "../../src/ui/auth.ts";
 import { CHROMIUM, CHROMIUM_ARGS } from "../_helpers/chromium.ts";
-import { freePort, startBgtUi, stopChild } from "../_helpers/processes.ts";
+import { freePort, startBgtUi, stopChild, taskProcessGroups } from "../_helpers/processes.ts";
 
 const ROOT = process.env.BGT_ROOT ?? process.cwd();
 const BGT = join(ROOT, "dist", "bgt");
@@ -88,6 +88,12 @@ class UiHome {
   async cleanup(): Promise<void> {
     for (const child of this.uis) await this.stopUi(child);
     spawnSync(BGT, ["daemon", "stop"], { env: this.env(), timeout: 30_000 });
+    // Commands go on through `daemon stop` (the next supervisor re-adopts them): end them.
+    for (const group of taskProcessGroups(join(this.dir, "home"))) {
+      try {
+        process.kill(-group, "SIGKILL");
+      } catch { /* already gone */ }
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
