@@ -32,6 +32,11 @@ const FIELD_COUNT_HINT = "use 5 (minute hour day month weekday) or 6 (second fir
 const FIELD_HINT = "use *, n, a-b, a,b or */n";
 const CACHE_SIZE = 256;
 const jobs = new Map<string, Cron>();
+/**
+ * Patterns checked already, with their normal form: a check builds a croner job per field (~1 ms),
+ * and a stored schedule's pattern is read again at every firing.
+ */
+const checked = new Map<string, string>();
 
 /**
  * Checks a 5- or 6-field cron pattern and returns it with single spaces between fields.
@@ -48,6 +53,16 @@ const jobs = new Map<string, Cron>();
  * ```
  */
 export function checkCronPattern(pattern: string): string {
+  let normalized = checked.get(pattern);
+  if (normalized === undefined) {
+    normalized = _checkedPattern(pattern);
+    if (checked.size >= CACHE_SIZE) checked.delete(checked.keys().next().value!);
+    checked.set(pattern, normalized);
+  }
+  return normalized;
+}
+
+function _checkedPattern(pattern: string): string {
   const fail = (reason: string) =>
     new ScheduleError(`Invalid cron pattern ${quoteInput(pattern)}: ${reason}`);
   const fields = pattern.trim().split(/\s+/).filter((field) => field !== "");

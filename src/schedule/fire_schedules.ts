@@ -11,14 +11,7 @@
 import type { ScheduleFiring, TaskStore } from "../store/task_store.ts";
 import type { FiringRecord, Schedule } from "../task/schedule.ts";
 import { planFirings } from "./firings.ts";
-import { parseRecurrence, type Recurrence } from "./recurrence.ts";
-
-/**
- * Recurrences parsed once per text and zone: parsing a cron pattern checks each field with
- * croner (~1 ms), and a schedule fires every second at most.
- */
-const recurrences = new Map<string, Recurrence>();
-const MAX_RECURRENCES = 256;
+import { parseRecurrence } from "./recurrence.ts";
 
 /** Fires every due schedule; returns the ids of the tasks created. */
 export async function fireDueSchedules(
@@ -61,7 +54,9 @@ export async function fireDueSchedules(
  * handled mark moves to `now` itself (the next slot is later).
  */
 export function planSchedule(schedule: Schedule, now: number): FiringRecord {
-  const recurrence = _recurrenceOf(schedule);
+  const recurrence = parseRecurrence(schedule.every, {
+    timeZone: schedule.timeZone ?? undefined,
+  });
   const plan = planFirings(recurrence, {
     anchor: schedule.anchor,
     lastSlot: schedule.lastSlot,
@@ -74,16 +69,4 @@ export function planSchedule(schedule: Schedule, now: number): FiringRecord {
     },
   });
   return { slots: plan.fire, skipped: plan.skipped, lastSlot: now, nextAt: plan.next };
-}
-
-/** The schedule's parsed recurrence (from the cache when it was parsed before). */
-function _recurrenceOf(schedule: Schedule): Recurrence {
-  const key = `${schedule.timeZone ?? ""}\0${schedule.every}`;
-  let recurrence = recurrences.get(key);
-  if (!recurrence) {
-    recurrence = parseRecurrence(schedule.every, { timeZone: schedule.timeZone ?? undefined });
-    if (recurrences.size >= MAX_RECURRENCES) recurrences.delete(recurrences.keys().next().value!);
-    recurrences.set(key, recurrence);
-  }
-  return recurrence;
 }

@@ -366,13 +366,13 @@ export interface TaskStore {
   close(): Promise<void>;
 }
 
-/** The operations on schedules. Every method is one transaction. */
 /** One schedule's firing, for {@linkcode ScheduleStore.fireAll}. */
 export interface ScheduleFiring {
   id: number;
   firing: FiringRecord;
 }
 
+/** The operations on schedules. Every method is one transaction. */
 export interface ScheduleStore {
   create(schedule: NewSchedule): Promise<number>;
   get(id: number): Promise<Schedule | undefined>;

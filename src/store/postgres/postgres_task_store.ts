@@ -615,11 +615,12 @@ export class PostgresTaskStore implements TaskStore {
     const schema = this.#connection.schema;
     // A report's transaction locks the task's row first, and opening the store takes the
     // migration lock: with both held here, no such transaction is half done.
-    return await this.#sql.begin(async (tx) => {
+    const { value } = await this.#write(async ({ tx }) => {
       await tx`SELECT pg_advisory_xact_lock(hashtext(${"bgt.migrate:" + schema}))`;
       await tx`SELECT 1 FROM tasks WHERE id = ${id} FOR UPDATE`;
       return act();
-    }) as T;
+    });
+    return value;
   }
 
   async setPaused(id: number, paused: boolean, fence?: RunFence): Promise<boolean> {
